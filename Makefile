@@ -1,0 +1,43 @@
+# Quick start: `make run` (set up, migrate, load the bundled plan and demo data, serve) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: setup run serve test test-fast lint e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/sciencecity migrate --noinput
+	$(BIN)/sciencecity bootstrap
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
+
+serve: setup
+	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
+
+# The whole test suite (browser tests run when Chromium is installed: see .ci/run).
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e" -x -q
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+bench: setup
+	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) var/test .pytest_cache

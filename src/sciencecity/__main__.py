@@ -1,0 +1,3 @@
+from sciencecity.cli import main
+
+main()

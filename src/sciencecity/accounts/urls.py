@@ -1,0 +1,20 @@
+from django.urls import path
+
+from sciencecity.accounts import views, views_admin
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change_view, name="password_change"),
+    path("profile/", views_admin.profile, name="profile"),
+    path("tokens/", views_admin.token_list, name="token_list"),
+    path("tokens/<int:pk>/revoke/", views_admin.token_revoke, name="token_revoke"),
+    path("acting/", views_admin.acting_organisation_set, name="acting_organisation_set"),
+    path("users/", views_admin.user_list, name="user_list"),
+    path("users/new/", views_admin.user_create, name="user_create"),
+    path("users/<int:pk>/", views_admin.user_detail, name="user_detail"),
+    path("roles/", views_admin.role_list, name="role_list"),
+    path("roles/grant/", views_admin.role_grant, name="role_grant"),
+    path("roles/<int:pk>/revoke/", views_admin.role_revoke, name="role_revoke"),
+]

@@ -1,0 +1,26 @@
+"""The REST API: one NinjaAPI, one router per app, OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+from ninja import NinjaAPI
+
+from sciencecity.core.api import SessionAuth, TokenAuth, install_error_handlers
+
+api = NinjaAPI(
+    title="sciencecity API",
+    version="1.0",
+    description=(
+        "REST API of the science-city platform. Authenticate with a personal API token "
+        "(`Authorization: Bearer sct_…`, created under Account → API tokens) or the browser session. "
+        "Errors have one shape: `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
+    auth=[TokenAuth(), SessionAuth()],
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+from sciencecity.accounts.api import router as accounts_router  # noqa: E402
+from sciencecity.core.audit_api import router as audit_router  # noqa: E402
+from sciencecity.registry.api import router as registry_router  # noqa: E402
+
+api.add_router("/accounts", accounts_router)
+api.add_router("/audit", audit_router)
+api.add_router("/registry", registry_router)

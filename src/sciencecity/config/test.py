@@ -1,0 +1,21 @@
+"""Test settings: the same as production but fast hashing and an in-memory SQLite default."""
+
+import os
+
+os.environ.setdefault("SCIENCECITY_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "var", "test"))
+os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
+
+from sciencecity.config.base import *  # noqa: E402,F403
+from sciencecity.config.base import DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].pop("OPTIONS", None)
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEBUG = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,14 @@
+from django.urls import include, path
+
+from sciencecity.config.api import api
+from sciencecity.portal.views import healthz
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("sciencecity.accounts.urls")),
+    path("audit/", include("sciencecity.core.urls")),
+    path("registry/", include("sciencecity.registry.urls")),
+    path("", include("sciencecity.portal.urls")),
+]

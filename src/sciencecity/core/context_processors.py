@@ -1,0 +1,29 @@
+"""Navigation shown in the base layout: only links to modules that exist and that the user may use."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from sciencecity.core import permissions
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    items: list[tuple[str, str]] = [(_("Home"), reverse("portal:home"))]
+    if permissions.can_view_registry(user):
+        items.append((_("Organisations"), reverse("registry:organisation_list")))
+        items.append((_("People"), reverse("registry:person_list")))
+    if permissions.can_manage_users(user):
+        items.append((_("Users"), reverse("accounts:user_list")))
+    if permissions.can_manage_roles(user):
+        items.append((_("Roles"), reverse("accounts:role_list")))
+    if permissions.can_read_audit(user):
+        items.append((_("Audit trail"), reverse("audit:event_list")))
+    items.append((_("API"), "/api/docs"))
+    path = request.path
+    nav = [
+        {"label": label, "url": url, "active": url != "/" and path.startswith(url) or (url == "/" and path == "/")}
+        for label, url in items
+    ]
+    return {"nav_items": nav}

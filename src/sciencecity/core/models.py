@@ -1,0 +1,99 @@
+"""Shared model base and the append-only audit trail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class BaseModel(models.Model):
+    """Abstract base: every domain row knows when it was created and last changed."""
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("Create")
+    UPDATE = "update", _("Update")
+    DELETE = "delete", _("Delete")
+    LOGIN = "login", _("Log in")
+    LOGOUT = "logout", _("Log out")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOCKED = "locked", _("Account locked")
+    PASSWORD_CHANGE = "password_change", _("Password change")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    ROLE_GRANT = "role_grant", _("Role granted")
+    ROLE_REVOKE = "role_revoke", _("Role revoked")
+    EXPORT = "export", _("Export")
+    IMPORT = "import", _("Import")
+    TOKEN_CREATE = "token_create", _("API token created")
+    TOKEN_REVOKE = "token_revoke", _("API token revoked")
+    AUDIT_VIEW = "audit_view", _("Audit trail read")
+    PRUNE = "prune", _("Audit events pruned")
+    GENERATE = "generate", _("Synthetic data generated")
+    TRANSITION = "transition", _("State change")
+
+
+class AuditEvent(models.Model):
+    """审计事件. One append-only, hash-chained record of something that happened.
+
+    ``hash`` covers every field below and the previous event's hash, so editing or deleting a
+    row breaks the chain at that row (``sciencecity audit verify``). No UI or API path edits
+    or deletes events; in production the database role should also lack UPDATE/DELETE on this
+    table (docs/deploy.md).
+    """
+
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_username = models.CharField(_("actor username"), max_length=150, blank=True, db_index=True)
+    acting_organisation_id = models.BigIntegerField(_("acting organisation id"), null=True, blank=True)
+    acting_organisation_name = models.CharField(_("acting organisation"), max_length=300, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices, db_index=True)
+    success = models.BooleanField(_("success"), default=True)
+    object_type = models.CharField(_("object type"), max_length=100, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
+    channel = models.CharField(_("channel"), max_length=8, blank=True)
+    previous_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends to the audit chain and anchors pruning.
+
+    ``last_hash`` is the hash of the newest event; ``anchor_hash`` is the hash that the oldest
+    kept event must point at (the genesis value, or the last pruned event's hash).
+    """
+
+    last_hash = models.CharField(_("last hash"), max_length=64)
+    anchor_hash = models.CharField(_("anchor hash"), max_length=64)
+    anchor_event_id = models.BigIntegerField(_("last pruned event id"), default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")

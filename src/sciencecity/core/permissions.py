@@ -1,0 +1,128 @@
+"""One permission module for the web UI and the API.
+
+Each function answers one question about one user (and, where it matters, one object). Views and
+API endpoints call :func:`require` with the answer; both raise the same ``PermissionDenied``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+
+from sciencecity.accounts.choices import ADMIN_ROLES, BUSINESS_ROLES, Role
+
+
+def require(allowed: bool, message: str = "") -> None:
+    if not allowed:
+        raise PermissionDenied(message or "permission_denied")
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
+def organisation_ids(user: Any) -> set[int]:
+    """Organisations the user acts for (through business roles)."""
+    if not _active(user):
+        return set()
+    cached = getattr(user, "_organisation_ids_cache", None)
+    if cached is None:
+        cached = set(
+            user.memberships.filter(organisation__isnull=False, role__in=list(BUSINESS_ROLES)).values_list(
+                "organisation_id", flat=True
+            )
+        )
+        user._organisation_ids_cache = cached
+    return cached
+
+
+def has_role(user: Any, *roles: str) -> bool:
+    return _active(user) and user.has_role(*roles)
+
+
+def is_administrator(user: Any) -> bool:
+    return has_role(user, *ADMIN_ROLES)
+
+
+def is_business_user(user: Any) -> bool:
+    return has_role(user, *BUSINESS_ROLES)
+
+
+def is_bureau_officer(user: Any) -> bool:
+    return has_role(user, Role.BUREAU_OFFICER)
+
+
+def is_officer(user: Any) -> bool:
+    return has_role(user, Role.BUREAU_OFFICER, Role.DEPARTMENT_OFFICER)
+
+
+# --- accounts and administration (三员分立)
+def can_manage_users(user: Any) -> bool:
+    """系统管理员: create, deactivate and reset accounts."""
+    return has_role(user, Role.SYSTEM_ADMIN)
+
+
+def can_manage_roles(user: Any) -> bool:
+    """安全管理员: grant and revoke roles; read the login policy."""
+    return has_role(user, Role.SECURITY_ADMIN)
+
+
+def can_read_audit(user: Any) -> bool:
+    """审计管理员: read and export the audit trail, nothing else."""
+    return has_role(user, Role.AUDIT_ADMIN)
+
+
+# --- registry
+def can_view_registry(user: Any) -> bool:
+    """Every business role reads the registry; administrators do not handle business data."""
+    return is_business_user(user)
+
+
+def can_create_organisation(user: Any) -> bool:
+    return is_bureau_officer(user)
+
+
+def can_edit_organisation(user: Any, organisation: Any) -> bool:
+    """The bureau edits any organisation; members edit their own organisation's profile."""
+    return is_bureau_officer(user) or (is_business_user(user) and organisation.pk in organisation_ids(user))
+
+
+def can_edit_certified_fields(user: Any, organisation: Any) -> bool:
+    """Kind, level, status and credit code are certified facts: only the bureau changes them."""
+    return is_bureau_officer(user)
+
+
+def can_import_registry(user: Any) -> bool:
+    return is_bureau_officer(user)
+
+
+def can_export_registry(user: Any) -> bool:
+    return is_officer(user)
+
+
+def _person_organisation_ids(person: Any) -> set[int]:
+    return {a.organisation_id for a in person.affiliations.all() if a.is_current()}
+
+
+def can_view_person_contact(user: Any, person: Any) -> bool:
+    """E-mail and phone (personal information): officers, the person, and colleagues."""
+    if not is_business_user(user):
+        return False
+    if is_officer(user) or getattr(user, "person_id", None) == person.pk:
+        return True
+    return bool(_person_organisation_ids(person) & organisation_ids(user))
+
+
+def can_create_person(user: Any) -> bool:
+    return is_bureau_officer(user)
+
+
+def can_edit_person(user: Any, person: Any) -> bool:
+    if is_bureau_officer(user):
+        return True
+    if not is_business_user(user):
+        return False
+    return getattr(user, "person_id", None) == person.pk or bool(
+        _person_organisation_ids(person) & organisation_ids(user)
+    )

@@ -1,0 +1,99 @@
+"""Shared fixtures: users with roles, organisations, people (factories over the real services)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from sciencecity.accounts.choices import Role
+from sciencecity.accounts.models import Membership, User
+from sciencecity.registry.models import Organisation, Person
+
+_seq = itertools.count(1)
+PASSWORD = "Str0ng!Passw0rd"
+
+
+def make_organisation(**fields) -> Organisation:
+    n = next(_seq)
+    defaults = {"code": f"T-ORG-{n:05d}", "name": f"测试机构{n}", "kind": "enterprise", "level": "none",
+                "status": "operating"}
+    defaults.update(fields)
+    from sciencecity.registry.services import organisation_search_text
+
+    org = Organisation(**defaults)
+    org.search_text = organisation_search_text(org)
+    org.save()
+    return org
+
+
+def make_person(**fields) -> Person:
+    n = next(_seq)
+    defaults = {"code": f"T-PER-{n:05d}", "name": f"测试人员{n}"}
+    defaults.update(fields)
+    return Person.objects.create(**defaults)
+
+
+def make_user(role: str | None = None, organisation: Organisation | None = None, *, username: str | None = None,
+              must_change_password: bool = False, **fields) -> User:
+    """A ready-to-use account (password already changed) holding ``role`` in ``organisation``."""
+    from django.utils import timezone
+
+    n = next(_seq)
+    user = User(username=username or f"user{n}", must_change_password=must_change_password,
+                password_changed_at=timezone.now(), **fields)
+    user.set_password(PASSWORD)
+    user.save()
+    if role:
+        if organisation is None and role not in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.EXPERT):
+            organisation = make_organisation()
+        Membership.objects.create(user=user, role=role, organisation=organisation)
+    return user
+
+
+@pytest.fixture
+def organisation(db):
+    return make_organisation()
+
+
+@pytest.fixture
+def bureau(db):
+    """科技创新局: the bureau organisation and an officer in it."""
+    dept = make_organisation(name="光明区科技创新局", kind="government_department", code="GOV-KCJ")
+    return make_user(Role.BUREAU_OFFICER, dept, username="officer")
+
+
+@pytest.fixture
+def sysadmin(db):
+    return make_user(Role.SYSTEM_ADMIN, username="sysadmin_t")
+
+
+@pytest.fixture
+def secadmin(db):
+    return make_user(Role.SECURITY_ADMIN, username="secadmin_t")
+
+
+@pytest.fixture
+def auditadmin(db):
+    return make_user(Role.AUDIT_ADMIN, username="auditadmin_t")
+
+
+@pytest.fixture
+def enterprise_user(db, organisation):
+    return make_user(Role.ENTERPRISE_USER, organisation, username="ent_user")
+
+
+@pytest.fixture
+def other_enterprise_user(db):
+    return make_user(Role.ENTERPRISE_USER, make_organisation(), username="other_user")
+
+
+@pytest.fixture
+def login(client):
+    """Log ``user`` into the Django test client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
