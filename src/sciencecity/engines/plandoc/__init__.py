@@ -1,0 +1,106 @@
+"""Parser for Chinese government five-year plans (规划文本解析).
+
+Reads .txt/.md, .docx and .html; every format is first turned into blocks (paragraphs with
+their source location, tables as rows of cells) and one tree builder turns blocks into a
+:class:`PlanDocument`: chapters → sections → tasks, goals, strategies, safeguard measures, the
+indicator table(s), 专栏 boxes, baselines and commitments read from the text, and warnings.
+
+    >>> from sciencecity.engines.plandoc import parse_file
+    >>> doc = parse_file("plan.docx")
+    >>> doc.counts()["chapters"]
+
+Pure Python, no Django.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .blocks import BlockDocument, decode_bytes, read_docx, read_html, read_text
+from .model import (
+    Baseline,
+    Box,
+    BoxGroup,
+    BoxItem,
+    Chapter,
+    Commitment,
+    Indicator,
+    Paragraph,
+    Part,
+    PlanDocument,
+    PlanParseError,
+    Section,
+    Statement,
+    Task,
+    Warning,
+)
+from .tree import build_tree
+
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+DOCX_SUFFIXES = (".docx",)
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+
+
+def parse_text(text: str, source_name: str = "document.txt") -> PlanDocument:
+    """Parse plain text (or Markdown when ``source_name`` ends in .md)."""
+    return build_tree(read_text(text, source_name))
+
+
+def parse_docx(source: str | Path | bytes | io.BytesIO, source_name: str | None = None) -> PlanDocument:
+    """Parse a Word .docx (path, bytes or BytesIO)."""
+    return build_tree(read_docx(source, source_name))
+
+
+def parse_html(source: str | Path | bytes, source_name: str | None = None) -> PlanDocument:
+    """Parse an HTML page: a path, the page's bytes, or markup text (a string starting with ``<``)."""
+    return build_tree(read_html(source, source_name))
+
+
+def parse_bytes(data: bytes, source_name: str) -> PlanDocument:
+    """Parse uploaded content, dispatching on the suffix of ``source_name``."""
+    suffix = Path(source_name).suffix.lower()
+    if suffix in DOCX_SUFFIXES:
+        return parse_docx(data, source_name)
+    if suffix in HTML_SUFFIXES:
+        return parse_html(data, source_name)
+    if suffix in TEXT_SUFFIXES or not suffix:
+        return parse_text(decode_bytes(data, source_name), source_name)
+    raise PlanParseError(
+        f"unsupported file type “{suffix}” (use .txt, .md, .docx, .html or .htm)", source=source_name
+    )
+
+
+def parse_file(path: str | Path) -> PlanDocument:
+    """Parse a file, dispatching on its suffix: .txt .md .docx .html .htm."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanParseError(f"cannot read the file ({exc.strerror})", source=str(path)) from exc
+    return parse_bytes(data, path.name)
+
+
+__all__ = [
+    "Baseline",
+    "BlockDocument",
+    "Box",
+    "BoxGroup",
+    "BoxItem",
+    "Chapter",
+    "Commitment",
+    "Indicator",
+    "Paragraph",
+    "Part",
+    "PlanDocument",
+    "PlanParseError",
+    "Section",
+    "Statement",
+    "Task",
+    "Warning",
+    "parse_bytes",
+    "parse_docx",
+    "parse_file",
+    "parse_html",
+    "parse_text",
+]
