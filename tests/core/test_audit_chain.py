@@ -1,6 +1,6 @@
 import pytest
-from django.db import connection
 from django.core.management import call_command
+from django.db import connection
 
 from sciencecity.core.audit import audit_record, audit_verify
 from sciencecity.core.models import AuditEvent

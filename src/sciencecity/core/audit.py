@@ -11,7 +11,7 @@ import decimal
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,8 @@ from sciencecity.core import context
 from sciencecity.core.models import AuditAction, AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
+# 《网络安全法》第二十一条(三): network logs are kept for no less than six months.
+MINIMUM_RETENTION_DAYS = 184
 HASHED_FIELDS = (
     "occurred_at",
     "actor_id",
@@ -157,12 +159,25 @@ def audit_record(
     return event
 
 
+def audit_read_record(*, request: Any, object_id: str | int = "", object_repr: str = "",
+                      changes: dict[str, Any] | None = None) -> AuditEvent | None:
+    """Record that ``request`` read the audit trail (GB/T 22239-2019 8.1.4.3 a), once per request."""
+    if getattr(request, "_audit_read_recorded", False):
+        return None
+    request._audit_read_recorded = True
+    return audit_record(
+        action=AuditAction.AUDIT_VIEW, actor=request.user, object_type=AuditEvent._meta.label_lower,
+        object_id=object_id, object_repr=object_repr, changes=changes,
+    )
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     checked: int
     broken_event_id: int | None = None
     problem: str = ""
+    last_event_id: int | None = None  # the newest event that verified
 
 
 def _events_in_order(batch: int = 5000) -> Iterator[AuditEvent]:
@@ -175,21 +190,42 @@ def _events_in_order(batch: int = 5000) -> Iterator[AuditEvent]:
         last = chunk[-1].pk
 
 
-def audit_verify() -> VerifyResult:
-    """Walk the chain from the anchor; report the first event whose link or content is broken."""
+def audit_verify(*, progress: Callable[[int], None] | None = None, progress_every: int = 5000) -> VerifyResult:
+    """Walk the chain from the anchor; report the first event whose link or content is broken.
+
+    ``progress(checked)`` is called every ``progress_every`` events (for a progress bar).
+    """
     head = AuditChainHead.objects.filter(pk=1).first()
     expected_previous = head.anchor_hash if head else GENESIS_HASH
     checked = 0
+    last_event_id = None
     for event in _events_in_order():
         if event.previous_hash != expected_previous:
-            return VerifyResult(False, checked, event.pk, "previous_hash does not match the event before it")
+            return VerifyResult(False, checked, event.pk, "previous_hash does not match the event before it",
+                                last_event_id)
         if compute_hash(event) != event.hash:
-            return VerifyResult(False, checked, event.pk, "content does not match its hash (edited)")
+            return VerifyResult(False, checked, event.pk, "content does not match its hash (edited)", last_event_id)
         expected_previous = event.hash
+        last_event_id = event.pk
         checked += 1
+        if progress is not None and checked % progress_every == 0:
+            progress(checked)
     if head and checked and head.last_hash != expected_previous:
-        return VerifyResult(False, checked, None, "the newest events were deleted (chain head mismatch)")
-    return VerifyResult(True, checked)
+        return VerifyResult(False, checked, None, "the newest events were deleted (chain head mismatch)",
+                            last_event_id)
+    return VerifyResult(True, checked, last_event_id=last_event_id)
+
+
+def retention_days() -> int:
+    """``AUDIT_RETENTION_DAYS``, never below the legal minimum of six months."""
+    from django.conf import settings
+
+    return max(int(settings.AUDIT_RETENTION_DAYS), MINIMUM_RETENTION_DAYS)
+
+
+def retention_limit() -> dt.datetime:
+    """Events at or after this moment are within retention and are never pruned."""
+    return timezone.now() - dt.timedelta(days=retention_days())
 
 
 def audit_prune(*, before: dt.datetime, actor: Any = None) -> int:
@@ -197,9 +233,7 @@ def audit_prune(*, before: dt.datetime, actor: Any = None) -> int:
 
     The hash of the last deleted event becomes the anchor, so the kept chain still verifies.
     """
-    from django.conf import settings
-
-    limit = timezone.now() - dt.timedelta(days=settings.AUDIT_RETENTION_DAYS)
+    limit = retention_limit()
     before = min(before, limit)
     with transaction.atomic():
         head = _head_for_update()
@@ -218,6 +252,6 @@ def audit_prune(*, before: dt.datetime, actor: Any = None) -> int:
             object_type="core.auditevent",
             object_id=newest.pk,
             changes={"deleted": count, "before": before},
-            reason=f"retention {settings.AUDIT_RETENTION_DAYS} days",
+            reason=f"retention {retention_days()} days",
         )
     return count
