@@ -1,16 +1,261 @@
 """Profile, API tokens, acting organisation, user management (系统管理员) and roles (安全管理员).
 
-Placeholder views: filled in by the accounts work package.
+Thin views: check the permission (core.permissions, the same checks as the API), call a service
+or selector, render. One-time secrets (new passwords, new API tokens) are rendered straight into
+the POST response, never stored and never cached, so they are shown exactly once.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from sciencecity.accounts import selectors, services
+from sciencecity.accounts.forms import (
+    ActingOrganisationForm,
+    MembershipFilterForm,
+    OptionalReasonForm,
+    ReasonForm,
+    RoleGrantForm,
+    RoleGrantSearchForm,
+    TokenCreateForm,
+    UserActiveForm,
+    UserCreateForm,
+    UserSearchForm,
+    add_service_errors,
+    int_or_none,
+)
+from sciencecity.accounts.models import ApiToken, Membership, User
+from sciencecity.core import permissions
+from sciencecity.core.api import acting_organisation
+
+PAGE_SIZE = 50
+
+
+def allowed_for(check: Callable[[Any], bool]):
+    """Log in first (anonymous → login page), then require ``check(user)`` (otherwise 403)."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            permissions.require(check(request.user))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _once(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """A page that shows a secret once: no caching anywhere."""
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store, no-cache, must-revalidate, private"
+    response["Pragma"] = "no-cache"
+    return response
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+# --- profile and acting organisation (any logged-in user, own data)
+def _profile_context(request: HttpRequest, acting_form: ActingOrganisationForm | None = None) -> dict[str, Any]:
+    user = request.user
+    current = acting_organisation(request)
+    if acting_form is None:
+        acting_form = ActingOrganisationForm(user=user, initial={"organisation": getattr(current, "pk", None)})
+    return {
+        "memberships": selectors.own_memberships(user),
+        "acting_organisation": current,
+        "acting_form": acting_form,
+        "has_organisations": acting_form.fields["organisation"].queryset.exists(),
+        "password_change_required": services.password_change_required(user),
+        "password_changed_at": user.password_changed_at,
+    }
 
 
 @login_required
-def _todo(request, *args, **kwargs):
-    return HttpResponse("not yet", status=501)
+def profile(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/profile.html", _profile_context(request))
 
 
-profile = token_list = token_revoke = acting_organisation_set = _todo
-user_list = user_create = user_detail = role_list = role_grant = role_revoke = _todo
+@login_required
+@require_POST
+def acting_organisation_set(request: HttpRequest) -> HttpResponse:
+    """Store the organisation the user acts for; only one of the user's own organisations."""
+    form = ActingOrganisationForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/profile.html", _profile_context(request, form), status=400)
+    organisation = form.cleaned_data["organisation"]
+    request.session["acting_organisation_id"] = organisation.pk
+    messages.success(request, _("You now act for %(organisation)s.") % {"organisation": organisation})
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_list(request: HttpRequest) -> HttpResponse:
+    form = TokenCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = services.api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                                   expires_at=form.expires_at())
+        except ValidationError as exc:
+            add_service_errors(form, exc, default_field="name")
+        else:
+            return _once(request, "accounts/token_created.html", {"token": token, "raw_token": raw})
+    return render(request, "accounts/token_list.html", {"form": form, "tokens": selectors.own_tokens(request.user)})
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    """Revoke one of one's own tokens (the system administrator may revoke anybody's)."""
+    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk)
+    permissions.require(token.user_id == request.user.pk or permissions.can_manage_users(request.user))
+    if token.revoked_at:
+        messages.info(request, _("The token %(token)s was already revoked.") % {"token": token})
+    else:
+        services.api_token_revoke(actor=request.user, token=token)
+        messages.success(request, _("The token %(token)s is revoked.") % {"token": token})
+    if token.user_id != request.user.pk:
+        return redirect("accounts:user_detail", pk=token.user_id)
+    return redirect("accounts:token_list")
+
+
+# --- users (系统管理员)
+@allowed_for(permissions.can_manage_users)
+def user_list(request: HttpRequest) -> HttpResponse:
+    form = UserSearchForm(request.GET or None)
+    query, active = "", None
+    if form.is_valid():
+        query, active = form.cleaned_data["q"], form.active_filter()
+    page = _page(request, selectors.user_list(query=query, active=active))
+    return render(request, "accounts/user_list.html", {"form": form, "page": page})
+
+
+@allowed_for(permissions.can_manage_users)
+@require_http_methods(["GET", "POST"])
+def user_create(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, password = services.user_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return _once(request, "accounts/one_time_password.html",
+                         {"account": user, "password": password, "created": True})
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@allowed_for(permissions.can_manage_users)
+@require_http_methods(["GET", "POST"])
+def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One account: roles, state, tokens; POST ``action`` = reset_password | set_active | unlock."""
+    account = get_object_or_404(selectors.user_list(), pk=pk)
+    forms = {"reset_password": OptionalReasonForm(prefix="reset"),
+             "set_active": UserActiveForm(prefix="active", initial={"active": "no" if account.is_active else "yes"}),
+             "unlock": OptionalReasonForm(prefix="unlock")}
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action in forms:
+        form_class = type(forms[action])
+        form = forms[action] = form_class(request.POST, prefix=forms[action].prefix)
+        if form.is_valid():
+            try:
+                response = _user_action(request, account, action, form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return response
+    context = {"account": account, "locked": account.is_locked,
+               "password_change_required": services.password_change_required(account),
+               "tokens": selectors.own_tokens(account), **{f"{name}_form": f for name, f in forms.items()}}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/user_detail.html", context, status=status)
+
+
+def _user_action(request: HttpRequest, account: User, action: str, data: dict[str, Any]) -> HttpResponse:
+    actor = request.user
+    if action == "reset_password":
+        password = services.user_password_reset(actor=actor, user=account, reason=data["reason"])
+        return _once(request, "accounts/one_time_password.html", {"account": account, "password": password})
+    if action == "set_active":
+        services.user_set_active(actor=actor, user=account, active=data["active"], reason=data["reason"])
+        messages.success(request, _("The account is now active.") if data["active"]
+                         else _("The account is now deactivated."))
+    else:
+        services.user_unlock(actor=actor, user=account, reason=data["reason"])
+        messages.success(request, _("The account is unlocked."))
+    return redirect("accounts:user_detail", pk=account.pk)
+
+
+# --- roles (安全管理员)
+@allowed_for(permissions.can_manage_roles)
+def role_list(request: HttpRequest) -> HttpResponse:
+    form = MembershipFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    memberships = selectors.membership_list(
+        role=filters.get("role", ""), user_query=filters.get("user_q", ""),
+        organisation_query=filters.get("organisation_q", ""),
+    )
+    return render(request, "accounts/role_list.html",
+                  {"form": form, "page": _page(request, memberships), "policy": selectors.login_policy()})
+
+
+@allowed_for(permissions.can_manage_roles)
+@require_http_methods(["GET", "POST"])
+def role_grant(request: HttpRequest) -> HttpResponse:
+    search = RoleGrantSearchForm(request.GET or None)
+    queries = search.cleaned_data if search.is_valid() else {}
+    form = RoleGrantForm(request.POST or None, user_query=queries.get("user_q", ""),
+                         organisation_query=queries.get("organisation_q", ""),
+                         initial_user=int_or_none(request.GET.get("user")))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.role_grant(actor=request.user, user=data["user"], role=data["role"],
+                                             organisation=data["organisation"], reason=data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc, default_field="role")
+        except PermissionDenied as exc:  # the page permission passed: this is the self-grant rule
+            form.add_error("user", str(exc))
+        else:
+            messages.success(request, _("Granted: %(membership)s.") % {"membership": membership})
+            return redirect(f"{reverse('accounts:role_list')}?{urlencode({'user_q': membership.user.username})}")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/role_grant.html", {"form": form, "search": search}, status=status)
+
+
+@allowed_for(permissions.can_manage_roles)
+@require_http_methods(["GET", "POST"])
+def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user", "organisation"), pk=pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_revoke(actor=request.user, membership=membership, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc, default_field="reason")
+        else:
+            messages.success(request, _("Revoked: %(membership)s.") % {"membership": membership})
+            return redirect("accounts:role_list")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/role_revoke.html", {"form": form, "membership": membership}, status=status)
