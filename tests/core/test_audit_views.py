@@ -127,6 +127,7 @@ def test_invalid_filter_shows_the_error_and_no_rows(login, auditadmin, varied_ev
 def test_list_query_count_does_not_grow_with_rows(login, auditadmin, record_event):
     client = login(auditadmin)
     record_event(action="create", object_type="x.y")
+    client.get(reverse("audit:event_list"))  # the first request of a session writes the session
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("audit:event_list"), {"object_type": "x.y"})
     for i in range(40):
