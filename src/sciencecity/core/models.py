@@ -97,3 +97,44 @@ class AuditChainHead(models.Model):
 
     class Meta:
         verbose_name = _("audit chain head")
+
+
+class ImportStatus(models.TextChoices):
+    DRY_RUN = "dry_run", _("Dry run, awaiting confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected (the dry run found errors)")
+    FAILED = "failed", _("Failed at confirmation")
+
+
+class ImportBatch(BaseModel):
+    """导入批次. One uploaded spreadsheet, its dry-run report and whether it was confirmed.
+
+    The file's bytes are kept with the batch so that the confirm applies exactly the file that was
+    checked (``sha256`` identifies it in the audit trail).
+    """
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    content = models.BinaryField(_("file content"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.DRY_RUN,
+                              db_index=True)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_count = models.PositiveIntegerField(_("rows with errors"), default=0)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name}"
