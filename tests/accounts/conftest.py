@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from accounts_helpers import ApiClient
 
 from sciencecity.accounts import services
+from tests.accounts.accounts_helpers import ApiClient
 
 ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
 

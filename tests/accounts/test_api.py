@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from accounts_helpers import events
 from django.test import Client
 
 from sciencecity.accounts.models import Membership
+from tests.accounts.accounts_helpers import events
 
 
 @pytest.mark.django_db

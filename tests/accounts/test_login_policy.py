@@ -6,12 +6,12 @@ import datetime as dt
 import time
 
 import pytest
-from accounts_helpers import events
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils import timezone
 
 from sciencecity.accounts.models import User
+from tests.accounts.accounts_helpers import events
 
 LOGIN = reverse("accounts:login")
 PASSWORD_PAGE = reverse("accounts:password_change")

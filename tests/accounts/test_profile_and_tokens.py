@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 
 import pytest
-from accounts_helpers import ApiClient, events
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils import timezone
 from sciencecity.accounts import services
 from sciencecity.accounts.models import ApiToken, Membership
 from sciencecity.core.api import acting_organisation
+from tests.accounts.accounts_helpers import ApiClient, events
 
 TOKENS = reverse("accounts:token_list")
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from accounts_helpers import events
 from django.urls import reverse
 
 from sciencecity.accounts.models import Membership
+from tests.accounts.accounts_helpers import events
 
 GRANT = reverse("accounts:role_grant")
 ROLES = reverse("accounts:role_list")

@@ -6,13 +6,13 @@ import datetime as dt
 from html import escape
 
 import pytest
-from accounts_helpers import events
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from sciencecity.accounts.models import User
+from tests.accounts.accounts_helpers import events
 
 USERS = reverse("accounts:user_list")
 

@@ -37,7 +37,9 @@ class LoginPolicyMiddleware:
                     )
                 messages.info(request, _("You were logged out after a period of inactivity."))
                 return redirect(f"{reverse('accounts:login')}?next={request.path}")
-            request.session["last_seen"] = now
+            if last_seen is None or now - float(last_seen) > 60:
+                # Written at most once a minute, so that a page view is not a session write.
+                request.session["last_seen"] = now
             if not request.path.startswith(_EXEMPT_PREFIXES) and services.password_change_required(user):
                 if request.path.startswith("/api/"):
                     return JsonResponse(

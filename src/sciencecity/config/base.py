@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "sciencecity.core",
     "sciencecity.accounts",
     "sciencecity.registry",
+    "sciencecity.plans",
     "sciencecity.portal",
 ]
 
@@ -131,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {

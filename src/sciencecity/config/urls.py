@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("sciencecity.accounts.urls")),
     path("audit/", include("sciencecity.core.urls")),
     path("registry/", include("sciencecity.registry.urls")),
+    path("plan/", include("sciencecity.plans.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

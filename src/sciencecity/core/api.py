@@ -131,3 +131,14 @@ def acting_organisation(request: HttpRequest):
         wanted_id = None
     chosen = wanted_id if wanted_id in ids else (min(ids) if ids else None)
     return Organisation.objects.filter(pk=chosen).first() if chosen else None
+
+
+def _anonymous(request: HttpRequest):
+    """Last resort for public endpoints: the (possibly anonymous) session user."""
+    from django.contrib.auth.models import AnonymousUser
+
+    return getattr(request, "user", None) or AnonymousUser()
+
+
+#: Authentication for endpoints that anonymous visitors may also read.
+PUBLIC_AUTH = [TokenAuth(), SessionAuth(), _anonymous]

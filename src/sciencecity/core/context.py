@@ -17,13 +17,14 @@ class RequestContext:
     channel: str = "cli"  # web | api | cli
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "sciencecity_request_context", default=RequestContext()
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "sciencecity_request_context", default=None
 )
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def activate(ctx: RequestContext) -> contextvars.Token:

@@ -11,6 +11,10 @@ from sciencecity.core import permissions
 def navigation(request):
     user = getattr(request, "user", None)
     items: list[tuple[str, str]] = [(_("Home"), reverse("portal:home"))]
+    if permissions.can_view_monitoring(user):
+        items.append((_("Plan monitoring"), reverse("plans:dashboard")))
+    elif permissions.can_view_plan(user):
+        items.append((_("The plan"), reverse("plans:structure")))
     if permissions.can_view_registry(user):
         items.append((_("Organisations"), reverse("registry:organisation_list")))
         items.append((_("People"), reverse("registry:person_list")))

@@ -126,3 +126,23 @@ def can_edit_person(user: Any, person: Any) -> bool:
     return getattr(user, "person_id", None) == person.pk or bool(
         _person_organisation_ids(person) & organisation_ids(user)
     )
+
+
+# --- plan monitoring
+def can_view_plan(user: Any) -> bool:
+    """The plan's structure (chapters, tasks, indicators, boxes) is a public document."""
+    return not is_administrator(user)
+
+
+def can_view_monitoring(user: Any) -> bool:
+    """Values, progress, the dashboard and the evaluation report: every business user."""
+    return is_business_user(user)
+
+
+def can_manage_plan(user: Any) -> bool:
+    """Import plans, decompose tasks, approve rounds, update projects: the S&T bureau."""
+    return is_bureau_officer(user)
+
+
+def is_department_officer(user: Any) -> bool:
+    return has_role(user, Role.DEPARTMENT_OFFICER)

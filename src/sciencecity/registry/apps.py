@@ -6,3 +6,8 @@ class RegistryConfig(AppConfig):
     name = "sciencecity.registry"
     label = "registry"
     verbose_name = _("Innovation-resource registry")
+
+    def ready(self) -> None:
+        from sciencecity.registry.indicator_sources import register_all
+
+        register_all()

@@ -1,0 +1,80 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sciencecity.plans.choices import ProjectStatus
+from sciencecity.plans.models import Task
+from sciencecity.registry.choices import OrganisationKind
+from sciencecity.registry.models import Organisation
+
+
+def _departments():
+    return Organisation.objects.filter(kind=OrganisationKind.GOVERNMENT_DEPARTMENT).order_by("name")
+
+
+class PlanUploadForm(forms.Form):
+    file = forms.FileField(label=_("Plan document (.txt, .md, .docx, .html)"))
+
+
+class TaskDecompositionForm(forms.ModelForm):
+    lead_department = forms.ModelChoiceField(label=_("Lead department"), queryset=_departments(), required=False)
+    supporting_departments = forms.ModelMultipleChoiceField(
+        label=_("Supporting departments"), queryset=_departments(), required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}))
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=300)
+
+    class Meta:
+        model = Task
+        fields = ["lead_department", "supporting_departments", "deadline", "deliverables", "weight"]
+        widgets = {"deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                   "deliverables": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lead_department"].queryset = _departments()
+        self.fields["supporting_departments"].queryset = _departments()
+
+    def _post_clean(self):
+        pass
+
+
+class ProgressReportForm(forms.Form):
+    period = forms.CharField(label=_("Period"), max_length=20, help_text=_("For example 2024, 2024-H1 or 2024-Q3."))
+    as_of = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
+    percent = forms.IntegerField(label=_("Progress (%)"), min_value=0, max_value=100)
+    narrative = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 4}))
+    evidence = forms.FileField(label=_("Evidence file"), required=False,
+                               help_text=_("PDF, Word, Excel or image, at most 10 MB."))
+
+    ALLOWED = (".pdf", ".docx", ".doc", ".xlsx", ".xls", ".png", ".jpg", ".jpeg")
+
+    def clean_evidence(self):
+        file = self.cleaned_data.get("evidence")
+        if file:
+            if not file.name.lower().endswith(self.ALLOWED):
+                raise forms.ValidationError(_("Upload a PDF, Word, Excel or image file."))
+            if file.size > 10 * 1024 * 1024:
+                raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return file
+
+
+class ValueForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100)
+    value = forms.FloatField(label=_("Value"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class ProjectUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ProjectStatus.choices)
+    planned_investment = forms.DecimalField(label=_("Planned investment (10k CNY)"), required=False, min_value=0)
+    actual_investment = forms.DecimalField(label=_("Investment to date (10k CNY)"), required=False, min_value=0)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Update"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("Milestone"), max_length=200)
+    due_date = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,312 @@
+"""Reads for the plan dashboard, the report and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Max, Prefetch
+from django.utils.translation import gettext as _
+
+from sciencecity.engines import forecast
+from sciencecity.plans import sources
+from sciencecity.plans.choices import Comparator, IndicatorStatus, ProjectStatus, ValueSource
+from sciencecity.plans.models import (
+    DISTRICT_SCOPE,
+    Indicator,
+    MajorProject,
+    ObservedValue,
+    Plan,
+    ProjectMilestone,
+    Task,
+    TaskProgressReport,
+)
+
+STATUS_BADGE = {
+    IndicatorStatus.ACHIEVED: "ok", IndicatorStatus.ON_TRACK: "ok", IndicatorStatus.AT_RISK: "warn",
+    IndicatorStatus.OFF_TRACK: "bad", IndicatorStatus.NO_DATA: "",
+}
+
+
+def current_plan() -> Plan | None:
+    return Plan.objects.filter(is_current=True).first() or Plan.objects.first()
+
+
+def target_text(indicator: Indicator, target) -> str:
+    if target is None:
+        return indicator.target_text or "—"
+    if target.comparator == Comparator.RANGE:
+        return f"{_fmt(target.low)}–{_fmt(target.high)}"
+    symbol = {"ge": "≥", "gt": ">", "le": "≤", "lt": "<"}.get(target.comparator, "")
+    suffix = _("about") if target.comparator == Comparator.APPROX else ""
+    return f"{symbol}{_fmt(target.value)}{(' ' + suffix) if suffix else ''}"
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        value = float(value)
+    return f"{value:,.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+def reason_text(assessment: forecast.Assessment, unit: str) -> str:
+    p = {k: _fmt(v) if isinstance(v, float) else v for k, v in assessment.params.items()}
+    p["unit"] = unit
+    texts = {
+        "no_data": _("No value reported yet."),
+        "achieved": _("%(latest)s %(unit)s in %(latest_year)s already meets the target %(target)s."),
+        "target_year_missed": _("The target year %(target_year)s has passed at %(latest)s %(unit)s, short of %(target)s."),
+        "single_value": _("Only one value (%(latest)s %(unit)s in %(latest_year)s): no trend yet."),
+        "projection_meets": _("The linear trend projects %(projected)s %(unit)s in %(target_year)s, meeting %(target)s."),
+        "projection_close": _("The trend projects %(projected)s %(unit)s in %(target_year)s: close to but short of %(target)s."),
+        "projection_short": _("The trend projects %(projected)s %(unit)s in %(target_year)s, well short of %(target)s."),
+    }
+    return texts.get(assessment.reason, assessment.reason) % p
+
+
+@dataclass
+class IndicatorRow:
+    indicator: Indicator
+    target: object | None
+    target_display: str
+    baseline: ObservedValue | None
+    latest: ObservedValue | None
+    series: list[dict] = field(default_factory=list)
+    assessment: forecast.Assessment | None = None
+    status_label: str = ""
+    badge: str = ""
+    reason: str = ""
+    live_value: float | None = None
+    live_provenance: str = ""
+    synthetic: bool = False
+
+    @property
+    def progress_percent(self) -> int | None:
+        p = self.assessment.progress if self.assessment else None
+        return None if p is None else max(0, min(100, round(p * 100)))
+
+
+def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = True) -> list[IndicatorRow]:
+    indicators = plan.indicators.select_related("owner_department").prefetch_related(
+        "targets", Prefetch("observations", queryset=ObservedValue.objects.filter(scope=DISTRICT_SCOPE).order_by("year"))
+    )
+    rows = []
+    this_year = dt.date.today().year
+    for indicator in indicators:
+        observations = [o for o in indicator.observations.all() if as_of_year is None or o.year <= as_of_year]
+        target = next(iter(indicator.targets.all()), None)
+        row = IndicatorRow(indicator=indicator, target=target, target_display=target_text(indicator, target),
+                           baseline=observations[0] if observations else None,
+                           latest=observations[-1] if observations else None)
+        row.series = [{"year": o.year, "value": o.value, "synthetic": o.is_synthetic, "source": o.source}
+                      for o in observations]
+        row.synthetic = any(o.is_synthetic for o in observations)
+        if target is not None:
+            row.assessment = forecast.assess(
+                [forecast.Point(o.year, o.value) for o in observations],
+                forecast.Target(target.comparator, target.year, target.value, target.low, target.high),
+                indicator.direction,
+            )
+            row.status_label = str(IndicatorStatus(row.assessment.status).label)
+            row.badge = STATUS_BADGE[row.assessment.status]
+            row.reason = reason_text(row.assessment, indicator.unit)
+        source = sources.get(indicator.source_key) if live else None
+        if source is not None:
+            row.live_value, row.live_provenance = source.compute(as_of_year or this_year, DISTRICT_SCOPE)
+        rows.append(row)
+    return rows
+
+
+def chapter_progress(plan: Plan) -> list[dict]:
+    """Weighted task completion per chapter (weights from task decomposition)."""
+    result = []
+    tasks_by_chapter: dict[int, list[Task]] = defaultdict(list)
+    for task in plan.tasks.select_related("chapter"):
+        tasks_by_chapter[task.chapter_id].append(task)
+    for chapter in plan.chapters.all():
+        tasks = tasks_by_chapter.get(chapter.pk, [])
+        if not tasks:
+            continue
+        weight = sum(float(t.weight) for t in tasks) or 1.0
+        result.append({"chapter": chapter, "tasks": len(tasks),
+                       "progress": round(sum(float(t.weight) * t.progress for t in tasks) / weight, 1)})
+    return result
+
+
+def section_progress(plan: Plan) -> dict[int, float]:
+    sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for task in plan.tasks.filter(section__isnull=False):
+        sums[task.section_id][0] += float(task.weight) * task.progress
+        sums[task.section_id][1] += float(task.weight)
+    return {sid: round(s / w, 1) if w else 0.0 for sid, (s, w) in sums.items()}
+
+
+def department_progress(plan: Plan) -> list[dict]:
+    rows: dict[int, dict] = {}
+    for task in plan.tasks.select_related("lead_department").filter(lead_department__isnull=False):
+        row = rows.setdefault(task.lead_department_id, {"department": task.lead_department, "tasks": 0,
+                                                        "weighted": 0.0, "weight": 0.0, "overdue": 0})
+        row["tasks"] += 1
+        row["weighted"] += float(task.weight) * task.progress
+        row["weight"] += float(task.weight)
+    today = dt.date.today()
+    for task in overdue_tasks(plan, today):
+        if task.lead_department_id in rows:
+            rows[task.lead_department_id]["overdue"] += 1
+    result = []
+    for row in rows.values():
+        row["progress"] = round(row["weighted"] / row["weight"], 1) if row["weight"] else 0.0
+        result.append(row)
+    return sorted(result, key=lambda r: -r["tasks"])
+
+
+def overdue_tasks(plan: Plan, today: dt.date | None = None):
+    today = today or dt.date.today()
+    return plan.tasks.filter(deadline__lt=today, progress__lt=100).select_related("lead_department", "chapter")
+
+
+def project_board(plan: Plan) -> list[dict]:
+    projects = MajorProject.objects.filter(box__plan=plan).select_related("box", "host")
+    by_status: dict[str, list[MajorProject]] = defaultdict(list)
+    for project in projects:
+        by_status[project.status].append(project)
+    return [{"status": value, "label": label, "projects": by_status.get(value, [])}
+            for value, label in ProjectStatus.choices]
+
+
+def data_as_of(plan: Plan) -> dt.datetime | None:
+    stamps = [
+        ObservedValue.objects.filter(indicator__plan=plan).exclude(source=ValueSource.PLAN_TEXT)
+        .aggregate(m=Max("updated_at"))["m"],
+        TaskProgressReport.objects.filter(task__plan=plan).aggregate(m=Max("updated_at"))["m"],
+        MajorProject.objects.filter(box__plan=plan).aggregate(m=Max("updated_at"))["m"],
+    ]
+    stamps = [s for s in stamps if s]
+    return max(stamps) if stamps else None
+
+
+def value_years(plan: Plan) -> list[int]:
+    return sorted(set(ObservedValue.objects.filter(indicator__plan=plan).values_list("year", flat=True)))
+
+
+def mid_term_year(plan: Plan) -> int | None:
+    """The middle year of the plan period (2023 for 2021–2025)."""
+    if plan.start_year and plan.target_year:
+        return (plan.start_year + plan.target_year) // 2
+    return None
+
+
+def dashboard(plan: Plan, *, as_of_year: int | None = None) -> dict:
+    rows = indicator_rows(plan, as_of_year=as_of_year)
+    today = dt.date.today()
+    overdue = list(overdue_tasks(plan, today)[:50])
+    board = project_board(plan)
+    return {
+        "plan": plan,
+        "rows": rows,
+        "status_counts": _status_counts(rows),
+        "chapters": chapter_progress(plan),
+        "departments": department_progress(plan),
+        "overdue": overdue,
+        "at_risk": [r for r in rows if r.assessment and r.assessment.status in ("at_risk", "off_track")],
+        "board": board,
+        "data_as_of": data_as_of(plan),
+        "synthetic": any(r.synthetic for r in rows),
+        "review": MajorProject.objects.filter(box__plan=plan, host_match="uncertain").count(),
+        "as_of_year": as_of_year,
+        "years": value_years(plan),
+        "mid_term_year": mid_term_year(plan),
+    }
+
+
+def _status_counts(rows: list[IndicatorRow]) -> list[dict]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row.assessment.status if row.assessment else "no_data"] += 1
+    return [{"status": v, "label": label, "count": counts.get(v, 0), "badge": STATUS_BADGE[v]}
+            for v, label in IndicatorStatus.choices]
+
+
+def task_summary(plan: Plan) -> dict:
+    """Task counts and weighted completion over the whole plan."""
+    tasks = list(plan.tasks.only("weight", "progress"))
+    weight = sum(float(t.weight) for t in tasks)
+    return {
+        "total": len(tasks),
+        "completed": sum(1 for t in tasks if t.progress >= 100),
+        "started": sum(1 for t in tasks if 0 < t.progress < 100),
+        "not_started": sum(1 for t in tasks if t.progress == 0),
+        "progress": round(sum(float(t.weight) * t.progress for t in tasks) / weight, 1) if weight else 0.0,
+    }
+
+
+def projects_behind_schedule(plan: Plan, today: dt.date | None = None) -> list[tuple[MajorProject, str]]:
+    """Major projects behind schedule, with the reason: planned completion passed while not yet
+    operating or completed, a milestone overdue, or a planned start passed without work begun."""
+    today = today or dt.date.today()
+    finished = (ProjectStatus.OPERATING, ProjectStatus.COMPLETED)
+    overdue_milestones = defaultdict(int)
+    for project_id in ProjectMilestone.objects.filter(
+        project__box__plan=plan, due_date__lt=today, done_date__isnull=True
+    ).values_list("project_id", flat=True):
+        overdue_milestones[project_id] += 1
+    result = []
+    for project in MajorProject.objects.filter(box__plan=plan).select_related("box", "host"):
+        if project.end_date and project.end_date < today and project.status not in finished:
+            reason = _("Planned completion %(date)s has passed; status: %(status)s.") % {
+                "date": project.end_date.isoformat(), "status": project.get_status_display()}
+        elif overdue_milestones.get(project.pk):
+            reason = _("%(count)s milestone(s) overdue.") % {"count": overdue_milestones[project.pk]}
+        elif project.status == ProjectStatus.PLANNED and project.start_date and project.start_date < today:
+            reason = _("Planned start %(date)s has passed; work has not begun.") % {"date": project.start_date.isoformat()}
+        else:
+            continue
+        result.append((project, reason))
+    return result
+
+
+# --- reporting rounds
+def next_actor(status: str) -> tuple[str, str]:
+    """Who acts next on a submission in ``status`` ("department", "bureau" or nobody) and a sentence saying so."""
+    return {
+        "draft": ("department", _("The department: fill in the values and submit")),
+        "returned": ("department", _("The department: revise and submit again")),
+        "submitted": ("bureau", _("The bureau: approve or return")),
+    }.get(status, ("", _("Nobody: approved, values locked")))
+
+
+@dataclass
+class SubmissionRow:
+    """One department in a round: its submission, who acts next and its indicators with this year's values."""
+
+    submission: object
+    next_actor: str
+    next_label: str
+    values: list[tuple[Indicator, ObservedValue | None]] = field(default_factory=list)
+
+    @property
+    def filled(self) -> int:
+        return sum(1 for _indicator, value in self.values if value is not None)
+
+
+def round_submissions(rnd, department_ids: set[int] | None = None) -> list[SubmissionRow]:
+    """The submissions of a round (only those of ``department_ids`` when given), with their values."""
+    submissions = rnd.submissions.select_related("department", "submitted_by", "decided_by").order_by(
+        "department__name")
+    if department_ids is not None:
+        submissions = submissions.filter(department_id__in=department_ids)
+    submissions = list(submissions)
+    indicators = defaultdict(list)
+    for indicator in rnd.plan.indicators.filter(owner_department__in=[s.department_id for s in submissions]):
+        indicators[indicator.owner_department_id].append(indicator)
+    values = {v.indicator_id: v for v in ObservedValue.objects.filter(
+        indicator__plan=rnd.plan, year=rnd.year, scope=DISTRICT_SCOPE).select_related("entered_by")}
+    rows = []
+    for submission in submissions:
+        actor, label = next_actor(submission.status)
+        rows.append(SubmissionRow(submission=submission, next_actor=actor, next_label=label, values=[
+            (indicator, values.get(indicator.pk)) for indicator in indicators[submission.department_id]]))
+    return rows

@@ -1,0 +1,576 @@
+"""Plan writes: import of the plan document, task decomposition and progress, indicator values and
+reporting rounds, major projects. Every write is audited in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sciencecity.core import permissions
+from sciencecity.core.audit import audit_record, diff, snapshot
+from sciencecity.core.models import AuditAction
+from sciencecity.engines import plandoc
+from sciencecity.engines.names import best_match
+from sciencecity.plans import sources
+from sciencecity.plans.choices import (
+    HostMatch,
+    ProjectStatus,
+    StatementKind,
+    SubmissionStatus,
+    ValueSource,
+    ValueStatus,
+)
+from sciencecity.plans.models import (
+    DISTRICT_SCOPE,
+    Chapter,
+    Commitment,
+    Indicator,
+    MajorProject,
+    ObservedValue,
+    ParseWarning,
+    Plan,
+    ProjectBox,
+    ProjectMilestone,
+    ProjectUpdate,
+    ReportingRound,
+    RoundSubmission,
+    Section,
+    Statement,
+    TargetValue,
+    Task,
+    TaskProgressReport,
+)
+from sciencecity.registry.choices import OrganisationKind, OrganisationStatus
+from sciencecity.registry.models import Organisation, OrganisationAlias
+
+BUNDLED_PLAN = Path(__file__).resolve().parent / "data" / "guangming_sti_14th_fyp.txt"
+#: Name similarity (character-bigram Dice) at or above which a box item is the registry organisation.
+MATCH_SURE = 0.9
+#: Between this and MATCH_SURE the link is kept but put on the review list.
+MATCH_UNCERTAIN = 0.6
+
+# Words in a box item's title that say what kind of organisation runs it (checked in order).
+_KIND_WORDS = [
+    (("实验室",), OrganisationKind.LABORATORY),
+    (("孵化器",), OrganisationKind.INCUBATOR),
+    (("众创空间",), OrganisationKind.MAKER_SPACE),
+    (("加速器",), OrganisationKind.ACCELERATOR),
+    (("概念验证", "验证平台"), OrganisationKind.CONCEPT_VERIFICATION_CENTRE),
+    (("科学园", "科技园", "生命科学园", "光明园", "产业园"), OrganisationKind.SCIENCE_PARK),
+    (("设施", "装置", "光源", "激光", "超级计算", "云脑"), OrganisationKind.MAJOR_FACILITY),
+    (("研究院", "研究所"), OrganisationKind.NEW_RD_INSTITUTION),
+    (("平台", "数据中心"), OrganisationKind.RESEARCH_PLATFORM),
+    (("中心", "基地"), OrganisationKind.INNOVATION_CARRIER),
+]
+
+
+def infer_organisation_kind(title: str) -> str:
+    for words, kind in _KIND_WORDS:
+        if any(w in title for w in words):
+            return kind
+    return OrganisationKind.RESEARCH_PLATFORM
+
+
+@dataclass
+class PlanImportResult:
+    plan: Plan | None
+    created: bool
+    counts: dict[str, int]
+    warnings: list[dict[str, Any]]
+    host_matches: dict[str, int] = field(default_factory=dict)
+
+
+def _require_bureau(actor: Any) -> None:
+    if actor is not None:
+        permissions.require(permissions.is_bureau_officer(actor))
+
+
+def _parse(content: bytes, filename: str) -> plandoc.PlanDocument:
+    try:
+        return plandoc.parse_bytes(content, filename)
+    except plandoc.PlanParseError as exc:
+        raise ValidationError({"file": str(exc)}, code="plan_parse_error") from exc
+
+
+def _plan_years(doc: plandoc.PlanDocument) -> tuple[int | None, int | None]:
+    target = next((i.target_year for i in doc.indicators if i.target_year), None)
+    match = re.search(r"(20\d\d)\s*[-—–至到]\s*(20\d\d)", doc.title or "")
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return (target - 4 if target else None), target
+
+
+def _host_candidates() -> dict[int, list[str]]:
+    names: dict[int, list[str]] = {}
+    for pk, name in Organisation.objects.exclude(kind=OrganisationKind.ENTERPRISE).values_list("pk", "name"):
+        names.setdefault(pk, []).append(name)
+    for pk, name in OrganisationAlias.objects.values_list("organisation_id", "name"):
+        if pk in names:
+            names[pk].append(name)
+    return names
+
+
+def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: Any) -> str:
+    from sciencecity.registry.services import organisation_create
+
+    best_id, score = best_match(project.title, candidates)
+    if best_id is not None and score >= MATCH_UNCERTAIN:
+        project.host_id = best_id
+        project.host_match = HostMatch.MATCHED if score >= MATCH_SURE else HostMatch.UNCERTAIN
+        project.host_match_score = round(score, 3)
+        return project.host_match
+    org = organisation_create(
+        actor=actor, check_permission=False,
+        data={"name": project.title[:200], "kind": infer_organisation_kind(project.title),
+              "status": OrganisationStatus.PLANNED, "description": project.text[:2000],
+              "keywords": project.group},
+    )
+    candidates[org.pk] = [org.name]
+    project.host = org
+    project.host_match = HostMatch.CREATED
+    project.host_match_score = round(score, 3)
+    return HostMatch.CREATED
+
+
+def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False) -> PlanImportResult:
+    """Store a parsed plan document. The same document again changes nothing; a dry run rolls back."""
+    _require_bureau(actor)
+    sha = hashlib.sha256(content).hexdigest()
+    existing = Plan.objects.filter(source_sha256=sha).first()
+    if existing is not None:
+        return PlanImportResult(existing, False, existing.counts, [])
+    doc = _parse(content, filename)
+    if not doc.chapters:
+        raise ValidationError({"file": _("%(file)s: no chapter headings were recognised; nothing was imported.")
+                               % {"file": filename}})
+    try:
+        with transaction.atomic():
+            result = _plan_store(actor=actor, doc=doc, sha=sha, filename=filename)
+            if dry_run:
+                raise _DryRun(result)
+    except _DryRun as dry:
+        dry.result.plan = None
+        return dry.result
+    return result
+
+
+class _DryRun(Exception):
+    def __init__(self, result: PlanImportResult):
+        self.result = result
+
+
+def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: str) -> PlanImportResult:
+    start, target = _plan_years(doc)
+    Plan.objects.filter(is_current=True).update(is_current=False)
+    plan = Plan.objects.create(
+        code=f"plan-{sha[:12]}", title=doc.title[:300] or Path(filename).stem, start_year=start, target_year=target,
+        source_name=filename[:300], source_format=doc.source_format or Path(filename).suffix.lstrip("."),
+        source_sha256=sha, preface=doc.preface, counts=doc.counts(), is_current=True,
+    )
+    chapters: dict[int, Chapter] = {}
+    sections: dict[tuple[int, int], Section] = {}
+    tasks = []
+    for c_index, ch in enumerate(doc.chapters, start=1):
+        chapter = Chapter.objects.create(plan=plan, number=ch.number or c_index, label=ch.label, title=ch.title[:300],
+                                         intro=ch.intro_text, line=ch.line)
+        chapters[chapter.number] = chapter
+        for t_index, t in enumerate(ch.tasks, start=1):
+            tasks.append(Task(plan=plan, chapter=chapter, code=f"{chapter.number}.{t.number or t_index}",
+                              number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+        for s_index, sec in enumerate(ch.sections, start=1):
+            section = Section.objects.create(chapter=chapter, number=sec.number or s_index, label=sec.label,
+                                             title=sec.title[:300], intro=sec.intro_text, line=sec.line)
+            sections[(chapter.number, section.number)] = section
+            for t_index, t in enumerate(sec.tasks, start=1):
+                tasks.append(Task(plan=plan, chapter=chapter, section=section,
+                                  code=f"{chapter.number}.{section.number}.{t.number or t_index}",
+                                  number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+    Task.objects.bulk_create(tasks)
+    statements = []
+    for kind, items in ((StatementKind.GOAL, doc.goals), (StatementKind.STRATEGY, doc.strategies),
+                        (StatementKind.MEASURE, doc.measures)):
+        statements += [Statement(plan=plan, kind=kind, order=i, title=s.title[:300], text=s.text, line=s.line)
+                       for i, s in enumerate(items, start=1)]
+    Statement.objects.bulk_create(statements)
+
+    candidates = _host_candidates()
+    host_matches: dict[str, int] = {}
+    for order, box in enumerate(doc.boxes, start=1):
+        project_box = ProjectBox.objects.create(
+            plan=plan, order=order, number=box.number, title=box.title[:300],
+            chapter=chapters.get(box.chapter_number), section=sections.get((box.chapter_number, box.section_number)),
+            line=box.line,
+        )
+        for group in box.groups:
+            for i_index, item in enumerate(group.items, start=1):
+                project = MajorProject(
+                    box=project_box, code=f"{box.number or 'X' + str(order)}.{item.number or i_index}",
+                    group=(group.title or "")[:100], number=item.number, title=item.title[:300], text=item.text,
+                    line=item.line, status=ProjectStatus.PLANNED,
+                )
+                outcome = _link_host(project, candidates, actor)
+                host_matches[outcome] = host_matches.get(outcome, 0) + 1
+                project.save()
+
+    indicators: dict[int, Indicator] = {}
+    for ind in doc.indicators:
+        source = sources.match(ind.name)
+        indicator = Indicator.objects.create(
+            plan=plan, code=str(ind.number), number=ind.number or len(indicators) + 1, name=ind.name[:200],
+            unit=ind.unit[:30], direction=ind.direction, comparator=ind.comparator,
+            target_year=ind.target_year or target, attribute=ind.attribute, target_text=ind.target_text[:50],
+            source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
+        )
+        indicators[indicator.number] = indicator
+        if indicator.target_year and (ind.target_value is not None or ind.target_low is not None):
+            TargetValue.objects.create(indicator=indicator, year=indicator.target_year, value=ind.target_value,
+                                       low=ind.target_low, high=ind.target_high, comparator=ind.comparator)
+    baselines = {}
+    for b in doc.baselines:
+        indicator = indicators.get(b.indicator_number)
+        if indicator is None or b.year is None:
+            continue
+        baselines[(indicator.pk, b.year)] = ObservedValue(
+            indicator=indicator, year=b.year, value=b.value, source=ValueSource.PLAN_TEXT,
+            provenance=b.sentence[:2000], status=ValueStatus.APPROVED, approved_at=timezone.now(),
+        )
+    ObservedValue.objects.bulk_create(baselines.values())
+    Commitment.objects.bulk_create([
+        Commitment(plan=plan, text=c.text[:300], subject=c.subject[:200], value=c.value, value_high=c.value_high,
+                   unit=c.unit[:30], comparator=c.comparator, year=c.year,
+                   indicator=indicators.get(c.indicator_number), sentence=c.sentence, line=c.line)
+        for c in doc.commitments
+    ])
+    ParseWarning.objects.bulk_create([ParseWarning(plan=plan, code=w.code, message=w.message, line=w.line)
+                                      for w in doc.warnings])
+    counts = doc.counts()
+    audit_record(action=AuditAction.IMPORT, actor=actor, obj=plan,
+                 changes={"source": [None, filename], "sha256": [None, sha], "counts": [None, counts],
+                          "host_matches": [None, host_matches]})
+    warnings = [{"code": w.code, "message": w.message, "line": w.line} for w in doc.warnings]
+    return PlanImportResult(plan, True, counts, warnings, host_matches)
+
+
+def plan_import_bundled(*, actor: Any = None) -> PlanImportResult:
+    """Import the bundled Guangming plan and its default decomposition (both idempotent)."""
+    import json
+
+    result = plan_import(actor=actor, content=BUNDLED_PLAN.read_bytes(), filename=BUNDLED_PLAN.name)
+    setup_file = BUNDLED_PLAN.with_suffix(".setup.json")
+    if setup_file.exists() and result.plan is not None:
+        plan_setup_apply(actor=actor, plan=result.plan, setup=json.loads(setup_file.read_text("utf-8")))
+    return result
+
+
+# --- task decomposition and progress
+TASK_FIELDS = ("lead_department", "deadline", "deliverables", "weight")
+
+
+def _check_department(org: Organisation | None) -> None:
+    if org is not None and org.kind != OrganisationKind.GOVERNMENT_DEPARTMENT:
+        raise ValidationError(_("%(name)s is not a government department.") % {"name": org.name})
+
+
+@transaction.atomic
+def task_update(*, actor: Any, task: Task, data: dict[str, Any], reason: str = "") -> dict[str, list[Any]]:
+    """Decompose a task: lead and supporting departments, deadline, deliverables, weight (bureau only)."""
+    _require_bureau(actor)
+    given, task = task, Task.objects.select_for_update().get(pk=task.pk)
+    before = snapshot(task, [*TASK_FIELDS, "supporting_departments"])
+    for key in TASK_FIELDS:
+        if key in data:
+            setattr(task, key, data[key])
+    _check_department(task.lead_department)
+    if "supporting_departments" in data:
+        for org in data["supporting_departments"]:
+            _check_department(org)
+    task.full_clean()
+    task.save()
+    if "supporting_departments" in data:
+        task.supporting_departments.set(data["supporting_departments"])
+    changes = diff(before, snapshot(task, [*TASK_FIELDS, "supporting_departments"]))
+    if changes:
+        audit_record(action=AuditAction.UPDATE, actor=actor, obj=task, changes=changes, reason=reason)
+    given.refresh_from_db()
+    return changes
+
+
+def can_report_on_task(actor: Any, task: Task) -> bool:
+    if permissions.is_bureau_officer(actor):
+        return True
+    if not permissions.has_role(actor, "department_officer"):
+        return False
+    ids = permissions.organisation_ids(actor)
+    return task.lead_department_id in ids or task.supporting_departments.filter(pk__in=ids).exists()
+
+
+@transaction.atomic
+def task_progress_report(*, actor: Any, task: Task, period: str, as_of: dt.date, percent: int, narrative: str,
+                         evidence=None, department: Organisation | None = None) -> TaskProgressReport:
+    """A department files progress on one of its tasks; the task's progress becomes the latest report's."""
+    permissions.require(can_report_on_task(actor, task))
+    if department is None:
+        ids = permissions.organisation_ids(actor)
+        department = Organisation.objects.filter(pk__in=ids, kind=OrganisationKind.GOVERNMENT_DEPARTMENT).first()
+    report = TaskProgressReport(task=task, period=period.strip(), as_of=as_of, percent=percent,
+                                narrative=narrative.strip(), department=department, reported_by=actor)
+    if evidence is not None:
+        report.evidence = evidence
+    if not 0 <= percent <= 100:
+        raise ValidationError({"percent": _("Progress is a percentage from 0 to 100.")})
+    report.full_clean()
+    report.save()
+    latest = task.reports.order_by("-as_of", "-id").first()
+    old = task.progress
+    Task.objects.filter(pk=task.pk).update(progress=latest.percent, progress_as_of=latest.as_of)
+    audit_record(action=AuditAction.CREATE, actor=actor, obj=report, acting_organisation=department,
+                 changes={"task": [None, task.code], "period": [None, report.period], "percent": [old, percent],
+                          "narrative": [None, report.narrative], "evidence": [None, report.evidence.name or None]})
+    return report
+
+
+# --- indicator values and reporting rounds
+def indicator_department(indicator: Indicator) -> Organisation | None:
+    return indicator.owner_department
+
+
+def can_enter_value(actor: Any, indicator: Indicator) -> bool:
+    if permissions.is_bureau_officer(actor):
+        return True
+    if not permissions.has_role(actor, "department_officer"):
+        return False
+    return indicator.owner_department_id in permissions.organisation_ids(actor)
+
+
+@transaction.atomic
+def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
+                        scope: str = DISTRICT_SCOPE, note: str = "", provenance: str = "",
+                        check_permission: bool = True, is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
+    """Set an observed value (a draft until its round is approved). Locked (approved) values refuse.
+
+    Returns the value and whether anything changed.
+    """
+    if check_permission:
+        permissions.require(can_enter_value(actor, indicator))
+    if value is None:
+        raise ValidationError({"value": _("Enter a number.")})
+    current = ObservedValue.objects.select_for_update().filter(indicator=indicator, year=year, scope=scope).first()
+    if current is not None and current.locked:
+        raise ValidationError({"value": _("The %(year)s value of “%(name)s” is approved and locked; the bureau must "
+                                          "re-open it with a reason first.") % {"year": year, "name": indicator.name}})
+    if current is not None and current.value == float(value) and current.note == note and current.source == source:
+        return current, False
+    before = snapshot(current, ["value", "source", "status", "note"]) if current else {}
+    obj = current or ObservedValue(indicator=indicator, year=year, scope=scope)
+    obj.value = float(value)
+    obj.source = source
+    obj.note = note[:300]
+    obj.provenance = provenance or obj.provenance
+    obj.status = ValueStatus.DRAFT
+    obj.is_synthetic = is_synthetic
+    obj.entered_by = actor if getattr(actor, "is_authenticated", False) else None
+    obj.full_clean()
+    obj.save()
+    audit_record(action=AuditAction.UPDATE if current else AuditAction.CREATE, actor=actor, obj=obj,
+                 object_repr=f"{indicator.name} {year}",
+                 changes=diff(before, snapshot(obj, ["value", "source", "status", "note"])))
+    return obj, True
+
+
+@transaction.atomic
+def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> ObservedValue | None:
+    """Store the registry computation of an indicator for a year, with its provenance."""
+    source = sources.get(indicator.source_key)
+    if source is None:
+        return None
+    value, provenance = source.compute(year, DISTRICT_SCOPE)
+    current = ObservedValue.objects.filter(indicator=indicator, year=year, scope=DISTRICT_SCOPE).first()
+    if current is not None and current.locked:
+        return current
+    obj, _changed = indicator_value_set(actor=actor, indicator=indicator, year=year, value=value,
+                                        source=ValueSource.COMPUTED, provenance=provenance, check_permission=False)
+    return obj
+
+
+@transaction.atomic
+def round_open(*, actor: Any, plan: Plan, year: int, deadline: dt.date) -> ReportingRound:
+    _require_bureau(actor)
+    rnd, created = ReportingRound.objects.get_or_create(plan=plan, year=year, defaults={"deadline": deadline})
+    if created:
+        departments = Organisation.objects.filter(owned_indicators__plan=plan).distinct()
+        RoundSubmission.objects.bulk_create([RoundSubmission(round=rnd, department=d) for d in departments])
+        audit_record(action=AuditAction.CREATE, actor=actor, obj=rnd,
+                     changes={"year": [None, year], "deadline": [None, deadline],
+                              "departments": [None, [d.pk for d in departments]]})
+    return rnd
+
+
+def _submission_for(rnd: ReportingRound, department: Organisation) -> RoundSubmission:
+    submission, _ = RoundSubmission.objects.get_or_create(round=rnd, department=department)
+    return submission
+
+
+def _transition(actor: Any, submission: RoundSubmission, new: str, *, allowed_from: tuple[str, ...],
+                comment: str = "") -> RoundSubmission:
+    if submission.status not in allowed_from:
+        raise ValidationError(_("A submission that is “%(status)s” cannot become “%(new)s”.") % {
+            "status": submission.get_status_display(), "new": SubmissionStatus(new).label})
+    old = submission.status
+    submission.status = new
+    submission.comment = comment
+    now = timezone.now()
+    if new == SubmissionStatus.SUBMITTED:
+        submission.submitted_at, submission.submitted_by = now, actor
+    else:
+        submission.decided_at, submission.decided_by = now, actor
+    submission.save()
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=submission,
+                 object_repr=f"{submission.round} · {submission.department}",
+                 changes={"status": [old, new]}, reason=comment, acting_organisation=submission.department)
+    return submission
+
+
+def _department_values(submission: RoundSubmission):
+    return ObservedValue.objects.filter(indicator__plan=submission.round.plan,
+                                        indicator__owner_department=submission.department,
+                                        year=submission.round.year)
+
+
+@transaction.atomic
+def submission_submit(*, actor: Any, rnd: ReportingRound, department: Organisation) -> RoundSubmission:
+    """A department submits its values for the round's year."""
+    if not (permissions.is_bureau_officer(actor) or department.pk in permissions.organisation_ids(actor)):
+        raise PermissionDenied
+    submission = _submission_for(rnd, department)
+    _department_values(submission).filter(status=ValueStatus.DRAFT).update(status=ValueStatus.SUBMITTED)
+    return _transition(actor, submission, SubmissionStatus.SUBMITTED,
+                       allowed_from=(SubmissionStatus.DRAFT, SubmissionStatus.RETURNED))
+
+
+@transaction.atomic
+def submission_approve(*, actor: Any, submission: RoundSubmission) -> RoundSubmission:
+    """The bureau approves: the department's values for that year are locked."""
+    _require_bureau(actor)
+    values = _department_values(submission).exclude(status=ValueStatus.APPROVED)
+    values.update(status=ValueStatus.APPROVED, approved_by=actor, approved_at=timezone.now())
+    return _transition(actor, submission, SubmissionStatus.APPROVED, allowed_from=(SubmissionStatus.SUBMITTED,))
+
+
+@transaction.atomic
+def submission_return(*, actor: Any, submission: RoundSubmission, comment: str) -> RoundSubmission:
+    _require_bureau(actor)
+    if not comment.strip():
+        raise ValidationError({"comment": _("Say what the department should revise.")})
+    _department_values(submission).filter(status=ValueStatus.SUBMITTED).update(status=ValueStatus.DRAFT)
+    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED,),
+                       comment=comment)
+
+
+@transaction.atomic
+def value_reopen(*, actor: Any, value: ObservedValue, reason: str) -> ObservedValue:
+    """Unlock an approved value; the reason is required and audited."""
+    _require_bureau(actor)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Re-opening an approved value needs a reason.")})
+    if not value.locked:
+        return value
+    value.status = ValueStatus.DRAFT
+    value.approved_by = None
+    value.approved_at = None
+    value.save()
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=value, object_repr=f"{value.indicator.name} {value.year}",
+                 changes={"status": [ValueStatus.APPROVED, ValueStatus.DRAFT]}, reason=reason)
+    return value
+
+
+# --- major projects
+PROJECT_FIELDS = ("status", "planned_investment", "actual_investment", "start_date", "end_date", "host", "host_match")
+
+
+@transaction.atomic
+def project_update(*, actor: Any, project: MajorProject, data: dict[str, Any], note: str = "",
+                   date: dt.date | None = None) -> dict[str, list[Any]]:
+    _require_bureau(actor)
+    given, project = project, MajorProject.objects.select_for_update().get(pk=project.pk)
+    before = snapshot(project, list(PROJECT_FIELDS))
+    for key in PROJECT_FIELDS:
+        if key in data:
+            setattr(project, key, data[key])
+    if "host" in data and "host_match" not in data:
+        project.host_match = HostMatch.CONFIRMED
+    project.full_clean()
+    project.save()
+    changes = diff(before, snapshot(project, list(PROJECT_FIELDS)))
+    if changes or note:
+        ProjectUpdate.objects.create(project=project, date=date or timezone.localdate(), status=project.status,
+                                     note=note or _("Updated: %(fields)s") % {"fields": ", ".join(changes)},
+                                     investment_to_date=project.actual_investment, author=actor)
+        audit_record(action=AuditAction.UPDATE, actor=actor, obj=project, changes=changes, reason=note)
+    given.refresh_from_db()
+    return changes
+
+
+@transaction.atomic
+def milestone_add(*, actor: Any, project: MajorProject, title: str, due_date: dt.date) -> ProjectMilestone:
+    _require_bureau(actor)
+    milestone = ProjectMilestone(project=project, title=title.strip(), due_date=due_date)
+    milestone.full_clean()
+    milestone.save()
+    audit_record(action=AuditAction.CREATE, actor=actor, obj=milestone,
+                 changes={"title": [None, milestone.title], "due_date": [None, due_date]})
+    return milestone
+
+
+@transaction.atomic
+def milestone_done(*, actor: Any, milestone: ProjectMilestone, done_date: dt.date) -> ProjectMilestone:
+    _require_bureau(actor)
+    old = milestone.done_date
+    milestone.done_date = done_date
+    milestone.save(update_fields=["done_date", "updated_at"])
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=milestone, changes={"done_date": [old, done_date]})
+    return milestone
+
+
+def plan_setup_apply(*, actor: Any, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
+    """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet."""
+    from sciencecity.registry.services import organisation_create
+
+    counts = {"departments": 0, "indicators": 0, "tasks": 0}
+    departments: dict[str, Organisation] = {}
+    for code, name, name_en in setup.get("departments", []):
+        org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
+        if org is None:
+            org = organisation_create(actor=actor, check_permission=False, data={
+                "code": code, "name": name, "name_en": name_en, "kind": OrganisationKind.GOVERNMENT_DEPARTMENT,
+                "level": "district", "district": "光明区"})
+            counts["departments"] += 1
+        departments[code] = org
+    with transaction.atomic():
+        for indicator in plan.indicators.filter(owner_department__isnull=True):
+            code = setup.get("indicator_owners", {}).get(indicator.name)
+            if code in departments:
+                indicator.owner_department = departments[code]
+                indicator.save(update_fields=["owner_department", "updated_at"])
+                counts["indicators"] += 1
+        deadline = dt.date.fromisoformat(setup["deadline"]) if setup.get("deadline") else None
+        for chapter_number, (lead, supporting) in setup.get("chapter_leads", {}).items():
+            tasks = plan.tasks.filter(chapter__number=int(chapter_number), lead_department__isnull=True)
+            for task in tasks:
+                task.lead_department = departments.get(lead)
+                task.deadline = task.deadline or deadline
+                task.save(update_fields=["lead_department", "deadline", "updated_at"])
+                task.supporting_departments.set([departments[c] for c in supporting if c in departments])
+                counts["tasks"] += 1
+        if any(counts.values()):
+            audit_record(action=AuditAction.UPDATE, actor=actor, obj=plan, changes={"default_decomposition": [None, counts]},
+                         reason="default decomposition of the bundled plan")
+    return counts

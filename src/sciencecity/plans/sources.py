@@ -1,0 +1,45 @@
+"""Named indicator sources: computations over the registry and the service apps.
+
+``plans`` never imports the service apps. Each app registers its computations in its
+``AppConfig.ready`` with :func:`register`; an indicator points at one by ``source_key``. A source
+also says which indicator names it fits, so an imported plan gets its links without typing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+#: (year, scope) → (value, provenance in words)
+Compute = Callable[[int, str], tuple[float, str]]
+
+
+@dataclass(frozen=True)
+class IndicatorSource:
+    key: str
+    label: str
+    compute: Compute
+    name_pattern: re.Pattern[str]
+    unit: str = ""
+
+
+_SOURCES: dict[str, IndicatorSource] = {}
+
+
+def register(key: str, label: str, compute: Compute, *, name_pattern: str, unit: str = "") -> None:
+    _SOURCES[key] = IndicatorSource(key, label, compute, re.compile(name_pattern), unit)
+
+
+def get(key: str) -> IndicatorSource | None:
+    return _SOURCES.get(key)
+
+
+def all_sources() -> list[IndicatorSource]:
+    return sorted(_SOURCES.values(), key=lambda s: s.key)
+
+
+def match(name: str) -> IndicatorSource | None:
+    """The registered source whose name pattern fits an indicator name, if exactly one does."""
+    found = [s for s in _SOURCES.values() if s.name_pattern.search(name or "")]
+    return found[0] if len(found) == 1 else None

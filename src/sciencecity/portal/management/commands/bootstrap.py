@@ -1,0 +1,34 @@
+"""First-run set-up for ``make run``: administrators, bundled data and demo data. Idempotent."""
+
+from __future__ import annotations
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+from sciencecity.accounts.services import administrators_bootstrap
+
+
+class Command(BaseCommand):
+    help = "Create the three administrator accounts (once) and load the bundled plan and demo data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--demo-scale", default="small", choices=["none", "small", "city", "national"],
+                            help="Synthetic demo data to generate (default: small).")
+
+    def handle(self, *args, demo_scale: str, **options):
+        created = administrators_bootstrap()
+        if created:
+            self.stdout.write(self.style.WARNING(
+                "Administrator accounts created. Their one-time passwords are shown ONCE; each must be changed at first login:"
+            ))
+            for username, role, password in created:
+                self.stdout.write(f"  {role:<24} user: {username:<12} one-time password: {password}")
+            self.stdout.write(
+                "The system administrator creates user accounts; the security administrator grants roles; "
+                "the audit administrator reads the audit trail."
+            )
+        commands = get_commands()
+        if "plan" in commands:
+            call_command("plan", "import", "--bundled", verbosity=options.get("verbosity", 1))
+        if demo_scale != "none" and "demo" in commands:
+            call_command("demo", "--scale", demo_scale, verbosity=options.get("verbosity", 1))
