@@ -1,0 +1,745 @@
+"""Incremental inverted index with BM25 ranking, metadata filters and explanations (倒排索引).
+
+Documents (``Listing``) are added, updated and removed by id without a rebuild. Postings live in
+immutable segments (numpy arrays: document rows, term frequencies and precomputed BM25 term
+impacts, grouped by term); new documents wait in a small buffer that is sealed into a segment on
+the next query, and many segments are merged into one. A removed document is masked out at once
+and its postings are dropped at the next merge. A bulk build tokenises in worker processes.
+
+A query is tokenised like a document, expanded with the synonym table (expanded terms
+down-weighted), scored term-at-a-time with ``np.bincount`` over the postings, filtered by a
+predicate over metadata arrays (field, kind, TRL range, transfer modes) and cut with
+``np.argpartition``. Every hit can explain itself: shared terms with their surface forms and
+contributions, synonyms used, filters satisfied.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from array import array
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .embed import Embedder
+from .explain import Explanation, TermMatch
+from .feedback import FeedbackProfile, rerank
+from .synonyms import SynonymTable
+from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
+
+K1 = 1.2
+B = 0.75
+BIGRAM_WEIGHT = 0.3
+"""Query weight of a character-bigram term relative to a word term."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A text to match: an achievement (成果) or a demand (需求), an expert profile, a call topic."""
+
+    id: str
+    text: str
+    title: str = ""
+    field: str = ""
+    kind: str = ""
+    trl: int = 0
+    modes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Constraints a hit must satisfy; ``None`` means no constraint. ``modes`` matches any of them."""
+
+    fields: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+    trl_min: int | None = None
+    trl_max: int | None = None
+    modes: frozenset[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked result."""
+
+    id: str
+    score: float
+    explanation: Explanation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTerm:
+    """A term of an analysed query with its weight; ``synonym_of`` names the phrase it expands."""
+
+    term: str
+    weight: float
+    synonym_of: str | None = None
+
+
+@dataclass(slots=True)
+class _Segment:
+    terms: np.ndarray  # sorted global term ids present in the segment
+    start: np.ndarray  # posting range of each of ``terms``
+    end: np.ndarray
+    docs: np.ndarray  # int32 document rows, ascending within a term
+    tf: np.ndarray  # uint16 term frequency
+    impact: np.ndarray  # float32 BM25 tf part, computed with ``avgdl``
+    avgdl: float = 0.0
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.terms, self.start, self.end, self.docs, self.tf, self.impact))
+
+    def ordered_postings(self) -> tuple[np.ndarray, np.ndarray]:
+        """(term id per posting, posting positions), grouped by term in ascending order."""
+        lengths = self.end - self.start
+        total = int(lengths.sum())
+        shift = self.start - (np.cumsum(lengths) - lengths)
+        positions = np.repeat(shift, lengths) + np.arange(total, dtype=np.int64)
+        return np.repeat(self.terms, lengths), positions
+
+
+@dataclass(slots=True)
+class _Chunk:
+    """Postings of consecutive documents in a chunk-local vocabulary (what a worker returns)."""
+
+    vocabulary: list[str]
+    indptr: np.ndarray
+    docs: np.ndarray
+    tf: np.ndarray
+    lengths: np.ndarray
+
+
+class _TermIds(dict):
+    """Raw segmenter token → chunk-local term id (-1 to drop), one dictionary lookup per token."""
+
+    def __init__(self, tokenizer: Tokenizer, vocabulary: dict[str, int]) -> None:
+        super().__init__()
+        self._terms = tokenizer.term_of_token
+        self._vocabulary = vocabulary
+
+    def __missing__(self, token: str) -> int:
+        term = self._terms(token)
+        value = self._vocabulary.setdefault(term, len(self._vocabulary)) if term else -1
+        self[token] = value
+        return value
+
+
+def chunk_postings(tokenizer: Tokenizer, titles: Sequence[str], texts: Sequence[str]) -> _Chunk:
+    """Tokenise consecutive documents; title terms count twice (a light BM25F).
+
+    The fast path maps segmenter tokens straight to term ids and drops stop tokens with numpy;
+    it gives the same terms as ``Tokenizer.terms`` (the bigram option takes the plain path).
+    """
+    vocabulary: dict[str, int] = {}
+    ids: list[int] = []
+    raw_lengths = array("i")
+    if tokenizer.bigrams:
+        get = vocabulary.setdefault
+        for title, text in zip(titles, texts, strict=True):
+            title_terms = tokenizer.terms(title) if title else []
+            terms = title_terms + title_terms + tokenizer.terms(text)
+            ids.extend([get(term, len(vocabulary)) for term in terms])
+            raw_lengths.append(len(terms))
+    else:
+        lookup = _TermIds(tokenizer, vocabulary).__getitem__
+        segment = tokenizer.segment
+        for title, text in zip(titles, texts, strict=True):
+            raw = segment(text)
+            if title:
+                title_raw = segment(title)
+                raw = title_raw + title_raw + raw
+            ids += map(lookup, raw)
+            raw_lengths.append(len(raw))
+    id_array = np.fromiter(ids, np.int32, len(ids))
+    raw_length_array = (
+        np.frombuffer(raw_lengths, dtype=np.int32) if len(raw_lengths) else np.zeros(0, np.int32)
+    )
+    n_docs = max(len(raw_length_array), 1)
+    doc_local = np.repeat(np.arange(len(raw_length_array), dtype=np.int64), raw_length_array)
+    kept = id_array >= 0
+    id_array, doc_local = id_array[kept], doc_local[kept]
+    length_array = np.bincount(doc_local, minlength=len(raw_length_array)).astype(np.int32)
+    by_term = sp.csc_matrix(
+        (np.ones(len(id_array), np.int32), (doc_local, id_array)), shape=(n_docs, max(len(vocabulary), 1))
+    )
+    by_term.sort_indices()
+    return _Chunk(
+        list(vocabulary),
+        by_term.indptr[: len(vocabulary) + 1].astype(np.int64),
+        by_term.indices.astype(np.int32),
+        np.minimum(by_term.data, 65535).astype(np.uint16),
+        length_array,
+    )
+
+
+_BULK: tuple[Tokenizer, Sequence[str], Sequence[str]] | None = None
+
+
+def _bulk_chunk(bounds: tuple[int, int]) -> _Chunk:
+    assert _BULK is not None
+    tokenizer, titles, texts = _BULK
+    start, end = bounds
+    return chunk_postings(tokenizer, titles[start:end], texts[start:end])
+
+
+def _bm25_impact(tf: np.ndarray, doc_length: np.ndarray, avgdl: float) -> np.ndarray:
+    tf = tf.astype(np.float32)
+    norm = np.float32(K1) * (np.float32(1 - B) + np.float32(B) * doc_length / np.float32(avgdl))
+    return (tf * np.float32(K1 + 1) / (tf + norm)).astype(np.float32)
+
+
+@dataclass(slots=True)
+class _Columns:
+    """Per-row metadata arrays, grown geometrically."""
+
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    length: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    field_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    kind_code: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    trl: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int16))
+    modes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def reserve(self, rows: int) -> None:
+        if rows <= len(self.alive):
+            return
+        capacity = max(rows, 2 * len(self.alive), 1024)
+        for name in ("alive", "length", "field_code", "kind_code", "trl", "modes"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def nbytes(self) -> int:
+        return sum(
+            getattr(self, n).nbytes for n in ("alive", "length", "field_code", "kind_code", "trl", "modes")
+        )
+
+
+class TextIndex:
+    """BM25 index over listings; see the module docstring.
+
+    ``store_text`` keeps titles and texts for explanations (surface forms, places) and feedback;
+    ``embedder`` adds a dense score fused with BM25 (``dense_weight``) when a local model is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        tokenizer: Tokenizer | None = None,
+        synonyms: SynonymTable | None | bool = True,
+        store_text: bool = True,
+        embedder: Embedder | None = None,
+        dense_weight: float = 0.7,
+        buffer_limit: int = 20_000,
+        max_segments: int = 32,
+    ) -> None:
+        self.tokenizer = tokenizer or default_tokenizer()
+        if synonyms is True:
+            synonyms = SynonymTable.bundled(self.tokenizer)
+        self.synonyms: SynonymTable | None = synonyms or None
+        self.store_text = store_text
+        self.embedder = embedder
+        self.dense_weight = dense_weight
+        self.buffer_limit = buffer_limit
+        self.max_segments = max_segments
+        self._vocabulary: dict[str, int] = {}
+        self._row_of: dict[str, int] = {}
+        self._ids: list[str | None] = []
+        self._columns = _Columns()
+        self._field_codes: dict[str, int] = {"": 0}
+        self._kind_codes: dict[str, int] = {"": 0}
+        self._mode_bits: dict[str, int] = {}
+        self._texts: dict[int, tuple[str, str]] = {}
+        self._segments: list[_Segment] = []
+        self._buffer: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self._alive_count = 0
+        self._dead_count = 0
+        self._total_length = 0.0
+        self._vectors = np.zeros((0, 0), np.float32)
+
+    # ----------------------------------------------------------------- writes
+    def __len__(self) -> int:
+        return self._alive_count
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._row_of
+
+    def add(self, listing: Listing) -> None:
+        """Add a listing, replacing the one with the same id if any (an update)."""
+        self.add_many([listing], workers=1)
+
+    def update(self, listing: Listing) -> None:
+        """Replace the listing with this id (same as ``add``)."""
+        self.add(listing)
+
+    def remove(self, doc_id: str) -> bool:
+        """Drop a listing; True if it was there."""
+        row = self._row_of.pop(doc_id, None)
+        if row is None:
+            return False
+        columns = self._columns
+        columns.alive[row] = False
+        self._alive_count -= 1
+        self._dead_count += 1
+        self._total_length -= float(columns.length[row])
+        self._ids[row] = None
+        self._texts.pop(row, None)
+        return True
+
+    def add_many(
+        self, listings: Iterable[Listing], *, workers: int | None = None, chunk_size: int = 50_000
+    ) -> None:
+        """Add (or replace) many listings; large batches are tokenised by ``workers`` processes."""
+        listings = list(listings)
+        if not listings:
+            return
+        rows = self._allocate(listings)
+        if len(listings) < 2_000:
+            self._add_to_buffer(listings, rows)
+        else:
+            self._add_bulk(listings, rows[0], workers=workers, chunk_size=chunk_size)
+        if self.embedder is not None:
+            self._add_vectors(listings, rows)
+
+    def _allocate(self, listings: list[Listing]) -> list[int]:
+        columns = self._columns
+        first = len(self._ids)
+        columns.reserve(first + len(listings))
+        rows = list(range(first, first + len(listings)))
+        field_codes, kind_codes = self._field_codes, self._kind_codes
+        for row, listing in zip(rows, listings, strict=True):
+            if listing.id in self._row_of:
+                self.remove(listing.id)
+            self._row_of[listing.id] = row
+            self._ids.append(listing.id)
+            columns.field_code[row] = field_codes.setdefault(listing.field, len(field_codes))
+            columns.kind_code[row] = kind_codes.setdefault(listing.kind, len(kind_codes))
+            columns.trl[row] = listing.trl
+            if listing.modes:
+                columns.modes[row] = self._mode_mask(listing.modes, create=True)
+            if self.store_text:
+                self._texts[row] = (listing.title, listing.text)
+        columns.alive[first : first + len(listings)] = True
+        self._alive_count += len(listings)
+        return rows
+
+    def _mode_mask(self, modes: Iterable[str], *, create: bool) -> int:
+        mask = 0
+        for mode in modes:
+            bit = self._mode_bits.get(mode)
+            if bit is None:
+                if not create:
+                    continue
+                if len(self._mode_bits) >= 63:
+                    raise ValueError("at most 63 distinct transfer modes")
+                bit = self._mode_bits[mode] = len(self._mode_bits)
+            mask |= 1 << bit
+        return mask
+
+    def _term_ids(self, terms: Iterable[str]) -> list[int]:
+        get = self._vocabulary.setdefault
+        vocabulary = self._vocabulary
+        return [get(term, len(vocabulary)) for term in terms]
+
+    def _add_to_buffer(self, listings: list[Listing], rows: list[int]) -> None:
+        chunk = chunk_postings(self.tokenizer, [x.title for x in listings], [x.text for x in listings])
+        global_ids = np.asarray(self._term_ids(chunk.vocabulary), dtype=np.int64)
+        self._set_lengths(rows[0], chunk.lengths)
+        term_of_posting = np.repeat(global_ids, np.diff(chunk.indptr))
+        docs = chunk.docs.astype(np.int64) + rows[0]
+        order = np.argsort(docs, kind="stable")
+        docs, term_of_posting, tf = docs[order], term_of_posting[order], chunk.tf[order]
+        bounds = np.searchsorted(docs, np.asarray(rows + [rows[-1] + 1]))
+        for i, row in enumerate(rows):
+            s, e = bounds[i], bounds[i + 1]
+            self._buffer.append((row, term_of_posting[s:e], tf[s:e]))
+        if len(self._buffer) >= self.buffer_limit:
+            self._seal()
+
+    def _set_lengths(self, first_row: int, lengths: np.ndarray) -> None:
+        self._columns.length[first_row : first_row + len(lengths)] = lengths
+        self._total_length += float(lengths.sum())
+
+    def _add_bulk(
+        self, listings: list[Listing], first_row: int, *, workers: int | None, chunk_size: int
+    ) -> None:
+        global _BULK
+        titles = [x.title for x in listings]
+        texts = [x.text for x in listings]
+        bounds = [(s, min(s + chunk_size, len(listings))) for s in range(0, len(listings), chunk_size)]
+        workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        use_pool = workers > 1 and len(bounds) > 1 and "fork" in multiprocessing.get_all_start_methods()
+        self._seal()
+        _BULK = (self.tokenizer, titles, texts)
+        try:
+            if use_pool:
+                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                    for (start, _), chunk in zip(bounds, pool.imap(_bulk_chunk, bounds), strict=True):
+                        self._segment_from_chunk(chunk, first_row + start)
+            else:
+                for start, end in bounds:
+                    self._segment_from_chunk(_bulk_chunk((start, end)), first_row + start)
+        finally:
+            _BULK = None
+        self._refresh_impacts(force=True)
+        self._maybe_merge()
+
+    def _segment_from_chunk(self, chunk: _Chunk, first_row: int) -> None:
+        self._set_lengths(first_row, chunk.lengths)
+        global_ids = np.asarray(self._term_ids(chunk.vocabulary), dtype=np.int64)
+        order = np.argsort(global_ids)
+        segment = _Segment(
+            terms=global_ids[order],
+            start=chunk.indptr[:-1][order],
+            end=chunk.indptr[1:][order],
+            docs=chunk.docs + np.int32(first_row),
+            tf=chunk.tf,
+            impact=np.zeros(len(chunk.docs), np.float32),
+        )
+        self._segments.append(segment)
+
+    def _seal(self) -> None:
+        """Turn the buffer of recent documents into a segment."""
+        if not self._buffer:
+            return
+        rows = np.concatenate([np.full(len(t), r, np.int32) for r, t, _ in self._buffer])
+        terms = np.concatenate([t for _, t, _ in self._buffer])
+        tf = np.concatenate([f for _, _, f in self._buffer])
+        self._buffer = []
+        order = np.lexsort((rows, terms))
+        self._segments.append(self._segment_from_sorted(terms[order], rows[order], tf[order]))
+        self._maybe_merge()
+
+    def _segment_from_sorted(self, terms: np.ndarray, docs: np.ndarray, tf: np.ndarray) -> _Segment:
+        unique_terms, starts = np.unique(terms, return_index=True)
+        ends = np.append(starts[1:], len(terms))
+        segment = _Segment(
+            unique_terms.astype(np.int64), starts, ends, docs.astype(np.int32), tf, np.zeros(0)
+        )
+        self._compute_impacts(segment)
+        return segment
+
+    def _maybe_merge(self) -> None:
+        if len(self._segments) > self.max_segments:
+            self.merge()
+
+    def merge(self) -> None:
+        """Merge all segments into one and drop the postings of removed documents."""
+        self._seal_buffer_only()
+        if not self._segments:
+            return
+        parts = [segment.ordered_postings() for segment in self._segments]
+        terms = np.concatenate([t for t, _ in parts])
+        docs = np.concatenate([s.docs[p] for s, (_, p) in zip(self._segments, parts, strict=True)])
+        tf = np.concatenate([s.tf[p] for s, (_, p) in zip(self._segments, parts, strict=True)])
+        keep = self._columns.alive[docs]
+        terms, docs, tf = terms[keep], docs[keep], tf[keep]
+        order = np.lexsort((docs, terms))
+        self._segments = [self._segment_from_sorted(terms[order], docs[order], tf[order])]
+        self._dead_count = 0
+
+    def _seal_buffer_only(self) -> None:
+        if self._buffer:
+            segments_before = self.max_segments
+            self.max_segments = 1 << 30
+            try:
+                self._seal()
+            finally:
+                self.max_segments = segments_before
+
+    @property
+    def avgdl(self) -> float:
+        return self._total_length / self._alive_count if self._alive_count else 1.0
+
+    def _compute_impacts(self, segment: _Segment) -> None:
+        avgdl = self.avgdl
+        segment.impact = _bm25_impact(segment.tf, self._columns.length[segment.docs], avgdl)
+        segment.avgdl = avgdl
+
+    def _refresh_impacts(self, *, force: bool = False) -> None:
+        """Recompute impacts of segments whose average document length drifted by over 5 %."""
+        avgdl = self.avgdl
+        for segment in self._segments:
+            if force or abs(segment.avgdl - avgdl) > 0.05 * avgdl:
+                self._compute_impacts(segment)
+
+    def _add_vectors(self, listings: list[Listing], rows: list[int]) -> None:
+        assert self.embedder is not None
+        vectors = np.asarray(self.embedder.embed_passages([f"{x.title} {x.text}".strip() for x in listings]))
+        vectors = vectors.astype(np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        needed = rows[-1] + 1
+        if self._vectors.shape[1] != vectors.shape[1]:
+            self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
+        if self._vectors.shape[0] < needed:
+            grown = np.zeros((max(needed, 2 * self._vectors.shape[0]), vectors.shape[1]), np.float32)
+            grown[: self._vectors.shape[0]] = self._vectors
+            self._vectors = grown
+        self._vectors[rows] = vectors
+
+    # ------------------------------------------------------------------ reads
+    def analyze_query(self, query: str, *, expand: bool = True) -> list[QueryTerm]:
+        """Terms of the query with weights, synonyms added when ``expand``."""
+        terms = self.tokenizer.terms(query)
+        weights: dict[str, QueryTerm] = {}
+        for term in terms:
+            if term not in weights:
+                weight = BIGRAM_WEIGHT if term.startswith(BIGRAM_PREFIX) else 1.0
+                weights[term] = QueryTerm(term, weight)
+        if expand and self.synonyms is not None:
+            for expansion in self.synonyms.expand(terms):
+                weights.setdefault(
+                    expansion.term, QueryTerm(expansion.term, expansion.weight, expansion.source)
+                )
+        return list(weights.values())
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filter: Filter | None = None,
+        explain: bool = True,
+        expand: bool = True,
+        profile: FeedbackProfile | None = None,
+    ) -> list[Hit]:
+        """Top ``k`` listings for ``query`` that satisfy ``filter``, best first."""
+        self._seal()
+        self._refresh_impacts()
+        query_terms = [q for q in self.analyze_query(query, expand=expand) if q.term in self._vocabulary]
+        n_rows = len(self._ids)
+        postings = self._gather(query_terms)
+        contributions = [
+            (docs, impacts * np.float32(weight)) for docs, impacts, weight in postings if len(docs)
+        ]
+        if contributions:
+            all_docs = np.concatenate([d for d, _ in contributions])
+            all_weights = np.concatenate([w for _, w in contributions])
+            if len(all_docs) * 8 < n_rows:
+                candidates, inverse = np.unique(all_docs, return_inverse=True)
+                candidate_scores = np.bincount(inverse, weights=all_weights)
+            else:
+                scores = np.bincount(all_docs, weights=all_weights, minlength=n_rows)
+                candidates = np.flatnonzero(scores)
+                candidate_scores = scores[candidates]
+        else:
+            candidates, candidate_scores = np.zeros(0, np.int64), np.zeros(0)
+        dense_scores = None
+        if self.embedder is not None and self.dense_weight > 0 and len(self._vectors):
+            candidates, candidate_scores, dense_scores = self._fuse_dense(query, candidates, candidate_scores)
+        keep = self._filter_mask(candidates, filter)
+        candidates, candidate_scores = candidates[keep], candidate_scores[keep]
+        if dense_scores is not None:
+            dense_scores = dense_scores[keep]
+        depth = k if profile is None else max(5 * k, 50)
+        top = _top_k(candidate_scores, depth)
+        rows, scores = candidates[top], candidate_scores[top]
+        dense_of_row = (
+            dict(zip(rows.tolist(), dense_scores[top].tolist(), strict=True))
+            if dense_scores is not None
+            else {}
+        )
+        factors: dict[int, float] = {}
+        if profile is not None:
+            ids = [self._ids[r] or "" for r in rows.tolist()]
+            doc_terms = {i: self.row_terms(r) for i, r in zip(ids, rows.tolist(), strict=True)}
+            trls = {i: int(self._columns.trl[r]) for i, r in zip(ids, rows.tolist(), strict=True)}
+            reranked = rerank(list(zip(ids, scores.tolist(), strict=True)), profile, doc_terms, trls)[:k]
+            base = dict(zip(ids, scores.tolist(), strict=True))
+            factors = {self._row_of[i]: (s / base[i] if base[i] else 1.0) for i, s in reranked}
+            rows = np.asarray([self._row_of[i] for i, _ in reranked], dtype=np.int64)
+            scores = np.asarray([s for _, s in reranked])
+        hits = []
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+            explanation = None
+            if explain:
+                explanation = self._explain(
+                    row, query_terms, postings, filter, dense_of_row.get(row), factors.get(row, 1.0)
+                )
+            hits.append(Hit(self._ids[row] or "", float(score), explanation))
+        return hits
+
+    def _gather(self, query_terms: list[QueryTerm]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+        """Per query term: (rows, impacts, weight × idf), over all segments."""
+        if not query_terms:
+            return []
+        ids = np.asarray([self._vocabulary[q.term] for q in query_terms], dtype=np.int64)
+        doc_parts: list[list[np.ndarray]] = [[] for _ in query_terms]
+        impact_parts: list[list[np.ndarray]] = [[] for _ in query_terms]
+        for segment in self._segments:
+            if not len(segment.terms):
+                continue
+            positions = np.minimum(np.searchsorted(segment.terms, ids), len(segment.terms) - 1)
+            for j in np.flatnonzero(segment.terms[positions] == ids).tolist():
+                s, e = int(segment.start[positions[j]]), int(segment.end[positions[j]])
+                doc_parts[j].append(segment.docs[s:e])
+                impact_parts[j].append(segment.impact[s:e])
+        n = max(self._alive_count, 1)
+        alive = self._columns.alive
+        out = []
+        for q, docs_list, impact_list in zip(query_terms, doc_parts, impact_parts, strict=True):
+            if not docs_list:
+                out.append((np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0))
+                continue
+            docs = docs_list[0] if len(docs_list) == 1 else np.concatenate(docs_list)
+            impacts = impact_list[0] if len(impact_list) == 1 else np.concatenate(impact_list)
+            df = int(np.count_nonzero(alive[docs])) if self._dead_count else len(docs)
+            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            out.append((docs, impacts, q.weight * idf))
+        return out
+
+    def _fuse_dense(
+        self, query: str, candidates: np.ndarray, scores: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weighted fusion: dense cosine primary, BM25 (scaled to [0, 1]) as a boost."""
+        assert self.embedder is not None
+        n_rows = len(self._ids)
+        query_vector = np.asarray(self.embedder.embed_queries([query])[0], np.float32)
+        query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
+        dense = self._vectors[:n_rows] @ query_vector
+        lexical = np.zeros(n_rows)
+        if len(scores):
+            lexical[candidates] = scores / scores.max()
+        fused = self.dense_weight * dense + (1 - self.dense_weight) * lexical
+        rows = np.arange(n_rows)
+        return rows, fused, dense
+
+    def _filter_mask(self, rows: np.ndarray, flt: Filter | None) -> np.ndarray:
+        columns = self._columns
+        mask = columns.alive[rows]
+        if flt is None:
+            return mask
+        if flt.fields is not None:
+            codes = [self._field_codes[f] for f in flt.fields if f in self._field_codes]
+            mask &= np.isin(columns.field_code[rows], codes)
+        if flt.kinds is not None:
+            codes = [self._kind_codes[k] for k in flt.kinds if k in self._kind_codes]
+            mask &= np.isin(columns.kind_code[rows], codes)
+        if flt.trl_min is not None:
+            mask &= columns.trl[rows] >= flt.trl_min
+        if flt.trl_max is not None:
+            mask &= columns.trl[rows] <= flt.trl_max
+        if flt.modes is not None:
+            mask &= (columns.modes[rows] & self._mode_mask(flt.modes, create=False)) != 0
+        return mask
+
+    def _explain(
+        self,
+        row: int,
+        query_terms: list[QueryTerm],
+        postings: list[tuple[np.ndarray, np.ndarray, float]],
+        flt: Filter | None,
+        dense_score: float | None,
+        feedback_factor: float,
+    ) -> Explanation:
+        surfaces: dict[str, dict[str, set[str]]] = {}
+        text = self._texts.get(row)
+        if text is not None:
+            for place, part in (("title", text[0]), ("text", text[1])):
+                for term, surface in self.tokenizer.analyze(part) if part else ():
+                    surfaces.setdefault(term, {}).setdefault(place, set()).add(surface)
+        matches = []
+        lexical = 0.0
+        for q, (docs, impacts, weight) in zip(query_terms, postings, strict=True):
+            position = int(np.searchsorted(docs, row))
+            if position >= len(docs) or docs[position] != row:
+                continue
+            contribution = float(impacts[position]) * weight
+            lexical += contribution
+            places = surfaces.get(q.term, {})
+            forms = sorted(set().union(*places.values())) if places else [q.term.removeprefix(BIGRAM_PREFIX)]
+            matches.append(
+                TermMatch(
+                    term=q.term.removeprefix(BIGRAM_PREFIX),
+                    surfaces=tuple(forms),
+                    contribution=contribution,
+                    synonym_of=q.synonym_of,
+                    places=tuple(p for p in ("title", "text") if p in places),
+                    bigram=q.term.startswith(BIGRAM_PREFIX),
+                )
+            )
+        matches.sort(key=lambda m: -m.contribution)
+        return Explanation(
+            terms=tuple(matches),
+            filters=self._describe_filters(row, flt),
+            lexical_score=lexical,
+            dense_score=dense_score,
+            feedback_factor=feedback_factor,
+        )
+
+    def _describe_filters(self, row: int, flt: Filter | None) -> tuple[str, ...]:
+        if flt is None:
+            return ()
+        columns = self._columns
+        out = []
+        if flt.fields is not None:
+            out.append(f"field={_name_of(self._field_codes, int(columns.field_code[row]))}")
+        if flt.kinds is not None:
+            out.append(f"kind={_name_of(self._kind_codes, int(columns.kind_code[row]))}")
+        if flt.trl_min is not None or flt.trl_max is not None:
+            low = flt.trl_min if flt.trl_min is not None else "…"
+            high = flt.trl_max if flt.trl_max is not None else "…"
+            out.append(f"TRL {int(columns.trl[row])} in [{low}, {high}]")
+        if flt.modes is not None:
+            mask = int(columns.modes[row])
+            shared = sorted(m for m in flt.modes if m in self._mode_bits and mask >> self._mode_bits[m] & 1)
+            out.append("modes=" + ",".join(shared))
+        return tuple(out)
+
+    # -------------------------------------------------------------- helpers
+    def row_terms(self, row: int) -> set[str]:
+        """Distinct terms of a stored listing (empty when texts are not stored)."""
+        text = self._texts.get(row)
+        if text is None:
+            return set()
+        return set(self.tokenizer.terms(f"{text[0]}\n{text[1]}"))
+
+    def doc_terms(self, doc_id: str) -> set[str]:
+        """Distinct terms of the listing with this id (for feedback profiles)."""
+        row = self._row_of.get(doc_id)
+        return set() if row is None else self.row_terms(row)
+
+    def doc_trl(self, doc_id: str) -> int:
+        row = self._row_of.get(doc_id)
+        return 0 if row is None else int(self._columns.trl[row])
+
+    def memory_bytes(self) -> dict[str, int]:
+        """Approximate memory by part (numpy arrays exactly, dictionaries estimated)."""
+        postings = sum(segment.nbytes() for segment in self._segments)
+        vocabulary = len(self._vocabulary) * 120
+        ids = len(self._row_of) * 150
+        texts = sum(len(t) * 2 + len(x) * 2 + 120 for t, x in self._texts.values())
+        return {
+            "postings": postings,
+            "columns": self._columns.nbytes(),
+            "vocabulary": vocabulary,
+            "ids": ids,
+            "texts": texts,
+            "vectors": self._vectors.nbytes,
+        }
+
+    @property
+    def segment_count(self) -> int:
+        return len(self._segments) + (1 if self._buffer else 0)
+
+    @property
+    def posting_count(self) -> int:
+        return sum(len(s.docs) for s in self._segments) + sum(len(t) for _, t, _ in self._buffer)
+
+
+def _name_of(codes: Mapping[str, int], code: int) -> str:
+    for name, value in codes.items():
+        if value == code:
+            return name
+    return ""
+
+
+def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest scores, best first (ties by position)."""
+    if len(scores) <= k:
+        return np.lexsort((np.arange(len(scores)), -scores))
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.lexsort((part, -scores[part]))]
