@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "sciencecity.accounts",
     "sciencecity.registry",
     "sciencecity.plans",
+    "sciencecity.programmes",
     "sciencecity.portal",
 ]
 

@@ -11,5 +11,6 @@ urlpatterns = [
     path("audit/", include("sciencecity.core.urls")),
     path("registry/", include("sciencecity.registry.urls")),
     path("plan/", include("sciencecity.plans.urls")),
+    path("programmes/", include("sciencecity.programmes.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

@@ -15,6 +15,8 @@ def navigation(request):
         items.append((_("Plan monitoring"), reverse("plans:dashboard")))
     elif permissions.can_view_plan(user):
         items.append((_("The plan"), reverse("plans:structure")))
+    if permissions.is_business_user(user):
+        items.append((_("Funding programmes"), reverse("programmes:index")))
     if permissions.can_view_registry(user):
         items.append((_("Organisations"), reverse("registry:organisation_list")))
         items.append((_("People"), reverse("registry:person_list")))

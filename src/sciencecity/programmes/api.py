@@ -1,0 +1,5 @@
+"""Programme API: one router assembled from the work packages' routers."""
+
+from ninja import Router
+
+router = Router(tags=["programmes"])

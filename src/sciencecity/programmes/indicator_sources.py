@@ -1,0 +1,24 @@
+"""Plan indicators the funding programmes compute (registered with ``plans.sources``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+
+def funded_amount(year: int, scope: str) -> tuple[float, str]:
+    """Funding paid in a year (10k CNY → 亿元 for plan tables is left to the indicator's unit)."""
+    from sciencecity.programmes.models import Payment
+
+    total = Payment.objects.filter(paid_on__gte=dt.date(year, 1, 1), paid_on__lte=dt.date(year, 12, 31)).aggregate(
+        s=Sum("amount"))["s"] or 0
+    return float(total), f"programmes: tranches and rewards released in {year} (10k CNY)"
+
+
+def register_all() -> None:
+    from sciencecity.plans import sources
+
+    sources.register("programmes.funding_paid", _("Programme funding released (programmes)"), funded_amount,
+                     name_pattern=r"财政科技.*(投入|资助)|科技计划.*资助金额", unit="万元")
