@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "sciencecity.registry",
     "sciencecity.plans",
     "sciencecity.programmes",
+    "sciencecity.transfer",
     "sciencecity.portal",
 ]
 

@@ -12,5 +12,6 @@ urlpatterns = [
     path("registry/", include("sciencecity.registry.urls")),
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),
+    path("transfer/", include("sciencecity.transfer.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

@@ -17,6 +17,7 @@ def navigation(request):
         items.append((_("The plan"), reverse("plans:structure")))
     if permissions.is_business_user(user):
         items.append((_("Funding programmes"), reverse("programmes:index")))
+        items.append((_("Technology transfer"), reverse("transfer:index")))
     if permissions.can_view_registry(user):
         items.append((_("Organisations"), reverse("registry:organisation_list")))
         items.append((_("People"), reverse("registry:person_list")))

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TransferConfig(AppConfig):
+    name = "sciencecity.transfer"
+    label = "transfer"
+    verbose_name = _("Technology transfer")
+
+    def ready(self) -> None:
+        from sciencecity.transfer.indicator_sources import register_all
+
+        register_all()

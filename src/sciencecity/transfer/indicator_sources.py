@@ -1,0 +1,24 @@
+"""Plan indicators the marketplace computes (registered with ``plans.sources``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+
+def contract_turnover(year: int, scope: str) -> tuple[float, str]:
+    """技术合同成交金额 in 亿元: registered contract amounts (stored in 10k CNY) of the year / 10,000."""
+    from sciencecity.transfer.models import TechContract
+
+    total = TechContract.objects.filter(registered_on__gte=dt.date(year, 1, 1),
+                                        registered_on__lte=dt.date(year, 12, 31)).aggregate(s=Sum("amount"))["s"] or 0
+    return round(float(total) / 10000, 4), f"transfer: technology contracts registered in {year} (sum of amounts, 亿元)"
+
+
+def register_all() -> None:
+    from sciencecity.plans import sources
+
+    sources.register("transfer.contract_turnover", _("Registered technology-contract turnover (marketplace)"),
+                     contract_turnover, name_pattern=r"技术合同.*(成交|交易)", unit="亿元")
