@@ -51,7 +51,7 @@ def application_create(*, actor: Any, call: Call, organisation: Any, data: dict[
     """A draft application by ``organisation`` (which the actor acts for)."""
     _acting_for(actor, organisation)
     application = Application(call=call, organisation=organisation, created_by=actor,
-                              reference=next_code(Application, call.code),
+                              reference=next_code(Application, call.code, field="reference"),
                               **{k: data[k] for k in APPLICATION_FIELDS if k in data})
     application.full_clean()
     application.save()
