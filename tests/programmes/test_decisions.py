@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from sciencecity.core.models import AuditEvent
 from sciencecity.programmes.models import Decision, FundedProject, ProjectMilestone
@@ -34,7 +35,7 @@ def test_amount_over_call_cap_is_refused(bureau, panel_call):
     with pytest.raises(ValidationError) as exc:
         decisions.decision_record(actor=bureau, call=panel_call, application=second,
                                   data={"outcome": "fund", "amount": "110"})
-    assert second.reference in str(exc.value) and "cap" in str(exc.value)
+    assert second.reference in str(exc.value) and "110" in str(exc.value) and "100" in str(exc.value)
     assert not Decision.objects.exists()
 
 
@@ -109,7 +110,7 @@ def test_notify_creates_projects_and_sets_states(bureau, panel_call, manager_per
     notice = decisions.notification_for(first)
     assert (notice.outcome, notice.amount, notice.project) == ("fund", Decimal("80"), project)
     assert "80" in notice.message
-    assert "reserve" in decisions.notification_for(third).message
+    assert decisions.notification_for(third).message == gettext("Not funded; placed on the reserve list.")
     assert decisions.notification_for(second).outcome == "reject"
     assert AuditEvent.objects.filter(object_type="programmes.fundedproject", object_id=str(project.pk)).exists()
 
@@ -142,7 +143,7 @@ def test_limited_teams_for_open_competition(bureau, organisation, manager_person
     with pytest.raises(ValidationError) as exc:
         fund(bureau, call, {a.reference: "100", b.reference: "100"},
              manager_person)
-    assert "at most 1" in str(exc.value)
+    assert gettext("This call funds at most %(n)s team(s); %(m)s are marked fund.") % {"n": 1, "m": 2} in str(exc.value)
     call.refresh_from_db()
     assert call.state == "panel" and not FundedProject.objects.exists()
 
