@@ -72,18 +72,19 @@ def _require_active(project: FundedProject) -> None:
 
 
 # --- milestones -----------------------------------------------------------------------------------
-def _locked_milestone(milestone: ProjectMilestone) -> tuple[ProjectMilestone, FundedProject]:
+def _milestone_for(actor: Any, milestone: ProjectMilestone, may) -> tuple[ProjectMilestone, FundedProject]:
+    """The milestone locked for update, once ``may(actor, project)`` allows it and the project is active."""
     milestone = ProjectMilestone.objects.select_for_update().select_related(
         "project__application__organisation", "project__application__call").get(pk=milestone.pk)
+    permissions.require(may(actor, milestone.project))
+    _require_active(milestone.project)
     return milestone, milestone.project
 
 
 @transaction.atomic
 def milestone_submit(*, actor: Any, milestone: ProjectMilestone, report: str) -> ProjectMilestone:
     """The applicant reports on a milestone (again after a rejection)."""
-    milestone, project = _locked_milestone(milestone)
-    permissions.require(is_project_member(actor, project))
-    _require_active(project)
+    milestone, project = _milestone_for(actor, milestone, is_project_member)
     if not report.strip():
         raise ValidationError({"report": _("Describe the results delivered for this milestone.")})
     milestone.report = report
@@ -102,9 +103,7 @@ def milestone_accept(*, actor: Any, milestone: ProjectMilestone, note: str = "",
     揭榜挂帅: the tranche of the single acceptance milestone is the reward. 事前立项事后资助: the
     single verification milestone pays the whole amount, nothing is paid before it.
     """
-    milestone, project = _locked_milestone(milestone)
-    permissions.require(is_project_manager(actor, project))
-    _require_active(project)
+    milestone, project = _milestone_for(actor, milestone, is_project_manager)
     on = on or timezone.localdate()
     milestone.decided_on, milestone.decision_note = on, note
     milestone.save(update_fields=["decided_on", "decision_note", "updated_at"])
@@ -125,9 +124,7 @@ def milestone_accept(*, actor: Any, milestone: ProjectMilestone, note: str = "",
 @transaction.atomic
 def milestone_reject(*, actor: Any, milestone: ProjectMilestone, note: str) -> ProjectMilestone:
     """Not accepted: no payment; the applicant may report again."""
-    milestone, project = _locked_milestone(milestone)
-    permissions.require(is_project_manager(actor, project))
-    _require_active(project)
+    milestone, project = _milestone_for(actor, milestone, is_project_manager)
     if not note.strip():
         raise ValidationError({"note": _("Say why the milestone is not accepted.")})
     milestone.decided_on, milestone.decision_note = timezone.localdate(), note
