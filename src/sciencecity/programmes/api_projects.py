@@ -1,6 +1,5 @@
 """Programme API: panel decisions, notification, public disclosure, funded projects and milestones."""
 
-from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
