@@ -1,12 +1,12 @@
 """Review API: assignments and assignment jobs (officers), the reviewer's work (blind-aware), ranking."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse
@@ -140,7 +140,7 @@ def call_assignments(request, call_id: int):
 def assignment_job_run(request, call_id: int):
     _require_officer(request)
     call = get_object_or_404(Call, pk=call_id)
-    return 201, assignment_services.assignment_run(actor=request.user, call=call)
+    return Status(201, assignment_services.assignment_run(actor=request.user, call=call))
 
 
 @router.get("/assignment-jobs/{job_id}", response={200: JobOut, **ERRORS})

@@ -286,6 +286,9 @@ def _build(call: Call, today: dt.date | None) -> _Built:
 def assignment_job_execute(*, job: AssignmentJob, actor: Any = None, today: dt.date | None = None) -> AssignmentJob:
     """Run a queued job: gather, solve (progress, cancel), store the proposal or the reasons it failed."""
     call = job.call
+    if not AssignmentJob.objects.filter(pk=job.pk, state=JobState.QUEUED).update(state=JobState.RUNNING):
+        job.refresh_from_db()
+        return job
     _job_update(job, state=JobState.RUNNING, stage=_("Gathering experts, conflicts and affinities"), progress=0.05)
     try:
         built = _build(call, today)
@@ -319,8 +322,8 @@ class _JobFailed(Exception):
 
 @transaction.atomic
 def _job_finish(job: AssignmentJob, actor: Any, state: str, message: str, result: dict) -> AssignmentJob:
-    _job_update(job, state=state, message=message, result=result, progress=1.0 if state == JobState.DONE else
-                job.progress, stage=str(JobState(state).label))
+    progress = 1.0 if state == JobState.DONE else job.progress
+    _job_update(job, state=state, message=message, result=result, progress=progress, stage=str(JobState(state).label))
     audit_record(action=AuditAction.TRANSITION, actor=actor, obj=job, object_repr=str(job.call),
                  changes={"state": [JobState.RUNNING, state]}, reason=message[:500])
     return job

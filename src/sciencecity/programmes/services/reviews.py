@@ -11,7 +11,6 @@ agree (no spread), gives no information about their harshness: their raw total i
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -132,7 +131,7 @@ def review_submit(*, actor: Any, assignment: Assignment, scores: dict[str, Any],
         review.comment = comment.strip()
         review.conflict_flagged = False
     review.submitted_at = timezone.now()
-    review.full_clean()
+    review.full_clean(exclude=["scores"])  # empty when a conflict is flagged instead of scoring
     review.save()
     audit_record(action=AuditAction.UPDATE if assignment.state == AssignmentState.SUBMITTED else AuditAction.CREATE,
                  actor=actor, obj=review, object_repr=assignment.application.reference,
@@ -243,8 +242,3 @@ def ranking(call: Call) -> list[RankingRow]:
     for rank, row in enumerate(ordered, start=1):
         row.rank = rank
     return ordered
-
-
-def reviews_due(user: Any, day: dt.date | None = None) -> int:
-    """Released assignments without a review: the reviewer's notification count."""
-    return my_assignments(user).filter(state=AssignmentState.RELEASED).count()
