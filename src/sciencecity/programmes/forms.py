@@ -203,12 +203,15 @@ BudgetLineFormSet = formset_factory(BudgetLineForm, extra=3)
 WorkFormSet = formset_factory(WorkForm, extra=2, max_num=5, validate_max=True)
 
 
+CENTS = Decimal("0.01")
+
+
 def budget_total(formset) -> Decimal:
-    return sum((f.cleaned_data["amount"] for f in formset.forms if f.cleaned_data), Decimal(0))
+    return sum((f.cleaned_data["amount"] for f in formset.forms if f.cleaned_data), Decimal(0)).quantize(CENTS)
 
 
 def budget_lines(formset) -> list[dict[str, str]]:
-    return [{"category": f.cleaned_data["category"], "amount": str(f.cleaned_data["amount"])}
+    return [{"category": f.cleaned_data["category"], "amount": str(f.cleaned_data["amount"].quantize(CENTS))}
             for f in formset.forms if f.cleaned_data]
 
 
