@@ -1,0 +1,167 @@
+"""Marketplace reads and the visibility rules of listings (the same for the UI, the API and the CLI).
+
+Achievements: ``public`` ones are seen by anyone (anonymous visitors see the title and abstract),
+``registered`` ones by logged-in business users, ``invited`` ones by the owner and the invited
+organisations. Demands: the title and public summary are public; the full description of a
+confidential demand is shown only to the owner and to the parties of a deal on it. Closed listings
+are seen by their owner only. Contacts are never on a listing page: a deal shares them with the
+owner's consent. Parties of a deal on a listing always keep seeing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from sciencecity.accounts.choices import Role
+from sciencecity.core import permissions
+from sciencecity.transfer.choices import ListingStatus, Visibility
+from sciencecity.transfer.models import Achievement, Deal, Notification, TechDemand, TopicWatch
+
+
+def _orgs(user: Any) -> set[int]:
+    return permissions.organisation_ids(user)
+
+
+# --- permissions of listings (UI, API and CLI share them)
+def can_use_marketplace(user: Any) -> bool:
+    """Logged-in business users (administrators do not handle business data)."""
+    return permissions.is_business_user(user)
+
+
+def can_create_achievement(user: Any, organisation: Any = None) -> bool:
+    """Any business user acting for an organisation posts its achievements."""
+    if not permissions.is_business_user(user):
+        return False
+    orgs = _orgs(user)
+    return bool(orgs) if organisation is None else organisation.pk in orgs
+
+
+def enterprise_organisation_ids(user: Any) -> set[int]:
+    if not permissions.is_business_user(user):
+        return set()
+    return set(user.memberships.filter(role=Role.ENTERPRISE_USER, organisation__isnull=False)
+               .values_list("organisation_id", flat=True))
+
+
+def can_create_demand(user: Any, organisation: Any = None) -> bool:
+    """Enterprise users post their enterprise's technology demands."""
+    orgs = enterprise_organisation_ids(user)
+    return bool(orgs) if organisation is None else organisation.pk in orgs
+
+
+def can_edit_achievement(user: Any, achievement: Achievement) -> bool:
+    return permissions.is_business_user(user) and achievement.owner_id in _orgs(user)
+
+
+def can_edit_demand(user: Any, demand: TechDemand) -> bool:
+    return permissions.is_business_user(user) and demand.organisation_id in _orgs(user)
+
+
+def _deal_party(orgs: set[int], **listing: Any) -> Q:
+    return Q(**listing) & (Q(seller_id__in=orgs) | Q(buyer_id__in=orgs))
+
+
+def achievement_queryset(user: Any) -> QuerySet[Achievement]:
+    """Achievements ``user`` may see (title, abstract and the non-contact details)."""
+    qs = Achievement.objects.all()
+    active = Q(status=ListingStatus.ACTIVE)
+    if not permissions.is_business_user(user):
+        return qs.filter(active, visibility=Visibility.PUBLIC)
+    orgs = _orgs(user)
+    dealt = Exists(Deal.objects.filter(_deal_party(orgs, achievement=OuterRef("pk"))))
+    invited = Exists(Achievement.invited.through.objects.filter(achievement_id=OuterRef("pk"),
+                                                                organisation_id__in=orgs))
+    return qs.filter(
+        Q(owner_id__in=orgs) | dealt
+        | (active & (Q(visibility__in=[Visibility.PUBLIC, Visibility.REGISTERED])
+                     | (Q(visibility=Visibility.INVITED) & invited)))
+    )
+
+
+def demand_queryset(user: Any) -> QuerySet[TechDemand]:
+    """Demands ``user`` may see (title and public summary; see :func:`can_read_demand_description`)."""
+    qs = TechDemand.objects.all()
+    active = Q(status=ListingStatus.ACTIVE)
+    if not permissions.is_business_user(user):
+        return qs.filter(active)
+    orgs = _orgs(user)
+    dealt = Exists(Deal.objects.filter(_deal_party(orgs, demand=OuterRef("pk"))))
+    return qs.filter(active | Q(organisation_id__in=orgs) | dealt)
+
+
+def can_view_achievement(user: Any, achievement: Achievement) -> bool:
+    return achievement_queryset(user).filter(pk=achievement.pk).exists()
+
+
+def can_view_demand(user: Any, demand: TechDemand) -> bool:
+    return demand_queryset(user).filter(pk=demand.pk).exists()
+
+
+def can_read_achievement_details(user: Any, achievement: Achievement) -> bool:
+    """IP, asking terms and inventors: logged-in business users who see the listing (not anonymous)."""
+    return permissions.is_business_user(user) and can_view_achievement(user, achievement)
+
+
+def can_read_demand_description(user: Any, demand: TechDemand) -> bool:
+    """The full text: anyone who sees a non-confidential demand; the owner and deal parties otherwise."""
+    if not demand.confidential:
+        return can_view_demand(user, demand)
+    if not permissions.is_business_user(user):
+        return False
+    orgs = _orgs(user)
+    return demand.organisation_id in orgs or Deal.objects.filter(_deal_party(orgs, demand=demand)).exists()
+
+
+def visible_ids(user: Any, kind: str, ids: list[int]) -> set[int]:
+    """Which of ``ids`` (achievements or demands) ``user`` may see: one query."""
+    qs = achievement_queryset(user) if kind == "achievements" else demand_queryset(user)
+    return set(qs.filter(pk__in=ids).values_list("pk", flat=True))
+
+
+# --- lists
+def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]:
+    qs = achievement_queryset(user).select_related("owner").prefetch_related("sectors")
+    if params.get("mine") and permissions.is_business_user(user):
+        qs = qs.filter(owner_id__in=_orgs(user))
+    if params.get("sector"):
+        qs = qs.filter(sectors__code=params["sector"])
+    if params.get("q"):
+        qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
+    return qs.distinct()
+
+
+def demand_list(user: Any, params: dict[str, str]) -> QuerySet[TechDemand]:
+    qs = demand_queryset(user).select_related("organisation").prefetch_related("sectors")
+    if params.get("mine") and permissions.is_business_user(user):
+        qs = qs.filter(organisation_id__in=_orgs(user))
+    if params.get("sector"):
+        qs = qs.filter(sectors__code=params["sector"])
+    if params.get("q"):
+        qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
+    return qs.distinct()
+
+
+def own_listings(user: Any) -> tuple[list[Achievement], list[TechDemand]]:
+    """The user's organisations' active listings (for recommendations)."""
+    orgs = _orgs(user)
+    if not orgs:
+        return [], []
+    achievements = list(Achievement.objects.filter(owner_id__in=orgs, status=ListingStatus.ACTIVE)[:20])
+    demands = list(TechDemand.objects.filter(organisation_id__in=orgs, status=ListingStatus.ACTIVE)[:20])
+    return achievements, demands
+
+
+def unread_notification_count(user: Any) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notifications(user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def watches(user: Any) -> QuerySet[TopicWatch]:
+    return TopicWatch.objects.filter(user=user).select_related("sector")

@@ -1,0 +1,533 @@
+"""Matching (供需精准对接) on :mod:`sciencecity.engines.text`: bidirectional, explained, incremental.
+
+One ``TextIndex`` per source and process — achievements, demands, experts (registry people with
+expertise), organisations and funded projects — built lazily from the database and kept current
+two ways: the listing services call :func:`listing_changed` after every write (this process is
+current at once), and every read compares ``(count, max(updated_at))`` of the table with what the
+index has seen, reloading only the rows changed since (other worker processes catch up; a lower
+count means rows were deleted and the index is rebuilt).
+
+For a demand: ranked achievements (filters: shared field, TRL ≥ the demand's minimum, transfer
+modes overlap), experts and supplier organisations; for an achievement: ranked demands and
+enterprises. Each result carries its explanation (shared terms highlighted in the title and text,
+fields and constraints satisfied). A user's feedback on past suggestions re-ranks their results
+(``engines.text.feedback``); new listings notify the owners of matching listings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max
+from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+
+from sciencecity.core import permissions
+from sciencecity.engines.text import (
+    FeedbackEvent,
+    Filter,
+    Hit,
+    Listing,
+    TextIndex,
+    feedback_profile,
+    highlight,
+)
+from sciencecity.engines.text import FeedbackLabel as EngineLabel
+from sciencecity.registry.choices import OrganisationKind
+from sciencecity.transfer import selectors
+from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
+from sciencecity.transfer.models import Achievement, MatchFeedback, Notification, TechDemand
+
+ANY_MODE = "*"
+"""Mode of a listing that names none: it matches any mode filter that includes it."""
+SNIPPET_LENGTH = 240
+CATCH_UP_OVERLAP = dt.timedelta(seconds=5)
+LISTING_KINDS = ("achievements", "demands")
+SUPPLIER_KINDS = frozenset({
+    OrganisationKind.UNIVERSITY, OrganisationKind.RESEARCH_INSTITUTE, OrganisationKind.NEW_RD_INSTITUTION,
+    OrganisationKind.LABORATORY, OrganisationKind.MAJOR_FACILITY, OrganisationKind.RESEARCH_PLATFORM,
+    OrganisationKind.INNOVATION_CARRIER, OrganisationKind.CONCEPT_VERIFICATION_CENTRE,
+    OrganisationKind.SERVICE_AGENCY,
+})
+LABELS = {
+    FeedbackLabel.INTERESTING: EngineLabel.INTERESTING,
+    FeedbackLabel.TOO_EARLY: EngineLabel.TOO_EARLY,
+    FeedbackLabel.ADVANTAGE_UNCLEAR: EngineLabel.ADVANTAGE_UNCLEAR,
+    FeedbackLabel.ROUTE_UNCLEAR: EngineLabel.ROUTE_TO_MARKET_UNCLEAR,
+    FeedbackLabel.NOT_RELEVANT: EngineLabel.NOT_RELEVANT,
+}
+
+
+def notify_min_shared_terms() -> int:
+    """A new listing notifies the owner of a listing it shares at least this many word terms with."""
+    return int(getattr(settings, "TRANSFER_NOTIFY_MIN_SHARED_TERMS", 2))
+
+
+# --- sources: how a table becomes listings ------------------------------------------------------
+@dataclass(frozen=True)
+class Entry:
+    """What the index keeps beside the text of one row: for filters, visibility and trends."""
+
+    listing: Listing | None  # None: not searchable (closed)
+    sectors: frozenset[str] = frozenset()
+    organisation_id: int | None = None
+    year: int | None = None
+
+
+def _modes(modes: Iterable[str]) -> frozenset[str]:
+    return frozenset(modes) or frozenset({ANY_MODE})
+
+
+def _achievement_entries(qs) -> Iterable[tuple[int, Entry]]:
+    for a in qs.prefetch_related("sectors"):
+        listing = None
+        if a.status == ListingStatus.ACTIVE:
+            listing = Listing(id=str(a.pk), title=a.title, text=f"{a.abstract}\n{a.keywords}", kind="achievement",
+                              trl=a.trl, modes=_modes(a.modes))
+        yield a.pk, Entry(listing, frozenset(s.code for s in a.sectors.all()), a.owner_id, a.created_at.year)
+
+
+def _demand_entries(qs) -> Iterable[tuple[int, Entry]]:
+    for d in qs.prefetch_related("sectors"):
+        listing = None
+        if d.status == ListingStatus.ACTIVE:
+            text = d.public_summary if d.confidential else f"{d.public_summary}\n{d.description}"
+            listing = Listing(id=str(d.pk), title=d.title, text=f"{text}\n{d.keywords}", kind="demand",
+                              trl=d.min_trl or 0, modes=_modes(d.modes))
+        yield d.pk, Entry(listing, frozenset(s.code for s in d.sectors.all()), d.organisation_id, d.created_at.year)
+
+
+def _expert_entries(qs) -> Iterable[tuple[int, Entry]]:
+    for p in qs.prefetch_related("sectors"):
+        listing = None
+        if p.expertise:
+            listing = Listing(id=str(p.pk), title=p.name, text=f"{'；'.join(p.expertise)}\n{p.biography}",
+                              kind="person")
+        yield p.pk, Entry(listing, frozenset(s.code for s in p.sectors.all()))
+
+
+def _organisation_entries(qs) -> Iterable[tuple[int, Entry]]:
+    for o in qs.prefetch_related("sectors"):
+        listing = None
+        if o.keywords or o.description:
+            listing = Listing(id=str(o.pk), title=o.name, text=f"{o.keywords}\n{o.description}", kind=o.kind)
+        yield o.pk, Entry(listing, frozenset(s.code for s in o.sectors.all()), o.pk)
+
+
+def _project_entries(qs) -> Iterable[tuple[int, Entry]]:
+    for p in qs.select_related("application"):
+        app = p.application
+        listing = Listing(id=str(p.pk), title=app.title, text=f"{app.abstract}\n{app.keywords}", kind="project")
+        yield p.pk, Entry(listing, frozenset(), app.organisation_id, p.start_date.year)
+
+
+def _sources() -> dict[str, tuple[Callable[[], Any], Callable[[Any], Iterable[tuple[int, Entry]]]]]:
+    from sciencecity.programmes.models import FundedProject
+    from sciencecity.registry.models import Organisation, Person
+
+    return {
+        "achievements": (Achievement.objects.all, _achievement_entries),
+        "demands": (TechDemand.objects.all, _demand_entries),
+        "experts": (Person.objects.all, _expert_entries),
+        "organisations": (Organisation.objects.all, _organisation_entries),
+        "projects": (FundedProject.objects.all, _project_entries),
+    }
+
+
+# --- the per-process indexes --------------------------------------------------------------------
+_ENGINE: dict[str, Any] = {}
+_LOCK = threading.RLock()
+
+
+def _engine_parts() -> tuple[Any, Any]:
+    """One tokenizer and synonym table for all indexes (loading the dictionary takes seconds)."""
+    if not _ENGINE:
+        seed = TextIndex()
+        _ENGINE.update(tokenizer=seed.tokenizer, synonyms=seed.synonyms)
+    return _ENGINE["tokenizer"], _ENGINE["synonyms"]
+
+
+@dataclass
+class SourceIndex:
+    """The index of one source, what it has seen of the table, and the rows' metadata."""
+
+    kind: str
+    index: TextIndex
+    entries: dict[int, Entry] = field(default_factory=dict)
+    seen: tuple[int, dt.datetime | None] = (0, None)
+    builds: int = 0
+    catch_ups: int = 0
+
+    def put(self, pk: int, entry: Entry) -> None:
+        self.entries[pk] = entry
+        if entry.listing is None:
+            self.index.remove(str(pk))
+        else:
+            self.index.add(entry.listing)
+
+
+_INDEXES: dict[str, SourceIndex] = {}
+
+
+def reset() -> None:
+    """Forget every index (tests; the next read rebuilds)."""
+    with _LOCK:
+        _INDEXES.clear()
+
+
+def _table_stamp(kind: str) -> tuple[int, dt.datetime | None]:
+    queryset, _entries = _sources()[kind]
+    row = queryset().aggregate(n=Count("pk"), last=Max("updated_at"))
+    return row["n"], row["last"]
+
+
+def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> SourceIndex:
+    tokenizer, synonyms = _engine_parts()
+    holder = SourceIndex(kind, TextIndex(tokenizer=tokenizer, synonyms=synonyms), builds=builds + 1)
+    queryset, entries = _sources()[kind]
+    rows = list(entries(queryset()))
+    holder.entries = dict(rows)
+    holder.index.add_many([e.listing for _pk, e in rows if e.listing is not None], workers=1)
+    holder.seen = stamp
+    return holder
+
+
+def source_index(kind: str) -> SourceIndex:
+    """The current index of ``kind``: built on first use, caught up when the table changed."""
+    with _LOCK:
+        stamp = _table_stamp(kind)
+        holder = _INDEXES.get(kind)
+        if holder is None or stamp[0] < holder.seen[0]:
+            holder = _INDEXES[kind] = _build(kind, stamp, holder.builds if holder else 0)
+        elif stamp != holder.seen:
+            queryset, entries = _sources()[kind]
+            changed = queryset()
+            if holder.seen[1] is not None:
+                changed = changed.filter(updated_at__gte=holder.seen[1] - CATCH_UP_OVERLAP)
+            for pk, entry in entries(changed):
+                holder.put(pk, entry)
+            holder.seen = stamp
+            holder.catch_ups += 1
+        return holder
+
+
+def listing_changed(kind: str, obj: Any) -> None:
+    """Called by the listing services after a write: update this process's index at once."""
+    with _LOCK:
+        holder = _INDEXES.get(kind)
+        if holder is None:
+            return  # built from the database on first use
+        queryset, entries = _sources()[kind]
+        for pk, entry in entries(queryset().filter(pk=obj.pk)):
+            holder.put(pk, entry)
+
+
+# --- results ------------------------------------------------------------------------------------
+@dataclass
+class MatchResult:
+    """One suggestion with its explanation: shared terms (highlighted), fields and constraints met."""
+
+    kind: str
+    id: int
+    obj: Any
+    score: float
+    shared_terms: tuple[str, ...]
+    title_html: SafeString
+    snippet_html: SafeString
+    reasons: list[str]
+    url: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "code": getattr(self.obj, "code", ""), "title": _title(self.obj),
+                "score": round(self.score, 4), "shared_terms": list(self.shared_terms),
+                "title_html": str(self.title_html), "snippet_html": str(self.snippet_html),
+                "reasons": self.reasons, "url": self.url}
+
+
+def _title(obj: Any) -> str:
+    return getattr(obj, "title", None) or getattr(obj, "name", "")
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET_LENGTH else text[:SNIPPET_LENGTH] + "…"
+
+
+def _shown_text(kind: str, obj: Any) -> str:
+    if kind == "achievements":
+        return obj.abstract
+    if kind == "demands":
+        return obj.public_summary
+    if kind == "experts":
+        return "；".join(obj.expertise)
+    if kind == "projects":
+        return obj.application.abstract
+    return obj.keywords or obj.description
+
+
+def _objects(kind: str, ids: list[int]) -> dict[int, Any]:
+    queryset, _entries = _sources()[kind]
+    qs = queryset().filter(pk__in=ids)
+    if kind == "achievements":
+        qs = qs.select_related("owner").prefetch_related("sectors")
+    elif kind == "demands":
+        qs = qs.select_related("organisation").prefetch_related("sectors")
+    elif kind == "projects":
+        qs = qs.select_related("application__organisation")
+    return qs.in_bulk()
+
+
+def _url(kind: str, pk: int) -> str:
+    name = {"achievements": "transfer:achievement_detail", "demands": "transfer:demand_detail",
+            "experts": "registry:person_detail", "organisations": "registry:organisation_detail",
+            "projects": "programmes:project_detail"}[kind]
+    try:
+        return reverse(name, args=[pk])
+    except Exception:  # a module without that page
+        return ""
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a result must satisfy beyond the text: shared field, TRL, modes, excluded organisations."""
+
+    sectors: frozenset[str] = frozenset()
+    trl_min: int | None = None
+    trl_max: int | None = None
+    modes: frozenset[str] = frozenset()
+    kinds: frozenset[str] | None = None
+    exclude_organisations: frozenset[int] = frozenset()
+    exclude_ids: frozenset[int] = frozenset()
+
+    def engine_filter(self) -> Filter | None:
+        modes = self.modes | {ANY_MODE} if self.modes else None
+        if self.trl_min is None and self.trl_max is None and modes is None and self.kinds is None:
+            return None
+        return Filter(kinds=self.kinds, trl_min=self.trl_min, trl_max=self.trl_max, modes=modes)
+
+
+def _reasons(kind: str, obj: Any, entry: Entry, hit: Hit, constraints: Constraints,
+             sector_names: dict[str, str]) -> list[str]:
+    reasons = []
+    shared = hit.explanation.shared_terms if hit.explanation else ()
+    if shared:
+        reasons.append(_("Shared terms: %(terms)s") % {"terms": "、".join(shared[:8])})
+    common = sorted(entry.sectors & constraints.sectors)
+    if common:
+        reasons.append(_("Same field: %(fields)s") % {"fields": "、".join(sector_names.get(c, c) for c in common)})
+    if kind == "achievements" and constraints.trl_min:
+        reasons.append(_("TRL %(trl)s meets the minimum %(min)s") % {"trl": obj.trl, "min": constraints.trl_min})
+    if kind == "demands" and constraints.trl_max and obj.min_trl:
+        reasons.append(_("TRL %(trl)s meets the demand's minimum %(min)s")
+                       % {"trl": constraints.trl_max, "min": obj.min_trl})
+    if constraints.modes and kind in LISTING_KINDS:
+        labels = dict(TransferMode.choices)
+        overlap = [m for m in obj.modes if m in constraints.modes]
+        if overlap:
+            reasons.append(_("Transfer modes: %(modes)s") % {"modes": "、".join(str(labels[m]) for m in overlap)})
+        elif not obj.modes:
+            reasons.append(_("Open to any transfer mode"))
+    return reasons
+
+
+def feedback_events(user: Any, kind: str) -> list[FeedbackEvent]:
+    """The user's feedback on suggestions of ``kind`` (the side of a pair not owned by the user)."""
+    if kind not in LISTING_KINDS or not getattr(user, "is_authenticated", False):
+        return []
+    orgs = permissions.organisation_ids(user)
+    rows = MatchFeedback.objects.filter(user=user).order_by("updated_at")
+    if kind == "achievements":
+        rows = rows.filter(achievement__isnull=False).exclude(achievement__owner_id__in=orgs)
+        pairs = rows.values_list("achievement_id", "label")
+    else:
+        rows = rows.filter(demand__isnull=False).exclude(demand__organisation_id__in=orgs)
+        pairs = rows.values_list("demand_id", "label")
+    return [FeedbackEvent(str(pk), LABELS[FeedbackLabel(label)]) for pk, label in pairs]
+
+
+def ranked(kind: str, query: str, *, constraints: Constraints = Constraints(), user: Any = None,
+           limit: int = 10, restrict_visibility: bool = True, use_feedback: bool = True) -> list[MatchResult]:
+    """Top ``limit`` rows of ``kind`` for ``query`` that satisfy ``constraints`` and that ``user`` may
+    see (``restrict_visibility=False`` for trusted callers: the CLI), explained, re-ranked by the
+    user's feedback."""
+    from sciencecity.registry.models import Sector
+
+    holder = source_index(kind)
+    index = holder.index
+    profile = None
+    events = feedback_events(user, kind) if use_feedback else []
+    if events:
+        ids = {e.doc_id for e in events}
+        profile = feedback_profile(events, {i: index.doc_terms(i) for i in ids},
+                                   {i: index.doc_trl(i) for i in ids})
+    engine_filter = constraints.engine_filter()
+    depth = limit * 3 + 20
+    while True:
+        with _LOCK:
+            hits = index.search(query, k=depth, filter=engine_filter, profile=profile)
+        candidates = []
+        for hit in hits:
+            pk = int(hit.id)
+            entry = holder.entries.get(pk)
+            if entry is None or pk in constraints.exclude_ids:
+                continue
+            if entry.organisation_id is not None and entry.organisation_id in constraints.exclude_organisations:
+                continue
+            if constraints.sectors and kind in LISTING_KINDS and not entry.sectors & constraints.sectors:
+                continue
+            candidates.append((pk, entry, hit))
+        if restrict_visibility and kind in LISTING_KINDS:
+            allowed = selectors.visible_ids(user, kind, [pk for pk, _e, _h in candidates])
+            candidates = [c for c in candidates if c[0] in allowed]
+        if len(candidates) >= limit or len(hits) < depth:
+            break
+        depth *= 4
+    candidates = candidates[:limit]
+    objects = _objects(kind, [pk for pk, _e, _h in candidates])
+    sector_names = dict(Sector.objects.values_list("code", "name")) if constraints.sectors else {}
+    results = []
+    for pk, entry, hit in candidates:
+        obj = objects.get(pk)
+        if obj is None:
+            continue
+        terms = hit.explanation.highlight_terms if hit.explanation else ()
+        results.append(MatchResult(
+            kind=kind, id=pk, obj=obj, score=hit.score,
+            shared_terms=hit.explanation.shared_terms if hit.explanation else (),
+            title_html=mark_safe(highlight(_title(obj), terms)),  # noqa: S308 - highlight() escapes the text
+            snippet_html=mark_safe(highlight(_snippet(_shown_text(kind, obj)), terms)),  # noqa: S308
+            reasons=_reasons(kind, obj, entry, hit, constraints, sector_names), url=_url(kind, pk),
+        ))
+    return results
+
+
+# --- bidirectional matching ---------------------------------------------------------------------
+def demand_query(demand: TechDemand) -> str:
+    return f"{demand.title}\n{demand.public_summary}\n{demand.description}\n{demand.keywords}"
+
+
+def achievement_query(achievement: Achievement) -> str:
+    return f"{achievement.title}\n{achievement.abstract}\n{achievement.keywords}"
+
+
+def _sector_codes(obj: Any) -> frozenset[str]:
+    return frozenset(obj.sectors.values_list("code", flat=True))
+
+
+def demand_constraints(demand: TechDemand) -> Constraints:
+    return Constraints(sectors=_sector_codes(demand), trl_min=demand.min_trl or None,
+                       modes=frozenset(demand.modes), exclude_organisations=frozenset({demand.organisation_id}))
+
+
+def achievement_constraints(achievement: Achievement) -> Constraints:
+    return Constraints(sectors=_sector_codes(achievement), trl_max=achievement.trl, modes=frozenset(achievement.modes),
+                       exclude_organisations=frozenset({achievement.owner_id}))
+
+
+def matches_for_demand(demand: TechDemand, *, user: Any, limit: int = 10) -> dict[str, list[MatchResult]]:
+    """Achievements, experts and supplier organisations for a demand, each explained."""
+    query = demand_query(demand)
+    constraints = demand_constraints(demand)
+    others = Constraints(sectors=constraints.sectors, exclude_organisations=constraints.exclude_organisations)
+    return {
+        "achievements": ranked("achievements", query, constraints=constraints, user=user, limit=limit),
+        "experts": ranked("experts", query, constraints=others, user=user, limit=limit),
+        "organisations": ranked("organisations", query, user=user, limit=limit, constraints=Constraints(
+            sectors=constraints.sectors, kinds=frozenset(SUPPLIER_KINDS),
+            exclude_organisations=constraints.exclude_organisations)),
+    }
+
+
+def matches_for_achievement(achievement: Achievement, *, user: Any, limit: int = 10) -> dict[str, list[MatchResult]]:
+    """Demands and enterprises for an achievement, each explained."""
+    query = achievement_query(achievement)
+    constraints = achievement_constraints(achievement)
+    return {
+        "demands": ranked("demands", query, constraints=constraints, user=user, limit=limit),
+        "enterprises": ranked("organisations", query, user=user, limit=limit, constraints=Constraints(
+            sectors=constraints.sectors, kinds=frozenset({OrganisationKind.ENTERPRISE}),
+            exclude_organisations=constraints.exclude_organisations)),
+    }
+
+
+def search(query: str, *, kind: str = "achievements", user: Any = None, limit: int = 10, sector: str = "",
+           restrict_visibility: bool = True) -> list[MatchResult]:
+    """Free-text search over achievements or demands (the search page, the API and the CLI)."""
+    constraints = Constraints(sectors=frozenset({sector}) if sector else frozenset())
+    return ranked(kind, query, constraints=constraints, user=user, limit=limit,
+                  restrict_visibility=restrict_visibility)
+
+
+def recommendations(user: Any, *, per_listing: int = 3) -> list[tuple[Any, list[MatchResult]]]:
+    """For each of the user's active listings, its top matches (the transfer index page)."""
+    achievements, demands = selectors.own_listings(user)
+    out: list[tuple[Any, list[MatchResult]]] = []
+    for demand in demands[:5]:
+        out.append((demand, ranked("achievements", demand_query(demand), constraints=demand_constraints(demand),
+                                   user=user, limit=per_listing)))
+    for achievement in achievements[:5]:
+        out.append((achievement, ranked("demands", achievement_query(achievement),
+                                        constraints=achievement_constraints(achievement), user=user,
+                                        limit=per_listing)))
+    return out
+
+
+# --- notifications of new matches ---------------------------------------------------------------
+def _organisation_users(organisation_ids: set[int]) -> dict[int, list[Any]]:
+    from sciencecity.accounts.choices import BUSINESS_ROLES
+    from sciencecity.accounts.models import Membership
+
+    users: dict[int, list[Any]] = {}
+    rows = (Membership.objects.filter(organisation_id__in=organisation_ids, role__in=list(BUSINESS_ROLES),
+                                      user__is_active=True).select_related("user").order_by("user_id"))
+    for membership in rows:
+        bucket = users.setdefault(membership.organisation_id, [])
+        if membership.user not in bucket:
+            bucket.append(membership.user)
+    return users
+
+
+def notify_new_listing(kind: str, obj: Any) -> list[Notification]:
+    """Tell the owners of listings of the other side that ``obj`` (just created) matches theirs."""
+    if kind == "achievements":
+        other, query, constraints = "demands", achievement_query(obj), achievement_constraints(obj)
+        url = reverse("transfer:achievement_detail", args=[obj.pk])
+        can_see = selectors.can_view_achievement
+    else:
+        other, query, constraints = "achievements", demand_query(obj), demand_constraints(obj)
+        url = reverse("transfer:demand_detail", args=[obj.pk])
+        can_see = selectors.can_view_demand
+    hits = ranked(other, query, constraints=constraints, limit=20, restrict_visibility=False, use_feedback=False)
+    hits = [h for h in hits if len(h.shared_terms) >= notify_min_shared_terms()]
+    owner_of = {h.id: (h.obj.organisation_id if other == "demands" else h.obj.owner_id) for h in hits}
+    users = _organisation_users(set(owner_of.values()))
+    created: list[Notification] = []
+    notified: set[int] = set()
+    for hit in hits:
+        for user in users.get(owner_of[hit.id], []):
+            if user.pk in notified or not can_see(user, obj):
+                continue
+            notified.add(user.pk)
+            if kind == "achievements":
+                message = _("New achievement “%(new)s” matches your demand “%(yours)s”.")
+            else:
+                message = _("New demand “%(new)s” matches your achievement “%(yours)s”.")
+            text = message % {"new": obj.title[:100], "yours": hit.obj.title[:100]}
+            created.append(Notification(user=user, message=text[:300], url=url))
+    return Notification.objects.bulk_create(created)
+
+
+def notification_read(*, user: Any, ids: list[int] | None = None) -> int:
+    """Mark the user's notifications (all, or ``ids``) as read; returns how many changed."""
+    from django.utils import timezone
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())
