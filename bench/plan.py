@@ -103,6 +103,35 @@ def parse_seconds() -> tuple[float, dict]:
     return statistics.median(timings), counts
 
 
+def wait_for(port: int, process: subprocess.Popen, seconds: float = 30) -> bool:
+    """Ready when the login page answers (independent of the API schema)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/accounts/login/")
+            if conn.getresponse().status == 200:
+                return True
+        except (OSError, http.client.HTTPException):
+            pass
+        time.sleep(0.3)
+    return False
+
+
+common.wait_for = wait_for
+
+
+def django_json(code: str, env: dict[str, str]) -> dict:
+    """Run ``code`` in a Django process; its last output line is JSON. Shows its stderr if it fails."""
+    try:
+        done = common.run([sys.executable, "-c", code], env, capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"benchmark step failed:\n{exc.stderr[-3000:]}") from exc
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def measure(port: int, cookie: str, count: int) -> list[float]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Cookie": cookie, "Accept": "text/html", "Connection": "keep-alive"}
@@ -135,11 +164,9 @@ def bench(db: str, *, requests: int, scale: str, seed: int) -> dict:
         common.run([sciencecity, "plan", "import", "--bundled"], env, stdout=subprocess.DEVNULL)
         common.run([sciencecity, "plan", "demo-values", "--years", "10"], env, stdout=subprocess.DEVNULL)
         build_seconds = time.monotonic() - started
-        setup = json.loads(common.run([sys.executable, "-c", SETUP], env, capture_output=True)
-                           .stdout.strip().splitlines()[-1])
+        setup = django_json(SETUP, env)
         print(f"   built in {build_seconds:.0f} s; rows: {setup['rows']}", flush=True)
-        report = json.loads(common.run([sys.executable, "-c", f"RUNS = {REPORT_RUNS}\n" + REPORT], env,
-                                       capture_output=True).stdout.strip().splitlines()[-1])
+        report = django_json(f"RUNS = {REPORT_RUNS}\n" + REPORT, env)
         print(f"   report: HTML {report['html_s']:.2f} s, PDF {report['pdf_s']:.2f} s "
               f"({report['pdf_bytes'] // 1024} KiB, font {report['pdf_font']})", flush=True)
         server, port, server_label = common.start_server(env)
