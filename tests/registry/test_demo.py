@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from sciencecity.core.audit import audit_verify
 from sciencecity.core.models import AuditAction, AuditEvent
@@ -43,7 +44,8 @@ SMALL_COUNTS = {
 
 def run_demo(*args: str) -> str:
     out = io.StringIO()
-    call_command("demo", *args, "--skip-checks", "--verbosity", "0", stdout=out)
+    with translation.override("en"):
+        call_command("demo", *args, "--skip-checks", "--verbosity", "0", stdout=out)
     return out.getvalue()
 
 
