@@ -1,12 +1,274 @@
-"""Placeholder views, replaced by the work package that owns this module."""
+"""Marketplace pages: index with recommendations, achievements and demands (list, detail with
+explained matches, create, edit), search, feedback on suggestions, notifications and topic watch.
+Thin: permission (selectors), form, service, render. Public listings are readable anonymously."""
 
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sciencecity.core import permissions
+from sciencecity.core.api import acting_organisation
+from sciencecity.core.forms import apply_validation_error
+from sciencecity.registry.models import Organisation, Sector
+from sciencecity.transfer import forms, selectors
+from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
+from sciencecity.transfer.models import Achievement, TechDemand, TopicWatch
+from sciencecity.transfer.services import listings, matching, watch
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def _params(request) -> dict[str, str]:
+    return {k: v for k, v in request.GET.items() if v and k != "page"}
+
+
+def _acting(request, allowed_ids: set[int]) -> Organisation | None:
+    chosen = acting_organisation(request)
+    if chosen is not None and chosen.pk in allowed_ids:
+        return chosen
+    return Organisation.objects.filter(pk__in=allowed_ids).order_by("pk").first()
+
+
+def _mode_labels(modes: list[str]) -> list[str]:
+    labels = dict(TransferMode.choices)
+    return [labels.get(m, m) for m in modes]
+
+
+def _visible_achievement(request, pk: int) -> Achievement:
+    achievement = get_object_or_404(Achievement.objects.select_related("owner"), pk=pk)
+    if not selectors.can_view_achievement(request.user, achievement):
+        raise Http404
+    return achievement
+
+
+def _visible_demand(request, pk: int) -> TechDemand:
+    demand = get_object_or_404(TechDemand.objects.select_related("organisation"), pk=pk)
+    if not selectors.can_view_demand(request.user, demand):
+        raise Http404
+    return demand
+
+
+# --- index
+def index(request):
+    user = request.user
+    business = selectors.can_use_marketplace(user)
+    return render(request, "transfer/index.html", {
+        "recent_achievements": selectors.achievement_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
+        "recent_demands": selectors.demand_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
+        "recommendations": matching.recommendations(user) if business else [],
+        "unread": selectors.unread_notification_count(user) if business else 0,
+        "business": business,
+        "can_create_achievement": selectors.can_create_achievement(user),
+        "can_create_demand": selectors.can_create_demand(user),
+        "search_form": forms.SearchForm(),
+    })
+
+
+# --- achievements
+def achievement_list(request):
+    params = _params(request)
+    page, query = _page(request, selectors.achievement_list(request.user, params))
+    return render(request, "transfer/achievement_list.html", {
+        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
+        "business": selectors.can_use_marketplace(request.user),
+        "can_create": selectors.can_create_achievement(request.user),
+    })
+
+
+def achievement_detail(request, pk: int):
+    achievement = _visible_achievement(request, pk)
+    user = request.user
+    is_owner = selectors.can_edit_achievement(user, achievement)
+    return render(request, "transfer/achievement_detail.html", {
+        "achievement": achievement, "is_owner": is_owner, "mode_labels": _mode_labels(achievement.modes),
+        "show_details": selectors.can_read_achievement_details(user, achievement),
+        "matches": matching.matches_for_achievement(achievement, user=user) if is_owner else None,
+        "feedback_labels": FeedbackLabel.choices,
+        "can_feedback": selectors.can_use_marketplace(user),
+    })
 
 
 @login_required
-def _todo(request, *args, **kwargs):
-    return HttpResponse("not yet", status=501)
+def achievement_create(request):
+    organisations = permissions.organisation_ids(request.user)
+    permissions.require(selectors.can_create_achievement(request.user))
+    organisation = _acting(request, organisations)
+    form = forms.AchievementForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            achievement = listings.achievement_create(actor=request.user, organisation=organisation,
+                                                      data=form.to_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("The achievement was posted."))
+            return redirect("transfer:achievement_detail", achievement.pk)
+    return render(request, "transfer/achievement_form.html", {"form": form, "organisation": organisation})
 
 
-achievement_create = achievement_detail = achievement_edit = achievement_list = demand_create = demand_detail = demand_edit = demand_list = feedback = index = notifications = search = watch_detail = watch_list = _todo
+@login_required
+def achievement_edit(request, pk: int):
+    achievement = get_object_or_404(Achievement, pk=pk)
+    permissions.require(selectors.can_edit_achievement(request.user, achievement))
+    initial = forms.AchievementForm.initial_from(achievement)
+    form = forms.AchievementForm(request.POST or None, initial=initial)
+    status_form = forms.StatusForm(request.POST or None, initial={"status": achievement.status}, prefix="s")
+    if request.method == "POST" and form.is_valid() and status_form.is_valid():
+        data = form.to_data() | {"status": status_form.cleaned_data["status"]}
+        try:
+            listings.achievement_update(actor=request.user, achievement=achievement, data=data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("The achievement was saved."))
+            return redirect("transfer:achievement_detail", achievement.pk)
+    return render(request, "transfer/achievement_form.html", {
+        "form": form, "status_form": status_form, "achievement": achievement, "organisation": achievement.owner})
+
+
+# --- demands
+def demand_list(request):
+    params = _params(request)
+    page, query = _page(request, selectors.demand_list(request.user, params))
+    return render(request, "transfer/demand_list.html", {
+        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
+        "business": selectors.can_use_marketplace(request.user),
+        "can_create": selectors.can_create_demand(request.user),
+    })
+
+
+def demand_detail(request, pk: int):
+    demand = _visible_demand(request, pk)
+    user = request.user
+    is_owner = selectors.can_edit_demand(user, demand)
+    return render(request, "transfer/demand_detail.html", {
+        "demand": demand, "is_owner": is_owner, "mode_labels": _mode_labels(demand.modes),
+        "show_description": selectors.can_read_demand_description(user, demand),
+        "matches": matching.matches_for_demand(demand, user=user) if is_owner else None,
+        "feedback_labels": FeedbackLabel.choices,
+        "can_feedback": selectors.can_use_marketplace(user),
+    })
+
+
+@login_required
+def demand_create(request):
+    permissions.require(selectors.can_create_demand(request.user))
+    organisation = _acting(request, selectors.enterprise_organisation_ids(request.user))
+    form = forms.DemandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            demand = listings.demand_create(actor=request.user, organisation=organisation, data=form.to_data())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("The demand was posted."))
+            return redirect("transfer:demand_detail", demand.pk)
+    return render(request, "transfer/demand_form.html", {"form": form, "organisation": organisation})
+
+
+@login_required
+def demand_edit(request, pk: int):
+    demand = get_object_or_404(TechDemand, pk=pk)
+    permissions.require(selectors.can_edit_demand(request.user, demand))
+    form = forms.DemandForm(request.POST or None, initial=forms.DemandForm.initial_from(demand))
+    status_form = forms.StatusForm(request.POST or None, initial={"status": demand.status}, prefix="s")
+    if request.method == "POST" and form.is_valid() and status_form.is_valid():
+        data = form.to_data() | {"status": status_form.cleaned_data["status"]}
+        try:
+            listings.demand_update(actor=request.user, demand=demand, data=data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("The demand was saved."))
+            return redirect("transfer:demand_detail", demand.pk)
+    return render(request, "transfer/demand_form.html", {
+        "form": form, "status_form": status_form, "demand": demand, "organisation": demand.organisation})
+
+
+# --- search, feedback, notifications
+def search(request):
+    form = forms.SearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        sector = form.cleaned_data["sector"]
+        results = matching.search(form.cleaned_data["q"], kind=form.cleaned_data["kind"] or "achievements",
+                                  user=request.user, limit=30, sector=sector.code if sector else "")
+    return render(request, "transfer/search.html", {"form": form, "results": results,
+                                                    "can_feedback": selectors.can_use_marketplace(request.user),
+                                                    "feedback_labels": FeedbackLabel.choices})
+
+
+@login_required
+@require_POST
+def feedback(request):
+    form = forms.FeedbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The feedback could not be saved."))
+    else:
+        try:
+            listings.feedback_set(actor=request.user, label=form.cleaned_data["label"],
+                                  demand=form.cleaned_data["demand"], achievement=form.cleaned_data["achievement"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you: your suggestions will take this into account."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "transfer:index")
+
+
+@login_required
+def notifications(request):
+    permissions.require(selectors.can_use_marketplace(request.user))
+    if request.method == "POST":
+        count = matching.notification_read(user=request.user)
+        messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
+        return redirect("transfer:notifications")
+    page, query = _page(request, selectors.notifications(request.user))
+    return render(request, "transfer/notifications.html", {"page": page, "query": query})
+
+
+# --- topic watch
+@login_required
+def watch_list(request):
+    permissions.require(selectors.can_use_marketplace(request.user))
+    form = forms.WatchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = watch.watch_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("The topic is watched."))
+            return redirect("transfer:watch_detail", created.pk)
+    return render(request, "transfer/watch_list.html", {"form": form, "watches": selectors.watches(request.user)})
+
+
+@login_required
+def watch_detail(request, pk: int):
+    permissions.require(selectors.can_use_marketplace(request.user))
+    topic = get_object_or_404(TopicWatch.objects.select_related("sector"), pk=pk, user=request.user)
+    if request.method == "POST":
+        watch.watch_delete(actor=request.user, watch=topic)
+        messages.success(request, _("The topic is no longer watched."))
+        return redirect("transfer:watch_list")
+    return render(request, "transfer/watch_detail.html", {
+        "watch": topic, "items": watch.watch_items(topic, user=request.user),
+        "trends": watch.watch_trends(topic, user=request.user),
+    })
