@@ -3,3 +3,7 @@
 from ninja import Router
 
 router = Router(tags=["transfer"])
+
+from sciencecity.transfer.api_listings import listings_router  # noqa: E402
+
+router.add_router("", listings_router)
