@@ -49,3 +49,42 @@ def university(db):
 @pytest.fixture
 def academic_user(db, university):
     return make_user(Role.ACADEMIC_USER, university, username="academic")
+
+
+# --- deals, contracts, brokers, incubation (deal work package)
+PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def contract_pdf(name: str = "contract.pdf", content: bytes = PDF_BYTES):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def contract_data(**overrides):
+    """A valid 技术合同认定登记 (amounts in 10k CNY), registered today."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    data = {"contract_type": "licence", "title": "硅碳负极材料专利实施许可合同", "amount": "1250.00",
+            "technical_income": "1000.00", "registration_number": f"4403{today.year}000{next(_listing_seq):05d}",
+            "signed_on": today - dt.timedelta(days=3), "registered_on": today}
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def deal_world(db, university, academic_user, enterprise_user, organisation):
+    """An achievement of the university (seller, with a listing contact) and an enterprise buyer with a demand."""
+    from types import SimpleNamespace
+
+    achievement = make_achievement(university, title="高能量密度硅碳负极材料", abstract="用于锂离子电池的硅碳复合负极材料。",
+                                   contact_name="王老师", contact_email="seller@example.edu.cn",
+                                   contact_phone="0755-12345678")
+    demand = make_demand(organisation, title="锂离子电池负极材料升级", public_summary="寻找提高负极容量的材料技术。")
+    enterprise_user.email, enterprise_user.phone = "buyer@example.com", "13800000000"
+    enterprise_user.save()
+    return SimpleNamespace(seller=university, seller_user=academic_user, buyer=organisation, buyer_user=enterprise_user,
+                           achievement=achievement, demand=demand)
