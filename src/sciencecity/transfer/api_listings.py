@@ -3,8 +3,6 @@ matches, feedback on suggestions, search and notifications. The visibility and c
 rules are the pages' (``transfer.selectors``): an invisible listing is 404, the full text of a
 confidential demand is ``null`` for non-parties, contacts are never returned (a deal shares them)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from typing import Any

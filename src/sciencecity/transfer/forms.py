@@ -27,8 +27,8 @@ def _sector_field() -> forms.ModelMultipleChoiceField:
         help_text=_("The plan's domains and the national high-tech fields; hold Ctrl to pick several."))
 
 
-def _modes_field(label: Any) -> forms.MultipleChoiceField:
-    return forms.MultipleChoiceField(label=label, choices=TransferMode.choices, required=False,
+def _modes_field(label: Any, *, required: bool = False) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(label=label, choices=TransferMode.choices, required=required,
                                      widget=forms.CheckboxSelectMultiple)
 
 
@@ -60,7 +60,7 @@ class AchievementForm(ListingForm):
     ip_status = forms.ChoiceField(label=_("IP status"), choices=[("", "—"), *IpStatus.choices], required=False)
     ip_holders = forms.CharField(label=_("IP holders"), max_length=300, required=False)
     inventors = forms.CharField(label=_("Inventors"), max_length=300, required=False)
-    modes = _modes_field(_("Transfer modes"))
+    modes = _modes_field(_("Transfer modes"), required=True)
     asking_terms = forms.CharField(label=_("Asking terms"), max_length=300, required=False)
     contact_name = forms.CharField(label=_("Contact"), max_length=100, required=False,
                                    help_text=_("Never shown on the page: shared in a deal with your consent."))
