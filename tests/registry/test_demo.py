@@ -160,7 +160,8 @@ def test_rerun_creates_nothing_and_writes_no_audit_event():
     before = demo_snapshot()
     updated = max(Organisation.objects.values_list("updated_at", flat=True))
 
-    output = run_demo("--scale", "small")
+    with translation.override("en"):
+        output = run_demo("--scale", "small")
 
     assert "0 rows" in output
     assert demo_snapshot() == before

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from sciencecity.registry.validators import credit_code_check_character, credit_code_problem
 
@@ -28,5 +29,6 @@ def test_check_character_is_computed_per_gb32100():
     ],
 )
 def test_malformed_credit_codes_are_explained(code, fragment):
-    problem = credit_code_problem(code)
+    with translation.override("en"):
+        problem = credit_code_problem(code)
     assert problem is not None and fragment in problem

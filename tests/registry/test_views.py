@@ -29,7 +29,7 @@ def test_officer_creates_an_organisation_through_the_form_and_it_is_audited(clie
 def test_bad_credit_code_in_the_form_names_the_field_and_writes_nothing(client, bureau):
     client.force_login(bureau)
     events = AuditEvent.objects.count()
-    response = client.post(reverse("registry:organisation_create"), {
+    response = client.post(reverse("registry:organisation_create"), HTTP_ACCEPT_LANGUAGE="en", data={
         "name": "坏代码公司", "kind": "enterprise", "level": "none", "status": "operating",
         "credit_code": "91440300708461136A",
     })

@@ -48,7 +48,9 @@ CID_FALLBACK = "STSong-Light"
 #: Dots that STSong-Light's UniGB-UCS2-H encoding (and WenQuanYi) lack, and their stand-in.
 CID_STAND_INS = str.maketrans({"\u00b7": "\u30fb", "\u2022": "\u30fb"})
 #: TrueType CJK fonts (glyf outlines; reportlab cannot embed CFF-flavoured OpenType like Noto CJK).
+BUNDLED_FONT = str(Path(__file__).resolve().parent.parent / "core" / "static" / "vendor" / "fonts" / "wqy-microhei.ttc")
 FONT_CANDIDATES = [
+    BUNDLED_FONT,  # WenQuanYi Micro Hei (Apache-2.0), vendored so a fresh machine embeds a CJK font
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
     "/usr/share/fonts/truetype/arphic/uming.ttc",
@@ -103,10 +105,14 @@ def _value_sources(row: selectors.IndicatorRow) -> list[dict]:
     return entries
 
 
-def report_data(plan: Plan, *, today: dt.date | None = None) -> dict:
-    """Everything the mid-term evaluation report shows, computed from the stored data."""
+def report_data(plan: Plan, *, today: dt.date | None = None, as_of_year: int | None = None) -> dict:
+    """Everything the mid-term evaluation report shows, computed from the stored data.
+
+    ``as_of_year`` evaluates the indicators with the values up to that year (the mid-term year
+    for a mid-term evaluation made after the fact); ``None`` uses the latest data.
+    """
     today = today or timezone.localdate()
-    rows = selectors.indicator_rows(plan)
+    rows = selectors.indicator_rows(plan, as_of_year=as_of_year)
     overdue = list(selectors.overdue_tasks(plan, today).order_by("deadline", "code"))
     projects = list(MajorProject.objects.filter(box__plan=plan).select_related("box", "host"))
     by_status = defaultdict(list)
@@ -141,6 +147,9 @@ def report_data(plan: Plan, *, today: dt.date | None = None) -> dict:
         "today": today,
         "generated_at": timezone.localtime(),
         "data_as_of": selectors.data_as_of(plan),
+        "as_of_year": as_of_year,
+        "years": selectors.value_years(plan),
+        "mid_term_year": selectors.mid_term_year(plan),
         "synthetic": synthetic,
         "rows": rows,
         "status_counts": selectors._status_counts(rows),
@@ -319,6 +328,8 @@ def render_pdf(data: dict) -> bytes:
         story.append(p(_("Mid-term evaluation report"), centred))
     story += [Spacer(1, 20 * mm), p(_("Date: %(date)s") % {"date": data["today"].isoformat()}, centred),
               p(_("Data as of: %(date)s") % {"date": as_of_text}, centred)]
+    if data.get("as_of_year"):
+        story.append(p(_("Indicators evaluated with the values up to %(year)s.") % {"year": data["as_of_year"]}, centred))
     if data["synthetic"]:
         story += [Spacer(1, 10 * mm), p(notice, ParagraphStyle("notice", parent=centred, textColor=colors.darkred))]
     story.append(PageBreak())

@@ -31,7 +31,7 @@ def _audit_export(request, plan, export_format: str, **changes) -> None:
 @login_required
 def report_html(request):
     permissions.require(permissions.can_view_monitoring(request.user))
-    data = report.report_data(_plan_or_404())
+    data = report.report_data(_plan_or_404(), as_of_year=_as_of(request))
     data["chart_rows"] = report.chart_rows(data["rows"])
     return render(request, "plans/report.html", data)
 
@@ -40,7 +40,7 @@ def report_html(request):
 def report_pdf(request):
     permissions.require(permissions.can_view_monitoring(request.user))
     plan = _plan_or_404()
-    data = report.report_data(plan)
+    data = report.report_data(plan, as_of_year=_as_of(request))
     content = report.render_pdf(data)
     _audit_export(request, plan, "pdf", report="mid-term evaluation", synthetic=data["synthetic"])
     response = HttpResponse(content, content_type="application/pdf")
@@ -58,3 +58,11 @@ def plan_json(request):
     response = JsonResponse(report.plan_export(plan, include_values), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = f'inline; filename="{plan.code}.json"'
     return response
+
+
+def _as_of(request) -> int | None:
+    """``?as_of=YEAR`` evaluates the indicators with the values up to that year."""
+    try:
+        return int(request.GET["as_of"]) if request.GET.get("as_of") else None
+    except ValueError:
+        return None
