@@ -106,7 +106,7 @@ def startup_move(*, actor: Any, organisation: Organisation, stage: str, entered_
     startup = Startup.objects.select_for_update().filter(organisation=organisation).first()
     if check_permission:
         permissions.require(can_move_startup(actor, startup, carrier))
-    current = startup.stages.filter(left_on__isnull=True).order_by("-entered_on", "-pk").first() if startup else None
+    current = startup.stages.order_by("-entered_on", "-pk").first() if startup else None
     _check_move(stage, carrier, entered_on, current, organisation)
     old = {"stage": startup.stage, "carrier": startup.carrier_id} if startup else {}
     if startup is None:
