@@ -211,3 +211,16 @@ def test_index_shows_recommendations(client, university, academic_user):
     client.force_login(academic_user)
     page = client.get("/transfer/").content.decode()
     assert 'data-testid="recommendations"' in page and "<mark>钙钛矿</mark>" in page
+
+
+def test_pages_render_for_anonymous_and_members(client, world):
+    for url in ("/transfer/", "/transfer/achievements/", "/transfer/demands/", "/transfer/search/?q=成果"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/transfer/watch/").status_code == 302  # to the login page
+    client.force_login(world["users"]["demand_owner"])
+    for url in ("/transfer/", "/transfer/achievements/?mine=1", "/transfer/demands/?sector=IND-AI",
+                "/transfer/demands/new/", "/transfer/watch/", "/transfer/notifications/",
+                f"/transfer/demands/{world['demand'].pk}/edit/"):
+        assert client.get(url).status_code == 200, url
+    client.force_login(world["users"]["sysadmin"])
+    assert client.get("/transfer/notifications/").status_code == 403
