@@ -512,29 +512,32 @@ class TextIndex:
         query_terms = [q for q in self.analyze_query(query, expand=expand) if q.term in self._vocabulary]
         n_rows = len(self._ids)
         postings = self._gather(query_terms)
-        contributions = [
-            (docs, impacts * np.float32(weight)) for docs, impacts, weight in postings if len(docs)
-        ]
-        if contributions:
-            all_docs = np.concatenate([d for d, _ in contributions])
-            all_weights = np.concatenate([w for _, w in contributions])
-            if len(all_docs) * 8 < n_rows:
-                candidates, inverse = np.unique(all_docs, return_inverse=True)
-                candidate_scores = np.bincount(inverse, weights=all_weights)
-            else:
-                scores = np.bincount(all_docs, weights=all_weights, minlength=n_rows)
-                candidates = np.flatnonzero(scores)
-                candidate_scores = scores[candidates]
+        depth = k if profile is None else max(5 * k, 50)
+        total = sum(len(docs) for slices, _ in postings for docs, _ in slices)
+        dense_path = self.embedder is not None and self.dense_weight > 0 and len(self._vectors)
+        if total * 8 < n_rows or dense_path:
+            candidates, candidate_scores = self._score_sparse(postings, n_rows)
+            keep = None
         else:
-            candidates, candidate_scores = np.zeros(0, np.int64), np.zeros(0)
+            scores = np.zeros(n_rows, np.float32)
+            for slices, weight in postings:
+                factor = np.float32(weight)
+                for docs, impacts in slices:
+                    scores[docs] += impacts * factor
+            mask = self._row_mask(filter, n_rows)
+            if mask is not None:
+                np.multiply(scores, mask, out=scores)
+            candidates = _candidates_for_top(scores, depth)
+            candidate_scores = scores[candidates].astype(np.float64)
+            keep = np.ones(len(candidates), bool)
         dense_scores = None
-        if self.embedder is not None and self.dense_weight > 0 and len(self._vectors):
+        if dense_path:
             candidates, candidate_scores, dense_scores = self._fuse_dense(query, candidates, candidate_scores)
-        keep = self._filter_mask(candidates, filter)
+        if keep is None:
+            keep = self._filter_mask(candidates, filter)
         candidates, candidate_scores = candidates[keep], candidate_scores[keep]
         if dense_scores is not None:
             dense_scores = dense_scores[keep]
-        depth = k if profile is None else max(5 * k, 50)
         top = _top_k(candidate_scores, depth)
         rows, scores = candidates[top], candidate_scores[top]
         dense_of_row = (
@@ -552,18 +555,43 @@ class TextIndex:
             factors = {self._row_of[i]: (s / base[i] if base[i] else 1.0) for i, s in reranked}
             rows = np.asarray([self._row_of[i] for i, _ in reranked], dtype=np.int64)
             scores = np.asarray([s for _, s in reranked])
+        contributions = _contributions(postings, rows) if explain else None
         hits = []
-        for row, score in zip(rows.tolist(), scores.tolist(), strict=True):
+        for i, (row, score) in enumerate(zip(rows.tolist(), scores.tolist(), strict=True)):
             explanation = None
-            if explain:
+            if contributions is not None:
                 explanation = self._explain(
-                    row, query_terms, postings, filter, dense_of_row.get(row), factors.get(row, 1.0)
+                    row, query_terms, contributions[i], filter, dense_of_row.get(row), factors.get(row, 1.0)
                 )
             hits.append(Hit(self._ids[row] or "", float(score), explanation))
         return hits
 
-    def _gather(self, query_terms: list[QueryTerm]) -> list[tuple[np.ndarray, np.ndarray, float]]:
-        """Per query term: (rows, impacts, weight × idf), over all segments."""
+    def _score_sparse(
+        self, postings: list[tuple[list[tuple[np.ndarray, np.ndarray]], float]], n_rows: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Scores of the documents that hold a query term, for short posting lists (or dense fusion)."""
+        parts = [(docs, impacts * np.float32(w)) for slices, w in postings for docs, impacts in slices]
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0)
+        all_docs = np.concatenate([d for d, _ in parts])
+        all_weights = np.concatenate([w for _, w in parts])
+        if len(all_docs) * 8 < n_rows:
+            candidates, inverse = np.unique(all_docs, return_inverse=True)
+            return candidates, np.bincount(inverse, weights=all_weights)
+        scores = np.bincount(all_docs, weights=all_weights, minlength=n_rows)
+        candidates = np.flatnonzero(scores)
+        return candidates, scores[candidates]
+
+    def _row_mask(self, flt: Filter | None, n_rows: int) -> np.ndarray | None:
+        """Filter and liveness over all rows (None when every row qualifies)."""
+        if flt is None and not self._dead_count:
+            return None
+        return self._filter_mask(slice(0, n_rows), flt)
+
+    def _gather(
+        self, query_terms: list[QueryTerm]
+    ) -> list[tuple[list[tuple[np.ndarray, np.ndarray]], float]]:
+        """Per query term: its posting slices (rows ascending, impacts), one a segment, and weight × idf."""
         if not query_terms:
             return []
         ids = np.asarray([self._vocabulary[q.term] for q in query_terms], dtype=np.int64)
@@ -581,14 +609,12 @@ class TextIndex:
         alive = self._columns.alive
         out = []
         for q, docs_list, impact_list in zip(query_terms, doc_parts, impact_parts, strict=True):
-            if not docs_list:
-                out.append((np.zeros(0, np.int32), np.zeros(0, np.float32), 0.0))
-                continue
-            docs = docs_list[0] if len(docs_list) == 1 else np.concatenate(docs_list)
-            impacts = impact_list[0] if len(impact_list) == 1 else np.concatenate(impact_list)
-            df = int(np.count_nonzero(alive[docs])) if self._dead_count else len(docs)
+            if self._dead_count:
+                df = sum(int(np.count_nonzero(alive[docs])) for docs in docs_list)
+            else:
+                df = sum(len(docs) for docs in docs_list)
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            out.append((docs, impacts, q.weight * idf))
+            out.append((list(zip(docs_list, impact_list, strict=True)), q.weight * idf))
         return out
 
     def _fuse_dense(
@@ -607,17 +633,16 @@ class TextIndex:
         rows = np.arange(n_rows)
         return rows, fused, dense
 
-    def _filter_mask(self, rows: np.ndarray, flt: Filter | None) -> np.ndarray:
+    def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
+        """Rows (an index array, or a slice for all rows: views, no gathers) that are alive and pass."""
         columns = self._columns
-        mask = columns.alive[rows]
+        mask = columns.alive[rows].copy()
         if flt is None:
             return mask
         if flt.fields is not None:
-            codes = [self._field_codes[f] for f in flt.fields if f in self._field_codes]
-            mask &= np.isin(columns.field_code[rows], codes)
+            mask &= _allowed(self._field_codes, flt.fields)[columns.field_code[rows]]
         if flt.kinds is not None:
-            codes = [self._kind_codes[k] for k in flt.kinds if k in self._kind_codes]
-            mask &= np.isin(columns.kind_code[rows], codes)
+            mask &= _allowed(self._kind_codes, flt.kinds)[columns.kind_code[rows]]
         if flt.trl_min is not None:
             mask &= columns.trl[rows] >= flt.trl_min
         if flt.trl_max is not None:
@@ -630,7 +655,7 @@ class TextIndex:
         self,
         row: int,
         query_terms: list[QueryTerm],
-        postings: list[tuple[np.ndarray, np.ndarray, float]],
+        contributions: np.ndarray,
         flt: Filter | None,
         dense_score: float | None,
         feedback_factor: float,
@@ -643,11 +668,9 @@ class TextIndex:
                     surfaces.setdefault(term, {}).setdefault(place, set()).add(surface)
         matches = []
         lexical = 0.0
-        for q, (docs, impacts, weight) in zip(query_terms, postings, strict=True):
-            position = int(np.searchsorted(docs, row))
-            if position >= len(docs) or docs[position] != row:
+        for q, contribution in zip(query_terms, contributions.tolist(), strict=True):
+            if contribution <= 0:
                 continue
-            contribution = float(impacts[position]) * weight
             lexical += contribution
             places = surfaces.get(q.term, {})
             forms = sorted(set().union(*places.values())) if places else [q.term.removeprefix(BIGRAM_PREFIX)]
@@ -730,11 +753,50 @@ class TextIndex:
         return sum(len(s.docs) for s in self._segments) + sum(len(t) for _, t, _ in self._buffer)
 
 
+def _allowed(codes: Mapping[str, int], names: Iterable[str]) -> np.ndarray:
+    """Lookup table code → allowed, for a vectorised membership test."""
+    table = np.zeros(len(codes), bool)
+    table[[codes[name] for name in names if name in codes]] = True
+    return table
+
+
 def _name_of(codes: Mapping[str, int], code: int) -> str:
     for name, value in codes.items():
         if value == code:
             return name
     return ""
+
+
+def _contributions(
+    postings: list[tuple[list[tuple[np.ndarray, np.ndarray]], float]], rows: np.ndarray
+) -> np.ndarray:
+    """Contribution of each query term (columns) to each of ``rows`` (one searchsorted a slice)."""
+    out = np.zeros((len(rows), len(postings)))
+    if not len(rows):
+        return out
+    for j, (slices, weight) in enumerate(postings):
+        for docs, impacts in slices:
+            if not len(docs):
+                continue
+            positions = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
+            found = docs[positions] == rows
+            out[found, j] += impacts[positions[found]].astype(np.float64) * weight
+    return out
+
+
+def _candidates_for_top(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Rows that may be among the ``depth`` best (score > 0): a superset found by sampling.
+
+    The ``depth``-th largest score of every 64th row is a lower bound of the true ``depth``-th
+    largest, so every row at or above it is kept (about 64 × depth rows).
+    """
+    step = 64
+    sample = scores[::step]
+    if len(sample) > 4 * depth:
+        kth = float(np.partition(sample, len(sample) - depth)[len(sample) - depth])
+        if kth > 0:
+            return np.flatnonzero(scores >= kth)
+    return np.flatnonzero(scores)
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
