@@ -115,9 +115,24 @@ def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = Tr
             row.reason = reason_text(row.assessment, indicator.unit)
         source = sources.get(indicator.source_key) if live else None
         if source is not None:
-            row.live_value, row.live_provenance = source.compute(as_of_year or this_year, DISTRICT_SCOPE)
+            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year)
         rows.append(row)
     return rows
+
+
+def live_value(source, year: int) -> tuple[float, str]:
+    """A registry computation, cached for ``INDICATOR_LIVE_CACHE_SECONDS`` (default 60 s)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    seconds = getattr(settings, "INDICATOR_LIVE_CACHE_SECONDS", 60)
+    key = f"plans:live:{source.key}:{year}"
+    cached = cache.get(key) if seconds else None
+    if cached is None:
+        cached = source.compute(year, DISTRICT_SCOPE)
+        if seconds:
+            cache.set(key, cached, seconds)
+    return cached
 
 
 def chapter_progress(plan: Plan) -> list[dict]:
@@ -200,6 +215,32 @@ def mid_term_year(plan: Plan) -> int | None:
 
 
 def dashboard(plan: Plan, *, as_of_year: int | None = None) -> dict:
+    """The dashboard's data, cached until any value, report, project or task of the plan changes."""
+    from django.core.cache import cache
+
+    stamp = _data_version(plan)
+    key = f"plans:dashboard:{plan.pk}:{as_of_year}:{stamp}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = _dashboard(plan, as_of_year=as_of_year)
+        cache.set(key, cached, 300)
+    return cached
+
+
+def _data_version(plan: Plan) -> str:
+    """One cheap query: the newest change among the plan's values, reports, projects and tasks."""
+    from django.db.models import Count
+
+    parts = [
+        ObservedValue.objects.filter(indicator__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        TaskProgressReport.objects.filter(task__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        MajorProject.objects.filter(box__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        Task.objects.filter(plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+    ]
+    return "|".join(f"{p['m'].timestamp() if p['m'] else 0}:{p['n']}" for p in parts) + f"|{dt.date.today()}"
+
+
+def _dashboard(plan: Plan, *, as_of_year: int | None = None) -> dict:
     rows = indicator_rows(plan, as_of_year=as_of_year)
     today = dt.date.today()
     overdue = list(overdue_tasks(plan, today)[:50])

@@ -103,7 +103,10 @@ class Organisation(BaseModel):
         ordering = ["name", "id"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        indexes = [models.Index(fields=["kind", "level", "status"], name="org_kind_level_status_idx")]
+        indexes = [
+            models.Index(fields=["kind", "level", "status"], name="org_kind_level_status_idx"),
+            models.Index(fields=["name", "id"], name="org_name_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -237,6 +240,7 @@ class Person(BaseModel):
         ordering = ["name", "id"]
         verbose_name = _("person")
         verbose_name_plural = _("people")
+        indexes = [models.Index(fields=["name", "id"], name="person_name_id_idx")]
 
     def __str__(self) -> str:
         return self.name
