@@ -66,7 +66,7 @@ def test_new_account_must_change_its_one_time_password(page, transactional_db):
     page.fill("input[name=old_password]", one_time)
     page.fill("input[name=new_password]", "Guangming#2025ok")
     page.fill("input[name=new_password_again]", "Guangming#2025ok")
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert not re.search(r"/accounts/password/", page.url)
     user.refresh_from_db()

@@ -27,7 +27,7 @@ from sciencecity.programmes.services import projects as project_services
 from sciencecity.programmes.services.calls import can_manage_programmes
 from sciencecity.registry.models import Person
 
-DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def _pool():

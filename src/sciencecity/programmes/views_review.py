@@ -45,9 +45,9 @@ class DeclarationForm(forms.Form):
                                     queryset=Person.objects.order_by("name"))
     kind = forms.ChoiceField(label=gettext_lazy("Kind of interest"), choices=ConflictKind.choices)
     start_date = forms.DateField(label=gettext_lazy("From"), required=False,
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end_date = forms.DateField(label=gettext_lazy("Until"), required=False,
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=300)
 
 
