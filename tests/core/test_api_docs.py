@@ -14,3 +14,16 @@ def test_403_page_is_friendly(client, enterprise_user):
     response = client.get("/accounts/users/")
     assert response.status_code == 403
     assert "<main" in response.content.decode()
+
+
+def test_date_inputs_render_iso_dates_in_chinese():
+    """<input type="date"> only shows YYYY-MM-DD; the zh-Hans default would render 2025/06/30."""
+    import datetime
+
+    from django import forms
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        html = forms.DateInput(attrs={"type": "date"}).render("d", datetime.date(2025, 6, 30))
+        assert 'value="2025-06-30"' in html
+        assert forms.DateField().clean("2025/06/30") == datetime.date(2025, 6, 30)

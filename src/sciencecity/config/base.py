@@ -126,6 +126,7 @@ AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 190), 184)
 # --- Organisation conflict window etc. live with their apps.
 
 LANGUAGE_CODE = "zh-hans"
+FORMAT_MODULE_PATH = ["sciencecity.formats"]
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
