@@ -79,6 +79,17 @@ def test_registration_updates_the_plan_indicator_by_exactly_the_amount(deal_worl
                                                             "(sum of amounts, 亿元)")
 
 
+def test_the_dashboard_live_value_shows_the_contract_at_once(deal_world, agreed, turnover_indicator):
+    from sciencecity.plans import selectors as plan_selectors
+    from sciencecity.plans import sources
+
+    year = timezone.localdate().year
+    source = sources.get(services.TURNOVER_SOURCE)
+    assert plan_selectors.live_value(source, year)[0] == 0  # now cached
+    register(deal_world, agreed, amount="1250.00", technical_income="1000.00")
+    assert plan_selectors.live_value(source, year)[0] == pytest.approx(0.125)
+
+
 def test_a_contract_of_another_year_feeds_that_year(deal_world, turnover_indicator):
     today = timezone.localdate()
     last_year = dt.date(today.year - 1, 6, 30)

@@ -126,13 +126,24 @@ def live_value(source, year: int) -> tuple[float, str]:
     from django.core.cache import cache
 
     seconds = getattr(settings, "INDICATOR_LIVE_CACHE_SECONDS", 60)
-    key = f"plans:live:{source.key}:{year}"
+    key = _live_key(source.key, year)
     cached = cache.get(key) if seconds else None
     if cached is None:
         cached = source.compute(year, DISTRICT_SCOPE)
         if seconds:
             cache.set(key, cached, seconds)
     return cached
+
+
+def _live_key(source_key: str, year: int) -> str:
+    return f"plans:live:{source_key}:{year}"
+
+
+def live_value_forget(source_key: str, year: int) -> None:
+    """Drop the cached live value (a service that just changed what the source counts calls this)."""
+    from django.core.cache import cache
+
+    cache.delete(_live_key(source_key, year))
 
 
 def chapter_progress(plan: Plan) -> list[dict]:

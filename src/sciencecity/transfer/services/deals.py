@@ -438,11 +438,14 @@ def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, d
 
 
 def turnover_refresh(*, actor: Any, year: int):
-    """Recompute 技术合同成交金额 of ``year`` on the current plan (a locked value stays as approved)."""
+    """Recompute 技术合同成交金额 of ``year`` on the current plan (a locked value stays as approved) and
+    drop the dashboard's cached live value, so both show the new contract at once."""
     from sciencecity.plans import selectors as plan_selectors
     from sciencecity.plans import services as plan_services
     from sciencecity.plans.models import Indicator
 
+    plan_selectors.live_value_forget(TURNOVER_SOURCE, year)
+    transaction.on_commit(lambda: plan_selectors.live_value_forget(TURNOVER_SOURCE, year))
     plan = plan_selectors.current_plan()
     indicator = Indicator.objects.filter(plan=plan, source_key=TURNOVER_SOURCE).first() if plan else None
     if indicator is None:
