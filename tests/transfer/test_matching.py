@@ -101,10 +101,11 @@ def test_update_changes_results_without_rebuild(market):
     assert matching.source_index("achievements").builds == builds
 
 
-def test_other_process_catches_up_from_the_database(market):
+def test_other_process_catches_up_from_the_database(market, settings):
     """A write this process did not see (another worker) is picked up by the staleness check."""
     from sciencecity.transfer.models import Achievement
 
+    settings.TRANSFER_INDEX_STALENESS_SECONDS = 0
     holder = matching.source_index("achievements")
     Achievement.objects.filter(pk=market["vision"].pk).update(title="量子点显示材料", abstract="量子点。")
     Achievement.objects.filter(pk=market["vision"].pk).update(keywords="量子点")  # bumps nothing: update()

@@ -3,9 +3,10 @@
 One ``TextIndex`` per source and process — achievements, demands, experts (registry people with
 expertise), organisations and funded projects — built lazily from the database and kept current
 two ways: the listing services call :func:`listing_changed` after every write (this process is
-current at once), and every read compares ``(count, max(updated_at))`` of the table with what the
-index has seen, reloading only the rows changed since (other worker processes catch up; a lower
-count means rows were deleted and the index is rebuilt).
+current at once), and a read compares ``(count, max(updated_at))`` of the table with what the
+index has seen — at most every ``TRANSFER_INDEX_STALENESS_SECONDS`` (2 s) — reloading only the rows
+changed since (other worker processes catch up; a lower count means rows were deleted and the
+index is rebuilt).
 
 For a demand: ranked achievements (filters: shared field, TRL ≥ the demand's minimum, transfer
 modes overlap), experts and supplier organisations; for an achievement: ranked demands and
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +64,11 @@ LABELS = {
     FeedbackLabel.ROUTE_UNCLEAR: EngineLabel.ROUTE_TO_MARKET_UNCLEAR,
     FeedbackLabel.NOT_RELEVANT: EngineLabel.NOT_RELEVANT,
 }
+
+
+def staleness_interval() -> float:
+    """Seconds between two staleness checks of an index (other processes' writes show up within it)."""
+    return float(getattr(settings, "TRANSFER_INDEX_STALENESS_SECONDS", 2.0))
 
 
 def notify_min_shared_terms() -> int:
@@ -161,6 +168,7 @@ class SourceIndex:
     index: TextIndex
     entries: dict[int, Entry] = field(default_factory=dict)
     seen: tuple[int, dt.datetime | None] = (0, None)
+    checked_at: float = 0.0
     builds: int = 0
     catch_ups: int = 0
 
@@ -201,8 +209,11 @@ def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> Sou
 def source_index(kind: str) -> SourceIndex:
     """The current index of ``kind``: built on first use, caught up when the table changed."""
     with _LOCK:
-        stamp = _table_stamp(kind)
         holder = _INDEXES.get(kind)
+        now = time.monotonic()
+        if holder is not None and now - holder.checked_at < staleness_interval():
+            return holder
+        stamp = _table_stamp(kind)
         if holder is None or stamp[0] < holder.seen[0]:
             holder = _INDEXES[kind] = _build(kind, stamp, holder.builds if holder else 0)
         elif stamp != holder.seen:
@@ -214,6 +225,7 @@ def source_index(kind: str) -> SourceIndex:
                 holder.put(pk, entry)
             holder.seen = stamp
             holder.catch_ups += 1
+        holder.checked_at = now
         return holder
 
 
@@ -368,11 +380,12 @@ def ranked(kind: str, query: str, *, constraints: Constraints = Constraints(), u
                                    {i: index.doc_trl(i) for i in ids})
     engine_filter = constraints.engine_filter()
     depth = limit * 3 + 20
+    explain_all = profile is not None  # re-ranked pools depend on k: explain in the same pass
     while True:
         with _LOCK:
-            hits = index.search(query, k=depth, filter=engine_filter, profile=profile)
+            hits = index.search(query, k=depth, filter=engine_filter, profile=profile, explain=explain_all)
         candidates = []
-        for hit in hits:
+        for rank, hit in enumerate(hits):
             pk = int(hit.id)
             entry = holder.entries.get(pk)
             if entry is None or pk in constraints.exclude_ids:
@@ -381,18 +394,22 @@ def ranked(kind: str, query: str, *, constraints: Constraints = Constraints(), u
                 continue
             if constraints.sectors and kind in LISTING_KINDS and not entry.sectors & constraints.sectors:
                 continue
-            candidates.append((pk, entry, hit))
+            candidates.append((pk, entry, hit, rank))
         if restrict_visibility and kind in LISTING_KINDS:
-            allowed = selectors.visible_ids(user, kind, [pk for pk, _e, _h in candidates])
+            allowed = selectors.visible_ids(user, kind, [c[0] for c in candidates])
             candidates = [c for c in candidates if c[0] in allowed]
         if len(candidates) >= limit or len(hits) < depth:
             break
         depth *= 4
     candidates = candidates[:limit]
-    objects = _objects(kind, [pk for pk, _e, _h in candidates])
+    if candidates and not explain_all:  # explaining costs a tokenisation per hit: only the kept ones
+        with _LOCK:
+            explained = {h.id: h for h in index.search(query, k=candidates[-1][3] + 1, filter=engine_filter)}
+        candidates = [(pk, e, explained.get(h.id, h), r) for pk, e, h, r in candidates]
+    objects = _objects(kind, [c[0] for c in candidates])
     sector_names = dict(Sector.objects.values_list("code", "name")) if constraints.sectors else {}
     results = []
-    for pk, entry, hit in candidates:
+    for pk, entry, hit, _rank in candidates:
         obj = objects.get(pk)
         if obj is None:
             continue
