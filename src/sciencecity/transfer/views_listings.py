@@ -103,42 +103,50 @@ def achievement_detail(request, pk: int):
     })
 
 
-@login_required
-def achievement_create(request):
-    organisations = permissions.organisation_ids(request.user)
-    permissions.require(selectors.can_create_achievement(request.user))
-    organisation = _acting(request, organisations)
-    form = forms.AchievementForm(request.POST or None)
+def _create(request, *, form_class, create, organisation, name: str, saved: str):
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            achievement = listings.achievement_create(actor=request.user, organisation=organisation,
-                                                      data=form.to_data())
+            obj = create(actor=request.user, organisation=organisation, data=form.to_data())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            messages.success(request, _("The achievement was posted."))
-            return redirect("transfer:achievement_detail", achievement.pk)
-    return render(request, "transfer/achievement_form.html", {"form": form, "organisation": organisation})
+            messages.success(request, saved)
+            return redirect(f"transfer:{name}_detail", obj.pk)
+    return render(request, f"transfer/{name}_form.html", {"form": form, "organisation": organisation})
+
+
+def _edit(request, obj, *, form_class, update, name: str, saved: str, organisation):
+    form = form_class(request.POST or None, initial=form_class.initial_from(obj))
+    status_form = forms.StatusForm(request.POST or None, initial={"status": obj.status}, prefix="s")
+    if request.method == "POST" and form.is_valid() and status_form.is_valid():
+        data = form.to_data() | {"status": status_form.cleaned_data["status"]}
+        try:
+            update(request.user, obj, data)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, saved)
+            return redirect(f"transfer:{name}_detail", obj.pk)
+    return render(request, f"transfer/{name}_form.html", {
+        "form": form, "status_form": status_form, name: obj, "organisation": organisation})
+
+
+@login_required
+def achievement_create(request):
+    permissions.require(selectors.can_create_achievement(request.user))
+    return _create(request, form_class=forms.AchievementForm, create=listings.achievement_create,
+                   organisation=_acting(request, permissions.organisation_ids(request.user)), name="achievement",
+                   saved=_("The achievement was posted."))
 
 
 @login_required
 def achievement_edit(request, pk: int):
     achievement = get_object_or_404(Achievement, pk=pk)
     permissions.require(selectors.can_edit_achievement(request.user, achievement))
-    initial = forms.AchievementForm.initial_from(achievement)
-    form = forms.AchievementForm(request.POST or None, initial=initial)
-    status_form = forms.StatusForm(request.POST or None, initial={"status": achievement.status}, prefix="s")
-    if request.method == "POST" and form.is_valid() and status_form.is_valid():
-        data = form.to_data() | {"status": status_form.cleaned_data["status"]}
-        try:
-            listings.achievement_update(actor=request.user, achievement=achievement, data=data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("The achievement was saved."))
-            return redirect("transfer:achievement_detail", achievement.pk)
-    return render(request, "transfer/achievement_form.html", {
-        "form": form, "status_form": status_form, "achievement": achievement, "organisation": achievement.owner})
+    return _edit(request, achievement, form_class=forms.AchievementForm, name="achievement",
+                 update=lambda actor, obj, data: listings.achievement_update(actor=actor, achievement=obj, data=data),
+                 saved=_("The achievement was saved."), organisation=achievement.owner)
 
 
 # --- demands
@@ -168,36 +176,18 @@ def demand_detail(request, pk: int):
 @login_required
 def demand_create(request):
     permissions.require(selectors.can_create_demand(request.user))
-    organisation = _acting(request, selectors.enterprise_organisation_ids(request.user))
-    form = forms.DemandForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            demand = listings.demand_create(actor=request.user, organisation=organisation, data=form.to_data())
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("The demand was posted."))
-            return redirect("transfer:demand_detail", demand.pk)
-    return render(request, "transfer/demand_form.html", {"form": form, "organisation": organisation})
+    return _create(request, form_class=forms.DemandForm, create=listings.demand_create,
+                   organisation=_acting(request, selectors.enterprise_organisation_ids(request.user)),
+                   name="demand", saved=_("The demand was posted."))
 
 
 @login_required
 def demand_edit(request, pk: int):
     demand = get_object_or_404(TechDemand, pk=pk)
     permissions.require(selectors.can_edit_demand(request.user, demand))
-    form = forms.DemandForm(request.POST or None, initial=forms.DemandForm.initial_from(demand))
-    status_form = forms.StatusForm(request.POST or None, initial={"status": demand.status}, prefix="s")
-    if request.method == "POST" and form.is_valid() and status_form.is_valid():
-        data = form.to_data() | {"status": status_form.cleaned_data["status"]}
-        try:
-            listings.demand_update(actor=request.user, demand=demand, data=data)
-        except ValidationError as exc:
-            apply_validation_error(form, exc)
-        else:
-            messages.success(request, _("The demand was saved."))
-            return redirect("transfer:demand_detail", demand.pk)
-    return render(request, "transfer/demand_form.html", {
-        "form": form, "status_form": status_form, "demand": demand, "organisation": demand.organisation})
+    return _edit(request, demand, form_class=forms.DemandForm, name="demand",
+                 update=lambda actor, obj, data: listings.demand_update(actor=actor, demand=obj, data=data),
+                 saved=_("The demand was saved."), organisation=demand.organisation)
 
 
 # --- search, feedback, notifications
