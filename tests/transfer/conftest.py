@@ -88,3 +88,12 @@ def deal_world(db, university, academic_user, enterprise_user, organisation):
     enterprise_user.save()
     return SimpleNamespace(seller=university, seller_user=academic_user, buyer=organisation, buyer_user=enterprise_user,
                            achievement=achievement, demand=demand)
+
+
+@pytest.fixture
+def english():
+    """Messages in English (``pytestmark = pytest.mark.usefixtures("english")``)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core.models import AuditEvent
@@ -22,13 +22,7 @@ from tests.conftest import make_organisation, make_user
 from tests.transfer.conftest import PDF_BYTES, contract_data, contract_pdf
 from tests.transfer.test_deals import deal_in
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import translation
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core.models import AuditEvent
@@ -16,13 +15,7 @@ from sciencecity.transfer.services import deals as services
 from tests.conftest import make_organisation, make_person, make_user
 from tests.transfer.conftest import contract_data, contract_pdf
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def interest(world, **kwargs) -> Deal:

@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import translation
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core.models import AuditEvent
@@ -18,13 +17,7 @@ from sciencecity.transfer.services import incubation as services
 from tests.conftest import make_organisation, make_user
 from tests.transfer.conftest import make_achievement
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

@@ -26,21 +26,11 @@ ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: Error
 
 
 # --- deals
-class DealOut(Schema):
-    id: int
-    code: str
-    state: DealState
-    achievement_id: int | None
-    demand_id: int | None
+class PartiesOut(Schema):
     seller_id: int
     seller_name: str
     buyer_id: int
     buyer_name: str
-    broker_id: int | None
-    message: str
-    contact_consent: bool
-    created_at: dt.datetime
-    updated_at: dt.datetime
 
     @staticmethod
     def resolve_seller_name(obj):
@@ -49,6 +39,19 @@ class DealOut(Schema):
     @staticmethod
     def resolve_buyer_name(obj):
         return obj.buyer.name
+
+
+class DealOut(PartiesOut):
+    id: int
+    code: str
+    state: DealState
+    achievement_id: int | None
+    demand_id: int | None
+    broker_id: int | None
+    message: str
+    contact_consent: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
 
 
 class ContactOut(Schema):
@@ -156,29 +159,17 @@ def deal_action(request, pk: int, action: str, payload: DealActionIn):
 
 
 # --- contracts
-class ContractOut(Schema):
+class ContractOut(PartiesOut):
     id: int
     deal_id: int | None
     contract_type: ContractType
     title: str
-    seller_id: int
-    seller_name: str
-    buyer_id: int
-    buyer_name: str
     amount: Decimal
     technical_income: Decimal
     registration_number: str
     signed_on: dt.date
     registered_on: dt.date
     is_synthetic: bool
-
-    @staticmethod
-    def resolve_seller_name(obj):
-        return obj.seller.name
-
-    @staticmethod
-    def resolve_buyer_name(obj):
-        return obj.buyer.name
 
 
 class ContractIn(Schema):

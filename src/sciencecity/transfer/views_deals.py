@@ -112,14 +112,23 @@ def _deal_page(request, deal: Deal, *, note_form=None, reason_form=None, broker_
     }, status=status)
 
 
-SIMPLE_ACTIONS = {
-    "accept": (services.deal_accept, gettext_lazy("You accepted; contacts are now shared.")),
-    "negotiate": (services.deal_negotiate, gettext_lazy("The negotiation is open.")),
-}
-REASON_ACTIONS = {
-    "decline": (services.deal_decline, gettext_lazy("You declined the interest.")),
-    "agree": (services.deal_agree, gettext_lazy("The agreement is recorded; the seller registers the contract.")),
-    "close": (services.deal_close, gettext_lazy("The deal is closed.")),
+FORMS = {"reason_form": forms.ReasonForm, "note_form": forms.NoteForm, "broker_form": forms.BrokerForm}
+#: action → (the form it posts, the service call, the message when done)
+ACTIONS = {
+    "accept": (None, lambda user, deal, data: services.deal_accept(actor=user, deal=deal),
+               gettext_lazy("You accepted; contacts are now shared.")),
+    "negotiate": (None, lambda user, deal, data: services.deal_negotiate(actor=user, deal=deal),
+                  gettext_lazy("The negotiation is open.")),
+    "decline": ("reason_form", lambda user, deal, data: services.deal_decline(actor=user, deal=deal, **data),
+                gettext_lazy("You declined the interest.")),
+    "agree": ("reason_form", lambda user, deal, data: services.deal_agree(actor=user, deal=deal, **data),
+              gettext_lazy("The agreement is recorded; the seller registers the contract.")),
+    "close": ("reason_form", lambda user, deal, data: services.deal_close(actor=user, deal=deal, **data),
+              gettext_lazy("The deal is closed.")),
+    "note": ("note_form", lambda user, deal, data: services.deal_note_add(actor=user, deal=deal, **data),
+             gettext_lazy("Note added.")),
+    "broker": ("broker_form", lambda user, deal, data: services.deal_broker_set(actor=user, deal=deal, **data),
+               gettext_lazy("The broker is updated.")),
 }
 
 
@@ -128,34 +137,19 @@ def deal_action(request, pk: int, action: str):
     deal = get_object_or_404(services.deal_queryset(request.user), pk=pk)
     if action == "register":
         return _deal_register(request, deal)
+    if action not in ACTIONS:
+        raise Http404
     if request.method != "POST":
         return redirect("transfer:deal_detail", pk=deal.pk)
-    forms_on_error = {}
+    form_name, run, done = ACTIONS[action]
+    data = {}
+    if form_name:
+        form = FORMS[form_name](request.POST)
+        if not form.is_valid():
+            return _deal_page(request, deal, status=400, **{form_name: form})
+        data = form.cleaned_data
     try:
-        if action in SIMPLE_ACTIONS:
-            service, done = SIMPLE_ACTIONS[action]
-            service(actor=request.user, deal=deal)
-        elif action in REASON_ACTIONS:
-            service, done = REASON_ACTIONS[action]
-            form = forms.ReasonForm(request.POST)
-            forms_on_error["reason_form"] = form
-            if not form.is_valid():
-                return _deal_page(request, deal, status=400, **forms_on_error)
-            service(actor=request.user, deal=deal, reason=form.cleaned_data["reason"])
-        elif action == "note":
-            form = forms_on_error["note_form"] = forms.NoteForm(request.POST)
-            if not form.is_valid():
-                return _deal_page(request, deal, status=400, **forms_on_error)
-            services.deal_note_add(actor=request.user, deal=deal, text=form.cleaned_data["text"])
-            done = _("Note added.")
-        elif action == "broker":
-            form = forms_on_error["broker_form"] = forms.BrokerForm(request.POST)
-            if not form.is_valid():
-                return _deal_page(request, deal, status=400, **forms_on_error)
-            services.deal_broker_set(actor=request.user, deal=deal, broker=form.cleaned_data["broker"])
-            done = _("The broker is updated.")
-        else:
-            raise Http404
+        run(request.user, deal, data)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

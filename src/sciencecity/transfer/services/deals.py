@@ -236,34 +236,36 @@ def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organi
     return deal
 
 
+def _seller_answers(actor: Any, deal: Deal, new: str, message: str, reason: str = "", **fields: Any) -> Deal:
+    deal = _locked(deal)
+    permissions.require(is_seller(actor, deal))
+    _move(actor, deal, new, allowed_from=(DealState.INTEREST,), reason=reason, **fields)
+    if deal.created_by_id:
+        _notify([deal.created_by], message % {"seller": deal.seller.name, "code": deal.code}, _deal_url(deal))
+    return deal
+
+
+def _party_moves(actor: Any, deal: Deal, new: str, allowed_from: tuple[str, ...], reason: str = "") -> Deal:
+    deal = _locked(deal)
+    permissions.require(is_party(actor, deal))
+    return _move(actor, deal, new, allowed_from=allowed_from, reason=reason)
+
+
 @transaction.atomic
 def deal_accept(*, actor: Any, deal: Deal) -> Deal:
     """The owner accepts: consent to share contacts; both sides now see each other's details."""
-    deal = _locked(deal)
-    permissions.require(is_seller(actor, deal))
-    _move(actor, deal, DealState.CONTACT, allowed_from=(DealState.INTEREST,), contact_consent=True)
-    if deal.created_by_id:
-        _notify([deal.created_by], _("%(seller)s accepted your interest in deal %(code)s; contacts are shared.") % {
-            "seller": deal.seller.name, "code": deal.code}, _deal_url(deal))
-    return deal
+    return _seller_answers(actor, deal, DealState.CONTACT, contact_consent=True, message=_(
+        "%(seller)s accepted your interest in deal %(code)s; contacts are shared."))
 
 
 @transaction.atomic
 def deal_decline(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
-    deal = _locked(deal)
-    permissions.require(is_seller(actor, deal))
-    _move(actor, deal, DealState.DECLINED, allowed_from=(DealState.INTEREST,), reason=reason)
-    if deal.created_by_id:
-        _notify([deal.created_by], _("%(seller)s declined deal %(code)s.") % {
-            "seller": deal.seller.name, "code": deal.code}, _deal_url(deal))
-    return deal
+    return _seller_answers(actor, deal, DealState.DECLINED, _("%(seller)s declined deal %(code)s."), reason)
 
 
 @transaction.atomic
 def deal_negotiate(*, actor: Any, deal: Deal) -> Deal:
-    deal = _locked(deal)
-    permissions.require(is_party(actor, deal))
-    return _move(actor, deal, DealState.NEGOTIATION, allowed_from=(DealState.CONTACT,))
+    return _party_moves(actor, deal, DealState.NEGOTIATION, (DealState.CONTACT,))
 
 
 @transaction.atomic
@@ -287,18 +289,13 @@ def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
 
 @transaction.atomic
 def deal_agree(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
-    deal = _locked(deal)
-    permissions.require(is_party(actor, deal))
-    return _move(actor, deal, DealState.AGREED, allowed_from=(DealState.CONTACT, DealState.NEGOTIATION),
-                 reason=reason)
+    return _party_moves(actor, deal, DealState.AGREED, (DealState.CONTACT, DealState.NEGOTIATION), reason)
 
 
 @transaction.atomic
 def deal_close(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
     """Either side ends the deal without a contract."""
-    deal = _locked(deal)
-    permissions.require(is_party(actor, deal))
-    return _move(actor, deal, DealState.CLOSED, allowed_from=OPEN_STATES, reason=reason)
+    return _party_moves(actor, deal, DealState.CLOSED, OPEN_STATES, reason)
 
 
 @transaction.atomic
