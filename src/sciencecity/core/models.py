@@ -98,6 +98,9 @@ class AuditChainHead(models.Model):
     class Meta:
         verbose_name = _("audit chain head")
 
+    def __str__(self) -> str:
+        return f"audit chain head {self.last_hash[:12]}"
+
 
 class ImportStatus(models.TextChoices):
     DRY_RUN = "dry_run", _("Dry run, awaiting confirmation")
