@@ -224,3 +224,23 @@ def test_contract_api_multipart(deal_world, agreed, turnover_indicator, client):
     other = client.post("/api/transfer/contracts", {**_form(), "seller_id": deal_world.seller.pk,
                                                     "buyer_id": deal_world.buyer.pk, "contract_file": contract_pdf()})
     assert other.status_code == 403
+
+
+def test_contract_file_download_for_parties_only(client, deal_world, other_enterprise_user):
+    """The written contract downloads for the seller and is hidden from other organisations."""
+    from django.urls import reverse
+
+    from sciencecity.core.models import AuditEvent
+    from sciencecity.transfer.services import deals as services
+    from tests.transfer.conftest import contract_data, contract_pdf
+
+    world = deal_world
+    contract = services.contract_register(actor=world.seller_user, data=contract_data(),
+                                          contract_file=contract_pdf(), seller=world.seller, buyer=world.buyer)
+    client.force_login(world.seller_user)
+    response = client.get(reverse("transfer:contract_file", args=[contract.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    assert AuditEvent.objects.filter(action="export", object_id=str(contract.pk)).exists()
+    client.force_login(other_enterprise_user)
+    assert client.get(reverse("transfer:contract_file", args=[contract.pk])).status_code == 404

@@ -18,6 +18,8 @@ def navigation(request):
     if permissions.is_business_user(user):
         items.append((_("Funding programmes"), reverse("programmes:index")))
         items.append((_("Technology transfer"), reverse("transfer:index")))
+    if permissions.has_role(user, "expert"):
+        items.append((_("My reviews"), reverse("programmes:my_reviews")))
     if permissions.can_view_registry(user):
         items.append((_("Organisations"), reverse("registry:organisation_list")))
         items.append((_("People"), reverse("registry:person_list")))

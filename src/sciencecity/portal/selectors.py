@@ -17,3 +17,10 @@ def registry_overview() -> dict:
         "synthetic": Organisation.objects.filter(is_synthetic=True).exists(),
         "by_kind": sorted(((str(labels.get(k, k)), n) for k, n in by_kind.items()), key=lambda kv: -kv[1]),
     }
+
+
+def incubation_overview() -> dict:
+    """Start-ups per incubation stage and the graduation rate (概念验证 → … → 科技园区)."""
+    from sciencecity.transfer.services import incubation
+
+    return {"stages": incubation.stage_counts(), "graduation_rate": incubation.graduation_rate()}

@@ -26,6 +26,7 @@ urlpatterns = [
     path("deals/<int:pk>/<str:action>/", views_deals.deal_action, name="deal_action"),
     path("contracts/", views_deals.contract_list, name="contract_list"),
     path("contracts/new/", views_deals.contract_create, name="contract_create"),
+    path("contracts/<int:pk>/file/", views_deals.contract_file, name="contract_file"),
     path("brokers/", views_deals.broker_list, name="broker_list"),
     path("incubation/", views_deals.incubation, name="incubation"),
 ]

@@ -239,3 +239,18 @@ def incubation(request):
         "chart": {"labels": [label for _s, label, _n in counts], "values": [n for _s, _l, n in counts]},
         "carriers": incubation_services.carriers(), "startups": incubation_services.startups(), "form": form,
     }, status=400 if form is not None and form.errors else 200)
+
+
+@login_required
+def contract_file(request, pk: int):
+    """The written contract, for the parties and the bureau (the download is audited as an export)."""
+    from django.http import FileResponse
+
+    from sciencecity.core.audit import audit_record
+    from sciencecity.core.models import AuditAction
+
+    contract = get_object_or_404(services.contract_queryset(request.user), pk=pk)
+    audit_record(action=AuditAction.EXPORT, actor=request.user, obj=contract,
+                 object_repr=contract.registration_number, changes={"file": [None, contract.contract_file.name]})
+    return FileResponse(contract.contract_file.open("rb"), as_attachment=True,
+                        filename=contract.contract_file.name.rsplit("/", 1)[-1])
