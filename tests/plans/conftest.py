@@ -35,3 +35,19 @@ def tjj_officer(plan):
     from tests.conftest import make_user
 
     return make_user(Role.DEPARTMENT_OFFICER, Organisation.objects.get(code="GOV-TJJ"), username="tjj_officer")
+
+
+@pytest.fixture
+def actors(plan, kcj):
+    """One user per row of the permission matrix (test_views.py keeps its own copy)."""
+    from tests.conftest import make_organisation, make_user
+
+    return {
+        "anonymous": None,
+        "enterprise": make_user(Role.ENTERPRISE_USER, make_organisation()),
+        "department": make_user(Role.DEPARTMENT_OFFICER, kcj),
+        "bureau": make_user(Role.BUREAU_OFFICER, kcj),
+        "sysadmin": make_user(Role.SYSTEM_ADMIN),
+        "secadmin": make_user(Role.SECURITY_ADMIN),
+        "auditadmin": make_user(Role.AUDIT_ADMIN),
+    }

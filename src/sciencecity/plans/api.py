@@ -334,3 +334,31 @@ def plan_import(request, file: File[UploadedFile], dry_run: Form[bool] = False):
     return Status(201 if result.created and not dry_run else 200, body)
 
 
+
+
+class IndicatorPatch(Schema):
+    unit: str | None = None
+    direction: str | None = None
+    comparator: str | None = None
+    target_value: float | None = None
+    target_low: float | None = None
+    target_high: float | None = None
+    target_year: int | None = None
+    attribute: str | None = None
+    data_source: str | None = None
+    owner_department: int | None = None
+    source_key: str | None = None
+    reason: str = ""
+
+
+@router.patch("/indicators/{int:indicator_id}", response={200: IndicatorOut, **ERRORS},
+              summary="Edit an indicator's metadata and target (bureau); a target change needs a reason")
+def indicator_patch(request, indicator_id: int, payload: IndicatorPatch):
+    permissions.require(permissions.can_manage_plan(request.auth))
+    indicator = get_object_or_404(Indicator, pk=indicator_id)
+    data = payload.dict(exclude_unset=True)
+    reason = data.pop("reason", "")
+    if data.get("owner_department") is not None:
+        data["owner_department"] = get_object_or_404(Organisation, pk=data["owner_department"])
+    services.indicator_update(actor=request.auth, indicator=indicator, data=data, reason=reason)
+    return Indicator.objects.prefetch_related("targets").get(pk=indicator_id)

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sciencecity.plans.choices import ProjectStatus
+from sciencecity.plans import sources
+from sciencecity.plans.choices import Attribute, Comparator, Direction, ProjectStatus
 from sciencecity.plans.models import Task
 from sciencecity.registry.choices import OrganisationKind
 from sciencecity.registry.models import Organisation
@@ -78,3 +79,37 @@ class ProjectUpdateForm(forms.Form):
 class MilestoneForm(forms.Form):
     title = forms.CharField(label=_("Milestone"), max_length=200)
     due_date = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class IndicatorMetadataForm(forms.Form):
+    """An indicator's metadata and target (bureau officers)."""
+
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    direction = forms.ChoiceField(label=_("Direction"), choices=Direction.choices)
+    comparator = forms.ChoiceField(label=_("Comparator"), choices=Comparator.choices)
+    target_value = forms.FloatField(label=_("Target value"), required=False,
+                                    help_text=_("For every comparator except a range."))
+    target_low = forms.FloatField(label=_("Target range: low"), required=False)
+    target_high = forms.FloatField(label=_("Target range: high"), required=False)
+    target_year = forms.IntegerField(label=_("Target year"), min_value=1990, max_value=2100, required=False)
+    attribute = forms.ChoiceField(label=_("Attribute"), choices=Attribute.choices, required=False)
+    data_source = forms.CharField(label=_("Data source"), max_length=200, required=False)
+    owner_department = forms.ModelChoiceField(label=_("Owner department"), queryset=_departments(), required=False)
+    source_key = forms.ChoiceField(label=_("Registry computation"), required=False)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500, required=False,
+                             help_text=_("Required when the target changes."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_department"].queryset = _departments()
+        self.fields["source_key"].choices = [("", _("None: values are entered"))] + [
+            (source.key, f"{source.label} ({source.key})") for source in sources.all_sources()]
+
+    @classmethod
+    def initial_for(cls, indicator, target) -> dict:
+        initial = {name: getattr(indicator, name) for name in (
+            "unit", "direction", "comparator", "target_year", "attribute", "data_source", "owner_department",
+            "source_key")}
+        if target is not None:
+            initial.update(target_value=target.value, target_low=target.low, target_high=target.high)
+        return initial

@@ -20,6 +20,7 @@ from sciencecity.plans.models import (
     ObservedValue,
     Plan,
     ProjectMilestone,
+    TargetValue,
     Task,
     TaskProgressReport,
 )
@@ -239,7 +240,7 @@ def dashboard(plan: Plan, *, as_of_year: int | None = None) -> dict:
 
 
 def _data_version(plan: Plan) -> str:
-    """One cheap query: the newest change among the plan's values, reports, projects and tasks."""
+    """One cheap query: the newest change among the plan's values, reports, projects, tasks and indicators."""
     from django.db.models import Count
 
     parts = [
@@ -247,6 +248,8 @@ def _data_version(plan: Plan) -> str:
         TaskProgressReport.objects.filter(task__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
         MajorProject.objects.filter(box__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
         Task.objects.filter(plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        Indicator.objects.filter(plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        TargetValue.objects.filter(indicator__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
     ]
     return "|".join(f"{p['m'].timestamp() if p['m'] else 0}:{p['n']}" for p in parts) + f"|{dt.date.today()}"
 

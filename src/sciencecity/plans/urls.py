@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sciencecity.plans import views, views_report, views_rounds
+from sciencecity.plans import views, views_report, views_rounds, views_tasks
 
 app_name = "plans"
 urlpatterns = [
@@ -9,6 +9,9 @@ urlpatterns = [
     path("import/", views.plan_import, name="plan_import"),
     path("tasks/", views.task_list, name="task_list"),
     path("tasks/<int:pk>/", views.task_detail, name="task_detail"),
+    path("tasks/template.xlsx", views_tasks.task_template, name="task_template"),
+    path("tasks/upload/", views_tasks.task_upload, name="task_upload"),
+    path("tasks/upload/<int:batch>/", views_tasks.task_upload_detail, name="task_upload_detail"),
     path("indicators/<int:pk>/", views.indicator_detail, name="indicator_detail"),
     path("indicators/<int:pk>/compute/", views.indicator_compute, name="indicator_compute"),
     path("values/<int:pk>/reopen/", views.value_reopen, name="value_reopen"),

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
-from sciencecity.plans import selectors, services
+from sciencecity.plans import selectors, services, sources
 from sciencecity.plans.choices import HostMatch, StatementKind
 from sciencecity.plans.forms import (
+    IndicatorMetadataForm,
     MilestoneForm,
     PlanUploadForm,
     ProgressReportForm,
@@ -27,6 +28,7 @@ from sciencecity.plans.forms import (
     ValueForm,
 )
 from sciencecity.plans.models import Indicator, MajorProject, ObservedValue, ProjectBox, Section, Task
+from sciencecity.registry.views_import import ImportUploadForm
 
 
 def _plan_or_404():
@@ -112,6 +114,7 @@ def task_list(request):
     _require_monitoring(request)
     plan = _plan_or_404()
     tasks = plan.tasks.select_related("chapter", "section", "lead_department").prefetch_related("supporting_departments")
+    can_manage = permissions.can_manage_plan(request.user)
     department = request.GET.get("department")
     if department:
         tasks = tasks.for_department(int(department))
@@ -120,7 +123,7 @@ def task_list(request):
     return render(request, "plans/task_list.html", {
         "plan": plan, "tasks": tasks, "today": dt.date.today(),
         "departments": [row["department"] for row in selectors.department_progress(plan)],
-        "params": request.GET,
+        "params": request.GET, "can_manage": can_manage, "upload_form": ImportUploadForm() if can_manage else None,
     })
 
 
@@ -172,8 +175,25 @@ def indicator_detail(request, pk: int):
     indicator = get_object_or_404(Indicator.objects.select_related("plan", "owner_department"), pk=pk)
     row = next(r for r in selectors.indicator_rows(indicator.plan) if r.indicator.pk == indicator.pk)
     can_enter = services.can_enter_value(request.user, indicator)
-    form = ValueForm(request.POST or None, initial={"year": dt.date.today().year - 1})
-    if request.method == "POST":
+    can_manage = permissions.can_manage_plan(request.user)
+    editing = request.method == "POST" and request.POST.get("form") == "metadata"
+    metadata = IndicatorMetadataForm(request.POST if editing else None, prefix="m",
+                                     initial=IndicatorMetadataForm.initial_for(indicator, row.target))
+    form = ValueForm(request.POST if request.method == "POST" and not editing else None,
+                     initial={"year": dt.date.today().year - 1})
+    if editing:
+        permissions.require(can_manage)
+        if metadata.is_valid():
+            data = dict(metadata.cleaned_data)
+            reason = data.pop("reason")
+            try:
+                services.indicator_update(actor=request.user, indicator=indicator, data=data, reason=reason)
+            except ValidationError as exc:
+                apply_validation_error(metadata, exc)
+            else:
+                messages.success(request, _("Indicator updated."))
+                return redirect("plans:indicator_detail", pk=pk)
+    elif request.method == "POST":
         permissions.require(can_enter)
         if form.is_valid():
             try:
@@ -188,7 +208,7 @@ def indicator_detail(request, pk: int):
         "indicator": indicator, "row": row, "form": form, "can_enter": can_enter,
         "values": indicator.observations.select_related("entered_by", "approved_by").order_by("-year"),
         "commitments": indicator.commitments.all(),
-        "can_manage": permissions.can_manage_plan(request.user),
+        "can_manage": can_manage, "metadata": metadata, "source": sources.get(indicator.source_key),
         "chart": {"series": row.series, "target_year": row.target.year if row.target else None,
                   "target": row.target.value if row.target and row.target.value is not None else None,
                   "projected": row.assessment.projected if row.assessment else None},
