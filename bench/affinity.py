@@ -73,7 +73,7 @@ def throughput(language: str, n_experts: int, n_papers: int, n_submissions: int)
         scoring = time.perf_counter() - start
         total = tokenise + scoring
         print(
-            f"  {language:<8}{aggregate:<6}{pairs:>10,}{tokenise:>11.2f}{scoring:>10.2f}"
+            f"  {language:<9}{aggregate:<6}{pairs:>10,}{tokenise:>11.2f}{scoring:>10.2f}"
             f"{pairs / total:>14,.0f}{pairs / scoring:>16,.0f}"
         )
 
@@ -88,7 +88,7 @@ def main() -> int:
     print()
     print(f"Throughput: {args.experts} experts × {args.papers} papers, {args.submissions} submissions")
     print(
-        f"  {'language':<8}{'agg':<6}{'pairs':>10}{'tokenise s':>11}{'score s':>10}{'pairs/s':>14}{'pairs/s scoring':>16}"
+        f"  {'language':<9}{'agg':<6}{'pairs':>10}{'tokenise s':>11}{'score s':>10}{'pairs/s':>14}{'pairs/s scoring':>16}"
     )
     for language in ("Chinese", "English"):
         throughput(language, args.experts, args.papers, args.submissions)
