@@ -30,5 +30,13 @@ class Command(BaseCommand):
         commands = get_commands()
         if "plan" in commands:
             call_command("plan", "import", "--bundled", verbosity=options.get("verbosity", 1))
+        verbosity = options.get("verbosity", 1)
         if demo_scale != "none" and "demo" in commands:
-            call_command("demo", "--scale", demo_scale, verbosity=options.get("verbosity", 1))
+            call_command("demo", "--scale", demo_scale, verbosity=verbosity)
+        if demo_scale != "none" and "plan" in commands:
+            call_command("plan", "demo-values", verbosity=verbosity)
+        if demo_scale != "none" and "demo-marketplace" in commands:
+            call_command("demo-marketplace", "--scale", "small" if demo_scale == "small" else "city",
+                         verbosity=verbosity)
+        if demo_scale != "none" and "demo-programmes" in commands:
+            call_command("demo-programmes", verbosity=verbosity)
