@@ -22,6 +22,9 @@ from sciencecity.plans.models import (
     TaskProgressReport,
 )
 
+#: Units of counted things: their synthetic values are whole numbers.
+COUNT_UNITS = {"家", "个", "件", "项", "人", "座"}
+
 # How each indicator ends up by its target year, cycled so the dashboard shows every status.
 _OUTCOMES = [1.08, 1.0, 0.93, 0.75, 1.15, 0.98, 0.85, 1.05, 0.6, 1.02]
 
@@ -59,7 +62,8 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
                 value = anchor_value + (end_value - anchor_value) * share
             value *= 1 + rng.uniform(-0.02, 0.02)
             new_values.append(ObservedValue(
-                indicator=indicator, year=year, scope=DISTRICT_SCOPE, value=round(value, 2), source=ValueSource.MANUAL,
+                indicator=indicator, year=year, scope=DISTRICT_SCOPE,
+                value=float(round(value)) if indicator.unit in COUNT_UNITS else round(value, 2), source=ValueSource.MANUAL,
                 provenance="synthetic demo value", status=ValueStatus.APPROVED if year < last_year else ValueStatus.SUBMITTED,
                 is_synthetic=True, note="合成数据 synthetic",
             ))
