@@ -104,11 +104,38 @@ class UserSearchForm(forms.Form):
         return {"yes": True, "no": False}.get(self.cleaned_data.get("active") or "")
 
 
+class PersonCodeField(forms.CharField):
+    """A registry person given by code (e.g. DEMO-PER-0000012); empty means none."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Registry person (code)"))
+        kwargs.setdefault("help_text", _("Links the account to a person of the registry, e.g. an expert who "
+                                         "reviews: give their code, such as DEMO-PER-0000012. Leave empty for none."))
+        super().__init__(max_length=40, required=False, **kwargs)
+
+    def clean(self, value):
+        from sciencecity.registry.models import Person
+
+        code = (super().clean(value) or "").strip()
+        if not code:
+            return None
+        person = Person.objects.filter(code=code).first()
+        if person is None:
+            raise forms.ValidationError(_("No person of the registry has the code “%(code)s”."), params={"code": code})
+        return person
+
+
 class UserCreateForm(forms.Form):
     username = forms.CharField(label=_("User name"), max_length=150)
     display_name = forms.CharField(label=_("Display name"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    person = PersonCodeField()
+
+
+class UserPersonForm(OptionalReasonForm):
+    person = PersonCodeField()
+    field_order = ["person", "reason"]
 
 
 class UserActiveForm(ReasonForm):

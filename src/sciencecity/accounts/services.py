@@ -142,11 +142,13 @@ def _set_password(user: User, raw: str, *, must_change: bool) -> None:
 
 # --- users (系统管理员)
 @transaction.atomic
-def user_create(*, actor: Any, username: str, display_name: str = "", email: str = "", phone: str = "") -> tuple[User, str]:
+def user_create(*, actor: Any, username: str, display_name: str = "", email: str = "", phone: str = "",
+                person: Any = None) -> tuple[User, str]:
     """Create an account with a one-time password that must be changed at first login."""
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
-    user = User(username=username.strip(), display_name=display_name.strip(), email=email.strip(), phone=phone.strip())
+    user = User(username=username.strip(), display_name=display_name.strip(), email=email.strip(), phone=phone.strip(),
+                person=person)
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
     one_time = generate_one_time_password()
@@ -156,8 +158,22 @@ def user_create(*, actor: Any, username: str, display_name: str = "", email: str
     user.save()
     audit_record(action=AuditAction.CREATE, actor=actor, obj=user,
                  changes={"username": [None, user.username], "display_name": [None, user.display_name],
-                          "email": [None, user.email]})
+                          "email": [None, user.email], **({"person": [None, person.pk]} if person else {})})
     return user, one_time
+
+
+@transaction.atomic
+def user_person_set(*, actor: Any, user: User, person: Any, reason: str = "") -> None:
+    """Link the account to a registry person (e.g. the expert a reviewer is), or unlink it (``None``)."""
+    if actor is not None:
+        permissions.require(permissions.can_manage_users(actor))
+    old = user.person_id
+    new = person.pk if person is not None else None
+    if old == new:
+        return
+    user.person = person
+    user.save(update_fields=["person"])
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"person": [old, new]}, reason=reason)
 
 
 @transaction.atomic

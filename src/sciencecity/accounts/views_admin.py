@@ -33,6 +33,7 @@ from sciencecity.accounts.forms import (
     TokenCreateForm,
     UserActiveForm,
     UserCreateForm,
+    UserPersonForm,
     UserSearchForm,
     add_service_errors,
     int_or_none,
@@ -173,7 +174,9 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(selectors.user_list(), pk=pk)
     forms = {"reset_password": OptionalReasonForm(prefix="reset"),
              "set_active": UserActiveForm(prefix="active", initial={"active": "no" if account.is_active else "yes"}),
-             "unlock": OptionalReasonForm(prefix="unlock")}
+             "unlock": OptionalReasonForm(prefix="unlock"),
+             "set_person": UserPersonForm(prefix="person",
+                                          initial={"person": account.person.code if account.person_id else ""})}
     action = request.POST.get("action", "")
     if request.method == "POST" and action in forms:
         form_class = type(forms[action])
@@ -201,6 +204,9 @@ def _user_action(request: HttpRequest, account: User, action: str, data: dict[st
         services.user_set_active(actor=actor, user=account, active=data["active"], reason=data["reason"])
         messages.success(request, _("The account is now active.") if data["active"]
                          else _("The account is now deactivated."))
+    elif action == "set_person":
+        services.user_person_set(actor=actor, user=account, person=data["person"], reason=data["reason"])
+        messages.success(request, _("The linked registry person is saved."))
     else:
         services.user_unlock(actor=actor, user=account, reason=data["reason"])
         messages.success(request, _("The account is unlocked."))
