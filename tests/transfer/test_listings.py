@@ -166,6 +166,7 @@ def test_api_posts_a_demand_with_validation(client, enterprise_user, organisatio
 
 
 def test_matches_api_explains_and_feedback_and_notifications(client, university, academic_user):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # the explanations are checked in English
     enterprise = make_organisation()
     buyer = make_user(Role.ENTERPRISE_USER, enterprise)
     demand = make_demand(enterprise, title="钠离子电池正极材料", public_summary="寻找低成本钠离子电池正极材料",
