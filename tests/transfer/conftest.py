@@ -97,3 +97,10 @@ def english():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def client(client):
+    """The marketplace page tests compare English messages: the test client asks for English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
