@@ -18,11 +18,13 @@ def test_officer_creates_organisation_and_audit_admin_finds_the_event(page, tran
     assert page.get_by_role("link", name="机构").first.is_visible()
 
     # Switch to English and back.
-    page.select_option("[data-testid=language-select]", "en")
+    with page.expect_navigation():
+        page.select_option("[data-testid=language-select]", "en")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("link", name="Organisations").first.is_visible()
-    page.select_option("[data-testid=language-select]", "zh-hans")
+    with page.expect_navigation():
+        page.select_option("[data-testid=language-select]", "zh-hans")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
 
