@@ -126,3 +126,22 @@ def test_api_value_entry_by_owner_department(client, plan, actors, tjj_officer):
                            content_type="application/json")
     assert response.status_code == 403
     assert ObservedValue.objects.get(indicator=indicator, year=2023).value == 1890
+
+
+def test_structure_rolls_task_progress_up_to_sections(client, plan, actors):
+    from sciencecity.plans.models import Section
+
+    section = Section.objects.get(chapter__plan=plan, chapter__number=3, number=1)
+    tasks = list(section.tasks.all())
+    tasks[0].weight, tasks[0].progress = 2, 90
+    tasks[0].save()
+    tasks[1].progress = 30
+    tasks[1].save()
+    # (2×90 + 1×30 + 1×0) / 4 = 52.5 — weighted by the decomposition's weights
+    client.force_login(actors["bureau"])
+    html = client.get(reverse("plans:structure")).content.decode()
+    import re
+
+    assert re.search(rf'data-testid="section-progress-{section.pk}">[^<]*52\.5%', html)
+    client.logout()
+    assert "section-progress" not in client.get(reverse("plans:structure")).content.decode()

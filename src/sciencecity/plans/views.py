@@ -75,6 +75,13 @@ def structure(request):
         Prefetch("sections", queryset=Section.objects.prefetch_related("tasks")),
         "tasks",
     )
+    if permissions.can_view_monitoring(request.user):
+        # Weighted task progress rolled up to sections (chapters are on the dashboard).
+        rolled = selectors.section_progress(plan)
+        chapters = list(chapters)
+        for chapter in chapters:
+            for section in chapter.sections.all():
+                section.progress_value = rolled.get(section.pk)
     boxes = ProjectBox.objects.filter(plan=plan).prefetch_related("projects")
     statements = {kind: list(plan.statements.filter(kind=kind)) for kind in StatementKind.values}
     return render(request, "plans/structure.html", {
