@@ -268,3 +268,19 @@ def test_city_kind_mix_has_about_1500_high_tech_enterprises():
     hnte = sum(any(c["kind"] == "hnte" for c in r.certifications) for r in rows)
     assert 15_500 < enterprises < 16_500
     assert 1_400 < hnte < 1_600
+
+
+def test_real_departments_are_not_duplicated_by_the_demo():
+    """With the bundled plan's real departments present, demo people join them instead of copies."""
+    from sciencecity.registry.models import Affiliation
+    from tests.conftest import make_organisation
+
+    real = make_organisation(name="光明区科技创新局", kind="government_department", code="GOV-KCJ")
+    run_demo("--scale", "small")
+    assert not Organisation.objects.filter(name="深圳市光明区科技创新局").exists()
+    assert Organisation.objects.filter(kind="government_department", is_synthetic=True).exists()  # the others
+    assert Affiliation.objects.filter(organisation=real).exists()
+    events = AuditEvent.objects.count()
+    with translation.override("en"):
+        assert "0 rows" in run_demo("--scale", "small")
+    assert AuditEvent.objects.count() == events

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
+from sciencecity.engines.names import normalise_name
 from sciencecity.registry.choices import (
     LEGAL_ENTITY_KINDS,
     CertificationKind,
@@ -703,10 +704,28 @@ def _batches(total: int, size: int) -> Iterator[range]:
         yield range(start, min(start + size, total + 1))
 
 
+#: Demo organisation codes whose row is a real organisation already in the registry (code → its id).
+_STAND_INS: dict[str, int] = {}
+
+
+def _stand_in(row: OrganisationRow, real_departments: dict[str, int]) -> bool:
+    """A demo department that the registry already holds for real (e.g. from the bundled plan's set-up)
+    is not generated again: its code stands for the real one, so demo people and relations point there."""
+    if row.fields["kind"] != OrganisationKind.GOVERNMENT_DEPARTMENT:
+        return False
+    real = real_departments.get(normalise_name(row.fields["name"]))
+    if real is None:
+        return False
+    _STAND_INS[row.fields["code"]] = real
+    return True
+
+
 def _ids_by_code(model, codes: Sequence[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for start in range(0, len(codes), BATCH_SIZE):
         ids.update(model.objects.filter(code__in=codes[start : start + BATCH_SIZE]).values_list("code", "id"))
+    if model is Organisation:
+        ids.update({code: _STAND_INS[code] for code in codes if code not in ids and code in _STAND_INS})
     return ids
 
 
@@ -739,6 +758,11 @@ def demo_generate(
             kinds = _KindIndex([organisation_kind(seed, j) for j in range(1, plan.organisations + 1)])
         return kinds
 
+    _STAND_INS.clear()
+    real_departments = {
+        normalise_name(name): pk for pk, name in Organisation.objects.filter(
+            kind=OrganisationKind.GOVERNMENT_DEPARTMENT, is_synthetic=False).values_list("pk", "name")
+    }
     with transaction.atomic():
         for batch in _batches(plan.organisations, batch_size):
             codes = [organisation_code(i) for i in batch]
@@ -746,6 +770,7 @@ def demo_generate(
             missing = [i for i, code in zip(batch, codes, strict=True) if code not in existing]
             if missing:
                 rows = [organisation_row(seed, i, today, kind_index()) for i in missing]
+                rows = [r for r in rows if not _stand_in(r, real_departments)]
                 _write_organisations(rows, sector_ids, result)
             if progress:
                 progress(len(batch))
