@@ -10,7 +10,7 @@ from ninja.errors import HttpError
 
 from sciencecity.core import permissions
 from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse
-from sciencecity.programmes.models import Call, FundedProject, ProjectMilestone
+from sciencecity.programmes.models import Application, Call, FundedProject, ProjectMilestone
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
 from sciencecity.programmes.services.calls import can_manage_programmes
@@ -129,6 +129,26 @@ class MilestoneActionIn(Schema):
     text: str = ""
 
 
+class MilestoneRowIn(Schema):
+    title: str
+    deliverables: str = ""
+    due_date: dt.date
+    tranche: Decimal = Decimal(0)
+
+
+class MilestonePlanIn(Schema):
+    milestones: list[MilestoneRowIn]
+    reason: str
+
+
+class PromoteIn(Schema):
+    amount: Decimal
+    manager: str  # person code of the 项目经理人
+    reason: str
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+
+
 def _call_for_officer(request, pk: int) -> Call:
     permissions.require(can_manage_programmes(request.auth))
     return get_object_or_404(Call, pk=pk)
@@ -206,3 +226,30 @@ def milestone_action(request, pk: int, mid: int, action: str, payload: Milestone
     project_services.milestone_action(actor=request.auth, milestone=milestone, action=action,
                                       text=payload.text if payload else "")
     return ProjectMilestone.objects.select_related("payment").get(pk=milestone.pk)
+
+
+def _project_out(pk: int) -> FundedProject:
+    return (FundedProject.objects.select_related("application__call", "application__organisation", "manager")
+            .prefetch_related("milestones__payment").get(pk=pk))
+
+
+@router.put("/projects/{pk}/milestones", response={200: ProjectOut, **ERRORS})
+def milestone_plan_set(request, pk: int, payload: MilestonePlanIn):
+    """Replace the pending milestones (bureau or the project manager); the others stay."""
+    project = get_object_or_404(FundedProject, pk=pk)
+    permissions.require(project_services.can_view_project(request.auth, project))
+    project_services.milestone_plan_set(actor=request.auth, project=project, reason=payload.reason,
+                                        milestones=[row.dict() for row in payload.milestones])
+    return _project_out(project.pk)
+
+
+@router.post("/applications/{pk}/promote", response={200: ProjectOut, **ERRORS})
+def reserve_promote(request, pk: int, payload: PromoteIn):
+    """Fund a reserve-list application of a decided call (bureau)."""
+    permissions.require(can_manage_programmes(request.auth))
+    application = get_object_or_404(Application, pk=pk)
+    project = decision_services.reserve_promote(
+        actor=request.auth, application=application, amount=payload.amount, reason=payload.reason,
+        manager=Person.objects.filter(code=payload.manager).first() if payload.manager else None,
+        start_date=payload.start_date, end_date=payload.end_date)
+    return _project_out(project.pk)

@@ -20,7 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sciencecity.core import permissions
-from sciencecity.programmes.choices import CallState, DecisionOutcome, Mechanism, Outcome, ProjectState
+from sciencecity.programmes.choices import (
+    CallState,
+    DecisionOutcome,
+    Mechanism,
+    MilestoneState,
+    Outcome,
+    ProjectState,
+)
 from sciencecity.programmes.models import Call, ChangeRequest, FundedProject, ProjectMilestone
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
@@ -51,6 +58,33 @@ class PanelForm(forms.Form):
 class NotifyForm(forms.Form):
     start_date = forms.DateField(label=gettext_lazy("Projects start"), widget=DATE_INPUT)
     end_date = forms.DateField(label=gettext_lazy("Projects end"), widget=DATE_INPUT)
+
+
+class MilestoneRowForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    deliverables = forms.CharField(label=gettext_lazy("Deliverables"), required=False)
+    due_date = forms.DateField(label=gettext_lazy("Due date"), widget=DATE_INPUT)
+    tranche = forms.DecimalField(label=gettext_lazy("Tranche (10k CNY)"), max_digits=12, decimal_places=2,
+                                 min_value=Decimal("0"))
+
+
+class _OptionalRows(forms.BaseFormSet):
+    """Every row may be left (or made) empty: an emptied row removes the milestone."""
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.empty_permitted = True
+        return form
+
+
+MilestoneRowFormSet = forms.formset_factory(MilestoneRowForm, formset=_OptionalRows, extra=1)
+
+
+def _milestone_formset(project: FundedProject, data=None):
+    pending = project.milestones.filter(state=MilestoneState.PENDING).order_by("order")
+    return MilestoneRowFormSet(data, prefix="milestones", initial=None if data is not None else [
+        {"title": m.title, "deliverables": m.deliverables, "due_date": m.due_date, "tranche": m.tranche}
+        for m in pending])
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -112,6 +146,15 @@ def panel(request, pk: int):
                 following = decision_services.competition_round_close(actor=request.user, call=call)
                 messages.success(request, _("Round closed; round %(round)s is open.") % {"round": following.round})
                 return redirect("programmes:panel", pk=call.pk)
+            elif op == "promote":
+                application = get_object_or_404(call.applications, pk=request.POST.get("application"))
+                project = decision_services.reserve_promote(
+                    actor=request.user, application=application, amount=_decision_data(request.POST)["amount"],
+                    manager=_managers(request.POST, [application]).get(application.pk),
+                    reason=request.POST.get("reason", ""))
+                messages.success(request, _("%(reference)s promoted from the reserve list; project %(code)s funded.") % {
+                    "reference": application.reference, "code": project.code})
+                return redirect("programmes:panel", pk=call.pk)
             elif op == "notify":
                 notify_form = NotifyForm(request.POST)
                 if notify_form.is_valid():
@@ -134,6 +177,8 @@ def panel(request, pk: int):
         "is_talent": call.mechanism == Mechanism.TALENT, "is_competition": call.mechanism == Mechanism.COMPETITION,
         "is_race": call.mechanism == Mechanism.HORSE_RACE,
         "projects": project_services.visible_projects(request.user).filter(application__call=call),
+        "reserve": decision_services.reserve_applications(call),
+        "remaining_budget": decision_services.remaining_budget(call),
     })
 
 
@@ -173,10 +218,19 @@ def _project_or_403(request, pk: int) -> FundedProject:
 def project_detail(request, pk: int):
     """A funded project: milestones and tranches, payments, change requests, mid-term, final acceptance."""
     project = _project_or_403(request, pk)
+    plan = None
     if request.method == "POST":
         op, post = request.POST.get("op"), request.POST
         try:
-            if op == "change_submit":
+            if op == "milestone_plan":
+                plan = _milestone_formset(project, post)
+                if not plan.is_valid():
+                    raise ValidationError(_("Correct the milestone plan."))
+                project_services.milestone_plan_set(
+                    actor=request.user, project=project, reason=post.get("reason", ""),
+                    milestones=[row.cleaned_data for row in plan if row.cleaned_data])
+                messages.success(request, _("Milestone plan saved."))
+            elif op == "change_submit":
                 project_services.change_request_submit(actor=request.user, project=project,
                                                        description=post.get("description", ""))
                 messages.success(request, _("Change request submitted."))
@@ -203,6 +257,7 @@ def project_detail(request, pk: int):
         "can_report": project_services.is_project_member(request.user, project),
         "can_manage": project_services.is_project_manager(request.user, project),
         "is_active": project.state == ProjectState.ACTIVE, "outcomes": Outcome.choices,
+        "plan": plan or _milestone_formset(project), "plan_reason": request.POST.get("reason", "") if plan else "",
     })
 
 

@@ -290,7 +290,6 @@ def decisions_notify(*, actor: Any, call: Call, managers: dict[int, Any], start_
     if panel is not None:
         _check_budget(call, panel)
     call_transition(actor=actor, call=call, new=CallState.DECIDED, reason=_("Panel decisions notified."))
-    is_frontier = bool(call.topic_id and call.topic.topic_list.kind == TopicListKind.FRONTIER)
     projects = []
     for decision in sorted(decisions.values(), key=lambda d: d.application.reference):
         application = decision.application
@@ -301,27 +300,102 @@ def decisions_notify(*, actor: Any, call: Call, managers: dict[int, Any], start_
         audit_record(action=AuditAction.TRANSITION, actor=actor, obj=application, acting_organisation=None,
                      changes={"state": [old, application.state]}, reason=_notice(decision))
         if decision.outcome == DecisionOutcome.FUND:
-            projects.append(_project_create(actor, call, decision, managers[application.pk], start_date, end_date,
-                                            is_frontier))
+            projects.append(_project_create(actor, call, application, decision.amount, managers[application.pk],
+                                            start_date, end_date))
     return projects
 
 
-def _project_create(actor: Any, call: Call, decision: Decision, manager: Any, start: dt.date, end: dt.date,
-                    is_frontier: bool) -> FundedProject:
-    project = FundedProject(application=decision.application, code=next_code(FundedProject, f"XM{start.year}"),
-                            manager=manager, amount=decision.amount, start_date=start, end_date=end,
+def _project_create(actor: Any, call: Call, application: Application, amount: Decimal, manager: Any,
+                    start: dt.date, end: dt.date, reason: str = "") -> FundedProject:
+    """The funded project with its 项目经理人 and the mechanism's default milestone plan."""
+    is_frontier = bool(call.topic_id and call.topic.topic_list.kind == TopicListKind.FRONTIER)
+    project = FundedProject(application=application, code=next_code(FundedProject, f"XM{start.year}"),
+                            manager=manager, amount=amount, start_date=start, end_date=end,
                             is_frontier=is_frontier)
     project.full_clean()
     project.save()
-    for order, row in enumerate(milestone_plan(call, decision.amount, start, end), start=1):
+    for order, row in enumerate(milestone_plan(call, amount, start, end), start=1):
         milestone = ProjectMilestone(project=project, order=order, **row)
         milestone.full_clean()
         milestone.save()
     audit_record(action=AuditAction.CREATE, actor=actor, obj=project,
                  changes={**diff({}, snapshot(project, ["code", "application", "manager", "amount", "start_date",
                                                         "end_date", "is_frontier"])),
-                          "milestones": [None, [[str(m.title), str(m.tranche)] for m in project.milestones.all()]]})
+                          "milestones": [None, [[str(m.title), str(m.tranche)] for m in project.milestones.all()]]},
+                 reason=reason)
     return project
+
+
+# --- reserve list -----------------------------------------------------------------------------------
+def _latest_decision(application: Application) -> Decision | None:
+    return application.decisions.order_by("-panel__round").first()
+
+
+def reserve_applications(call: Call) -> list[Application]:
+    """替补: applications of a decided call whose latest decision is "reserve" and that are not funded."""
+    if call.state != CallState.DECIDED:
+        return []
+    qs = (call.applications.filter(state=ApplicationState.REJECTED, project__isnull=True,
+                                   decisions__outcome=DecisionOutcome.RESERVE)
+          .distinct().select_related("organisation").order_by("reference"))
+    return [a for a in qs if (d := _latest_decision(a)) is not None and d.outcome == DecisionOutcome.RESERVE]
+
+
+def remaining_budget(call: Call) -> Decimal | None:
+    """The call's total budget less the amounts of its funded projects (None: no budget set)."""
+    if call.total_budget is None:
+        return None
+    funded = FundedProject.objects.filter(application__call=call).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    return call.total_budget - funded
+
+
+@transaction.atomic
+def reserve_promote(*, actor: Any, application: Application, amount: Any, manager: Any, reason: str,
+                    start_date: dt.date | None = None, end_date: dt.date | None = None) -> FundedProject:
+    """递补: fund a reserve-list application of a decided call (the bureau, with a reason).
+
+    The amount is at most the requested amount, the call's cap and what is left of its budget. The
+    project starts today (or ``start_date``) and ends with the call's other projects (or on
+    ``end_date``; two years when there is none); its milestones follow the mechanism as on notify.
+    """
+    permissions.require(can_manage_programmes(actor))
+    call = Call.objects.select_for_update().get(pk=application.call_id)
+    _require_state(call, CallState.DECIDED)
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    decision = _latest_decision(application)
+    if (decision is None or decision.outcome != DecisionOutcome.RESERVE
+            or FundedProject.objects.filter(application=application).exists()):
+        raise ValidationError(_("%(reference)s is not on the reserve list.") % {"reference": application.reference},
+                              code="not_reserve")
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for promoting from the reserve list.")})
+    if manager is None:
+        raise ValidationError({"manager": _("Choose a project manager (项目经理人) for: %(missing)s.") % {
+            "missing": application.reference}})
+    data = {"outcome": DecisionOutcome.FUND, "amount": amount}
+    _clean_decision(call, application, data, round_outcomes=False)
+    amount = data["amount"]
+    remaining = remaining_budget(call)
+    if remaining is not None and amount > remaining:
+        raise ValidationError({"amount": _("%(reference)s: the amount %(amount)s exceeds the call's remaining budget "
+                                           "of %(remaining)s (10k CNY).") % {
+            "reference": application.reference, "amount": amount, "remaining": remaining}})
+    projects = FundedProject.objects.filter(application__call=call)
+    if call.mechanism in LIMITED_TEAMS and projects.count() >= call.teams_funded:
+        raise ValidationError(_("This call funds at most %(n)s team(s); %(m)s are marked fund.") % {
+            "n": call.teams_funded, "m": projects.count() + 1})
+    start = start_date or timezone.localdate()
+    cohort_end = projects.order_by("-end_date").values_list("end_date", flat=True).first()
+    end = end_date or (cohort_end if cohort_end and cohort_end > start else start + dt.timedelta(days=730))
+    if end <= start:
+        raise ValidationError({"end_date": _("The projects must end after they start.")})
+    old = application.state
+    application.state = ApplicationState.FUNDED
+    application.save(update_fields=["state", "updated_at"])
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=application, acting_organisation=None,
+                 changes={"state": [old, application.state]},
+                 reason=_("Promoted from the reserve list and funded: %(amount)s (10k CNY).") % {"amount": amount})
+    return _project_create(actor, call, application, amount, manager, start, end, reason=reason.strip())
 
 
 # --- horse-race rounds ----------------------------------------------------------------------------
@@ -402,10 +476,12 @@ def notification_for(application: Application) -> Notice | None:
     event = (AuditEvent.objects.filter(object_type=application._meta.label_lower, object_id=str(application.pk),
                                        action=AuditAction.TRANSITION).order_by("-occurred_at").first())
     message = event.reason if event and event.reason else _notice(decision)
-    return Notice(outcome=decision.outcome, outcome_label=str(decision.get_outcome_display()),
-                  amount=decision.amount if decision.outcome == DecisionOutcome.FUND else None, message=message,
-                  notified_on=timezone.localdate(event.occurred_at) if event else None,
-                  project=FundedProject.objects.filter(application=application).first())
+    project = FundedProject.objects.filter(application=application).first()
+    outcome, amount = decision.outcome, decision.amount if decision.outcome == DecisionOutcome.FUND else None
+    if project is not None and outcome == DecisionOutcome.RESERVE:  # promoted from the reserve list
+        outcome, amount = DecisionOutcome.FUND, project.amount
+    return Notice(outcome=outcome, outcome_label=str(DecisionOutcome(outcome).label), amount=amount, message=message,
+                  notified_on=timezone.localdate(event.occurred_at) if event else None, project=project)
 
 
 def disclosure_rows(call: Call | None = None):

@@ -9,6 +9,7 @@ milestones, decide change requests, record the mid-term evaluation and the final
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -30,6 +31,7 @@ from sciencecity.programmes.models import ChangeRequest, FundedProject, Payment,
 from sciencecity.programmes.services.common import transition
 
 MILESTONE_ACTIONS = ("submit", "accept", "reject")
+CENT = Decimal("0.01")
 
 
 # --- permissions ----------------------------------------------------------------------------------
@@ -143,6 +145,77 @@ def milestone_action(*, actor: Any, milestone: ProjectMilestone, action: str, te
     if action == "reject":
         return milestone_reject(actor=actor, milestone=milestone, note=text)
     raise ValidationError(_("Unknown milestone action “%(action)s”.") % {"action": action})
+
+
+# --- milestone plan -------------------------------------------------------------------------------
+def _plan(milestones) -> list[list[str]]:
+    """A milestone plan as audit data: [order, title, deliverables, due, tranche, state] per milestone."""
+    return [[m.order, str(m.title), m.deliverables, m.due_date.isoformat(), str(m.tranche), m.state]
+            for m in milestones]
+
+
+def _plan_row(project: FundedProject, number: int, row: dict[str, Any]) -> dict[str, Any]:
+    """One planned milestone, checked: a title, a due date within the project period, a tranche ≥ 0."""
+    title = str(row.get("title") or "").strip()
+    if not title:
+        raise ValidationError({"title": _("Row %(n)s: give the milestone a title.") % {"n": number}})
+    due = row.get("due_date")
+    try:
+        due = due if isinstance(due, dt.date) else dt.date.fromisoformat(str(due or ""))
+    except ValueError:
+        raise ValidationError({"due_date": _("Row %(n)s: give a due date (YYYY-MM-DD).") % {"n": number}}) from None
+    if not project.start_date <= due <= project.end_date:
+        raise ValidationError({"due_date": _("Row %(n)s: the due date %(due)s is outside the project period "
+                                             "%(start)s – %(end)s.") % {
+            "n": number, "due": due.isoformat(), "start": project.start_date.isoformat(),
+            "end": project.end_date.isoformat()}})
+    try:
+        tranche = Decimal(str(row.get("tranche") if row.get("tranche") not in (None, "") else 0))
+    except InvalidOperation:
+        tranche = Decimal(-1)
+    if not tranche.is_finite() or tranche < 0:
+        raise ValidationError({"tranche": _("Row %(n)s: the tranche must be a number of at least 0.") % {"n": number}})
+    return {"title": title, "deliverables": str(row.get("deliverables") or "").strip(), "due_date": due,
+            "tranche": tranche.quantize(CENT)}
+
+
+@transaction.atomic
+def milestone_plan_set(*, actor: Any, project: FundedProject, milestones: list[dict[str, Any]],
+                       reason: str) -> FundedProject:
+    """Replace the project's *pending* milestones with ``milestones`` (title, deliverables, due_date,
+    tranche) — the bureau or the project's 项目经理人, with a reason.
+
+    Submitted, accepted and rejected milestones stay as they are and keep their order numbers; the
+    new ones take the free order numbers in the given sequence. Accepted tranches plus all planned
+    ones (the new rows and the submitted or rejected milestones) never exceed the funded amount.
+    """
+    project = _locked_project(project)
+    permissions.require(is_project_manager(actor, project))
+    _require_active(project)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give the reason for changing the milestone plan.")})
+    rows = [_plan_row(project, n, row) for n, row in enumerate(milestones, start=1)]
+    existing = list(project.milestones.order_by("order"))
+    kept = [m for m in existing if m.state != MilestoneState.PENDING]
+    accepted = sum((m.tranche for m in kept if m.state == MilestoneState.ACCEPTED), Decimal("0.00"))
+    planned = sum((m.tranche for m in kept if m.state != MilestoneState.ACCEPTED), Decimal("0.00"))
+    planned += sum((r["tranche"] for r in rows), Decimal(0))
+    if accepted + planned > project.amount:
+        raise ValidationError({"tranche": _(
+            "Accepted tranches (%(accepted)s) plus planned tranches (%(planned)s) come to %(total)s, more than the "
+            "funded amount of %(amount)s (10k CNY).") % {"accepted": accepted, "planned": planned,
+                                                         "total": accepted + planned, "amount": project.amount}})
+    old = _plan(existing)
+    project.milestones.filter(state=MilestoneState.PENDING).delete()
+    used = {m.order for m in kept}
+    free = (n for n in range(1, len(used) + len(rows) + 1) if n not in used)
+    for row, order in zip(rows, free, strict=False):
+        milestone = ProjectMilestone(project=project, order=order, **row)
+        milestone.full_clean()
+        milestone.save()
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=project, reason=reason.strip(),
+                 changes={"milestones": [old, _plan(project.milestones.order_by("order"))]})
+    return project
 
 
 # --- change requests, mid-term, final acceptance ---------------------------------------------------
