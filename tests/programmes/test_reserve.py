@@ -44,6 +44,7 @@ def _written():
     return (FundedProject.objects.count(), AuditEvent.objects.count())
 
 
+@pytest.mark.time_machine(dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC), tick=False)  # inside the cohort's term
 def test_promotion_creates_the_project_as_notify_does(decided, bureau, manager_person):
     third = decided["third"]
     assert decisions.reserve_applications(decided["call"]) == [decided["second"], third]
@@ -68,6 +69,12 @@ def test_promotion_creates_the_project_as_notify_does(decided, bureau, manager_p
     assert decisions.remaining_budget(decided["call"]) == Decimal("10.00")
     notice = decisions.notification_for(third)
     assert (notice.outcome, notice.amount, notice.project) == ("fund", Decimal("60.00"), project)
+
+
+@pytest.mark.time_machine(dt.datetime(2028, 1, 10, 10, 0, tzinfo=dt.UTC), tick=False)  # after the cohort ended
+def test_promotion_after_the_cohort_ended_runs_two_years(decided, bureau, manager_person):
+    project = _promote(bureau, decided["third"], Decimal("60"), manager_person)
+    assert (project.start_date, project.end_date) == (dt.date(2028, 1, 10), dt.date(2028, 1, 10) + dt.timedelta(days=730))
 
 
 def test_promoted_project_is_disclosed(client, decided, bureau, manager_person):

@@ -28,7 +28,19 @@ from sciencecity.registry.validators import credit_code_problem
 
 pytestmark = pytest.mark.django_db
 
-#: What ``small`` with the default seed creates (row counts do not depend on the day).
+#: The demo reference day these tests generate as of (core.demo records it; the calendar date plays no part).
+AS_OF = dt.date(2026, 6, 30)
+
+
+@pytest.fixture(autouse=True)
+def _reference_day(db):
+    """Record the reference day first, as a first ``sciencecity demo --as-of`` would."""
+    from sciencecity.core.demo import demo_as_of
+
+    demo_as_of(AS_OF)
+
+
+#: What ``small`` with the default seed creates as of ``AS_OF``.
 SMALL_COUNTS = {
     "registry.organisation": 300,
     "registry.organisation_sectors": 699,
@@ -117,7 +129,7 @@ def test_small_rows_are_synthetic_coded_and_valid():
 
 def test_small_has_the_district_departments_and_plausible_content():
     run_demo("--scale", "small")
-    today = dt.date.today()
+    today = AS_OF
 
     departments = set(Organisation.objects.filter(kind="government_department").values_list("name", flat=True))
     assert {"深圳市光明区科技创新局", "深圳市光明区发展和改革局", "深圳市光明区工业和信息化局",

@@ -104,6 +104,9 @@ def test_a_locked_indicator_value_is_left_as_approved(deal_world, agreed, turnov
     assert TechContract.objects.count() == 1
 
 
+_NEXT_YEAR = dt.date.today() + dt.timedelta(days=366)  # "the future" whatever day the suite runs on
+
+
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"contract_file": None}, "contract_file", "Attach the written contract"),
     ({"amount": "100", "technical_income": "100.01"}, "technical_income", "cannot exceed the contract amount"),
@@ -112,7 +115,7 @@ def test_a_locked_indicator_value_is_left_as_approved(deal_world, agreed, turnov
     ({"registration_number": "  "}, "registration_number", "Enter the registration number"),
     ({"registration_number": "X" * 41}, "registration_number", "at most 40 characters"),
     ({"contract_type": "gift"}, "contract_type", "Choose the contract type"),
-    ({"signed_on": dt.date(2030, 1, 2), "registered_on": dt.date(2029, 1, 1)}, "registered_on", "future"),
+    ({"signed_on": _NEXT_YEAR + dt.timedelta(days=1), "registered_on": _NEXT_YEAR}, "registered_on", "future"),
     ({"contract_file": contract_pdf("contract.exe", PDF_BYTES)}, "contract_file", "PDF, Word"),
     ({"contract_file": contract_pdf("contract.pdf", b"MZ\x90\x00 not a pdf")}, "contract_file", "not a PDF"),
     ({"contract_file": contract_pdf("contract.pdf", b"")}, "contract_file", "empty"),

@@ -141,3 +141,23 @@ class ImportBatch(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name}"
+
+
+class DemoReference(BaseModel):
+    """演示数据基准日. The day every synthetic demo generator counts from, recorded on the first run.
+
+    Demo rows carry dates (founding, certificate issue, affiliation end, call deadlines) relative to
+    a reference day. Taking that day from the calendar made the same seed give other rows on other
+    days; it is therefore recorded once (the day of the first run, or ``--as-of``) and every later
+    run of any generator reuses it, so re-running tomorrow changes nothing.
+    """
+
+    name = models.CharField(_("name"), max_length=32, unique=True)
+    as_of = models.DateField(_("reference date"))
+
+    class Meta:
+        verbose_name = _("demo data reference date")
+        verbose_name_plural = _("demo data reference dates")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.as_of.isoformat()}"

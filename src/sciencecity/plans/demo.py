@@ -10,6 +10,7 @@ import random
 from django.db import transaction
 
 from sciencecity.core.audit import audit_record
+from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.engines.forecast import Target, reference_value
 from sciencecity.plans.choices import ProjectStatus, ValueSource, ValueStatus
@@ -30,12 +31,15 @@ _OUTCOMES = [1.08, 1.0, 0.93, 0.75, 1.15, 0.98, 0.85, 1.05, 0.6, 1.02]
 
 
 @transaction.atomic
-def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = None) -> dict[str, int]:
+def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = None,
+                    today: dt.date | None = None) -> dict[str, int]:
+    """Synthetic values, progress reports and project states as of the demo reference day (see core.demo)."""
     plan = plan or Plan.objects.filter(is_current=True).first()
     if plan is None:
         return {}
+    today = demo_as_of(today)
     counts = {"values": 0, "task_reports": 0, "project_updates": 0}
-    last_year = plan.target_year or dt.date.today().year
+    last_year = plan.target_year or today.year
     first_year = last_year - years + 1
     existing = set(ObservedValue.objects.filter(indicator__plan=plan).values_list("indicator_id", "year"))
     new_values = []
@@ -51,7 +55,7 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
             anchor_year, anchor_value = known[-1]
         else:
             anchor_year, anchor_value = start_year, start_value
-        for year in range(first_year, min(last_year, dt.date.today().year - 1) + 1):
+        for year in range(first_year, min(last_year, today.year - 1) + 1):
             if (indicator.pk, year) in existing:
                 continue
             if year <= anchor_year:
@@ -70,7 +74,6 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
     ObservedValue.objects.bulk_create(new_values)
     counts["values"] = len(new_values)
 
-    today = dt.date.today()
     reports = []
     for task in plan.tasks.filter(reports__isnull=True):
         rng = random.Random(f"{seed}-task-{task.code}")

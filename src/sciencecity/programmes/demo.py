@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sciencecity.core.audit import audit_record
+from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.choices import (
     ApplicationState,
@@ -157,7 +158,7 @@ class Pool:
 
 def demo_generate(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> DemoResult:
     """Create what is missing of the programmes demo; one audit event if anything was created."""
-    today = today or timezone.localdate()
+    today = demo_as_of(today)
     result = DemoResult(seed=seed)
     pool = Pool.load()
     if not pool.usable:

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from sciencecity.core.audit import audit_record
+from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.engines.names import normalise_name
 from sciencecity.registry.choices import (
@@ -747,7 +747,7 @@ def demo_generate(
 ) -> DemoResult:
     """Create the missing synthetic rows of ``scale`` for ``seed``; write one audit event if any."""
     plan = SCALES[scale]
-    today = today or timezone.localdate()
+    today = demo_as_of(today)
     result = DemoResult(scale=scale, seed=seed)
     sector_ids = dict(Sector.objects.values_list("code", "id"))
     kinds: _KindIndex | None = None

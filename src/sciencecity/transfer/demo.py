@@ -28,9 +28,9 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
 
 from sciencecity.core.audit import audit_record
+from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.registry.choices import OrganisationKind, PersonCategory
 from sciencecity.registry.demo import (
@@ -554,7 +554,7 @@ def demo_generate(*, scale: str, seed: int = DEFAULT_SEED, today: dt.date | None
                   batch_size: int = BATCH_SIZE, progress: Callable[[int], None] | None = None) -> DemoResult:
     """Create the missing synthetic marketplace rows of ``scale``; one audit event if any were created."""
     plan = SCALES[scale]
-    today = today or timezone.localdate()
+    today = demo_as_of(today)
     result = DemoResult(scale=scale, seed=seed)
     pool = Pool.load()
     if not pool.usable:

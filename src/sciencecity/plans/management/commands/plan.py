@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from sciencecity.core.demo import add_as_of_argument
 from sciencecity.engines import plandoc
 from sciencecity.plans import services
 
@@ -27,6 +28,7 @@ class Command(BaseCommand):
         demo = sub.add_parser("demo-values", help="Synthetic indicator values, task progress and project states.")
         demo.add_argument("--years", type=int, default=10)
         demo.add_argument("--seed", type=int, default=2021)
+        add_as_of_argument(demo)
 
     def handle(self, *args, action: str, **options):
         if action == "inspect":
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         if action == "demo-values":
             from sciencecity.plans.demo import generate_values
 
-            counts = generate_values(years=options["years"], seed=options["seed"])
+            counts = generate_values(years=options["years"], seed=options["seed"], today=options.get("as_of"))
             self.stdout.write(f"synthetic plan data: {counts}")
 
     def _inspect(self, file: str, as_json: bool) -> None:

@@ -6,6 +6,7 @@ from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand
 
 from sciencecity.accounts.services import administrators_bootstrap
+from sciencecity.core.demo import add_as_of_argument
 
 
 class Command(BaseCommand):
@@ -14,8 +15,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--demo-scale", default="small", choices=["none", "small", "city", "national"],
                             help="Synthetic demo data to generate (default: small).")
+        add_as_of_argument(parser)
 
-    def handle(self, *args, demo_scale: str, **options):
+    def handle(self, *args, demo_scale: str, as_of=None, **options):
         created = administrators_bootstrap()
         if created:
             self.stdout.write(self.style.WARNING(
@@ -31,12 +33,13 @@ class Command(BaseCommand):
         if "plan" in commands:
             call_command("plan", "import", "--bundled", verbosity=options.get("verbosity", 1))
         verbosity = options.get("verbosity", 1)
+        dated = {"as_of": as_of} if as_of else {}
         if demo_scale != "none" and "demo" in commands:
-            call_command("demo", "--scale", demo_scale, verbosity=verbosity)
+            call_command("demo", "--scale", demo_scale, verbosity=verbosity, **dated)
         if demo_scale != "none" and "plan" in commands:
-            call_command("plan", "demo-values", verbosity=verbosity)
+            call_command("plan", "demo-values", verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-marketplace" in commands:
             call_command("demo-marketplace", "--scale", "small" if demo_scale == "small" else "city",
-                         verbosity=verbosity)
+                         verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-programmes" in commands:
-            call_command("demo-programmes", verbosity=verbosity)
+            call_command("demo-programmes", verbosity=verbosity, **dated)

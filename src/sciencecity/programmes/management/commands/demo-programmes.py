@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from sciencecity.core.demo import add_as_of_argument
 from sciencecity.programmes.demo import DEFAULT_SEED, demo_generate
 
 
@@ -17,9 +18,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("random seed (default %(default)s)"))
+        add_as_of_argument(parser)
 
     def handle(self, *args, seed: int, **options):
-        result = demo_generate(seed=seed)
+        result = demo_generate(seed=seed, today=options.get("as_of"))
         if result.skipped:
             self.stdout.write(_("Programme demo data skipped: run “sciencecity demo” first."))
             return

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from sciencecity.core.demo import add_as_of_argument
 from sciencecity.registry.demo import DEFAULT_SEED, SCALES, demo_generate
 
 
@@ -22,13 +23,14 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=list(SCALES), default="small",
                             help=_("small ≈ 300 organisations, city ≈ 20,000, national ≈ 400,000"))
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("random seed (default %(default)s)"))
+        add_as_of_argument(parser)
 
-    def handle(self, *args, scale: str, seed: int, verbosity: int = 1, **options):
+    def handle(self, *args, scale: str, seed: int, as_of=None, verbosity: int = 1, **options):
         plan = SCALES[scale]
         started = time.monotonic()
         with tqdm(total=plan.organisations + plan.people, unit=" rows", desc=f"demo {scale}",
                   disable=verbosity < 1, file=sys.stderr) as bar:
-            result = demo_generate(scale=scale, seed=seed, progress=bar.update)
+            result = demo_generate(scale=scale, seed=seed, today=as_of, progress=bar.update)
         if not result.created:
             self.stdout.write(_("Nothing to create: the %(scale)s demo data for seed %(seed)d is already there (0 rows).")
                               % {"scale": scale, "seed": seed})

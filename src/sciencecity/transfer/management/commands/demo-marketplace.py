@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
+from sciencecity.core.demo import add_as_of_argument
 from sciencecity.transfer.demo import DEFAULT_SEED, SCALES, demo_generate
 
 
@@ -22,12 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--scale", choices=list(SCALES), default="small",
                             help=_("small ≈ 60 achievements and 40 demands, city ≈ 5,000 and 2,000"))
         parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("random seed (default %(default)s)"))
+        add_as_of_argument(parser)
 
     def handle(self, *args, scale: str, seed: int, verbosity: int = 1, **options):
         started = time.monotonic()
         with tqdm(total=SCALES[scale].total, unit=" rows", desc=f"marketplace {scale}",
                   disable=verbosity < 1 or scale == "small", file=sys.stderr) as bar:
-            result = demo_generate(scale=scale, seed=seed, progress=bar.update)
+            result = demo_generate(scale=scale, seed=seed, today=options.get("as_of"), progress=bar.update)
         if result.skipped:
             self.stdout.write(_("Marketplace demo data skipped: run “sciencecity demo” first."))
             return
