@@ -44,3 +44,15 @@ class NotReusedValidator:
 
     def get_help_text(self) -> str:
         return _("Do not reuse one of your last five passwords.")
+
+
+class UsernameNotInPasswordValidator:
+    """The password does not contain the user name, in any letter case (a guess an attacker tries first)."""
+
+    def validate(self, password: str, user=None) -> None:
+        username = (getattr(user, "username", "") or "").strip() if user is not None else ""
+        if username and username.casefold() in (password or "").casefold():
+            raise ValidationError(_("The password must not contain the user name."), code="password_contains_username")
+
+    def get_help_text(self) -> str:
+        return _("Do not put your user name in the password.")
