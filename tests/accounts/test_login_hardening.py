@@ -208,3 +208,14 @@ def test_unlock_service_refuses_business_users(client, member):
     with pytest.raises(PermissionDenied):
         services.login_unlock(actor=member, username="member")
     assert LoginThrottle.objects.get(username="member").blocked_until > timezone.now()
+
+
+@pytest.mark.django_db
+def test_the_users_api_reports_a_pair_lock(client, member, sysadmin, api_as):
+    _lock(client, "member", address=ATTACKER)
+    throttle = LoginThrottle.objects.get(username="member")
+    users = {u["username"]: u for u in api_as(sysadmin).get("/users").json()["items"]}
+    assert users["member"]["is_locked"] is True
+    reported = dt.datetime.fromisoformat(users["member"]["locked_until"])
+    assert abs(reported - throttle.blocked_until) < dt.timedelta(milliseconds=1)  # JSON keeps milliseconds
+    assert (users["sysadmin_t"]["is_locked"], users["sysadmin_t"]["locked_until"]) == (False, None)

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from sciencecity.accounts.choices import ADMIN_ROLES, AdminChangeState
@@ -33,6 +44,7 @@ def user_list(*, query: str = "", active: bool | None = None) -> QuerySet[User]:
     login_locked = LoginThrottle.objects.filter(username=OuterRef("username"), blocked_until__gt=now)
     return users.annotate(
         is_locked=_flag(Q(locked_until__gt=now) | Q(Exists(login_locked))),
+        login_locked_until=Subquery(login_locked.order_by("-blocked_until").values("blocked_until")[:1]),
         is_administrator_account=Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=list(ADMIN_ROLES))),
     ).order_by("username")
 
