@@ -152,7 +152,9 @@ def test_two_person_password_reset_end_to_end(admins, factories):
     (requested,) = events("create", object_type="accounts.adminaccountchange")
     assert (requested.actor, requested.reason) == (secadmin, "lost the phone")
     assert requested.changes["kind"] == [None, "reset_password"]
-    (decided,) = events("transition")
+    refused, (decided,) = events("transition", success=False), events("transition", success=True)
+    assert [(e.actor, e.changes) for e in refused] == [(secadmin, {"attempted": "approve"}),
+                                                      (auditadmin, {"attempted": "approve"})]
     assert (decided.actor, decided.changes) == (sysadmin, {"state": ["requested", "approved"]})
     (reset,) = events("password_reset")
     assert (reset.actor, reset.object_id, reset.success) == (sysadmin, str(auditadmin.pk), True)

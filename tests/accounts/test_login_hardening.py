@@ -11,7 +11,7 @@ import time
 import pytest
 from django.conf import global_settings
 from django.contrib.auth import SESSION_KEY
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -173,6 +173,15 @@ def test_a_password_containing_the_user_name_is_refused(client, member, factorie
     assert "The password must not contain the user name." in response.context["form"].errors["new_password"]
     member.refresh_from_db()
     assert member.check_password(factories.PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_user_name_of_two_letters_does_not_forbid_passwords(factories):
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password("Delightful!2026", user=factories.make_user(username="li"))  # contains "li": accepted
+    with pytest.raises(ValidationError):
+        validate_password("Delightful!2026", user=factories.make_user(username="Light"))
 
 
 @pytest.mark.django_db

@@ -375,12 +375,27 @@ def _decide(*, actor: Any, change: AdminAccountChange, state: str, reason: str =
                  reason=reason)
 
 
-@transaction.atomic
+def _refuse_decision(*, actor: Any, change: AdminAccountChange, attempted: str) -> None:
+    """Audit a refused approval or decline (outside any transaction, so the record stays), then refuse."""
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=change, success=False,
+                 changes={"attempted": attempted},
+                 reason="refused: only another administrator, neither the requester nor the target, decides")
+    raise PermissionDenied(_("Only another administrator, neither the requester nor the account's holder, "
+                             "approves this change."))
+
+
 def admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
     """A second administrator approves, which carries the change out; returns the one-time password of a reset.
 
     The password is shown to the approver only (once), who hands it to the account's holder.
     """
+    if not permissions.can_approve_admin_change(actor, change):
+        _refuse_decision(actor=actor, change=change, attempted="approve")
+    return _admin_change_approve(actor=actor, change=change)
+
+
+@transaction.atomic
+def _admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
     change = AdminAccountChange.objects.select_for_update().select_related("target", "requested_by").get(pk=change.pk)
     permissions.require(permissions.can_approve_admin_change(actor, change))
     if change.state != AdminChangeState.REQUESTED:
@@ -398,15 +413,15 @@ def admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | Non
     return None
 
 
-@transaction.atomic
 def admin_change_decline(*, actor: Any, change: AdminAccountChange, reason: str = "") -> None:
     """The requester withdraws the request, or an administrator who could approve it declines it."""
-    change = AdminAccountChange.objects.select_for_update().get(pk=change.pk)
-    permissions.require(change.requested_by_id == getattr(actor, "pk", None)
-                        or permissions.can_approve_admin_change(actor, change))
-    if change.state != AdminChangeState.REQUESTED:
-        raise ValidationError(_("This request has already been decided."))
-    _decide(actor=actor, change=change, state=AdminChangeState.DECLINED, reason=reason)
+    if not (change.requested_by_id == getattr(actor, "pk", None) or permissions.can_approve_admin_change(actor, change)):
+        _refuse_decision(actor=actor, change=change, attempted="decline")
+    with transaction.atomic():
+        change = AdminAccountChange.objects.select_for_update().get(pk=change.pk)
+        if change.state != AdminChangeState.REQUESTED:
+            raise ValidationError(_("This request has already been decided."))
+        _decide(actor=actor, change=change, state=AdminChangeState.DECLINED, reason=reason)
 
 
 @transaction.atomic
