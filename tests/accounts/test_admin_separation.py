@@ -262,3 +262,17 @@ def test_offline_recovery_refuses_ordinary_and_unknown_accounts(enterprise_user)
         with pytest.raises(CommandError, match="is not an administrator account"):
             call_command("accounts", "recover-admin", name, "--reason", "x", stdout=io.StringIO())
     assert not events("password_reset")
+
+
+@pytest.mark.django_db
+def test_lifting_an_administrator_login_lock_is_not_a_credential_change(login, admins, factories):
+    """Unlocking changes no password: the system administrator may lift a lock on another administrator."""
+    secadmin = admins["secadmin"]
+    for _ in range(5):
+        Client().post(LOGIN, {"username": secadmin.username, "password": "Wr0ng!Password"}, REMOTE_ADDR="203.0.113.5")
+    response = login(admins["sysadmin"]).post(_detail(secadmin), {"action": "unlock", "unlock-reason": "helpdesk"})
+    assert response.status_code == 302
+    secadmin.refresh_from_db()
+    assert secadmin.check_password(factories.PASSWORD)
+    assert Client().post(LOGIN, {"username": secadmin.username, "password": factories.PASSWORD},
+                         REMOTE_ADDR="203.0.113.5").status_code == 302
