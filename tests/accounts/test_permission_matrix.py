@@ -39,6 +39,12 @@ PAGES = [
     ("accounts:role_grant", None, "post", {"secadmin"}, 302),
     ("accounts:role_revoke", "membership", "get", {"secadmin"}, 200),
     ("accounts:role_revoke", "membership", "post", {"secadmin"}, 302),
+    ("accounts:admin_change_list", None, "get", {"sysadmin", "secadmin", "auditadmin"}, 200),
+    ("accounts:admin_change_list", None, "post", {"secadmin"}, 400),  # no account chosen
+    # The request is secadmin's, about auditadmin: the requester withdraws, a third administrator declines.
+    ("accounts:admin_change_decide", "change", "post", {"sysadmin", "secadmin"}, 302),
+    ("accounts:login_lock_list", None, "get", {"sysadmin", "secadmin"}, 200),
+    ("accounts:login_lock_list", None, "post", {"sysadmin", "secadmin"}, 302),
 ]
 
 
@@ -49,6 +55,8 @@ def _post_data(name, target):
         "accounts:user_detail": {"action": "unlock", "unlock-reason": "matrix"},
         "accounts:role_grant": {"user": target.pk, "role": "expert", "reason": "matrix"},
         "accounts:role_revoke": {"reason": "matrix"},
+        "accounts:admin_change_decide": {"decision": "decline"},
+        "accounts:login_lock_list": {"username": target.username},
     }.get(name, {})
 
 
@@ -57,7 +65,11 @@ def _post_data(name, target):
 @pytest.mark.parametrize(("name", "arg", "method", "allowed", "ok"), PAGES,
                          ids=[f"{m}-{n.split(':')[1]}" for n, _, m, _, _ in PAGES])
 def test_pages(client, actors, target, actor, name, arg, method, allowed, ok):
-    args = {"user": [target.pk], "membership": [target.memberships.get().pk]}.get(arg)
+    if arg == "change":
+        change = services.admin_change_request(actor=actors["secadmin"], target=actors["auditadmin"],
+                                               kind="reset_password", reason="matrix")
+    args = {"user": [target.pk], "membership": [target.memberships.get().pk],
+            "change": [change.pk] if arg == "change" else None}.get(arg)
     url = reverse(name, args=args)
     user = actors[actor]
     if user is not None:

@@ -60,6 +60,12 @@ class UserOut(Schema):
     memberships: list[UserMembershipOut]
 
     @staticmethod
+    def resolve_locked_until(user: User) -> dt.datetime | None:
+        """The end of the last login lock in force: account-wide or for any user name and address pair."""
+        ends = [d for d in (user.locked_until, getattr(user, "login_locked_until", None)) if d is not None]
+        return max(ends, default=None)
+
+    @staticmethod
     def resolve_memberships(user: User) -> list[Membership]:
         return list(user.memberships.all())
 

@@ -25,3 +25,17 @@ OFFICER_ROLES = frozenset({Role.BUREAU_OFFICER, Role.DEPARTMENT_OFFICER})
 #: Roles that may exist without an organisation (an independent expert, the administrators).
 ROLES_WITHOUT_ORGANISATION = ADMIN_ROLES | {Role.EXPERT}
 BUSINESS_ROLES = frozenset(set(Role) - ADMIN_ROLES)
+
+
+class AdminChangeKind(models.TextChoices):
+    """What a two-person change to an administrator account does (三员分立)."""
+
+    RESET_PASSWORD = "reset_password", _("Reset the password")
+    DEACTIVATE = "deactivate", _("Deactivate the account")
+    ACTIVATE = "activate", _("Activate the account")
+
+
+class AdminChangeState(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting approval")
+    APPROVED = "approved", _("Approved and carried out")
+    DECLINED = "declined", _("Declined")

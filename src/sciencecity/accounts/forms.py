@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.accounts import selectors
-from sciencecity.accounts.choices import ADMIN_ROLES, Role
+from sciencecity.accounts.choices import ADMIN_ROLES, AdminChangeKind, Role
 from sciencecity.accounts.models import User
 from sciencecity.registry.models import Organisation
 
@@ -205,3 +205,17 @@ def int_or_none(value) -> int | None:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+
+
+# --- administrator accounts: two people (三员分立)
+class AdminChangeRequestForm(forms.Form):
+    """The security administrator asks for a change to another administrator's account."""
+
+    target = forms.ModelChoiceField(label=_("Administrator account"), queryset=User.objects.none())
+    kind = forms.ChoiceField(label=_("Change"), choices=AdminChangeKind.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args, requester: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = selectors.administrator_accounts().exclude(pk=requester.pk)
+        self.fields["target"].label_from_instance = lambda u: f"{u.username} · {u}"

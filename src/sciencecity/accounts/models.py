@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sciencecity.accounts.choices import Role
+from sciencecity.accounts.choices import AdminChangeKind, AdminChangeState, Role
 from sciencecity.core.models import BaseModel
 
 
@@ -25,6 +25,9 @@ class User(AbstractUser):
     # Room for TOTP two-factor authentication on administrator roles (a later step fills it).
     totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
     totp_enabled = models.BooleanField(_("two-factor enabled"), default=False)
+    #: Mixed into the session hash: a new value ends every session of the account (see
+    #: ``accounts.services.credentials_revoke``). Empty keeps Django's own hash (sessions from before it existed).
+    session_epoch = models.CharField(_("session generation"), max_length=32, blank=True, default="")
     person = models.ForeignKey(
         "registry.Person",
         verbose_name=_("person"),
@@ -41,6 +44,18 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        from django.utils.crypto import salted_hmac
+
+        return salted_hmac(
+            "sciencecity.accounts.User.session_auth_hash",
+            f"{self.password}:{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     def role_set(self) -> set[str]:
         cached = getattr(self, "_role_cache", None)
@@ -112,3 +127,58 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginThrottle(BaseModel):
+    """登录失败限制. Failed sign-ins of one user name from one client address (GB/T 22239-2019 8.1.4.1 b).
+
+    The lock is per user name *and* address, so nobody locks another person out from elsewhere;
+    after ``LOGIN_MAX_FAILURES`` failures the pair waits ``LOGIN_LOCKOUT_MINUTES``, doubling at
+    every further lock up to ``LOGIN_LOCKOUT_MAX_MINUTES`` (an exponential back-off, no CAPTCHA).
+    Rows exist for unknown user names too, so the answer never tells whether an account exists.
+    """
+
+    username = models.CharField(_("user name"), max_length=150)
+    address = models.CharField(_("client address"), max_length=64, blank=True)
+    failure_count = models.PositiveIntegerField(_("failures since the last lock"), default=0)
+    lock_count = models.PositiveIntegerField(_("locks in a row"), default=0)
+    blocked_until = models.DateTimeField(_("blocked until"), null=True, blank=True, db_index=True)
+    last_failure_at = models.DateTimeField(_("last failure"), db_index=True)
+
+    class Meta:
+        ordering = ["username", "address"]
+        verbose_name = _("login throttle")
+        verbose_name_plural = _("login throttles")
+        constraints = [
+            models.UniqueConstraint(fields=["username", "address"], name="login_throttle_unique_username_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address or '?'}"
+
+
+class AdminAccountChange(BaseModel):
+    """管理员账户变更. A change to an administrator's credentials or state, which two people make (三员分立).
+
+    The security administrator requests it; a second administrator, neither the requester nor the
+    target, approves it, which carries it out. Both steps are audited.
+    """
+
+    target = models.ForeignKey(User, verbose_name=_("administrator account"), on_delete=models.PROTECT,
+                               related_name="+")
+    kind = models.CharField(_("change"), max_length=32, choices=AdminChangeKind.choices)
+    reason = models.TextField(_("reason"))
+    requested_by = models.ForeignKey(User, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(_("state"), max_length=16, choices=AdminChangeState.choices,
+                             default=AdminChangeState.REQUESTED)
+    decided_by = models.ForeignKey(User, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("administrator account change")
+        verbose_name_plural = _("administrator account changes")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.target.username}"

@@ -5,10 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
-from sciencecity.accounts.models import ApiToken, Membership, User
+from sciencecity.accounts.choices import ADMIN_ROLES, AdminChangeState
+from sciencecity.accounts.models import AdminAccountChange, ApiToken, LoginThrottle, Membership, User
 from sciencecity.core import permissions
 from sciencecity.registry.models import Organisation
 
@@ -28,7 +40,41 @@ def user_list(*, query: str = "", active: bool | None = None) -> QuerySet[User]:
         )
     if active is not None:
         users = users.filter(is_active=active)
-    return users.annotate(is_locked=_flag(Q(locked_until__gt=timezone.now()))).order_by("username")
+    now = timezone.now()
+    login_locked = LoginThrottle.objects.filter(username=OuterRef("username"), blocked_until__gt=now)
+    return users.annotate(
+        is_locked=_flag(Q(locked_until__gt=now) | Q(Exists(login_locked))),
+        login_locked_until=Subquery(login_locked.order_by("-blocked_until").values("blocked_until")[:1]),
+        is_administrator_account=Exists(Membership.objects.filter(user=OuterRef("pk"), role__in=list(ADMIN_ROLES))),
+    ).order_by("username")
+
+
+def administrator_accounts() -> QuerySet[User]:
+    """Accounts that hold one of the three administrator roles (active or not)."""
+    return User.objects.filter(memberships__role__in=list(ADMIN_ROLES)).distinct().order_by("username")
+
+
+def admin_changes(*, pending_only: bool = False) -> QuerySet[AdminAccountChange]:
+    """Two-person administrator account changes, newest first, with ``expires_at`` computed by the caller."""
+    changes = AdminAccountChange.objects.select_related("target", "requested_by", "decided_by")
+    if pending_only:
+        changes = changes.filter(state=AdminChangeState.REQUESTED)
+    return changes.order_by("-created_at", "-pk")
+
+
+def login_locks() -> QuerySet[LoginThrottle]:
+    """User name and address pairs whose sign-in is paused now, latest first."""
+    return LoginThrottle.objects.filter(blocked_until__gt=timezone.now()).order_by("-blocked_until", "username")
+
+
+def locked_until(user: User):
+    """When the last login lock of ``user`` (from any address, or account-wide) ends, or ``None``."""
+    now = timezone.now()
+    ends = [t for t in LoginThrottle.objects.filter(username=user.username, blocked_until__gt=now)
+            .values_list("blocked_until", flat=True)]
+    if user.locked_until and user.locked_until > now:
+        ends.append(user.locked_until)
+    return max(ends, default=None)
 
 
 def _flag(condition: Q) -> Case:
@@ -94,6 +140,7 @@ class LoginPolicy:
     password_max_age_days: int
     login_max_failures: int
     login_lockout_minutes: int
+    login_lockout_max_minutes: int
     session_idle_timeout_minutes: int
     audit_retention_days: int
 
@@ -104,6 +151,7 @@ def login_policy() -> LoginPolicy:
         password_max_age_days=settings.PASSWORD_MAX_AGE_DAYS,
         login_max_failures=settings.LOGIN_MAX_FAILURES,
         login_lockout_minutes=settings.LOGIN_LOCKOUT_MINUTES,
+        login_lockout_max_minutes=max(settings.LOGIN_LOCKOUT_MINUTES, settings.LOGIN_LOCKOUT_MAX_MINUTES),
         session_idle_timeout_minutes=settings.SESSION_IDLE_TIMEOUT_MINUTES,
         audit_retention_days=settings.AUDIT_RETENTION_DAYS,
     )

@@ -14,13 +14,21 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.choices import ADMIN_ROLES, ROLES_WITHOUT_ORGANISATION, Role
-from sciencecity.accounts.models import ApiToken, Membership, User
+from sciencecity.accounts.choices import (
+    ADMIN_ROLES,
+    ROLES_WITHOUT_ORGANISATION,
+    AdminChangeKind,
+    AdminChangeState,
+    Role,
+)
+from sciencecity.accounts.models import AdminAccountChange, ApiToken, LoginThrottle, Membership, User
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
+from sciencecity.core.middleware import client_ip
 from sciencecity.core.models import AuditAction
 
 
@@ -43,57 +51,95 @@ def generate_one_time_password(length: int = 16) -> str:
 class LoginResult:
     user: User | None
     ok: bool
-    code: str  # ok | invalid | locked | inactive
+    code: str  # ok | invalid | locked (internal: the page shows the same message for every failure)
     message: str
 
 
-def _lock_message(until: dt.datetime) -> str:
-    minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
-    return _("Too many failed attempts: the account is locked for %(minutes)d more minutes.") % {"minutes": minutes}
+def login_failed_message() -> str:
+    """One answer for every failure: a wrong password, an unknown user, a locked or inactive account.
+
+    It never tells whether an account exists or is locked; it only states the policy.
+    """
+    return _(
+        "Wrong user name or password. After %(failures)d failed attempts, signing in with this user name "
+        "from this address pauses for %(minutes)d minutes or longer."
+    ) % {"failures": settings.LOGIN_MAX_FAILURES, "minutes": settings.LOGIN_LOCKOUT_MINUTES}
+
+
+def _lock_minutes(lock_count: int) -> int:
+    """The exponential back-off: the n-th lock of a pair in a row lasts LOGIN_LOCKOUT_MINUTES × 2^(n-1), capped."""
+    base = settings.LOGIN_LOCKOUT_MINUTES
+    ceiling = max(base, getattr(settings, "LOGIN_LOCKOUT_MAX_MINUTES", base))
+    return min(ceiling, base * 2 ** min(max(lock_count - 1, 0), 20))
+
+
+#: Throttle rows with no failure for this long (and no lock in force) are forgotten.
+THROTTLE_FORGET_AFTER = dt.timedelta(days=1)
+
+
+def _throttle_failure(*, username: str, address: str, now: dt.datetime, user: User | None) -> LoginThrottle:
+    """Count one failure of (user name, address); lock the pair at LOGIN_MAX_FAILURES. Caller holds a transaction."""
+    LoginThrottle.objects.filter(last_failure_at__lt=now - THROTTLE_FORGET_AFTER).filter(
+        Q(blocked_until__isnull=True) | Q(blocked_until__lt=now)
+    ).delete()
+    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
+        username=username, address=address, defaults={"last_failure_at": now}
+    )
+    throttle.failure_count += 1
+    throttle.last_failure_at = now
+    if throttle.failure_count >= settings.LOGIN_MAX_FAILURES:
+        throttle.lock_count += 1
+        throttle.failure_count = 0
+        throttle.blocked_until = now + dt.timedelta(minutes=_lock_minutes(throttle.lock_count))
+        audit_record(action=AuditAction.LOCKED, actor_username=username, obj=user,
+                     object_type="" if user else User._meta.label_lower,
+                     object_repr="" if user else username,
+                     changes={"locked_until": [None, throttle.blocked_until], "address": address,
+                              "lock_count": throttle.lock_count},
+                     reason=f"{settings.LOGIN_MAX_FAILURES} failed logins")
+    throttle.save()
+    return throttle
 
 
 def login_attempt(*, request, username: str, password: str) -> LoginResult:
     """Check a password login against the lockout policy and log the user in on success.
 
-    GB/T 22239-2019 8.1.4.1 b: limit illegal login attempts; the default 5 failures → 30 minutes
-    lock is assessor practice (settings LOGIN_MAX_FAILURES, LOGIN_LOCKOUT_MINUTES).
+    GB/T 22239-2019 8.1.4.1 b: limit illegal login attempts. Failures count per user name and
+    client address (:class:`LoginThrottle`): LOGIN_MAX_FAILURES failures lock that pair for
+    LOGIN_LOCKOUT_MINUTES, doubling at each further lock; a stranger elsewhere cannot lock the
+    account out. Every attempt runs exactly one password hash (Django's backend hashes a dummy
+    password for an unknown user) before anything else, and every failure gets the same message,
+    so neither the time nor the answer tells whether an account exists or is locked.
     """
-    username = (username or "").strip()
-    user = User.objects.filter(username=username).first()
+    username = (username or "").strip()[:150]
+    address = client_ip(request) or ""
+    authenticated = authenticate(request, username=username, password=password or "")
     now = timezone.now()
-    if user is not None and user.locked_until and user.locked_until > now:
-        audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username, obj=user, success=False,
-                     reason="account locked")
-        return LoginResult(None, False, "locked", _lock_message(user.locked_until))
-    authenticated = authenticate(request, username=username, password=password) if user else None
-    if authenticated is None:
-        with transaction.atomic():
-            if user is None:
-                audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username[:150], success=False,
-                             reason="unknown user")
-                return LoginResult(None, False, "invalid", _("Wrong user name or password."))
-            user = User.objects.select_for_update().get(pk=user.pk)
-            if not user.is_active:
-                audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username, obj=user, success=False,
-                             reason="inactive account")
-                return LoginResult(None, False, "invalid", _("Wrong user name or password."))
-            user.failed_login_count += 1
-            fields = ["failed_login_count"]
-            locked = user.failed_login_count >= settings.LOGIN_MAX_FAILURES
-            if locked:
-                user.locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-                user.failed_login_count = 0
-                fields.append("locked_until")
-            user.save(update_fields=fields)
-            audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username, obj=user, success=False,
-                         reason="wrong password")
-            if locked:
-                audit_record(action=AuditAction.LOCKED, actor_username=username, obj=user,
-                             changes={"locked_until": [None, user.locked_until]},
-                             reason=f"{settings.LOGIN_MAX_FAILURES} failed logins")
-                return LoginResult(None, False, "locked", _lock_message(user.locked_until))
-        return LoginResult(None, False, "invalid", _("Wrong user name or password."))
+    user = authenticated or User.objects.filter(username=username).first()
+    failed = LoginResult(None, False, "invalid", login_failed_message())
     with transaction.atomic():
+        throttle = LoginThrottle.objects.select_for_update().filter(username=username, address=address).first()
+        blocked = bool(throttle and throttle.blocked_until and throttle.blocked_until > now)
+        if blocked or (user is not None and user.locked_until and user.locked_until > now):
+            audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username, obj=user, success=False,
+                         object_type="" if user else User._meta.label_lower, object_repr="" if user else username,
+                         reason="account locked", changes={"address": address})
+            return LoginResult(None, False, "locked", failed.message)
+        if authenticated is None:
+            if user is None:
+                reason = "unknown user"
+            elif not user.is_active:
+                reason = "inactive account"
+            else:
+                reason = "wrong password"
+                User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+            audit_record(action=AuditAction.LOGIN_FAILED, actor_username=username, obj=user, success=False,
+                         object_type="" if user else User._meta.label_lower, object_repr="" if user else username,
+                         reason=reason, changes={"address": address})
+            throttle = _throttle_failure(username=username, address=address, now=now, user=user)
+            locked = bool(throttle.blocked_until and throttle.blocked_until > now)
+            return LoginResult(None, False, "locked" if locked else "invalid", failed.message)
+        LoginThrottle.objects.filter(username=username, address=address).delete()
         User.objects.filter(pk=authenticated.pk).update(failed_login_count=0, locked_until=None)
         login(request, authenticated)
         request.session["last_seen"] = now.timestamp()
@@ -127,6 +173,27 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     validate_password(new_password, user=user)
     _set_password(user, new_password, must_change=False)
     audit_record(action=AuditAction.PASSWORD_CHANGE, actor=user, obj=user)
+    # The view keeps the session it runs in (update_session_auth_hash); every other one ends.
+    credentials_revoke(actor=user, user=user, reason="password change")
+
+
+def credentials_revoke(*, actor: Any, user: User, reason: str) -> list[int]:
+    """End every session of ``user`` and revoke every API token (after a password reset or change,
+    a deactivation or a role removal). Returns the revoked token ids; audited when there were any.
+
+    Sessions end because the session hash mixes in ``User.session_epoch``, which changes here;
+    a view that must keep its own session calls ``update_session_auth_hash`` afterwards.
+    """
+    now = timezone.now()
+    token_ids = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True).order_by("pk")
+                     .values_list("pk", flat=True))
+    if token_ids:
+        ApiToken.objects.filter(pk__in=token_ids).update(revoked_at=now)
+        audit_record(action=AuditAction.TOKEN_REVOKE, actor=actor, obj=user,
+                     changes={"tokens": token_ids, "sessions_ended": True}, reason=reason)
+    user.session_epoch = secrets.token_hex(16)
+    User.objects.filter(pk=user.pk).update(session_epoch=user.session_epoch)
+    return token_ids
 
 
 def _set_password(user: User, raw: str, *, must_change: bool) -> None:
@@ -162,49 +229,218 @@ def user_create(*, actor: Any, username: str, display_name: str = "", email: str
     return user, one_time
 
 
-@transaction.atomic
+def _refuse_administrator_target(*, actor: Any, user: User, action: str, attempted: str, reason: str) -> None:
+    """三员分立: an administrator account is never changed by one person. Audit the refusal, then refuse.
+
+    Called outside the service's transaction, so that the refusal stays in the audit trail.
+    """
+    if actor is None or permissions.can_change_account_alone(actor, user):
+        return
+    permissions.require(permissions.can_manage_users(actor))
+    audit_record(action=action, actor=actor, obj=user, success=False, changes={"attempted": attempted},
+                 reason=f"refused: administrator accounts change only with two people; given reason: {reason}"[:2000])
+    raise PermissionDenied(_("This is an administrator account: its password and state change only with two "
+                             "people (a request by the security administrator, approved by another administrator)."))
+
+
 def user_person_set(*, actor: Any, user: User, person: Any, reason: str = "") -> None:
     """Link the account to a registry person (e.g. the expert a reviewer is), or unlink it (``None``)."""
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
-    old = user.person_id
-    new = person.pk if person is not None else None
-    if old == new:
-        return
-    user.person = person
-    user.save(update_fields=["person"])
-    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"person": [old, new]}, reason=reason)
+    _refuse_administrator_target(actor=actor, user=user, action=AuditAction.UPDATE, attempted="set_person",
+                                 reason=reason)
+    with transaction.atomic():
+        old = user.person_id
+        new = person.pk if person is not None else None
+        if old == new:
+            return
+        user.person = person
+        user.save(update_fields=["person"])
+        audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"person": [old, new]}, reason=reason)
 
 
-@transaction.atomic
 def user_password_reset(*, actor: Any, user: User, reason: str = "") -> str:
+    """A new one-time password for an ordinary account (system administrator); ends its sessions and tokens."""
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
-    one_time = generate_one_time_password()
-    _set_password(user, one_time, must_change=True)
-    audit_record(action=AuditAction.PASSWORD_RESET, actor=actor, obj=user, reason=reason)
+    _refuse_administrator_target(actor=actor, user=user, action=AuditAction.PASSWORD_RESET,
+                                 attempted="reset_password", reason=reason)
+    with transaction.atomic():
+        one_time = _reset_password(actor=actor, user=user, reason=reason)
     return one_time
 
 
-@transaction.atomic
+def _reset_password(*, actor: Any, user: User, reason: str, changes: dict[str, Any] | None = None) -> str:
+    one_time = generate_one_time_password()
+    _set_password(user, one_time, must_change=True)
+    LoginThrottle.objects.filter(username=user.username).delete()
+    audit_record(action=AuditAction.PASSWORD_RESET, actor=actor, obj=user, reason=reason, changes=changes)
+    credentials_revoke(actor=actor, user=user, reason="password reset")
+    return one_time
+
+
 def user_set_active(*, actor: Any, user: User, active: bool, reason: str) -> None:
     permissions.require(permissions.can_manage_users(actor))
     if user.pk == getattr(actor, "pk", None) and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason.")})
+    _refuse_administrator_target(actor=actor, user=user, action=AuditAction.UPDATE, attempted="set_active",
+                                 reason=reason)
+    with transaction.atomic():
+        _set_active(actor=actor, user=user, active=active, reason=reason)
+
+
+def _set_active(*, actor: Any, user: User, active: bool, reason: str, changes: dict[str, Any] | None = None) -> None:
     old = user.is_active
     user.is_active = active
     user.save(update_fields=["is_active"])
-    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"is_active": [old, active]}, reason=reason)
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user,
+                 changes={"is_active": [old, active], **(changes or {})}, reason=reason)
+    if not active:
+        credentials_revoke(actor=actor, user=user, reason="account deactivated")
 
 
 @transaction.atomic
 def user_unlock(*, actor: Any, user: User, reason: str = "") -> None:
-    permissions.require(permissions.can_manage_users(actor) or permissions.can_manage_roles(actor))
-    old = user.locked_until
-    User.objects.filter(pk=user.pk).update(locked_until=None, failed_login_count=0)
-    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"locked_until": [old, None]}, reason=reason)
+    """Lift every login lock of the account (all addresses). Unlocking changes no credential."""
+    permissions.require(permissions.can_unlock_logins(actor))
+    login_unlock(actor=actor, username=user.username, reason=reason)
+
+
+@transaction.atomic
+def login_unlock(*, actor: Any, username: str, reason: str = "") -> int:
+    """Lift the login locks of ``username`` from every address (security or system administrator)."""
+    permissions.require(permissions.can_unlock_logins(actor))
+    user = User.objects.filter(username=username).first()
+    now = timezone.now()
+    throttles = list(LoginThrottle.objects.select_for_update().filter(username=username))
+    locked = [t for t in throttles if t.blocked_until and t.blocked_until > now]
+    old = max([t.blocked_until for t in locked] + ([user.locked_until] if user and user.locked_until else []),
+              default=None)
+    LoginThrottle.objects.filter(pk__in=[t.pk for t in throttles]).delete()
+    if user is not None:
+        User.objects.filter(pk=user.pk).update(locked_until=None, failed_login_count=0)
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=user,
+                 object_type="" if user else User._meta.label_lower, object_repr="" if user else username,
+                 changes={"locked_until": [old, None], "addresses": sorted(t.address for t in locked)},
+                 reason=reason)
+    return len(locked)
+
+
+# --- administrator accounts: two people (三员分立)
+def admin_change_expires_at(change: AdminAccountChange) -> dt.datetime:
+    return change.created_at + dt.timedelta(hours=settings.ADMIN_CHANGE_REQUEST_HOURS)
+
+
+@transaction.atomic
+def admin_change_request(*, actor: Any, target: User, kind: str, reason: str) -> AdminAccountChange:
+    """The security administrator asks for a change to another administrator's account."""
+    permissions.require(permissions.can_manage_roles(actor))
+    kind = AdminChangeKind(kind)
+    if not permissions.is_administrator_account(target):
+        raise ValidationError({"target": _("This is not an administrator account: the system administrator "
+                                           "changes it directly.")})
+    if target.pk == actor.pk:
+        raise ValidationError({"target": _("Nobody requests a change of their own administrator account; "
+                                           "ask another security administrator or use the offline recovery "
+                                           "command on the server.")})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    if kind == AdminChangeKind.DEACTIVATE and not target.is_active:
+        raise ValidationError({"kind": _("The account is already inactive.")})
+    if kind == AdminChangeKind.ACTIVATE and target.is_active:
+        raise ValidationError({"kind": _("The account is already active.")})
+    User.objects.select_for_update().filter(pk=target.pk).first()  # one pending request per account and change
+    since = timezone.now() - dt.timedelta(hours=settings.ADMIN_CHANGE_REQUEST_HOURS)
+    if AdminAccountChange.objects.filter(target=target, kind=kind, state=AdminChangeState.REQUESTED,
+                                         created_at__gt=since).exists():
+        raise ValidationError({"kind": _("The same change is already waiting for approval.")})
+    change = AdminAccountChange(target=target, kind=kind, reason=reason.strip(), requested_by=actor)
+    change.full_clean()
+    change.save()
+    audit_record(action=AuditAction.CREATE, actor=actor, obj=change, reason=change.reason,
+                 changes={"target": [None, target.pk], "kind": [None, kind.value],
+                          "state": [None, AdminChangeState.REQUESTED.value]})
+    return change
+
+
+def _decide(*, actor: Any, change: AdminAccountChange, state: str, reason: str = "") -> None:
+    old = change.state
+    change.state = state
+    change.decided_by = actor
+    change.decided_at = timezone.now()
+    change.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=change, changes={"state": [old, state]},
+                 reason=reason)
+
+
+def _refuse_decision(*, actor: Any, change: AdminAccountChange, attempted: str) -> None:
+    """Audit a refused approval or decline (outside any transaction, so the record stays), then refuse."""
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=change, success=False,
+                 changes={"attempted": attempted},
+                 reason="refused: only another administrator, neither the requester nor the target, decides")
+    raise PermissionDenied(_("Only another administrator, neither the requester nor the account's holder, "
+                             "approves this change."))
+
+
+def admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
+    """A second administrator approves, which carries the change out; returns the one-time password of a reset.
+
+    The password is shown to the approver only (once), who hands it to the account's holder.
+    """
+    if not permissions.can_approve_admin_change(actor, change):
+        _refuse_decision(actor=actor, change=change, attempted="approve")
+    return _admin_change_approve(actor=actor, change=change)
+
+
+@transaction.atomic
+def _admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
+    change = AdminAccountChange.objects.select_for_update().select_related("target", "requested_by").get(pk=change.pk)
+    permissions.require(permissions.can_approve_admin_change(actor, change))
+    if change.state != AdminChangeState.REQUESTED:
+        raise ValidationError(_("This request has already been decided."))
+    if admin_change_expires_at(change) <= timezone.now():
+        raise ValidationError(_("This request has expired; ask for a new one."))
+    target = User.objects.select_for_update().get(pk=change.target_id)
+    trail = {"change": change.pk, "requested_by": change.requested_by.username}
+    _decide(actor=actor, change=change, state=AdminChangeState.APPROVED)
+    if change.kind == AdminChangeKind.RESET_PASSWORD:
+        return _reset_password(actor=actor, user=target, reason=change.reason, changes=trail)
+    active = change.kind == AdminChangeKind.ACTIVATE
+    if target.is_active != active:
+        _set_active(actor=actor, user=target, active=active, reason=change.reason, changes=trail)
+    return None
+
+
+def admin_change_decline(*, actor: Any, change: AdminAccountChange, reason: str = "") -> None:
+    """The requester withdraws the request, or an administrator who could approve it declines it."""
+    if not (change.requested_by_id == getattr(actor, "pk", None) or permissions.can_approve_admin_change(actor, change)):
+        _refuse_decision(actor=actor, change=change, attempted="decline")
+    with transaction.atomic():
+        change = AdminAccountChange.objects.select_for_update().get(pk=change.pk)
+        if change.state != AdminChangeState.REQUESTED:
+            raise ValidationError(_("This request has already been decided."))
+        _decide(actor=actor, change=change, state=AdminChangeState.DECLINED, reason=reason)
+
+
+@transaction.atomic
+def admin_account_recover(*, username: str, reason: str, operator: str) -> str:
+    """Offline recovery on the server (``sciencecity accounts recover-admin``): a new one-time password for an
+    administrator account, its locks lifted and the account active. Audited with channel ``cli``.
+
+    Whoever runs it has shell access to the server, which is the second factor of this path.
+    """
+    user = User.objects.select_for_update().filter(username=username).first()
+    if user is None or not permissions.is_administrator_account(user):
+        raise ValidationError(_("%(username)s is not an administrator account.") % {"username": username})
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Give a reason.")})
+    trail = {"offline_recovery": True, "operator": operator[:150]}
+    if not user.is_active:
+        _set_active(actor=None, user=user, active=True, reason=reason, changes=trail)
+    User.objects.filter(pk=user.pk).update(locked_until=None)
+    return _reset_password(actor=None, user=user, reason=reason, changes=trail)
 
 
 # --- roles (安全管理员)
@@ -258,6 +494,7 @@ def role_revoke(*, actor: Any, membership: Membership, reason: str) -> None:
                  changes={"role": [membership.role, None], "organisation": [membership.organisation_id, None]},
                  reason=reason)
     membership.delete()
+    credentials_revoke(actor=actor, user=membership.user, reason="role removed")
 
 
 # --- API tokens

@@ -44,3 +44,22 @@ class NotReusedValidator:
 
     def get_help_text(self) -> str:
         return _("Do not reuse one of your last five passwords.")
+
+
+class UsernameNotInPasswordValidator:
+    """The password does not contain the user name, in any letter case (a guess an attacker tries first).
+
+    User names shorter than ``min_length`` (default 3) are ignored: a one- or two-letter name inside a
+    password is no guess, and refusing it would forbid half the alphabet.
+    """
+
+    def __init__(self, min_length: int = 3):
+        self.min_length = min_length
+
+    def validate(self, password: str, user=None) -> None:
+        username = (getattr(user, "username", "") or "").strip() if user is not None else ""
+        if len(username) >= self.min_length and username.casefold() in (password or "").casefold():
+            raise ValidationError(_("The password must not contain the user name."), code="password_contains_username")
+
+    def get_help_text(self) -> str:
+        return _("Do not put your user name in the password.")

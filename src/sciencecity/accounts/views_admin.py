@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sciencecity.accounts import selectors, services
 from sciencecity.accounts.forms import (
     ActingOrganisationForm,
+    AdminChangeRequestForm,
     MembershipFilterForm,
     OptionalReasonForm,
     ReasonForm,
@@ -38,7 +40,7 @@ from sciencecity.accounts.forms import (
     add_service_errors,
     int_or_none,
 )
-from sciencecity.accounts.models import ApiToken, Membership, User
+from sciencecity.accounts.models import AdminAccountChange, ApiToken, Membership, User
 from sciencecity.core import permissions
 from sciencecity.core.api import acting_organisation
 
@@ -178,6 +180,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
              "set_person": UserPersonForm(prefix="person",
                                           initial={"person": account.person.code if account.person_id else ""})}
     action = request.POST.get("action", "")
+    refused = False
     if request.method == "POST" and action in forms:
         form_class = type(forms[action])
         form = forms[action] = form_class(request.POST, prefix=forms[action].prefix)
@@ -186,12 +189,17 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 response = _user_action(request, account, action, form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
+            except PermissionDenied as exc:  # 三员分立: an administrator account needs two people
+                form.add_error(None, str(exc))
+                refused = True
             else:
                 return response
-    context = {"account": account, "locked": account.is_locked,
+    context = {"account": account, "locked": account.is_locked, "locked_until": selectors.locked_until(account),
+               "alone": permissions.can_change_account_alone(request.user, account),
+               "refused_forms": [forms[action]] if refused else [],
                "password_change_required": services.password_change_required(account),
                "tokens": selectors.own_tokens(account), **{f"{name}_form": f for name, f in forms.items()}}
-    status = 400 if request.method == "POST" else 200
+    status = (403 if refused else 400) if request.method == "POST" else 200
     return render(request, "accounts/user_detail.html", context, status=status)
 
 
@@ -265,3 +273,81 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("accounts:role_list")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/role_revoke.html", {"form": form, "membership": membership}, status=status)
+
+
+# --- administrator accounts: two people (三员分立)
+def _admin_changes_page(request: HttpRequest, form: AdminChangeRequestForm | None, status: int = 200) -> HttpResponse:
+    changes = list(selectors.admin_changes()[:PAGE_SIZE])
+    now = timezone.now()
+    for change in changes:
+        change.expires_at = services.admin_change_expires_at(change)
+        change.expired = change.expires_at <= now
+        change.can_approve = permissions.can_approve_admin_change(request.user, change)
+        change.can_decline = change.can_approve or change.requested_by_id == request.user.pk
+    return render(request, "accounts/admin_changes.html", {"form": form, "changes": changes}, status=status)
+
+
+@allowed_for(permissions.is_administrator)
+@require_http_methods(["GET", "POST"])
+def admin_change_list(request: HttpRequest) -> HttpResponse:
+    """Requests to change an administrator account: the security administrator asks, another administrator
+    approves (and so carries the change out) or declines."""
+    can_request = permissions.can_manage_roles(request.user)
+    form = AdminChangeRequestForm(request.POST or None, requester=request.user) if can_request else None
+    if request.method == "POST":
+        permissions.require(can_request)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.admin_change_request(actor=request.user, target=data["target"], kind=data["kind"],
+                                              reason=data["reason"])
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The request waits for another administrator's approval."))
+                return redirect("accounts:admin_change_list")
+        return _admin_changes_page(request, form, status=400)
+    return _admin_changes_page(request, form)
+
+
+@allowed_for(permissions.is_administrator)
+@require_POST
+def admin_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """POST ``decision`` = approve | decline. An approved password reset shows the one-time password once."""
+    change = get_object_or_404(AdminAccountChange.objects.select_related("target"), pk=pk)
+    decision = request.POST.get("decision", "")
+    try:
+        if decision == "approve":
+            password = services.admin_change_approve(actor=request.user, change=change)
+            if password is not None:
+                return _once(request, "accounts/one_time_password.html",
+                             {"account": change.target, "password": password, "two_person": True})
+            messages.success(request, _("The change is approved and carried out."))
+        elif decision == "decline":
+            services.admin_change_decline(actor=request.user, change=change,
+                                          reason=(request.POST.get("reason") or "")[:500])
+            messages.success(request, _("The request is declined."))
+        else:
+            messages.error(request, _("Choose approve or decline."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("accounts:admin_change_list")
+
+
+# --- login locks (安全管理员 owns the lockout policy; the system administrator may also lift a lock)
+@allowed_for(permissions.can_unlock_logins)
+@require_http_methods(["GET", "POST"])
+def login_lock_list(request: HttpRequest) -> HttpResponse:
+    """Sign-ins paused after repeated failures, per user name and address; POST ``username`` lifts them all."""
+    form = OptionalReasonForm(request.POST or None, prefix="unlock")
+    if request.method == "POST":
+        username = (request.POST.get("username") or "")[:150]
+        if form.is_valid() and username:
+            count = services.login_unlock(actor=request.user, username=username, reason=form.cleaned_data["reason"])
+            messages.success(request, _("Lifted %(count)d login lock(s) of %(username)s.")
+                             % {"count": count, "username": username})
+            return redirect("accounts:login_lock_list")
+    locks = list(selectors.login_locks()[:200])
+    return render(request, "accounts/login_locks.html",
+                  {"locks": locks, "form": form, "policy": selectors.login_policy()},
+                  status=400 if request.method == "POST" else 200)

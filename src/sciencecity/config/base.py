@@ -93,6 +93,10 @@ PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 8)
 PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)  # 0 disables expiry
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 30)
+# Failures count per user name *and* client address; each further lock of the same pair doubles, up to this.
+LOGIN_LOCKOUT_MAX_MINUTES = env_int("LOGIN_LOCKOUT_MAX_MINUTES", 24 * 60)
+# A two-person change to an administrator account (三员分立) must be approved within this many hours.
+ADMIN_CHANGE_REQUEST_HOURS = env_int("ADMIN_CHANGE_REQUEST_HOURS", 24)
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 SESSION_COOKIE_AGE = env_int("SESSION_ABSOLUTE_HOURS", 12) * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -118,6 +122,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "sciencecity.accounts.validators.CharacterClassValidator"},
     {"NAME": "sciencecity.accounts.validators.NotReusedValidator"},
+    {"NAME": "sciencecity.accounts.validators.UsernameNotInPasswordValidator"},
 ]
 
 # --- Audit trail (《网络安全法》第二十一条(三): network logs kept for no less than six months)

@@ -27,6 +27,8 @@ def navigation(request):
         items.append((_("Users"), reverse("accounts:user_list")))
     if permissions.can_manage_roles(user):
         items.append((_("Roles"), reverse("accounts:role_list")))
+    if permissions.is_administrator(user):
+        items.append((_("Administrator accounts"), reverse("accounts:admin_change_list")))
     if permissions.can_read_audit(user):
         items.append((_("Audit trail"), reverse("audit:event_list")))
     items.append((_("API"), "/api/docs"))

@@ -68,6 +68,35 @@ def can_manage_roles(user: Any) -> bool:
     return has_role(user, Role.SECURITY_ADMIN)
 
 
+def is_administrator_account(account: Any) -> bool:
+    """Whether ``account`` holds one of the three administrator roles (active or not)."""
+    return bool(account is not None and getattr(account, "pk", None) and account.role_set() & set(ADMIN_ROLES))
+
+
+def can_change_account_alone(user: Any, account: Any) -> bool:
+    """The system administrator resets, (de)activates and edits ordinary accounts on their own.
+
+    An administrator's credentials and state change only with two people (三员分立, GB/T 22239-2019
+    8.1.4.2 d): see :func:`can_request_admin_change` and :func:`can_approve_admin_change`.
+    """
+    return can_manage_users(user) and not is_administrator_account(account)
+
+
+def can_request_admin_change(user: Any, account: Any) -> bool:
+    """The security administrator asks for a change to another administrator's account."""
+    return can_manage_roles(user) and is_administrator_account(account) and account.pk != user.pk
+
+
+def can_approve_admin_change(user: Any, change: Any) -> bool:
+    """A second administrator, neither the requester nor the target, approves (and so carries out) the change."""
+    return is_administrator(user) and user.pk not in (change.requested_by_id, change.target_id)
+
+
+def can_unlock_logins(user: Any) -> bool:
+    """The security administrator (who owns the lockout policy) and the system administrator lift login locks."""
+    return can_manage_roles(user) or can_manage_users(user)
+
+
 def can_read_audit(user: Any) -> bool:
     """审计管理员: read and export the audit trail, nothing else."""
     return has_role(user, Role.AUDIT_ADMIN)
