@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 
 import pytest
 
@@ -36,6 +37,26 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _traveller is not None:
         _traveller.stop()
+
+
+_READS_THE_CLOCK = re.compile(r"localdate\(|date\.today\(|timezone\.now\(|datetime\.now\(|time_machine|timedelta|demo")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``clock`` the tests whose module reads the clock or generates demo data (their dates count from a day).
+
+    ``.ci/run`` runs ``-m clock`` with the clock moved to a second day (the whole suite runs on a third).
+    """
+    verdicts: dict[str, bool] = {}
+    for item in items:
+        path = str(item.fspath)
+        if path not in verdicts:
+            try:
+                verdicts[path] = bool(_READS_THE_CLOCK.search(open(path, encoding="utf-8").read()))
+            except OSError:
+                verdicts[path] = False
+        if verdicts[path]:
+            item.add_marker(pytest.mark.clock)
 
 
 def pytest_report_header(config):
