@@ -152,6 +152,29 @@ def test_script_behaviour_still_works_under_the_policy(page, demo_users):
     page.evaluate("() => { window.print = () => { window.__printed = true; }; }")
     page.click("[data-testid=report-print]")
     assert page.evaluate("() => window.__printed === true")
+    # Formset rows are added by programmes/call_rows.js (was an inline script).
+    page.goto(f"{page.base_url}/programmes/calls/new/")
+    rows = page.locator("[data-testid=criteria] tbody tr")
+    before = rows.count()
+    page.click("[data-testid=criteria-add]")
+    assert rows.count() == before + 1
+    assert page.locator(f"input[name=criteria-{before}-name]").count() == 1
+    assert page.input_value("#id_criteria-TOTAL_FORMS") == str(before + 1)
+    page.csp_violations.expect_none()
+
+
+def test_one_time_secret_is_selected_on_focus(page, demo_users):
+    """data-select-on-focus replaces onfocus="this.select()" on the one-time password and new token."""
+    login(page, "csp_enterprise", PASSWORD)
+    page.goto(f"{page.base_url}/accounts/tokens/")
+    page.fill("input[name=name]", "CSP test script")
+    page.click("[data-testid=token-create]")
+    page.wait_for_load_state("load")
+    page.focus("[data-testid=new-token]")
+    token = page.input_value("[data-testid=new-token]")
+    selected = page.evaluate("() => { const el = document.activeElement; "
+                             "return el.value.substring(el.selectionStart, el.selectionEnd); }")
+    assert token.startswith("sct_") and selected == token
     page.csp_violations.expect_none()
 
 
