@@ -122,6 +122,17 @@ def test_every_page_without_arguments_carries_the_policy_for_every_kind_of_user(
     assert html_pages > 40
 
 
+def test_csrf_failure_page_has_nothing_the_policy_blocks_and_is_translated(db):
+    """Django's own CSRF failure page carries an inline <style> (a violation on every rejected form)."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "x", "password": "y"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "<style" not in html and "<main" in html
+    assert "表单已过期或并非从本站提交" in html
+    assert_security_headers(response, "CSRF failure")
+
+
 # --- The report endpoint
 
 
