@@ -208,6 +208,17 @@ def test_report_only_mode_uses_the_report_only_header(settings, client, db):
     assert directives(response["Content-Security-Policy-Report-Only"])["script-src"] == "'self'"
 
 
+def test_reporting_api_is_opt_in(db):
+    from django.test import override_settings
+
+    assert "report-to" not in Client().get("/accounts/login/")["Content-Security-Policy"]
+    with override_settings(CSP_REPORT_TO=True):
+        response = Client().get("/accounts/login/")
+    policy = directives(response["Content-Security-Policy"])
+    assert policy["report-to"] == "csp-endpoint" and policy["report-uri"] == "/csp-report"
+    assert response["Reporting-Endpoints"] == 'csp-endpoint="/csp-report"'
+
+
 # --- Templates: nothing inline that the policy would block
 
 
