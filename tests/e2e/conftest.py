@@ -36,14 +36,39 @@ def browser():
         browser.close()
 
 
+# Every page reports Content-Security-Policy violations to the test through a binding that
+# survives navigation; Chromium's console message is a second witness (it is logged even when
+# the page navigates away before the event is handled).
+_CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation({directive: e.effectiveDirective, blocked: e.blockedURI, document: e.documentURI,
+                         source: e.sourceFile, line: e.lineNumber, sample: e.sample, disposition: e.disposition});
+});
+"""
+
+
+class CspViolations(list):
+    """The violations seen by a page; a test that provokes one on purpose clears the list."""
+
+    def expect_none(self) -> None:
+        assert not self, "Content-Security-Policy violations:\n" + "\n".join(map(str, self))
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    violations = CspViolations()
+    context.expose_binding("__cspViolation", lambda source, details: violations.append(details))
+    context.add_init_script(_CSP_LISTENER)
     page = context.new_page()
+    page.on("console", lambda message: violations.append({"console": message.text})
+            if "Content Security Policy" in message.text else None)
     page.set_default_timeout(15000)
     page.base_url = live_server.url
+    page.csp_violations = violations
     yield page
     context.close()
+    violations.expect_none()  # every browser test fails on any CSP violation
 
 
 def login(page, username: str, password: str) -> None:

@@ -194,3 +194,14 @@ def chain_verify(request: HttpRequest) -> HttpResponse:
                  "broken_event_id": result.broken_event_id},
     )
     return render(request, "core/audit_chain_status.html", {"result": result, "checked_at": timezone.now()})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: Django's own page has an inline ``<style>`` that the CSP blocks (and is
+    English only); this one uses the site layout, and answers ``/api/`` in the API's error format."""
+    message = _("The form has expired or was not sent from this site. Go back, reload the page and try again.")
+    if request.path.startswith("/api/"):
+        from django.http import JsonResponse
+
+        return JsonResponse({"error": {"code": "csrf_failed", "message": message, "details": {}}}, status=403)
+    return render(request, "core/csrf_failure.html", {"message": message}, status=403)
