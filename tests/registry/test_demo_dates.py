@@ -70,3 +70,25 @@ def test_a_bad_as_of_is_refused_with_the_option_named():
         run("--scale", "small", "--as-of", "2026-13-01")
     assert not DemoReference.objects.exists()
     assert not Organisation.objects.exists()
+
+
+def _row_counts() -> dict[str, int]:
+    from django.apps import apps
+
+    return {m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label != "sessions"}
+
+
+def test_every_demo_generator_changes_nothing_on_a_later_day():
+    """bootstrap's whole demo (registry, plan values, marketplace, programmes) re-run years later: 0 rows."""
+    from django.core.management import call_command
+
+    with at("2026-12-07"):
+        call_command("bootstrap", "--skip-checks", verbosity=0)
+    first = _row_counts()
+    assert first["registry.Organisation"] > 0 and first["transfer.Achievement"] > 0
+    assert first["programmes.Call"] > 0 and first["plans.ObservedValue"] > 0
+
+    with at("2030-01-01"):
+        call_command("bootstrap", "--skip-checks", verbosity=0)
+
+    assert _row_counts() == first
