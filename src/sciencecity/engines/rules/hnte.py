@@ -560,7 +560,7 @@ def _score_improvements(p: EnterpriseProfile, parts: tuple[ScorePart, ...], year
                         missing: list[int], improvements: list[Improvement]) -> None:
     ip = next(x for x in parts if x.code == "ip")
     quantity = next(i for i in ip.items if i.code == "ip_quantity")
-    if quantity.max < 8:
+    if quantity.max < 8 and (ip.values["class_i"] or ip.values["class_ii"]):  # with no IP at all, H2 says it
         gain_min, gain_max = 7 - quantity.min, 8 - quantity.max
         improvements.append(Improvement("ip_quantity", f"Obtain one class I IP right (invention patent …): IP quantity "
                                         f"7–8 points ({plus(gain_min, gain_max)})", False, gain_min, gain_max, 1, "rights"))
@@ -576,8 +576,8 @@ def _score_improvements(p: EnterpriseProfile, parts: tuple[ScorePart, ...], year
         for low, band, lo, hi in reversed(CONVERSION_BANDS):
             if average < low:
                 more = math.ceil(low * len(years) - sum(y.conversions for y in years))
-                improvements.append(Improvement("conversion", f"Convert {more} more results over the "
-                                    f"{len(years)} years to reach band {band} ({low} a year): "
+                improvements.append(Improvement("conversion", f"Convert {more} more result(s) in the "
+                                    f"{len(years)}-year period to reach band {band} ({low} a year): "
                                     f"{plus(lo - conversion.min, hi - conversion.max)} points", False, lo - conversion.min, hi - conversion.max,
                                     more, "conversions"))
                 break

@@ -9,6 +9,7 @@ rule boundaries (5,000万, 2亿, 60 %, 10 % …) are decided without binary roun
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from decimal import Decimal
@@ -199,9 +200,10 @@ class _Reader:
     def number(self, value: Any, path: str, *, signed: bool = False) -> Fraction:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
             raise self.fail(path, f"expected a number, got {json_type(value)}")
-        number = q(value)
-        if isinstance(value, float | Decimal) and not value.is_finite():
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+                isinstance(value, Decimal) and not value.is_finite()):
             raise self.fail(path, "expected a finite number")
+        number = q(value)
         if number < 0 and not signed:
             raise self.fail(path, "must not be negative")
         return number
