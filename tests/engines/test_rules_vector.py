@@ -87,6 +87,11 @@ def test_vectorised_equals_per_record_loop(seed):
         got = [None if np.isnan(v) else float(v) for v in result.amounts[i][1]]
         assert got == pytest.approx(amounts[i], nan_ok=True)
         assert result.eligible(i).tolist() == [j for j in range(len(records)) if truth[i, j] == 2]
+    # explanations from the columns: as many clauses as the count says, each really unmet
+    for i, j in zip(*np.nonzero((result.unmet >= 1) & (result.unmet <= 2)), strict=True):
+        unmet = result.explain(table, int(j), int(i), TODAY)
+        assert len(unmet) == result.unmet[i, j]
+        assert table.record(int(j)) == {k: records[j][k] for k in SCHEMA}
 
 
 def test_three_valued_logic():
@@ -152,3 +157,11 @@ def test_identical_clauses_are_computed_once_and_released():
         vector._Evaluator._truth = original
     assert calls.count("revenue >= 2000") == 1
     assert evaluator_result.truth[:, 1].tolist() == [2] * 50
+
+
+def test_preview_counts_for_the_policy_editor():
+    records = [{"revenue": v} for v in (100, 1900, 2000, 3000, None)]
+    table = vector.Table.from_records(records, SCHEMA)
+    assert vector.preview(vector.compile_policy("p", "revenue >= 2000", SCHEMA), table, TODAY) == vector.Preview(
+        eligible=2, unknown=1, nearly=3)
+    assert vector.preview(vector.compile_policy("p", "revenue >= 1500", SCHEMA), table, TODAY).eligible == 3

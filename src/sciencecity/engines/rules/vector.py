@@ -64,6 +64,27 @@ class Table:
                 columns[name + ":until"] = np.array([np.nan if not v else float(v[1].toordinal()) for v in values])
         return cls(n=n, schema=schema, columns=columns, vocabulary=vocabulary)
 
+    def record(self, index: int) -> dict:
+        """Entity ``index`` as a per-record dict (the input of ``lang.evaluate`` / ``lang.explain``)."""
+        record: dict = {}
+        for name, kind in self.schema.items():
+            if kind == CERTIFICATE:
+                start, until = self.columns[name + ":from"][index], self.columns[name + ":until"][index]
+                record[name] = None if np.isnan(start) or np.isnan(until) else (
+                    dt.date.fromordinal(int(start)), dt.date.fromordinal(int(until)))
+                continue
+            value = self.columns[name][index]
+            if kind == NUMBER:
+                record[name] = None if np.isnan(value) else float(value)
+            elif kind == DATE:
+                record[name] = None if np.isnan(value) else dt.date.fromordinal(int(value))
+            elif kind == BOOL:
+                record[name] = None if value < 0 else bool(value)
+            else:
+                inverse = {code: text for text, code in self.vocabulary.get(name, {}).items()}
+                record[name] = inverse.get(int(value))
+        return record
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -72,6 +93,11 @@ class Policy:
     id: str
     condition: Node
     amount: Node | None = None
+    original: Node | None = None  # the condition before text literals were encoded for a table
+
+    @property
+    def source(self) -> Node:
+        return self.original or self.condition
 
 
 def compile_policy(policy_id: str, condition: str | dict, schema: Mapping[str, str], amount: str | None = None) -> Policy:
@@ -98,6 +124,10 @@ class Evaluation:
     def nearly_eligible_rules(self, entity: int, max_unmet: int = 1) -> np.ndarray:
         column = self.unmet[:, entity]
         return np.flatnonzero((column >= 1) & (column <= max_unmet))
+
+    def explain(self, table: Table, entity: int, rule: int, today: dt.date) -> list[lang.Unmet]:
+        """The clauses entity ``entity`` misses for rule ``rule`` (fewest first path), with their gaps."""
+        return lang.explain(self.policies[rule].source, table.record(entity), today)
 
     def amount(self, rule: int, entity: int) -> float | None:
         indices, values = self.amounts[rule]
@@ -342,6 +372,8 @@ def _encode_text(policy: Policy, table: Table) -> Policy:
     def encode(node: Node) -> Node:
         if node.kind == "compare" and node.args[0].type == TEXT:
             left, right = node.args
+            if "field" not in (left.kind, right.kind):
+                return node  # two quoted texts: compared as they are
             field = left if left.kind == "field" else right
             vocab = table.vocabulary.get(field.value, {})
             args = tuple(
@@ -353,7 +385,23 @@ def _encode_text(policy: Policy, table: Table) -> Policy:
                         node.where, node.clause)
         return node
 
-    return Policy(policy.id, encode(policy.condition), policy.amount)
+    return Policy(policy.id, encode(policy.source), policy.amount, policy.source)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """How many entities one rule would reach (the policy editor's live count)."""
+
+    eligible: int
+    unknown: int
+    nearly: int
+
+
+def preview(policy: Policy, table: Table, today: dt.date, *, max_unmet: int = 1) -> Preview:
+    result = evaluate_all([policy], table, today)
+    unmet = result.unmet[0]
+    return Preview(eligible=int((result.truth[0] == TRUE).sum()), unknown=int((result.truth[0] == UNKNOWN).sum()),
+                   nearly=int(((unmet >= 1) & (unmet <= max_unmet)).sum()))
 
 
 def records_evaluation(policies: Sequence[Policy], records: Sequence[Mapping], today: dt.date) -> tuple[
