@@ -54,7 +54,7 @@ def test_plain_text_output():
     code, out, _ = run("assess", str(FIXTURE))
     assert code == 0
     assert "== A-001 示例科技有限公司" in out and "H5 fail" in out and "1. Raise R&D by 20万元" in out
-    assert "科技型中小企业 tech-SME: qualifies   score 78" in out
+    assert "Tech-SME: qualifies   score 78 (staff 8, rd 40, ip 30), direct route hnte_certificate" in out
 
 
 @pytest.mark.parametrize(("mutate", "message"), [
@@ -99,11 +99,31 @@ def test_the_management_command_runs_the_engine(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sciencecity", "hnte", "assess", str(FIXTURE), "--json"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert [r["id"] for r in json.loads(done.stdout)["results"]] == ["A-001", "B-002"]
+    results = json.loads(done.stdout)["results"]
+    assert [r["id"] for r in results] == ["A-001", "B-002"]
+    h5 = next(c for c in results[0]["hnte"]["conditions"] if c["code"] == "H5")
+    assert h5["message"] == "研发费用占比 4.83% < 5%"
     bad = tmp_path / "bad.json"
     bad.write_text('{"enterprises": [{"id": "X", "assessed_on": "2026-01-01", "years": [{"year": "2025"}]}]}',
                    encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "sciencecity", "hnte", "assess", str(bad)],
                           capture_output=True, text=True, env=env, timeout=120)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr == "error: enterprise X (#1): field years[0].year: expected a number, got text\n"
+    # the command speaks the default language (zh-Hans) through the project's catalogue
+    assert done.stderr == "错误：企业 X (#1)：字段 years[0].year：应为数字，实际为文本\n"
+
+
+def test_english_without_a_translator_and_chinese_with_the_catalogue():
+    from django.utils import translation
+
+    from sciencecity.engines.rules.i18n import translating
+
+    code, out, _ = run("assess", str(FIXTURE))
+    assert "improvements (most valuable first):" in out
+    with translation.override("zh-hans"), translating(translation.gettext):
+        code, out, _ = run("assess", str(FIXTURE))
+    assert code == 0
+    assert "改进建议（按价值从高到低）：" in out and "研发费用增加 20万元（近三年合计，高企口径）以达到 5% 的比例要求" in out
+    with translation.override("en"), translating(translation.gettext):
+        code, out, _ = run("assess", str(FIXTURE))
+    assert "Raise R&D by 20万元 (three-year total, HNTE caliber) to reach the 5% band" in out

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import hnte, techsme
+from .i18n import _
 from .profile import EnterpriseProfile, ProfileError, profiles_from_document
 
 BAD_INPUT = 2
@@ -40,36 +41,41 @@ def read_document(path: str):
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(_("%(path)s: no such file", path=path)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read: {error}") from None
+        raise InputError(_("%(path)s: cannot read: %(error)s", path=path, error=error)) from None
     try:
         # Decimals keep the amounts exact (0.1 stays 1/10) for the boundary comparisons.
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
-        raise InputError(f"{path}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        raise InputError(_("%(path)s: not valid JSON: %(error)s at line %(line)s column %(column)s", path=path,
+                           error=error.msg, line=error.lineno, column=error.colno)) from None
 
 
 def render_text(output: dict, names: dict[str, str]) -> str:
+    VERDICTS = {"certain": _("certain"), "possible": _("possible"), "not_yet": _("not yet")}  # noqa: N806
+    STATUSES = {"pass": _("pass"), "fail": _("fail"), "review": _("to review"), "unknown": _("unknown")}  # noqa: N806
     lines = []
     for result in output["results"]:
         h, t = result["hnte"], result["tech_sme"]
         title = f"{result['id']} {names.get(result['id'], '')}".rstrip()
         lines.append(f"== {title}")
-        lines.append(f"高新技术企业 HNTE: {h['verdict']}   score {h['score']['min']}–{h['score']['max']} "
-                     f"(" + ", ".join(f"{p['code']} {p['min']}–{p['max']}" for p in h["score"]["parts"]) + ")")
+        parts = ", ".join(f"{p['code']} {p['min']}–{p['max']}" for p in h["score"]["parts"])
+        lines.append(_("High-tech enterprise: %(verdict)s   score %(min)s–%(max)s (%(parts)s)",
+                       verdict=VERDICTS.get(h["verdict"], h["verdict"]), min=h["score"]["min"], max=h["score"]["max"],
+                       parts=parts))
         for c in h["conditions"]:
-            lines.append(f"  {c['code']} {c['status']:<7} {c['message']}")
+            lines.append(f"  {c['code']} {STATUSES.get(c['status'], c['status'])}  {c['message']}")
         if h["improvements"]:
-            lines.append("  improvements (most valuable first):")
+            lines.append("  " + _("improvements (most valuable first):"))
             lines += [f"    {i}. {text}" for i, text in enumerate(h["improvements"], 1)]
-        verdict = "qualifies" if t["qualifies"] else "does not qualify"
-        route = f", direct route {t['direct_route']}" if t["direct_route"] else ""
+        verdict = _("qualifies") if t["qualifies"] else _("does not qualify")
+        route = _(", direct route %(route)s", route=t["direct_route"]) if t["direct_route"] else ""
         parts = ", ".join(f"{k} {v if v is not None else '?'}" for k, v in t["parts"].items())
-        lines.append(f"科技型中小企业 tech-SME: {verdict}   score {t['score'] if t['score'] is not None else '?'} "
-                     f"({parts}){route}")
+        lines.append(_("Tech-SME: %(verdict)s   score %(score)s (%(parts)s)%(route)s", verdict=verdict,
+                       score=t["score"] if t["score"] is not None else "?", parts=parts, route=route))
         for c in t["conditions"]:
-            lines.append(f"  {c['code']} {c['status']:<7} {c['message']}")
+            lines.append(f"  {c['code']} {STATUSES.get(c['status'], c['status'])}  {c['message']}")
         lines.append("")
     return "\n".join(lines)
 
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None, stdout: TextIO | None = None, stderr: Te
         document = read_document(args.file)
         output = assess_document(document)
     except (InputError, ProfileError) as error:
-        stderr.write(f"error: {error}\n")
+        stderr.write(_("error: %(message)s", message=error) + "\n")
         return BAD_INPUT
     if args.json:
         stdout.write(json.dumps(output, ensure_ascii=False, indent=2) + "\n")

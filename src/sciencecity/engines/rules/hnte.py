@@ -22,6 +22,7 @@ import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from .i18n import _, percent
 from .profile import EnterpriseProfile, FiscalYear
 
 PASS, FAIL, REVIEW, UNKNOWN = "pass", "fail", "review", "unknown"
@@ -283,14 +284,15 @@ def assess(profile: EnterpriseProfile) -> HnteAssessment:
              _growth_part(profile, years, missing))
     score_min, score_max = sum(p.min for p in parts), sum(p.max for p in parts)
     if score_min >= PASS_SCORE:
-        h7 = Condition("H7", PASS, {"min": score_min, "max": score_max}, f"score {score_min}–{score_max} ≥ 71",
+        h7 = Condition("H7", PASS, {"min": score_min, "max": score_max}, _("score %(min)s–%(max)s ≥ 71", min=score_min, max=score_max),
                        "score_pass")
     elif score_max < PASS_SCORE:
-        h7 = Condition("H7", FAIL, {"min": score_min, "max": score_max}, f"score {score_min}–{score_max} < 71",
+        h7 = Condition("H7", FAIL, {"min": score_min, "max": score_max}, _("score %(min)s–%(max)s < 71", min=score_min, max=score_max),
                        "score_fail")
     else:
         h7 = Condition("H7", REVIEW, {"min": score_min, "max": score_max},
-                       f"score {score_min}–{score_max}: reaching 71 depends on the experts", "score_range")
+                       _("score %(min)s–%(max)s: reaching 71 depends on the experts", min=score_min, max=score_max),
+                       "score_range")
     conditions.append(h7)
     conditions.append(_h8(profile))
     _score_improvements(profile, parts, years, missing, improvements)
@@ -307,15 +309,17 @@ def assess(profile: EnterpriseProfile) -> HnteAssessment:
 
 def _h1(p: EnterpriseProfile, improvements: list[Improvement]) -> Condition:
     if p.registered_on is None:
-        return Condition("H1", UNKNOWN, {}, "registration date not given", "no_registration")
+        return Condition("H1", UNKNOWN, {}, _("registration date not given"), "no_registration")
     days = (p.assessed_on - p.registered_on).days
     values = {"days": days, "required": MIN_AGE_DAYS}
     if days >= MIN_AGE_DAYS:
-        return Condition("H1", PASS, values, f"registered {days} days before the application", "age_pass")
+        return Condition("H1", PASS, values, _("registered %(days)s days before the application", days=days), "age_pass")
     eligible_on = p.registered_on + dt.timedelta(days=MIN_AGE_DAYS)
-    improvements.append(Improvement("H1", f"Apply on or after {eligible_on.isoformat()} (one year after registration)",
+    improvements.append(Improvement("H1", _("Apply on or after %(date)s (one year after registration)",
+                                                     date=eligible_on.isoformat()),
                                     True))
-    return Condition("H1", FAIL, values, f"registered only {days} days before the application", "age_fail")
+    return Condition("H1", FAIL, values, _("registered only %(days)s days before the application", days=days),
+                     "age_fail")
 
 
 def _valid_ip(p: EnterpriseProfile) -> tuple[list, int]:
@@ -330,56 +334,58 @@ def _h2(p: EnterpriseProfile, improvements: list[Improvement]) -> Condition:
     values = {"class_i": sum(1 for ip in valid if ip.ip_class == "I"),
               "class_ii": sum(1 for ip in valid if ip.ip_class == "II")}
     if valid:
-        return Condition("H2", PASS, values, "owns IP granted before the application; the experts judge its core role",
+        return Condition("H2", PASS, values, _("owns IP granted before the application; the experts judge its core role"),
                          "ip_pass")
     if undated:
-        return Condition("H2", UNKNOWN, values, "IP without a grant date", "ip_undated")
-    improvements.append(Improvement("H2", "Obtain at least one granted IP right (a class I right also scores 7–8 "
-                                          "points for IP quantity)", True))
-    return Condition("H2", FAIL, values, "no granted IP: 不具备知识产权的企业不能认定", "ip_fail")
+        return Condition("H2", UNKNOWN, values, _("IP without a grant date"), "ip_undated")
+    improvements.append(Improvement("H2", _("Obtain at least one granted IP right (a class I right also scores 7–8 "
+                                            "points for IP quantity)"), True))
+    return Condition("H2", FAIL, values, _("no granted IP: 不具备知识产权的企业不能认定"), "ip_fail")
 
 
 def _h3(p: EnterpriseProfile) -> Condition:
     if not p.field:
-        return Condition("H3", UNKNOWN, {}, "technical field not given", "no_field")
+        return Condition("H3", UNKNOWN, {}, _("technical field not given"), "no_field")
     name = p.field.lstrip("一二三四五六七八、.0123456789 ")
     domain = next((d for d in DOMAINS if name.startswith(d)), None)
     if domain:
-        return Condition("H3", PASS, {"domain": domain}, f"{domain}: a 国家重点支持的高新技术领域", "field_pass")
-    return Condition("H3", REVIEW, {"field": p.field}, "field not recognised as one of the eight domains: "
-                     "the experts decide", "field_review")
+        return Condition("H3", PASS, {"domain": domain}, _("%(domain)s: a 国家重点支持的高新技术领域", domain=domain),
+                         "field_pass")
+    return Condition("H3", REVIEW, {"field": p.field}, _("field not recognised as one of the eight domains: the experts decide"),
+                     "field_review")
 
 
 def _h4(latest: FiscalYear | None, improvements: list[Improvement]) -> Condition:
     averages = latest.staff_averages() if latest else None
     if averages is None:
-        return Condition("H4", UNKNOWN, {}, "staff of the last fiscal year not given", "no_staff")
+        return Condition("H4", UNKNOWN, {}, _("staff of the last fiscal year not given"), "no_staff")
     staff, st = averages
     if staff == 0:
-        return Condition("H4", FAIL, {"staff": 0.0, "st_staff": 0.0}, "no staff", "no_staff_count")
+        return Condition("H4", FAIL, {"staff": 0.0, "st_staff": 0.0}, _("no staff"), "no_staff_count")
     share = st / staff
     values = {"staff": ratio(staff), "st_staff": ratio(st), "st_share": ratio(share), "required": 0.1}
     if share >= ST_STAFF_SHARE:
-        return Condition("H4", PASS, values, f"S&T staff {float(share):.2%} ≥ 10 %", "st_pass")
+        return Condition("H4", PASS, values, _("S&T staff %(share)s ≥ 10%%", share=percent(float(share))), "st_pass")
     # New S&T hires raise both counts: (st + n) ÷ (staff + n) ≥ 10 %  ⇔  n ≥ (10 % × staff − st) ÷ 90 %.
     needed = (ST_STAFF_SHARE * staff - st) / (1 - ST_STAFF_SHARE)
     hires = math.ceil(needed)
-    improvements.append(Improvement("H4", f"Add {hires} S&T staff (monthly average over the year) to reach 10 %",
+    improvements.append(Improvement("H4", _("Add %(count)s S&T staff (monthly average over the year) to reach 10%%",
+                                                     count=hires),
                                     True, amount=float(hires), unit="people"))
-    return Condition("H4", FAIL, values, f"S&T staff {float(share):.2%} < 10 %", "st_fail")
+    return Condition("H4", FAIL, values, _("S&T staff %(share)s < 10%%", share=percent(float(share))), "st_fail")
 
 
 def _h5(years: list[FiscalYear], missing: list[int], latest: FiscalYear | None,
         improvements: list[Improvement]) -> Condition:
     if missing:
-        return Condition("H5", UNKNOWN, {"missing_years": missing}, "fiscal years missing: "
-                         + ", ".join(map(str, missing)), "rd_missing_years")
+        return Condition("H5", UNKNOWN, {"missing_years": missing}, _("fiscal years missing: %(years)s", years=", ".join(map(str, missing))),
+                         "rd_missing_years")
     if not years or latest is None:
-        return Condition("H5", UNKNOWN, {}, "no fiscal year before the application", "rd_no_years")
+        return Condition("H5", UNKNOWN, {}, _("no fiscal year before the application"), "rd_no_years")
     lacking = [y.year for y in years if y.rd is None or y.sales is None]
     if lacking:
-        return Condition("H5", UNKNOWN, {"missing_years": lacking}, "R&D or sales missing for "
-                         + ", ".join(map(str, lacking)), "rd_missing_values")
+        return Condition("H5", UNKNOWN, {"missing_years": lacking}, _("R&D or sales missing for %(years)s", years=", ".join(map(str, lacking))),
+                         "rd_missing_values")
     rd = rd_figures(years)
     sales = sum((y.sales for y in years), Fraction(0))
     latest_sales = latest.sales
@@ -387,7 +393,8 @@ def _h5(years: list[FiscalYear], missing: list[int], latest: FiscalYear | None,
     values = {"rd": ratio(rd.total), "sales": ratio(sales), "latest_sales": ratio(latest_sales), "band": ratio(band),
               "years": [y.year for y in years]}
     if sales == 0:
-        return Condition("H5", REVIEW, values, "no sales in the period: the intensity is undefined", "rd_no_sales")
+        return Condition("H5", REVIEW, values, _("no sales in the period: the intensity is undefined"),
+                         "rd_no_sales")
     intensity = rd.total / sales
     share = rd.domestic / rd.total if rd.total else Fraction(0)
     values.update(rd_ratio=ratio(intensity), domestic_share=ratio(share))
@@ -396,52 +403,57 @@ def _h5(years: list[FiscalYear], missing: list[int], latest: FiscalYear | None,
     intensity_ok = intensity >= band
     share_ok = share >= DOMESTIC_SHARE
     if intensity_ok and share_ok:
-        return Condition("H5", PASS, values, f"R&D {float(intensity):.2%} ≥ {float(band):.0%}, in China "
-                         f"{float(share):.0%} ≥ 60 %", "rd_pass")
+        return Condition("H5", PASS, values, _("R&D %(ratio)s ≥ %(band)s, in China %(share)s ≥ 60%%",
+                                                    ratio=percent(float(intensity)), band=percent(float(band), 0),
+                                                    share=percent(float(share), 0)), "rd_pass")
     if not intensity_ok and rd.other_excess and rd.uncapped_total / sales >= band and share_ok:
         # 其他费用 is capped "generally" (一般): whether the excess may count is left open.
-        return Condition("H5", REVIEW, values, "R&D reaches the band only with 其他费用 above 20 % of the total",
+        return Condition("H5", REVIEW, values, _("R&D reaches the band only with 其他费用 above 20% of the total"),
                          "rd_other_cap")
     if not intensity_ok:
         gap = band * sales - rd.total
-        improvements.append(Improvement("H5", f"Raise R&D by {wan(gap)}万元 (three-year total, HNTE caliber) to "
-                                              f"reach the {float(band):.0%} band", True, amount=float(gap), unit="万元"))
+        improvements.append(Improvement("H5", _("Raise R&D by %(amount)s万元 (three-year total, HNTE caliber) to "
+                                                "reach the %(band)s band", amount=wan(gap),
+                                                band=percent(float(band), 0)), True, amount=float(gap), unit="万元"))
     if not share_ok:
         # Added domestic R&D d: (domestic + d) ÷ (total + d) ≥ 60 %  ⇔  d ≥ (60 % × total − domestic) ÷ 40 %.
         gap = (DOMESTIC_SHARE * rd.total - rd.domestic) / (1 - DOMESTIC_SHARE)
-        improvements.append(Improvement("H5", f"Add {wan(gap)}万元 of R&D in China (internal or commissioned in "
-                                              f"China) to reach the 60 % domestic share", True, amount=float(gap),
+        improvements.append(Improvement("H5", _("Add %(amount)s万元 of R&D in China (internal or commissioned in China) "
+                                                "to reach the 60%% domestic share", amount=wan(gap)), True, amount=float(gap),
                                         unit="万元"))
-    problem = (f"R&D {float(intensity):.2%} < {float(band):.0%}" if not intensity_ok else
-               f"R&D in China {float(share):.0%} < 60 %")
+    problem = (_("R&D %(ratio)s < %(band)s", ratio=percent(float(intensity)), band=percent(float(band), 0))
+               if not intensity_ok else _("R&D in China %(share)s < 60%%", share=percent(float(share), 0)))
     return Condition("H5", FAIL, values, problem, "rd_fail")
 
 
 def _h6(latest: FiscalYear | None, improvements: list[Improvement]) -> Condition:
     if latest is None or latest.income is None or latest.high_tech_income is None:
-        return Condition("H6", UNKNOWN, {}, "income of the last fiscal year not given", "no_income")
+        return Condition("H6", UNKNOWN, {}, _("income of the last fiscal year not given"), "no_income")
     income, high_tech = latest.income, latest.high_tech_income
     values = {"high_tech_income": ratio(high_tech), "total_income": ratio(income)}
     if income <= 0:
-        return Condition("H6", REVIEW, values, "总收入 (收入总额 − 不征税收入) is not positive", "income_not_positive")
+        return Condition("H6", REVIEW, values, _("总收入 (收入总额 − 不征税收入) is not positive"),
+                         "income_not_positive")
     share = high_tech / income
     values["share"] = ratio(share)
     if share >= HIGH_TECH_SHARE:
-        return Condition("H6", PASS, values, f"high-tech income {float(share):.2%} ≥ 60 %", "high_tech_pass")
+        return Condition("H6", PASS, values, _("high-tech income %(share)s ≥ 60%%", share=percent(float(share))),
+                         "high_tech_pass")
     # New high-tech revenue x raises both: (h + x) ÷ (income + x) ≥ 60 %  ⇔  x ≥ (60 % × income − h) ÷ 40 %.
     gap = (HIGH_TECH_SHARE * income - high_tech) / (1 - HIGH_TECH_SHARE)
-    improvements.append(Improvement("H6", f"Raise high-tech product/service income by {wan(gap)}万元 to reach 60 % "
-                                          f"of total income", True, amount=float(gap), unit="万元"))
-    return Condition("H6", FAIL, values, f"high-tech income {float(share):.2%} < 60 %", "high_tech_fail")
+    improvements.append(Improvement("H6", _("Raise high-tech product/service income by %(amount)s万元 to reach 60%% "
+                                            "of total income", amount=wan(gap)), True, amount=float(gap), unit="万元"))
+    return Condition("H6", FAIL, values, _("high-tech income %(share)s < 60%%", share=percent(float(share))),
+                     "high_tech_fail")
 
 
 def _h8(p: EnterpriseProfile) -> Condition:
     if p.incident_in_last_year is None:
-        return Condition("H8", UNKNOWN, {}, "incidents in the last year not declared", "no_incident_data")
+        return Condition("H8", UNKNOWN, {}, _("incidents in the last year not declared"), "no_incident_data")
     if p.incident_in_last_year:
-        return Condition("H8", FAIL, {}, "a major safety or quality accident or serious environmental violation "
-                         "in the 365 days before the application", "incident")
-    return Condition("H8", PASS, {}, "no major accident or environmental violation declared", "no_incident")
+        return Condition("H8", FAIL, {}, _("a major safety or quality accident or serious environmental violation "
+                                           "in the 365 days before the application"), "incident")
+    return Condition("H8", PASS, {}, _("no major accident or environmental violation declared"), "no_incident")
 
 
 # --- the score ----------------------------------------------------------------------------------
@@ -510,10 +522,10 @@ def _conversion_part(years: list[FiscalYear], missing: list[int]) -> ScorePart:
     counts = [y.conversions for y in years]
     if missing or not years or any(c is None for c in counts):
         return ScorePart("conversion", 0, 30, (ScoreItem("conversion", 0, 30, "expert", "no data"),),
-                         notes=("conversions missing",))
+                         notes=(_("conversions missing"),))
     average = Fraction(sum(counts), len(counts))
     lo, hi, band, review = conversion_points(average)
-    notes = ("average between 0 and 1: between bands E and F",) if review else ()
+    notes = (_("average between 0 and 1: between bands E and F"),) if review else ()
     return ScorePart("conversion", lo, hi, (ScoreItem("conversion", lo, hi, "computed", band),), review=review,
                      notes=notes, values={"annual_average": ratio(average), "band": band})
 
@@ -532,7 +544,7 @@ def _growth_part(p: EnterpriseProfile, years: list[FiscalYear], missing: list[in
         series = [getattr(y, attribute) for y in years]
         if missing or not years or any(v is None for v in series):
             items.append(ScoreItem(f"{code}_growth", 0, 10, "expert", "no data"))
-            notes.append(f"{code}: data missing")
+            notes.append(_("%(item)s: data missing", item=code))
             continue
         rate, note = growth_rate(series)
         if rate is None and note == "zero_second":
@@ -540,17 +552,17 @@ def _growth_part(p: EnterpriseProfile, years: list[FiscalYear], missing: list[in
             continue
         if rate is None:
             review = True
-            notes.append(f"{code}: {note}")
+            notes.append(_("%(item)s: no growth rate can be computed (%(reason)s)", item=code, reason=note))
             items.append(ScoreItem(f"{code}_growth", 0, 10, "expert", note))
             continue
         lo, hi, band, boundary = growth_points(rate)
         values[f"{code}_rate"] = ratio(rate)
         if note:
             review = True
-            notes.append(f"{code}: {note} (按后两年计算 read as year 3 ÷ year 2 − 1)")
+            notes.append(_("%(item)s: first year zero, 按后两年计算 read as year 3 ÷ year 2 − 1", item=code))
         if boundary:
             review = True
-            notes.append(f"{code}: exactly 5 % (指引 ≥ 5 %, 附件4 ＞ 5 %)")
+            notes.append(_("%(item)s: exactly 5%% (指引 ≥ 5%%, 附件4 ＞ 5%%)", item=code))
         items.append(ScoreItem(f"{code}_growth", lo, hi, "computed", band))
     return ScorePart("growth", sum(i.min for i in items), sum(i.max for i in items), tuple(items), review=review,
                      notes=tuple(notes), values=values)
@@ -562,13 +574,13 @@ def _score_improvements(p: EnterpriseProfile, parts: tuple[ScorePart, ...], year
     quantity = next(i for i in ip.items if i.code == "ip_quantity")
     if quantity.max < 8 and (ip.values["class_i"] or ip.values["class_ii"]):  # with no IP at all, H2 says it
         gain_min, gain_max = 7 - quantity.min, 8 - quantity.max
-        improvements.append(Improvement("ip_quantity", f"Obtain one class I IP right (invention patent …): IP quantity "
-                                        f"7–8 points ({plus(gain_min, gain_max)})", False, gain_min, gain_max, 1, "rights"))
+        improvements.append(Improvement("ip_quantity", _("Obtain one class I IP right (invention patent …): IP quantity 7–8 points "
+                                          "(%(points)s)", points=plus(gain_min, gain_max)), False, gain_min, gain_max, 1, "rights"))
     if p.standards_drafted == 0:
         headroom = 30 - ip.max
         if headroom > 0:
-            improvements.append(Improvement("standards", "Take part in drafting a national or industry standard: "
-                                            f"up to +{min(2, headroom)} points", False, min(1, headroom),
+            improvements.append(Improvement("standards", _("Take part in drafting a national or industry standard: up to "
+                                              "+%(points)s points", points=min(2, headroom)), False, min(1, headroom),
                                             min(2, headroom), 1, "standards"))
     conversion = next(x for x in parts if x.code == "conversion")
     if "annual_average" in conversion.values and not missing and years:
@@ -576,9 +588,10 @@ def _score_improvements(p: EnterpriseProfile, parts: tuple[ScorePart, ...], year
         for low, band, lo, hi in reversed(CONVERSION_BANDS):
             if average < low:
                 more = math.ceil(low * len(years) - sum(y.conversions for y in years))
-                improvements.append(Improvement("conversion", f"Convert {more} more result(s) in the "
-                                    f"{len(years)}-year period to reach band {band} ({low} a year): "
-                                    f"{plus(lo - conversion.min, hi - conversion.max)} points", False, lo - conversion.min, hi - conversion.max,
+                improvements.append(Improvement("conversion", _("Convert %(count)s more result(s) in the %(years)s-year period to reach "
+                                      "band %(band)s (%(per_year)s a year): %(points)s points", count=more,
+                                      years=len(years), band=band, per_year=low,
+                                      points=plus(lo - conversion.min, hi - conversion.max)), False, lo - conversion.min, hi - conversion.max,
                                     more, "conversions"))
                 break
     growth = next(x for x in parts if x.code == "growth")
@@ -586,16 +599,16 @@ def _score_improvements(p: EnterpriseProfile, parts: tuple[ScorePart, ...], year
     series = [y.sales for y in years]
     if (not missing and len(years) == 3 and None not in series and series[0] > 0 and series[1] > 0
             and sales_item.basis == "computed" and sales_item.max < 10):
-        v1, v2, _ = series
+        v1, v2 = series[0], series[1]
         for low, band, lo, hi in reversed(GROWTH_BANDS):
             if lo > sales_item.max:
                 # ½ (v2/v1 + v3/v2) − 1 ≥ low  ⇔  v3 ≥ v2 × (2 (1 + low) − v2/v1)
                 target = v2 * (2 * (1 + low) - v2 / v1)
                 if low == Fraction(5, 100):
                     target += Fraction(1, 100)  # strictly above the open 5 % boundary
-                improvements.append(Improvement("sales_growth", f"Grow last year's sales to {wan(target)}万元: sales "
-                                    f"growth band {band} ("
-                                    f"{plus(lo - sales_item.min, hi - sales_item.max)} points)", False,
+                improvements.append(Improvement("sales_growth", _("Grow last year's sales to %(amount)s万元: sales growth band %(band)s "
+                                      "(%(points)s points)", amount=wan(target), band=band,
+                                      points=plus(lo - sales_item.min, hi - sales_item.max)), False,
                                     lo - sales_item.min, hi - sales_item.max, float(target), "万元"))
                 break
 
@@ -642,17 +655,19 @@ def certificate_reminders(issued_on: dt.date, today: dt.date, *, reported_years:
         if today > deadline:
             missed += 1
             reminders.append(Reminder("annual_report_overdue", deadline,
-                                      f"annual report for {year} was due by {deadline.isoformat()}"))
+                                      _("annual report for %(year)s was due by %(date)s", year=year,
+                                        date=deadline.isoformat())))
         elif (deadline - today).days <= remind_days:
             reminders.append(Reminder("annual_report_due", deadline,
-                                      f"file the annual report for {year} by {deadline.isoformat()}"))
+                                      _("file the annual report for %(year)s by %(date)s", year=year,
+                                        date=deadline.isoformat())))
     if missed >= 2:
-        reminders.append(Reminder("cancellation_risk", today, f"{missed} annual reports missed: the status is "
-                                  "cancelled after two (办法 第十九条)"))
+        reminders.append(Reminder("cancellation_risk", today, _("%(count)s annual reports missed: the status is cancelled after two "
+                                    "(办法 第十九条)", count=missed)))
     if today > until:
-        reminders.append(Reminder("expired", until, f"certificate expired on {until.isoformat()}: apply for "
-                                  "re-recognition (there is no 复审)"))
+        reminders.append(Reminder("expired", until, _("certificate expired on %(date)s: apply for re-recognition (there is "
+                                    "no 复审)", date=until.isoformat())))
     elif (until - today).days <= warn_days:
-        reminders.append(Reminder("expiring", until, f"certificate valid until {until.isoformat()}: prepare the "
-                                  "re-recognition application"))
+        reminders.append(Reminder("expiring", until, _("certificate valid until %(date)s: prepare the re-recognition "
+                                    "application", date=until.isoformat())))
     return reminders

@@ -16,6 +16,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from .i18n import _
+
 Number = int | float | Decimal | Fraction
 
 
@@ -33,7 +35,8 @@ class ProfileError(ValueError):
 
     def __init__(self, enterprise: str, field_path: str, problem: str):
         self.enterprise, self.field, self.problem = enterprise, field_path, problem
-        super().__init__(f"enterprise {enterprise}: field {field_path}: {problem}")
+        super().__init__(_("enterprise %(enterprise)s: field %(field)s: %(problem)s", enterprise=enterprise,
+                           field=field_path, problem=problem))
 
 
 RD_CATEGORIES = ("personnel", "direct", "depreciation", "amortisation", "design", "equipment_testing",
@@ -190,41 +193,41 @@ class _Reader:
 
     def keys(self, data: Any, allowed: set[str], path: str) -> dict:
         if not isinstance(data, dict):
-            raise self.fail(path or "(profile)", "expected an object")
+            raise self.fail(path or "(profile)", _("expected an object"))
         unknown = sorted(set(data) - allowed)
         if unknown:
             where = f"{path}.{unknown[0]}" if path else unknown[0]
-            raise self.fail(where, "unknown field")
+            raise self.fail(where, _("unknown field"))
         return data
 
     def number(self, value: Any, path: str, *, signed: bool = False) -> Fraction:
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            raise self.fail(path, f"expected a number, got {json_type(value)}")
+            raise self.fail(path, _("expected a number, got %(type)s", type=json_type(value)))
         if (isinstance(value, float) and not math.isfinite(value)) or (
                 isinstance(value, Decimal) and not value.is_finite()):
-            raise self.fail(path, "expected a finite number")
+            raise self.fail(path, _("expected a finite number"))
         number = q(value)
         if number < 0 and not signed:
-            raise self.fail(path, "must not be negative")
+            raise self.fail(path, _("must not be negative"))
         return number
 
     def integer(self, value: Any, path: str) -> int:
         number = self.number(value, path)
         if number.denominator != 1:
-            raise self.fail(path, "expected a whole number")
+            raise self.fail(path, _("expected a whole number"))
         return int(number)
 
     def date(self, value: Any, path: str) -> dt.date:
         if not isinstance(value, str):
-            raise self.fail(path, f"expected a date YYYY-MM-DD, got {json_type(value)}")
+            raise self.fail(path, _("expected a date YYYY-MM-DD, got %(type)s", type=json_type(value)))
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
-            raise self.fail(path, f"not a date YYYY-MM-DD: {value!r}") from None
+            raise self.fail(path, _("not a date YYYY-MM-DD: %(value)r", value=value)) from None
 
     def text(self, value: Any, path: str) -> str:
         if not isinstance(value, str):
-            raise self.fail(path, f"expected text, got {json_type(value)}")
+            raise self.fail(path, _("expected text, got %(type)s", type=json_type(value)))
         return value
 
 
@@ -234,12 +237,12 @@ def json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int | float | Decimal):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "text"
+        return _("text")
     if isinstance(value, list):
-        return "a list"
-    return "an object"
+        return _("a list")
+    return _("an object")
 
 
 def profile_from_dict(data: Any, *, position: int = 1) -> EnterpriseProfile:
@@ -250,40 +253,41 @@ def profile_from_dict(data: Any, *, position: int = 1) -> EnterpriseProfile:
     r = _Reader(who)
     data = r.keys(data, _PROFILE_KEYS, "")
     if "id" not in data:
-        raise r.fail("id", "missing")
+        raise r.fail("id", _("missing"))
     if "assessed_on" not in data:
-        raise r.fail("assessed_on", "missing")
+        raise r.fail("assessed_on", _("missing"))
     assessed_on = r.date(data["assessed_on"], "assessed_on")
     registered_on = r.date(data["registered_on"], "registered_on") if data.get("registered_on") is not None else None
     if registered_on and registered_on > assessed_on:
-        raise r.fail("registered_on", "after assessed_on")
+        raise r.fail("registered_on", _("after assessed_on"))
     years_data = data.get("years", [])
     if not isinstance(years_data, list):
-        raise r.fail("years", "expected a list")
+        raise r.fail("years", _("expected a list"))
     years, seen = [], set()
     for i, year_data in enumerate(years_data):
         year = _year(r, year_data, f"years[{i}]")
         if year.year in seen:
-            raise r.fail(f"years[{i}].year", f"{year.year} given twice")
+            raise r.fail(f"years[{i}].year", _("%(year)s given twice", year=year.year))
         if year.year >= assessed_on.year:
-            raise r.fail(f"years[{i}].year", f"{year.year} is not a fiscal year before assessed_on ({assessed_on.year})")
+            raise r.fail(f"years[{i}].year", _("%(year)s is not a fiscal year before assessed_on (%(assessed)s)",
+                                                         year=year.year, assessed=assessed_on.year))
         seen.add(year.year)
         years.append(year)
     ip_data = data.get("ip", [])
     if not isinstance(ip_data, list):
-        raise r.fail("ip", "expected a list")
+        raise r.fail("ip", _("expected a list"))
     ip = tuple(_ip(r, item, f"ip[{i}]") for i, item in enumerate(ip_data))
     standards = r.integer(data["standards_drafted"], "standards_drafted") if data.get(
         "standards_drafted") is not None else None
     incident = data.get("incident_in_last_year")
     if incident is not None and not isinstance(incident, bool):
-        raise r.fail("incident_in_last_year", f"expected true/false, got {json_type(incident)}")
+        raise r.fail("incident_in_last_year", _("expected true/false, got %(type)s", type=json_type(incident)))
     field_name = r.text(data["field"], "field").strip() or None if data.get("field") is not None else None
     cert = None
     if data.get("hnte_certificate") is not None:
         c = r.keys(data["hnte_certificate"], _CERT_KEYS, "hnte_certificate")
         if "issued_on" not in c:
-            raise r.fail("hnte_certificate.issued_on", "missing")
+            raise r.fail("hnte_certificate.issued_on", _("missing"))
         cert = Certificate(number=r.text(c.get("number", ""), "hnte_certificate.number"),
                            issued_on=r.date(c["issued_on"], "hnte_certificate.issued_on"))
     rating = {}
@@ -291,12 +295,12 @@ def profile_from_dict(data: Any, *, position: int = 1) -> EnterpriseProfile:
         path = f"self_rating.{key}"
         if isinstance(value, str) and key in SELF_RATING_LETTERS:
             if value not in ("A", "B", "C", "D", "E"):
-                raise r.fail(path, f"expected a band A–E, got {value!r}")
+                raise r.fail(path, _("expected a band A–E, got %(value)r", value=value))
             rating[key] = value
         else:
             score = r.integer(value, path)
             if score > SELF_RATING_ITEMS[key]:
-                raise r.fail(path, f"at most {SELF_RATING_ITEMS[key]} points")
+                raise r.fail(path, _("at most %(points)s points", points=SELF_RATING_ITEMS[key]))
             rating[key] = score
     return EnterpriseProfile(id=str(data["id"]), name=r.text(data.get("name", ""), "name"),
                              registered_on=registered_on, assessed_on=assessed_on,
@@ -308,7 +312,7 @@ def profile_from_dict(data: Any, *, position: int = 1) -> EnterpriseProfile:
 def _year(r: _Reader, data: Any, path: str) -> FiscalYear:
     data = r.keys(data, _YEAR_KEYS, path)
     if "year" not in data:
-        raise r.fail(f"{path}.year", "missing")
+        raise r.fail(f"{path}.year", _("missing"))
     values: dict[str, Any] = {"year": r.integer(data["year"], f"{path}.year")}
     for name in _YEAR_AMOUNTS:
         if data.get(name) is not None:
@@ -319,12 +323,12 @@ def _year(r: _Reader, data: Any, path: str) -> FiscalYear:
     if data.get("staff_monthly") is not None:
         months = data["staff_monthly"]
         if not isinstance(months, list) or len(months) != 12:
-            raise r.fail(f"{path}.staff_monthly", "expected the twelve months of the year")
+            raise r.fail(f"{path}.staff_monthly", _("expected the twelve months of the year"))
         parsed = []
         for i, month in enumerate(months):
             m = r.keys(month, _MONTH_KEYS, f"{path}.staff_monthly[{i}]")
             for key in sorted(_MONTH_KEYS - set(m)):
-                raise r.fail(f"{path}.staff_monthly[{i}].{key}", "missing")
+                raise r.fail(f"{path}.staff_monthly[{i}].{key}", _("missing"))
             parsed.append(MonthlyStaff(**{k: r.number(m[k], f"{path}.staff_monthly[{i}].{k}") for k in _MONTH_KEYS}))
         values["staff_monthly"] = tuple(parsed)
     if data.get("conversions") is not None:
@@ -332,7 +336,7 @@ def _year(r: _Reader, data: Any, path: str) -> FiscalYear:
     year = FiscalYear(**values)
     averages = year.staff_averages()
     if averages and averages[1] > averages[0]:
-        raise r.fail(f"{path}.st_staff_average", "more S&T staff than staff")
+        raise r.fail(f"{path}.st_staff_average", _("more S&T staff than staff"))
     return year
 
 
@@ -340,10 +344,10 @@ def _ip(r: _Reader, data: Any, path: str) -> IntellectualProperty:
     data = r.keys(data, _IP_KEYS, path)
     ip_class = data.get("class")
     if ip_class not in ("I", "II"):
-        raise r.fail(f"{path}.class", f'expected "I" or "II", got {ip_class!r}')
+        raise r.fail(f"{path}.class", _('expected "I" or "II", got %(value)r', value=ip_class))
     acquired = data.get("acquired", "own")
     if acquired not in ("own", "transferred"):
-        raise r.fail(f"{path}.acquired", f'expected "own" or "transferred", got {acquired!r}')
+        raise r.fail(f"{path}.acquired", _('expected "own" or "transferred", got %(value)r', value=acquired))
     granted = r.date(data["granted_on"], f"{path}.granted_on") if data.get("granted_on") is not None else None
     return IntellectualProperty(ip_class=ip_class, kind=r.text(data.get("kind", ""), f"{path}.kind"),
                                 acquired=acquired, granted_on=granted)
@@ -354,10 +358,10 @@ def profiles_from_document(document: Any) -> list[EnterpriseProfile]:
     if isinstance(document, dict) and "enterprises" in document:
         if set(document) != {"enterprises"}:
             extra = sorted(set(document) - {"enterprises"})[0]
-            raise ProfileError("(file)", extra, "unknown field")
+            raise ProfileError("(file)", extra, _("unknown field"))
         items = document["enterprises"]
         if not isinstance(items, list):
-            raise ProfileError("(file)", "enterprises", "expected a list")
+            raise ProfileError("(file)", "enterprises", _("expected a list"))
     else:
         items = [document]
     return [profile_from_dict(item, position=i + 1) for i, item in enumerate(items)]

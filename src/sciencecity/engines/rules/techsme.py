@@ -19,6 +19,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from .hnte import FAIL, PASS, UNKNOWN, Condition, certificate_valid_on, ratio
+from .i18n import _
 from .profile import EnterpriseProfile, FiscalYear, q
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -130,10 +131,10 @@ def evaluate(profile: EnterpriseProfile, rules: RuleSet | None = None,
              declarations: TechSmeDeclarations = TechSmeDeclarations()) -> TechSmeResult:
     rules = rules or load_rule_set()
     latest = profile.year(profile.assessed_on.year - 1)
-    conditions = [_declared("T1", declarations.resident_mainland, "resident enterprise in mainland China"),
+    conditions = [_declared("T1", declarations.resident_mainland, _("resident enterprise in mainland China")),
                   _t2(latest, rules),
                   _declared("T3", None if declarations.forbidden_industry is None else not declarations.forbidden_industry,
-                            "products not in a forbidden, restricted or obsolete category"),
+                            _("products not in a forbidden, restricted or obsolete category")),
                   _t4(profile)]
     staff_points = rd_points = None
     rd_options: dict[str, int | None] = {"sales": None, "costs": None}
@@ -153,12 +154,15 @@ def evaluate(profile: EnterpriseProfile, rules: RuleSet | None = None,
     parts = {"staff": staff_points, "rd": rd_points, "ip": ip}
     score = None if None in parts.values() else sum(parts.values())
     if score is None:
-        t5 = Condition("T5", UNKNOWN, {"parts": parts}, "staff or R&D of the last fiscal year not given", "score_unknown")
+        t5 = Condition("T5", UNKNOWN, {"parts": parts}, _("staff or R&D of the last fiscal year not given"),
+                       "score_unknown")
     elif score >= rules.pass_score and (staff_points != 0 or not rules.staff_score_nonzero):
-        t5 = Condition("T5", PASS, {"score": score}, f"score {score} ≥ {rules.pass_score}, S&T staff score "
-                       f"{staff_points}", "score_pass")
+        t5 = Condition("T5", PASS, {"score": score}, _("score %(score)s ≥ %(pass_score)s, S&T staff score %(staff)s",
+                                                        score=score, pass_score=rules.pass_score, staff=staff_points),
+                       "score_pass")
     else:
-        why = f"score {score} < {rules.pass_score}" if score < rules.pass_score else "S&T staff score is 0"
+        why = (_("score %(score)s < %(pass_score)s", score=score, pass_score=rules.pass_score)
+               if score < rules.pass_score else _("S&T staff score is 0"))
         t5 = Condition("T5", FAIL, {"score": score}, why, "score_fail")
     conditions.append(t5)
     route = None
@@ -180,29 +184,33 @@ def evaluate(profile: EnterpriseProfile, rules: RuleSet | None = None,
 
 def _declared(code: str, value: bool | None, what: str) -> Condition:
     if value is None:
-        return Condition(code, UNKNOWN, {}, f"{what}: declared by the enterprise, not in the data", "declaration")
-    return Condition(code, PASS if value else FAIL, {}, what if value else f"not: {what}", "declared")
+        return Condition(code, UNKNOWN, {}, _("%(condition)s: declared by the enterprise, not in the data", condition=what),
+                         "declaration")
+    return Condition(code, PASS if value else FAIL, {}, what if value else _("not: %(condition)s", condition=what),
+                     "declared")
 
 
 def _t2(latest: FiscalYear | None, rules: RuleSet) -> Condition:
     averages = latest.staff_averages() if latest else None
     if latest is None or averages is None or latest.sales is None or latest.total_assets is None:
-        return Condition("T2", UNKNOWN, {}, "staff, sales or total assets of the last fiscal year not given",
+        return Condition("T2", UNKNOWN, {}, _("staff, sales or total assets of the last fiscal year not given"),
                          "size_unknown")
     staff, sales, assets = averages[0], latest.sales, latest.total_assets
     values = {"staff": ratio(staff), "sales": ratio(sales), "total_assets": ratio(assets)}
     over = [name for name, value, limit in (("staff", staff, rules.staff_limit), ("sales", sales, rules.sales_limit),
                                             ("total_assets", assets, rules.assets_limit)) if value > limit]
     if over:
-        return Condition("T2", FAIL, values, "above the SME limits: " + ", ".join(over), "size_fail")
-    return Condition("T2", PASS, values, "staff ≤ 500, sales ≤ 2亿元, total assets ≤ 2亿元", "size_pass")
+        return Condition("T2", FAIL, values, _("above the SME limits: %(items)s", items=", ".join(over)), "size_fail")
+    return Condition("T2", PASS, values, _("staff ≤ %(staff)s, sales ≤ %(sales)s万元, total assets ≤ %(assets)s万元",
+                                                    staff=rules.staff_limit, sales=rules.sales_limit,
+                                                    assets=rules.assets_limit), "size_pass")
 
 
 def _t4(profile: EnterpriseProfile) -> Condition:
     if profile.incident_in_last_year is None:
-        return Condition("T4", UNKNOWN, {}, "incidents not declared", "no_incident_data")
+        return Condition("T4", UNKNOWN, {}, _("incidents not declared"), "no_incident_data")
     if profile.incident_in_last_year:
-        return Condition("T4", FAIL, {}, "a major accident or serious violation", "incident")
-    return Condition("T4", PASS, {}, "no major accident or serious violation declared (the platform checks the "
-                     "abnormal and dishonest lists)", "no_incident")
+        return Condition("T4", FAIL, {}, _("a major accident or serious violation"), "incident")
+    return Condition("T4", PASS, {}, _("no major accident or serious violation declared (the platform checks the "
+                                       "abnormal and dishonest lists)"), "no_incident")
 

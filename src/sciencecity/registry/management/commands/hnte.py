@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext
 
 from sciencecity.engines.rules.cli import main
+from sciencecity.engines.rules.i18n import translating
 
 
 class Command(BaseCommand):
@@ -21,9 +23,13 @@ class Command(BaseCommand):
 
     def run_from_argv(self, argv):
         # argv = [prog, "hnte", ...]: the engine's own parser reads the rest, so --json and --help are its.
-        sys.exit(main(argv[2:], self.stdout, self.stderr))
+        # Messages in the active language (zh-Hans by default), through the project's catalogue.
+        with translating(gettext):
+            code = main(argv[2:], self.stdout, self.stderr)
+        sys.exit(code)
 
     def handle(self, *args, **options):
-        code = main(list(args), self.stdout, self.stderr)
+        with translating(gettext):
+            code = main(list(args), self.stdout, self.stderr)
         if code:
             raise CommandError("bad input", returncode=code)
