@@ -33,8 +33,8 @@ def test_text_and_dict_forms_give_the_same_rule():
     ('staff < 500 or revenue == "many"', "column 16", 'revenue == "many"', "compares text with a number"),
     ('sector in ["a", 3]', "column 1", 'sector in ["a", 3]', "compares text with a number"),
     ("revenue between 1 and sector", "column 1", "revenue between 1 and sector", "compares text with a number"),
-    ("revenue >= 2000 and (staff < 5", "column 31", "(staff < 5", "expected ')', found 'the end'"),
-    ("revenue >=", "column 11", "revenue >=", "expected a value or a condition, found 'the end of the rule'"),
+    ("revenue >= 2000 and (staff < 5", "column 31", "(staff < 5", "expected ')', found the end"),
+    ("revenue >=", "column 11", "revenue >=", "expected a value or a condition, found the end of the rule"),
     ("revenue >= 1 staff < 2", "column 14", "staff < 2", "unexpected 'staff'"),
     ("revenue", "column 1", "revenue", "a condition is expected here, got a number"),
     ('has_cert("hnt")', "column 1", 'has_cert("hnt")', "unknown certificate hnt (did you mean hnte?)"),
@@ -55,7 +55,7 @@ def test_bad_rules_name_the_clause(rule, where, clause, message):
      "rule.all[1].any[0]", "unknown field nam (did you mean name?)"),
     ({"all": [{"field": "name", "op": ">", "value": 3}]}, "rule.all[0]", "compares text with a number"),
     ({"any": [{"field": "revenue", "op": "≥", "value": 3}]}, "rule.any[0]", "unknown operator '≥'"),
-    ({"not": {"expr": "staff <"}}, "rule.not.expr column 8", "expected a value or a condition, found 'the end of the rule'"),
+    ({"not": {"expr": "staff <"}}, "rule.not.expr column 8", "expected a value or a condition, found the end of the rule"),
     ({"all": "revenue > 1"}, "rule", "all takes a list of conditions and nothing else"),
 ])
 def test_bad_dict_rules_name_the_clause_by_path(rule, where, message):
@@ -97,3 +97,18 @@ def test_explain_gives_the_gap():
     assert unmet == [lang.Unmet("revenue >= 2000", "false", 350.0), lang.Unmet("staff between 10 and 500", "false", -100.0),
                      lang.Unmet("listed", "unknown", None)]
     assert lang.unmet_count(rule, {"revenue": 1650, "staff": 600, "listed": None}, TODAY) == 3
+
+
+def test_messages_in_the_users_language():
+    from django.utils import translation
+
+    from sciencecity.engines.rules.i18n import translating
+
+    with translation.override("zh-hans"), translating(translation.gettext):
+        with pytest.raises(lang.RuleError) as error:
+            lang.parse_rule("revenue >= 2000 and name >= 5", SCHEMA)
+    assert (error.value.where, error.value.clause, error.value.message) == ("第 21 列", "name >= 5", "将文本与数字比较")
+    with translation.override("zh-hans"), translating(translation.gettext):
+        with pytest.raises(lang.RuleError) as error:
+            lang.parse_rule("revnue >= 1", SCHEMA)
+    assert error.value.message == "未知字段 revnue（是否指 revenue？）"

@@ -56,6 +56,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import _
+
 NUMBER, TEXT, BOOL, DATE, CERTIFICATE = "number", "text", "bool", "date", "certificate"
 FIELD_TYPES = (NUMBER, TEXT, BOOL, DATE, CERTIFICATE)
 MAX_CLAUSES = 200
@@ -130,7 +132,7 @@ class _Builder:
         try:
             day = dt.date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise self.fail(f"not a date YYYY-MM-DD: {value!r}", where, clause) from None
+            raise self.fail(_("not a date YYYY-MM-DD: %(value)r", value=value), where, clause) from None
         return Node("date", DATE, f'date("{day.isoformat()}")', value=float(day.toordinal()), where=where,
                     clause=clause)
 
@@ -140,11 +142,12 @@ class _Builder:
     def field(self, name: str, where="", clause="", *, certificate_ok: bool = False) -> Node:
         if name not in self.schema:
             close = difflib.get_close_matches(name, list(self.schema), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise self.fail(f"unknown field {name}{hint}", where, clause)
+            message = (_("unknown field %(name)s (did you mean %(close)s?)", name=name, close=close[0]) if close
+                       else _("unknown field %(name)s", name=name))
+            raise self.fail(message, where, clause)
         kind = self.schema[name]
         if kind == CERTIFICATE and not certificate_ok:
-            raise self.fail(f"{name} is a certificate: use has_cert(\"{name}\")", where, clause)
+            raise self.fail(_('%(name)s is a certificate: use has_cert("%(name)s")', name=name), where, clause)
         return Node("field", kind, name, value=name, where=where, clause=clause)
 
     def arith(self, op: str, left: Node, right: Node, where="", clause="") -> Node:
@@ -158,45 +161,46 @@ class _Builder:
         elif op == "-" and types == (DATE, DATE):
             result = NUMBER
         else:
-            raise self.fail(f"{op} needs numbers (or a date ± days), got {left.type} and {right.type}", where, clause)
+            raise self.fail(_("%(op)s needs numbers (or a date ± days), got %(left)s and %(right)s", op=op,
+                                    left=left.type, right=right.type), where, clause)
         return Node("arith", result, f"{_wrap(left.key)} {op} {_wrap(right.key)}", (left, right), op, where, clause)
 
     def neg(self, operand: Node, where="", clause="") -> Node:
         if operand.type != NUMBER:
-            raise self.fail(f"minus needs a number, got {operand.type}", where, clause)
+            raise self.fail(_("minus needs a number, got %(type)s", type=operand.type), where, clause)
         if operand.kind == "num":
             return self.num(-operand.value, where, clause)
         return Node("neg", NUMBER, f"-{_wrap(operand.key)}", (operand,), where=where, clause=clause)
 
     def call(self, name: str, args: list[Node], where="", clause="") -> Node:
         if name == "abs" and len(args) != 1:
-            raise self.fail("abs takes one number", where, clause)
+            raise self.fail(_("abs takes one number"), where, clause)
         if name in ("min", "max") and not args:
-            raise self.fail(f"{name} needs at least one number", where, clause)
+            raise self.fail(_("%(name)s needs at least one number", name=name), where, clause)
         for arg in args:
             if arg.type != NUMBER:
-                raise self.fail(f"{name} needs numbers, got {arg.type}", where, clause)
+                raise self.fail(_("%(name)s needs numbers, got %(type)s", name=name, type=arg.type), where, clause)
         return Node("call", NUMBER, f"{name}({', '.join(a.key for a in args)})", tuple(args), name, where, clause)
 
     def _count(self, where: str, clause: str) -> None:
         self.clauses += 1
         if self.clauses > MAX_CLAUSES:
-            raise self.fail(f"more than {MAX_CLAUSES} clauses", where, clause)
+            raise self.fail(_("more than %(count)s clauses", count=MAX_CLAUSES), where, clause)
 
     def compare(self, op: str, left: Node, right: Node, where="", clause="") -> Node:
         op = "==" if op == "=" else op
         left, right = self._coerce_date(left, right, where, clause), self._coerce_date(right, left, where, clause)
         lt, rt = left.type, right.type
         if {lt, rt} == {TEXT, NUMBER}:
-            raise self.fail("compares text with a number", where, clause)
+            raise self.fail(_("compares text with a number"), where, clause)
         if lt != rt:
-            raise self.fail(f"compares {lt} with {rt}", where, clause)
+            raise self.fail(_("compares %(left)s with %(right)s", left=lt, right=rt), where, clause)
         if op in ORDER_OPS and lt not in (NUMBER, DATE):
-            raise self.fail(f"{op} needs numbers or dates, got {lt}", where, clause)
+            raise self.fail(_("%(op)s needs numbers or dates, got %(type)s", op=op, type=lt), where, clause)
         if lt == BOOL and not {left.kind, right.kind} <= {"field", "bool"}:
-            raise self.fail("combine conditions with and / or / not", where, clause)
+            raise self.fail(_("combine conditions with and / or / not"), where, clause)
         if lt == TEXT and not ({left.kind, right.kind} == {"field", "str"} or left.kind == right.kind == "str"):
-            raise self.fail("compare a text field with quoted text", where, clause)
+            raise self.fail(_("compare a text field with quoted text"), where, clause)
         self._count(where, clause)
         return Node("compare", BOOL, f"{_wrap(left.key)} {op} {_wrap(right.key)}", (left, right), op, where, clause)
 
@@ -208,11 +212,11 @@ class _Builder:
     def between(self, operand: Node, low: Node, high: Node, where="", clause="") -> Node:
         low, high = self._coerce_date(low, operand, where, clause), self._coerce_date(high, operand, where, clause)
         if operand.type not in (NUMBER, DATE):
-            raise self.fail(f"between needs a number or a date, got {operand.type}", where, clause)
+            raise self.fail(_("between needs a number or a date, got %(type)s", type=operand.type), where, clause)
         for bound in (low, high):
             if bound.type != operand.type:
-                what = "compares text with a number" if TEXT in (bound.type, operand.type) else \
-                    f"between bounds must be {operand.type}s, got {bound.type}"
+                what = _("compares text with a number") if TEXT in (bound.type, operand.type) else \
+                    _("between bounds must be of type %(type)s, got %(got)s", type=operand.type, got=bound.type)
                 raise self.fail(what, where, clause)
         self._count(where, clause)
         return Node("between", BOOL, f"{_wrap(operand.key)} between {_wrap(low.key)} and {_wrap(high.key)}",
@@ -220,19 +224,19 @@ class _Builder:
 
     def member(self, operand: Node, items: list[Any], negate: bool, where="", clause="") -> Node:
         if operand.type not in (TEXT, NUMBER):
-            raise self.fail(f"in needs a text or number value, got {operand.type}", where, clause)
+            raise self.fail(_("in needs a text or number value, got %(type)s", type=operand.type), where, clause)
         if operand.type == TEXT and operand.kind != "field":
-            raise self.fail("in needs a text field on the left", where, clause)
+            raise self.fail(_("in needs a text field on the left"), where, clause)
         if not items:
-            raise self.fail("the list is empty", where, clause)
+            raise self.fail(_("the list is empty"), where, clause)
         for item in items:
             is_number = isinstance(item, int | float) and not isinstance(item, bool)
             if operand.type == NUMBER and not is_number:
-                raise self.fail("compares text with a number" if isinstance(item, str) else
-                                f"list items must be numbers, got {item!r}", where, clause)
+                raise self.fail(_("compares text with a number") if isinstance(item, str) else
+                                _("list items must be numbers, got %(value)r", value=item), where, clause)
             if operand.type == TEXT and not isinstance(item, str):
-                raise self.fail("compares text with a number" if is_number else
-                                f"list items must be text, got {item!r}", where, clause)
+                raise self.fail(_("compares text with a number") if is_number else
+                                _("list items must be text, got %(value)r", value=item), where, clause)
         values = tuple(float(i) for i in items) if operand.type == NUMBER else tuple(items)
         self._count(where, clause)
         listed = ", ".join(_literal_text(v) for v in values)
@@ -241,22 +245,22 @@ class _Builder:
 
     def has_cert(self, kind: str, on: Node | None, where="", clause="") -> Node:
         if not isinstance(kind, str):
-            raise self.fail("has_cert needs a certificate name in quotes", where, clause)
+            raise self.fail(_("has_cert needs a certificate name in quotes"), where, clause)
         if kind not in self.schema:
             close = difflib.get_close_matches(kind, [k for k, v in self.schema.items() if v == CERTIFICATE], n=1)
-            raise self.fail(f"unknown certificate {kind}" + (f" (did you mean {close[0]}?)" if close else ""),
-                            where, clause)
+            raise self.fail(_("unknown certificate %(name)s (did you mean %(close)s?)", name=kind, close=close[0])
+                            if close else _("unknown certificate %(name)s", name=kind), where, clause)
         if self.schema[kind] != CERTIFICATE:
-            raise self.fail(f"{kind} is a {self.schema[kind]} field, not a certificate", where, clause)
+            raise self.fail(_("%(name)s is a %(type)s field, not a certificate", name=kind, type=self.schema[kind]), where, clause)
         on = self.today(where, clause) if on is None else self._coerce_date(on, self.today(), where, clause)
         if on.type != DATE:
-            raise self.fail(f"has_cert on= needs a date, got {on.type}", where, clause)
+            raise self.fail(_("has_cert on= needs a date, got %(type)s", type=on.type), where, clause)
         self._count(where, clause)
         return Node("has_cert", BOOL, f'has_cert("{kind}", on={on.key})', (on,), kind, where, clause)
 
     def condition(self, node: Node) -> Node:
         if node.type != BOOL:
-            raise self.fail(f"a condition is expected here, got a {node.type}", node.where, node.clause)
+            raise self.fail(_("a condition is expected here, got a %(type)s", type=node.type), node.where, node.clause)
         if node.kind == "field":
             self._count(node.where, node.clause)
         return node
@@ -266,7 +270,7 @@ class _Builder:
         if kind == "not":
             return Node("not", BOOL, f"not {_wrap(items[0].key)}", (items[0],), where=where, clause=clause)
         if not items:
-            raise self.fail(f"{'all' if kind == 'and' else 'any'} needs at least one condition", where, clause)
+            raise self.fail(_("%(group)s needs at least one condition", group="all" if kind == "and" else "any"), where, clause)
         if len(items) == 1:
             return items[0]
         flat: list[Node] = []
@@ -300,7 +304,8 @@ def _tokens(source: str) -> list[_Token]:
     while position < len(source):
         match = _TOKEN.match(source, position)
         if not match:
-            raise RuleError(f"unexpected character {source[position]!r}", f"column {position + 1}",
+            raise RuleError(_("unexpected character %(value)r", value=source[position]),
+                            _("column %(column)s", column=position + 1),
                             source[position:position + 10])
         kind = match.lastgroup
         if kind != "space":
@@ -333,7 +338,7 @@ class _Parser:
         return token
 
     def where(self, start: int) -> str:
-        return f"{self.prefix}column {start + 1}"
+        return self.prefix + _("column %(column)s", column=start + 1)
 
     def span(self, start: int) -> str:
         end = self.tokens[self.i - 1].end if self.i else start
@@ -341,15 +346,16 @@ class _Parser:
 
     def expect(self, text: str, start: int) -> None:
         if not self.at(text):
-            found = self.tok.text or "the end"
-            raise RuleError(f"expected {text!r}, found {found!r}", self.where(self.tok.start),
+            found = repr(self.tok.text) if self.tok.text else _("the end")
+            raise RuleError(_("expected %(expected)r, found %(found)s", expected=text, found=found),
+                            self.where(self.tok.start),
                             self.source[start:self.tok.end].strip())
         self.take()
 
     def parse(self) -> Node:
         node = self.or_()
         if self.tok.kind != "end":
-            raise RuleError(f"unexpected {self.tok.text!r}", self.where(self.tok.start),
+            raise RuleError(_("unexpected %(value)r", value=self.tok.text), self.where(self.tok.start),
                             self.source[self.tok.start:].strip()[:40])
         return node
 
@@ -414,7 +420,7 @@ class _Parser:
             elif token.kind == "keyword" and token.text in ("true", "false"):
                 items.append(token.text == "true")
             else:
-                raise RuleError("a list holds numbers or quoted text", self.where(token.start),
+                raise RuleError(_("a list holds numbers or quoted text"), self.where(token.start),
                                 self.source[start:token.end].strip())
             if self.at("]"):
                 self.take()
@@ -471,8 +477,8 @@ class _Parser:
             if self.at("("):
                 return self.call(token.text, start)
             return self.b.field(token.text, where, token.text)
-        found = token.text or "the end of the rule"
-        raise RuleError(f"expected a value or a condition, found {found!r}", where,
+        found = repr(token.text) if token.text else _("the end of the rule")
+        raise RuleError(_("expected a value or a condition, found %(found)s", found=found), where,
                         self.source[max(0, start - 20):token.end].strip())
 
     def call(self, name: str, start: int) -> Node:
@@ -481,27 +487,27 @@ class _Parser:
         if name == "date":
             token = self.take()
             if token.kind != "string":
-                raise RuleError('date needs a quoted YYYY-MM-DD, e.g. date("2026-01-01")', where,
+                raise RuleError(_('date needs a quoted YYYY-MM-DD, e.g. date("2026-01-01")'), where,
                                 self.source[start:token.end])
             self.expect(")", start)
             return self.b.date(_unquote(token.text), where, self.span(start))
         if name == "has_cert":
             token = self.take()
             if token.kind != "string":
-                raise RuleError('has_cert needs a certificate name in quotes, e.g. has_cert("hnte")', where,
+                raise RuleError(_('has_cert needs a certificate name in quotes, e.g. has_cert("hnte")'), where,
                                 self.source[start:token.end])
             on = None
             if self.at(","):
                 self.take()
                 key = self.take()
                 if key.text != "on":
-                    raise RuleError("has_cert takes on=DATE", self.where(key.start), self.source[start:key.end])
+                    raise RuleError(_("has_cert takes on=DATE"), self.where(key.start), self.source[start:key.end])
                 self.expect("=", start)
                 on = self.sum()
             self.expect(")", start)
             return self.b.has_cert(_unquote(token.text), on, where, self.span(start))
         if name not in ("min", "max", "abs"):
-            raise RuleError(f"unknown function {name}", where, self.source[start:self.tok.end])
+            raise RuleError(_("unknown function %(name)s", name=name), where, self.source[start:self.tok.end])
         args = [self.sum()]
         while self.at(","):
             self.take()
@@ -517,7 +523,7 @@ def _unquote(text: str) -> str:
 def parse_rule(source: str, schema: Mapping[str, str]) -> Node:
     """A condition in the text syntax, checked against ``schema``; raises ``RuleError``."""
     if not isinstance(source, str) or not source.strip():
-        raise RuleError("the rule is empty")
+        raise RuleError(_("the rule is empty"))
     builder = _Builder(schema)
     return builder.condition(_Parser(source, builder).parse())
 
@@ -525,10 +531,10 @@ def parse_rule(source: str, schema: Mapping[str, str]) -> Node:
 def parse_amount(source: str, schema: Mapping[str, str]) -> Node:
     """An amount formula (a number expression), e.g. ``min(0.1 * rd_expense, 200)``."""
     if not isinstance(source, str) or not source.strip():
-        raise RuleError("the formula is empty")
+        raise RuleError(_("the formula is empty"))
     node = _Parser(source, _Builder(schema)).parse()
     if node.type != NUMBER:
-        raise RuleError(f"an amount must be a number, got a {node.type}", node.where, node.clause)
+        raise RuleError(_("an amount must be a number, got a %(type)s", type=node.type), node.where, node.clause)
     return node
 
 
@@ -543,31 +549,31 @@ def rule_from_dict(data: Any, schema: Mapping[str, str]) -> Node:
 def _from_dict(data: Any, b: _Builder, path: str) -> Node:
     clause = _short(data)
     if not isinstance(data, dict):
-        raise RuleError("expected an object such as {\"field\": …, \"op\": …, \"value\": …}", path, clause)
+        raise RuleError(_('expected an object such as {"field": …, "op": …, "value": …}'), path, clause)
     keys = set(data)
     for group, kind in (("all", "and"), ("any", "or")):
         if group in data:
             if keys != {group} or not isinstance(data[group], list):
-                raise RuleError(f"{group} takes a list of conditions and nothing else", path, clause)
+                raise RuleError(_("%(group)s takes a list of conditions and nothing else", group=group), path, clause)
             items = [_from_dict(item, b, f"{path}.{group}[{i}]") for i, item in enumerate(data[group])]
             return b.logic(kind, items, path, clause)
     if "not" in data:
         if keys != {"not"}:
-            raise RuleError("not takes one condition and nothing else", path, clause)
+            raise RuleError(_("not takes one condition and nothing else"), path, clause)
         return b.logic("not", [_from_dict(data["not"], b, f"{path}.not")], path, clause)
     if "expr" in data:
         if keys != {"expr"} or not isinstance(data["expr"], str):
-            raise RuleError("expr takes a rule in the text syntax", path, clause)
+            raise RuleError(_("expr takes a rule in the text syntax"), path, clause)
         return b.condition(_Parser(data["expr"], b, where_prefix=f"{path}.expr ").parse())
     if "has_cert" in data:
         if not keys <= {"has_cert", "on"}:
-            raise RuleError("has_cert takes on only", path, clause)
+            raise RuleError(_("has_cert takes on only"), path, clause)
         on = data.get("on", "today")
         on_node = b.today(path, clause) if on == "today" else b.date(on, path, clause)
         return b.has_cert(data["has_cert"], on_node, path, clause)
     if "field" in data:
         if not isinstance(data["field"], str):
-            raise RuleError("field takes a field name", path, clause)
+            raise RuleError(_("field takes a field name"), path, clause)
         field = b.field(data["field"], path, clause)
         rest = keys - {"field"}
         if not rest:
@@ -575,21 +581,22 @@ def _from_dict(data: Any, b: _Builder, path: str) -> Node:
         if rest == {"op", "value"}:
             op = data["op"]
             if op not in (*ORDER_OPS, "==", "=", "!="):
-                raise RuleError(f"unknown operator {op!r}", path, clause)
+                raise RuleError(_("unknown operator %(value)r", value=op), path, clause)
             return b.compare(op, field, _literal(data["value"], b, path, clause), path, clause)
         if rest == {"between"}:
             bounds = data["between"]
             if not isinstance(bounds, list) or len(bounds) != 2:
-                raise RuleError("between takes [low, high]", path, clause)
+                raise RuleError(_("between takes [low, high]"), path, clause)
             return b.between(field, _literal(bounds[0], b, path, clause), _literal(bounds[1], b, path, clause),
                              path, clause)
         if rest in ({"in"}, {"not_in"}):
             name = rest.pop()
             if not isinstance(data[name], list):
-                raise RuleError(f"{name} takes a list", path, clause)
+                raise RuleError(_("%(name)s takes a list", name=name), path, clause)
             return b.member(field, data[name], name == "not_in", path, clause)
-        raise RuleError(f"unexpected keys {sorted(rest)}: use op/value, between, in or not_in", path, clause)
-    raise RuleError(f"unknown clause keys {sorted(keys)}", path, clause)
+        raise RuleError(_("unexpected keys %(keys)s: use op/value, between, in or not_in", keys=sorted(rest)),
+                    path, clause)
+    raise RuleError(_("unknown clause keys %(keys)s", keys=sorted(keys)), path, clause)
 
 
 def _literal(value: Any, b: _Builder, path: str, clause: str) -> Node:
@@ -597,11 +604,11 @@ def _literal(value: Any, b: _Builder, path: str, clause: str) -> Node:
         return b.boolean(value, path, clause)
     if isinstance(value, int | float):
         if not math.isfinite(value):
-            raise RuleError("numbers must be finite", path, clause)
+            raise RuleError(_("numbers must be finite"), path, clause)
         return b.num(value, path, clause)
     if isinstance(value, str):
         return b.today(path, clause) if value == "today" else b.text(value, path, clause)
-    raise RuleError(f"a value must be a number, text or true/false, got {value!r}", path, clause)
+    raise RuleError(_("a value must be a number, text or true/false, got %(value)r", value=value), path, clause)
 
 
 def _short(data: Any) -> str:
