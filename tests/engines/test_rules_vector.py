@@ -165,3 +165,17 @@ def test_preview_counts_for_the_policy_editor():
     assert vector.preview(vector.compile_policy("p", "revenue >= 2000", SCHEMA), table, TODAY) == vector.Preview(
         eligible=2, unknown=1, nearly=3)
     assert vector.preview(vector.compile_policy("p", "revenue >= 1500", SCHEMA), table, TODAY).eligible == 3
+
+
+def test_one_enterprise_page_lists_eligible_policies_by_amount_and_nearly_eligible_ones_with_gaps():
+    schema = {"revenue": "number", "rd_expense": "number", "hnte": "certificate"}
+    record = {"revenue": 3000, "rd_expense": 800, "hnte": (dt.date(2024, 1, 1), dt.date(2026, 12, 31))}
+    policies = [vector.compile_policy("small", "revenue >= 1000", schema, amount="10"),
+                vector.compile_policy("rd", 'rd_expense >= 500 and has_cert("hnte")', schema,
+                                      amount="min(0.1 * rd_expense, 200)"),
+                vector.compile_policy("big", "revenue >= 5000", schema, amount="100"),
+                vector.compile_policy("far", "revenue >= 5000 and rd_expense >= 1000", schema)]
+    table = vector.Table.from_records([record], schema)
+    page = vector.evaluate_all(policies, table, TODAY).for_entity(table, 0, TODAY)
+    assert page.eligible == (vector.EligiblePolicy("rd", 80.0), vector.EligiblePolicy("small", 10.0))
+    assert page.nearly == (vector.NearPolicy("big", (lang.Unmet("revenue >= 5000", "false", 2000.0),)),)

@@ -105,6 +105,26 @@ def compile_policy(policy_id: str, condition: str | dict, schema: Mapping[str, s
     return Policy(policy_id, node, lang.parse_amount(amount, schema) if amount else None)
 
 
+@dataclass(frozen=True)
+class EligiblePolicy:
+    policy: str
+    amount: float | None  # None: no formula, or a value it needs is unknown
+
+
+@dataclass(frozen=True)
+class NearPolicy:
+    policy: str
+    unmet: tuple[lang.Unmet, ...]  # the clauses to meet (false or unknown), with their gaps
+
+
+@dataclass(frozen=True)
+class EntityMatches:
+    """One enterprise's page: the policies it is eligible for, and those it nearly is."""
+
+    eligible: tuple[EligiblePolicy, ...]
+    nearly: tuple[NearPolicy, ...]
+
+
 @dataclass
 class Evaluation:
     """Results of ``evaluate_all``. ``truth`` and ``unmet`` are (rules × entities) uint8 arrays."""
@@ -128,6 +148,16 @@ class Evaluation:
     def explain(self, table: Table, entity: int, rule: int, today: dt.date) -> list[lang.Unmet]:
         """The clauses entity ``entity`` misses for rule ``rule`` (fewest first path), with their gaps."""
         return lang.explain(self.policies[rule].source, table.record(entity), today)
+
+    def for_entity(self, table: Table, entity: int, today: dt.date, *, max_unmet: int = 1) -> EntityMatches:
+        """Eligible policies (highest amount first) and nearly-eligible ones (fewest unmet first)."""
+        eligible = [EligiblePolicy(self.policies[r].id, self.amount(int(r), entity)) for r in self.eligible_rules(entity)]
+        eligible.sort(key=lambda e: -(e.amount if e.amount is not None else -np.inf))
+        near = sorted(self.nearly_eligible_rules(entity, max_unmet).tolist(), key=lambda r: self.unmet[r, entity])
+        record = table.record(entity)
+        nearly = [NearPolicy(self.policies[r].id, tuple(lang.explain(self.policies[r].source, record, today)))
+                  for r in near]
+        return EntityMatches(tuple(eligible), tuple(nearly))
 
     def amount(self, rule: int, entity: int) -> float | None:
         indices, values = self.amounts[rule]
