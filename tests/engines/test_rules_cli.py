@@ -54,7 +54,8 @@ def test_plain_text_output():
     code, out, _ = run("assess", str(FIXTURE))
     assert code == 0
     assert "== A-001 示例科技有限公司" in out and "H5 fail" in out and "1. Raise R&D by 20万元" in out
-    assert "Tech-SME: qualifies   score 78 (staff 8, rd 40, ip 30), direct route hnte_certificate" in out
+    assert ("Tech-SME: qualifies   score 78 (S&T staff 8, R&D 40, S&T results 30), direct route: valid high-tech "
+            "enterprise certificate") in out
 
 
 @pytest.mark.parametrize(("mutate", "message"), [

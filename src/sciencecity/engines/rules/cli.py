@@ -55,12 +55,18 @@ def read_document(path: str):
 def render_text(output: dict, names: dict[str, str]) -> str:
     VERDICTS = {"certain": _("certain"), "possible": _("possible"), "not_yet": _("not yet")}  # noqa: N806
     STATUSES = {"pass": _("pass"), "fail": _("fail"), "review": _("to review"), "unknown": _("unknown")}  # noqa: N806
+    PARTS = {"ip": _("IP"), "conversion": _("conversion"), "rd_management": _("R&D management"),  # noqa: N806
+             "growth": _("growth"), "staff": _("S&T staff"), "rd": _("R&D"), "ip_sme": _("S&T results")}
+    ROUTES = {"hnte_certificate": _("valid high-tech enterprise certificate"),  # noqa: N806
+              "national_award_top3": _("national S&T award (top three units)"),
+              "provincial_rd_institution": _("provincial or higher R&D institution"),
+              "led_standard": _("led a national or industry standard")}
     lines = []
     for result in output["results"]:
         h, t = result["hnte"], result["tech_sme"]
         title = f"{result['id']} {names.get(result['id'], '')}".rstrip()
         lines.append(f"== {title}")
-        parts = ", ".join(f"{p['code']} {p['min']}–{p['max']}" for p in h["score"]["parts"])
+        parts = ", ".join(f"{PARTS.get(p['code'], p['code'])} {p['min']}–{p['max']}" for p in h["score"]["parts"])
         lines.append(_("High-tech enterprise: %(verdict)s   score %(min)s–%(max)s (%(parts)s)",
                        verdict=VERDICTS.get(h["verdict"], h["verdict"]), min=h["score"]["min"], max=h["score"]["max"],
                        parts=parts))
@@ -70,8 +76,10 @@ def render_text(output: dict, names: dict[str, str]) -> str:
             lines.append("  " + _("improvements (most valuable first):"))
             lines += [f"    {i}. {text}" for i, text in enumerate(h["improvements"], 1)]
         verdict = _("qualifies") if t["qualifies"] else _("does not qualify")
-        route = _(", direct route %(route)s", route=t["direct_route"]) if t["direct_route"] else ""
-        parts = ", ".join(f"{k} {v if v is not None else '?'}" for k, v in t["parts"].items())
+        route = _(", direct route: %(route)s", route=ROUTES.get(t["direct_route"], t["direct_route"])) \
+            if t["direct_route"] else ""
+        parts = ", ".join(f"{PARTS.get('ip_sme' if k == 'ip' else k, k)} {v if v is not None else '?'}"
+                          for k, v in t["parts"].items())
         lines.append(_("Tech-SME: %(verdict)s   score %(score)s (%(parts)s)%(route)s", verdict=verdict,
                        score=t["score"] if t["score"] is not None else "?", parts=parts, route=route))
         for c in t["conditions"]:
