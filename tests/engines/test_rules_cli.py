@@ -128,3 +128,43 @@ def test_english_without_a_translator_and_chinese_with_the_catalogue():
     with translation.override("en"), translating(translation.gettext):
         code, out, _ = run("assess", str(FIXTURE))
     assert "Raise R&D by 20万元 (three-year total, HNTE caliber) to reach the 5% band" in out
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _paths(value, (*prefix, i))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mutated_files_never_crash(tmp_path, seed):
+    """Any value replaced by a wrong type, a negative, null, a huge number or nothing: exit 0, or exit 2
+    with exactly one error line and nothing on stdout — never a traceback."""
+    import random
+
+    rng = random.Random(seed)
+    original = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    paths = [p for p in _paths(original) if p]
+    replacements = [None, -1, -0.5, "x", "", [], {}, True, 1e308, 0, "2026-02-30", [{}], {"a": 1}]
+    for trial in range(120):
+        data = json.loads(json.dumps(original))
+        path = rng.choice(paths)
+        parent = data
+        for key in path[:-1]:
+            parent = parent[key]
+        if rng.random() < 0.2 and isinstance(parent, dict):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = rng.choice(replacements)
+        file = tmp_path / f"m{trial}.json"
+        file.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        code, out, err = run("assess", str(file), "--json")
+        assert code in (0, 2), (path, err)
+        if code == 2:
+            assert out == "" and err.count("\n") == 1 and err.startswith("error: "), (path, err)
+        else:
+            assert err == "" and isinstance(json.loads(out)["results"], list)
