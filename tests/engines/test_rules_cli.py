@@ -38,6 +38,10 @@ def test_json_output_follows_the_format():
     assert h5["status"] == "fail" and h5["values"]["rd_ratio"] == 0.0483 and h5["values"]["band"] == 0.05
     assert h5["values"]["domestic_share"] == 1.0
     assert [p["code"] for p in h["score"]["parts"]] == ["ip", "conversion", "rd_management", "growth"]
+    assert all(set(p) == {"code", "min", "max"} for p in h["score"]["parts"])  # exactly the documented keys
+    h7 = next(c for c in h["conditions"] if c["code"] == "H7")
+    assert h7["values"]["growth"] == {"net_assets_rate": 0.225, "sales_rate": 0.2917}
+    assert h7["values"]["conversion"] == {"annual_average": 4.0, "band": "B"}
     assert h["score"]["min"] == sum(p["min"] for p in h["score"]["parts"])
     ip = h["score"]["parts"][0]
     assert (ip["min"], ip["max"]) == (13, 28)  # self-rated B 5–6, core 0–8, class I 7–8, own 1–6, no standard

@@ -97,14 +97,8 @@ class ScorePart:
     values: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        out = {"code": self.code, "min": self.min, "max": self.max}
-        if self.review:
-            out["review"] = True
-        if self.notes:
-            out["notes"] = list(self.notes)
-        if self.values:
-            out["values"] = self.values
-        return out
+        """As the file format has it; the part's figures and review notes go into H7's values."""
+        return {"code": self.code, "min": self.min, "max": self.max}
 
 
 @dataclass(frozen=True)
@@ -283,14 +277,20 @@ def assess(profile: EnterpriseProfile) -> HnteAssessment:
     parts = (_ip_part(profile), _conversion_part(years, missing), _rd_management_part(profile),
              _growth_part(profile, years, missing))
     score_min, score_max = sum(p.min for p in parts), sum(p.max for p in parts)
+    h7_values: dict = {"min": score_min, "max": score_max}
+    h7_values.update({p.code: p.values for p in parts if p.values})
+    notes = [note for p in parts for note in p.notes]
+    if notes:
+        h7_values["review"] = [p.code for p in parts if p.review]
+        h7_values["notes"] = notes
     if score_min >= PASS_SCORE:
-        h7 = Condition("H7", PASS, {"min": score_min, "max": score_max}, _("score %(min)s–%(max)s ≥ 71", min=score_min, max=score_max),
+        h7 = Condition("H7", PASS, h7_values, _("score %(min)s–%(max)s ≥ 71", min=score_min, max=score_max),
                        "score_pass")
     elif score_max < PASS_SCORE:
-        h7 = Condition("H7", FAIL, {"min": score_min, "max": score_max}, _("score %(min)s–%(max)s < 71", min=score_min, max=score_max),
+        h7 = Condition("H7", FAIL, h7_values, _("score %(min)s–%(max)s < 71", min=score_min, max=score_max),
                        "score_fail")
     else:
-        h7 = Condition("H7", REVIEW, {"min": score_min, "max": score_max},
+        h7 = Condition("H7", REVIEW, h7_values,
                        _("score %(min)s–%(max)s: reaching 71 depends on the experts", min=score_min, max=score_max),
                        "score_range")
     conditions.append(h7)
