@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 
@@ -49,6 +50,13 @@ def make_user(role: str | None = None, organisation: Organisation | None = None,
             organisation = make_organisation()
         Membership.objects.create(user=user, role=role, organisation=organisation)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_file(settings, tmp_path_factory):
+    """Each test its own audit checkpoint file: checkpoints describe one database's chain, and every test
+    starts from an empty database (the key file under var/test is shared, like the secret key)."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path_factory.getbasetemp() / f"checkpoints-{uuid.uuid4().hex}.jsonl")
 
 
 @pytest.fixture
