@@ -228,6 +228,12 @@ def test_a_truncated_tail_without_fixing_the_head_is_caught_by_the_head():
     assert _kinds(audit_verify()) == ["tail_truncated"]
 
 
+def test_a_deleted_chain_head_is_caught():
+    _events(2)
+    AuditChainHead.objects.all().delete()
+    assert "head_missing" in _kinds(audit_verify())
+
+
 def test_a_truncated_head_is_caught():
     events = _events(6)
     audit_checkpoint(reason="test")

@@ -323,6 +323,7 @@ PROBLEM_KINDS = {
     "checkpoint_invalid": "a checkpoint line is malformed or its signature does not verify",
     "checkpoint_mismatch": "the chain differs from what a signed checkpoint recorded (rewritten)",
     "count_mismatch": "the number of events differs from a signed checkpoint",
+    "head_missing": "the chain head row was deleted",
 }
 MAX_REPORTED_PROBLEMS = 10000
 
@@ -436,6 +437,8 @@ def audit_verify(*, progress: Callable[[int], None] | None = None, progress_ever
         checked += 1
         if progress is not None and checked % progress_every == 0:
             progress(checked)
+    if head is None and checked:
+        problems.add("head_missing", None, "the chain head row is missing (deleted)")
     if head and head.last_hash != expected_previous:
         problems.add("tail_truncated", None, "the chain head names a newer event than the last one found: "
                                              "the newest events were deleted")
