@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from sciencecity.core.audit import GENESIS_HASH, audit_record, audit_verify, legacy_hash
+from sciencecity.core.audit import GENESIS_HASH, audit_record, audit_verify, legacy_hash, read_checkpoints
 from sciencecity.core.models import AuditChainHead, AuditEvent
 
 BEFORE = [("core", "0002_import_batches")]
@@ -36,11 +36,17 @@ def test_events_written_before_the_upgrade_keep_verifying_and_later_ones_are_key
     head = AuditChainHead.objects.get()
     last_legacy = AuditEvent.objects.order_by("-id").first().pk
     assert head.legacy_until_id == last_legacy and head.appended == 3
+    # The cut-over is recorded outside the database by the migration itself.
+    (upgrade,), bad = read_checkpoints()
+    assert bad == [] and upgrade["reason"] == "upgrade" and upgrade["legacy_until_id"] == last_legacy
     new = audit_record(action="update", object_type="x.y", object_id=9)
     assert new.key_id
     result = audit_verify()
     assert result.ok, result.problems
-    assert result.legacy_events == 3 and result.checked == 4
+    assert result.legacy_events == 3 and result.checked == 4 and result.checkpoints == 1
     # A legacy event edited afterwards is still caught (it is not blessed by the upgrade).
     AuditEvent.objects.filter(pk=last_legacy).update(reason="rewritten")
     assert [(p.kind, p.event_id) for p in audit_verify().problems] == [("edited", last_legacy)]
+    # Moving the cut-over in the database (to pass off rewritten events as legacy) contradicts the checkpoint.
+    AuditChainHead.objects.update(legacy_until_id=new.pk)
+    assert "checkpoint_mismatch" in {p.kind for p in audit_verify().problems}

@@ -576,8 +576,16 @@ def audit_checkpoint(*, reason: str = "command", using: str = "default",
             "anchor_event_id": head.anchor_event_id,
             "anchor_hash": head.anchor_hash,
             "legacy_until_id": head.legacy_until_id,
-            "key_id": ring.current_id,
         }
+    return append_checkpoint(record, ring=ring, path=path)
+
+
+def append_checkpoint(record: dict[str, Any], *, ring: KeyRing | None = None,
+                      path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Sign ``record`` (chain state without ``key_id``/``mac``) with the current key, append it to the
+    checkpoint file (fsync) and log it. Returns the signed record."""
+    ring = ring or keyring()
+    record = dict(record, key_id=ring.current_id)
     record["mac"] = _checkpoint_mac(record, ring.keys[ring.current_id])
     line = json.dumps(record, sort_keys=True, ensure_ascii=False)
     target = str(path or checkpoint_path())

@@ -21,6 +21,20 @@ def record_cutover(apps, schema_editor):
     head.legacy_until_id = last
     head.appended = events.filter(id__gt=head.anchor_event_id).count()
     head.save(update_fields=["legacy_until_id", "appended"])
+    newest = events.order_by("-id").first()
+    if newest is None:
+        return
+    # Record the cut-over outside the database at once, so that moving it later is detected.
+    from django.utils import timezone
+
+    from sciencecity.core.audit import CHECKPOINT_VERSION, _canonical_time, append_checkpoint
+
+    append_checkpoint({
+        "v": CHECKPOINT_VERSION, "time": _canonical_time(timezone.now()), "reason": "upgrade",
+        "last_id": newest.pk, "last_hash": newest.hash, "count": head.appended,
+        "anchor_event_id": head.anchor_event_id, "anchor_hash": head.anchor_hash,
+        "legacy_until_id": last,
+    })
 
 
 class Migration(migrations.Migration):
