@@ -439,3 +439,13 @@ def test_the_key_file_is_created_once_with_mode_600(settings, tmp_path):
     assert ring.current_id == "k1" and len(ring.keys["k1"]) == 64
     assert audit_keys.keyring().keys == ring.keys
     assert oct((tmp_path / "var" / "audit_keys.json").stat().st_mode & 0o777) == "0o600"
+
+
+def test_concurrent_first_runs_agree_on_one_key(settings, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.AUDIT_KEY_FILE = str(tmp_path / "keys.json")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        rings = list(pool.map(lambda _i: audit_keys.keyring().keys, range(16)))
+    assert all(ring == rings[0] for ring in rings)
+    assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]

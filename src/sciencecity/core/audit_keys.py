@@ -83,17 +83,23 @@ def _new_key_id(existing: dict) -> str:
 
 
 def _create_key_file(path: Path) -> None:
-    """First run: a fresh random key ``k1``. ``O_EXCL`` so that two processes never both create one."""
+    """First run: a fresh random key ``k1``. Written to a temporary file and hard-linked into place, so
+    that two processes never both create one and no process ever reads a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {"current": "k1", "keys": {"k1": secrets.token_hex(32)}}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with open(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, sort_keys=True)
-        handle.flush()
-        os.fsync(handle.fileno())
+        with open(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=1, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 _cache: dict[tuple, KeyRing] = {}
