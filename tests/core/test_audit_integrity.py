@@ -246,6 +246,26 @@ def test_a_truncated_head_is_caught():
     assert "tail_truncated" not in _kinds(result)
 
 
+def test_a_truncated_head_is_caught_even_after_a_later_periodic_checkpoint():
+    events = _events(6)
+    audit_checkpoint(reason="test")
+    AuditEvent.objects.filter(pk__lte=events[1].pk).delete()
+    _set_head(anchor_hash=events[1].hash, anchor_event_id=events[1].pk)
+    _events(1)
+    audit_checkpoint(reason="periodic")  # written by the application, which does not verify first
+    result = audit_verify()
+    assert "head_truncated" in _kinds(result)
+
+
+def test_the_checkpoint_command_refuses_a_broken_chain(capsys):
+    events = _events(3)
+    AuditEvent.objects.filter(pk=events[0].pk).update(reason="x")
+    with pytest.raises(SystemExit):
+        call_command("audit", "checkpoint")
+    assert "Refusing to write a checkpoint" in capsys.readouterr().err
+    assert read_checkpoints() == ([], [])
+
+
 def test_a_truncated_head_without_moving_the_anchor_is_caught():
     events = _events(4)
     AuditEvent.objects.filter(pk=events[0].pk).delete()

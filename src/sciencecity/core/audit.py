@@ -478,6 +478,13 @@ def _check_against_checkpoints(checkpoints: list[dict], problems: _Problems, *, 
                              f"{present} are there now")
     if not checkpoints:
         return
+    # The anchor moves only by pruning, and a prune writes its own checkpoint: a later checkpoint (periodic,
+    # written without verifying) that shows a new anchor means the oldest rows went another way.
+    for earlier, later in zip(checkpoints, checkpoints[1:], strict=False):
+        if later["anchor_event_id"] != earlier["anchor_event_id"] and later["reason"] != "prune":
+            problems.add("head_truncated", None,
+                         f"the chain anchor moved from #{earlier['anchor_event_id']} to #{later['anchor_event_id']} "
+                         f"between the checkpoints of {earlier['time']} and {later['time']} without a prune")
     latest = checkpoints[-1]
     if anchor_id > latest["anchor_event_id"]:
         problems.add("head_truncated", None,

@@ -113,6 +113,11 @@ class Command(BaseCommand):
 
     # --- checkpoint
     def _checkpoint(self, options):
+        # A checkpoint vouches for the chain as it is: never sign one over a chain that does not verify.
+        result = self._verify_chain(options)
+        if not result.ok:
+            self.stderr.write("Refusing to write a checkpoint over a broken chain; investigate it first.")
+            self._fail(result)
         record = audit_checkpoint(reason="command")
         self.stdout.write(self.style.SUCCESS(
             f"Checkpoint: event #{record['last_id']}, {record['count']} events, key {record['key_id']}"
