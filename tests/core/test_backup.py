@@ -141,3 +141,17 @@ def test_backup_command_writes_the_archive(data, tmp_path, capsys):
     assert out.startswith("Backup written: ")
     archives = list((tmp_path / "out").glob("sciencecity-backup-*.tar.gz"))
     assert len(archives) == 1 and str(archives[0]) in out
+
+
+def test_restore_reports_a_chain_that_was_already_broken_in_the_backup(data, fresh_database_url, tmp_path, capsys):
+    victim = AuditEvent.objects.order_by("id")[3]
+    AuditEvent.objects.filter(pk=victim.pk).update(reason="edited before the backup")
+    archive = backup_create(out_dir=tmp_path / "backups").path
+    with pytest.raises(SystemExit) as exc:
+        call_command("restore", str(archive), "--database-url", fresh_database_url, "--media-root",
+                     str(tmp_path / "m"))
+    assert exc.value.code == 1
+    assert f"event #{victim.pk}" in capsys.readouterr().err
+    with database_alias(fresh_database_url) as alias:
+        restore_event = AuditEvent.objects.using(alias).get(action="restore")
+        assert restore_event.success is False and restore_event.changes["verify_ok"] is False
