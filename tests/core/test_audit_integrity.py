@@ -469,3 +469,9 @@ def test_concurrent_first_runs_agree_on_one_key(settings, tmp_path):
         rings = list(pool.map(lambda _i: audit_keys.keyring().keys, range(16)))
     assert all(ring == rings[0] for ring in rings)
     assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]
+
+
+def test_checkpoint_lines_are_logged_even_when_the_log_level_is_warning():
+    import logging
+
+    assert logging.getLogger("sciencecity.audit.checkpoint").getEffectiveLevel() == logging.INFO

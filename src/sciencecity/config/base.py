@@ -169,7 +169,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # Audit checkpoints are always logged, whatever LOG_LEVEL: the operator ships these lines off-host.
+    "loggers": {"django.server": {"level": "WARNING"}, "sciencecity.audit.checkpoint": {"level": "INFO"}},
 }
 
 SITE_NAME = _("Science City Innovation Platform")
