@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import os
 import re
+import uuid
 
 import pytest
 
@@ -99,6 +100,13 @@ def make_user(role: str | None = None, organisation: Organisation | None = None,
             organisation = make_organisation()
         Membership.objects.create(user=user, role=role, organisation=organisation)
     return user
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_file(settings, tmp_path_factory):
+    """Each test its own audit checkpoint file: checkpoints describe one database's chain, and every test
+    starts from an empty database (the key file under var/test is shared, like the secret key)."""
+    settings.AUDIT_CHECKPOINT_FILE = str(tmp_path_factory.getbasetemp() / f"checkpoints-{uuid.uuid4().hex}.jsonl")
 
 
 @pytest.fixture

@@ -167,7 +167,7 @@ def test_csv_export_contains_the_filtered_rows_and_is_recorded(login, auditadmin
     assert response["Content-Disposition"].startswith('attachment; filename="audit-events-')
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(body)))
-    assert rows[0][0] == "ID" and len(rows[0]) == 18
+    assert rows[0][0] == "ID" and len(rows[0]) == 19 and rows[0][-1] == "审计密钥编号"
     assert [int(r[0]) for r in rows[1:]] == [varied_events[5].pk, varied_events[2].pk, varied_events[1].pk]
     assert rows[1][1] == "2025-03-06T09:00:00+08:00"
     export = AuditEvent.objects.get(action="export")

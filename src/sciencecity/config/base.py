@@ -153,6 +153,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Audit trail (《网络安全法》第二十一条(三): network logs kept for no less than six months)
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 190), 184)
+# Keys of the audit MAC, outside the database: "k1:<secret>,k2:<secret>" (last = current), else a key file
+# generated under var/ on first use (sciencecity audit rotate-key adds keys to it).
+AUDIT_HMAC_KEYS = env_str("AUDIT_HMAC_KEYS", "")
+AUDIT_KEY_FILE = env_str("AUDIT_KEY_FILE", str(VAR_DIR / "audit_keys.json"))
+# Signed checkpoints (append-only file + the sciencecity.audit.checkpoint log line), every N events.
+AUDIT_CHECKPOINT_FILE = env_str("AUDIT_CHECKPOINT_FILE", str(VAR_DIR / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_EVERY = env_int("AUDIT_CHECKPOINT_EVERY", 1000)
 
 # --- Organisation conflict window etc. live with their apps.
 
@@ -193,7 +200,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # Audit checkpoints are always logged, whatever LOG_LEVEL: the operator ships these lines off-host.
+    "loggers": {"django.server": {"level": "WARNING"}, "sciencecity.audit.checkpoint": {"level": "INFO"}},
 }
 
 SITE_NAME = _("Science City Innovation Platform")

@@ -37,6 +37,7 @@ class AuditEventOut(Schema):
     channel: str
     previous_hash: str
     hash: str
+    key_id: str = Field("", description="The audit key the hash (HMAC-SHA256) was made with; empty: legacy SHA-256.")
 
     @staticmethod
     def resolve_action_label(obj: AuditEvent) -> str:

@@ -37,13 +37,19 @@ class AuditAction(models.TextChoices):
     PRUNE = "prune", _("Audit events pruned")
     GENERATE = "generate", _("Synthetic data generated")
     TRANSITION = "transition", _("State change")
+    KEY_ROTATE = "key_rotate", _("Audit key rotated")
+    BACKUP = "backup", _("Backup")
+    RESTORE = "restore", _("Restore")
 
 
 class AuditEvent(models.Model):
     """审计事件. One append-only, hash-chained record of something that happened.
 
-    ``hash`` covers every field below and the previous event's hash, so editing or deleting a
-    row breaks the chain at that row (``sciencecity audit verify``). No UI or API path edits
+    ``hash`` is an HMAC-SHA256, with the audit key named by ``key_id`` (kept outside the database),
+    over a canonical serialisation of every field below and the previous event's hash, so editing or
+    deleting a row breaks the chain at that row, and rewriting the chain needs the key
+    (``sciencecity audit verify``). Events from before the keyed scheme have an empty ``key_id`` and a
+    plain SHA-256 (accepted only up to ``AuditChainHead.legacy_until_id``). No UI or API path edits
     or deletes events; in production the database role should also lack UPDATE/DELETE on this
     table (docs/deploy.md).
     """
@@ -73,6 +79,7 @@ class AuditEvent(models.Model):
     channel = models.CharField(_("channel"), max_length=8, blank=True)
     previous_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
+    key_id = models.CharField(_("audit key id"), max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -89,11 +96,16 @@ class AuditChainHead(models.Model):
 
     ``last_hash`` is the hash of the newest event; ``anchor_hash`` is the hash that the oldest
     kept event must point at (the genesis value, or the last pruned event's hash).
+    ``legacy_until_id`` is the cut-over: events up to it may carry the old unkeyed SHA-256.
+    ``appended`` counts appends (a signed checkpoint is written every ``AUDIT_CHECKPOINT_EVERY``).
+    Signed checkpoints outside the database record all of these, so changing them here is detected.
     """
 
     last_hash = models.CharField(_("last hash"), max_length=64)
     anchor_hash = models.CharField(_("anchor hash"), max_length=64)
     anchor_event_id = models.BigIntegerField(_("last pruned event id"), default=0)
+    legacy_until_id = models.BigIntegerField(_("last event with the legacy unkeyed hash"), default=0)
+    appended = models.BigIntegerField(_("events appended"), default=0)
 
     class Meta:
         verbose_name = _("audit chain head")

@@ -83,6 +83,7 @@ EXPORT_COLUMNS: tuple[tuple[str, Any], ...] = (
     ("channel", _("channel")),
     ("previous_hash", _("previous hash")),
     ("hash", _("hash")),
+    ("key_id", _("audit key id")),
 )
 
 
@@ -107,6 +108,7 @@ def export_record(event: AuditEvent) -> dict[str, Any]:
         "channel": event.channel,
         "previous_hash": event.previous_hash,
         "hash": event.hash,
+        "key_id": event.key_id,
     }
 
 

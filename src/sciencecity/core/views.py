@@ -191,7 +191,7 @@ def chain_verify(request: HttpRequest) -> HttpResponse:
     audit_read_record(
         request=request, object_repr="audit chain verification",
         changes={"ok": result.ok, "checked": result.checked, "last_event_id": result.last_event_id,
-                 "broken_event_id": result.broken_event_id},
+                 "broken_event_id": result.broken_event_id, "problem_count": result.problem_count},
     )
     return render(request, "core/audit_chain_status.html", {"result": result, "checked_at": timezone.now()})
 

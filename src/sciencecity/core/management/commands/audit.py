@@ -1,4 +1,4 @@
-"""``sciencecity audit verify|prune|export``: check, trim and ship the audit trail."""
+"""``sciencecity audit verify|checkpoint|rotate-key|prune|export``: check, anchor, re-key, trim and ship the trail."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from sciencecity.core import selectors
 from sciencecity.core.audit import (
+    audit_checkpoint,
     audit_prune,
     audit_record,
     audit_verify,
@@ -22,9 +23,11 @@ from sciencecity.core.audit import (
     to_json,
 )
 from sciencecity.core.audit_forms import AuditEventFilterForm
+from sciencecity.core.audit_keys import AuditKeyError, rotate_key
 from sciencecity.core.models import AuditAction, AuditEvent
 
 PROGRESS_EVERY = 5000
+MAX_LISTED_PROBLEMS = 200  # text output; --json lists all
 FILTER_OPTIONS = (
     ("since", "From this local time (YYYY-MM-DD or 'YYYY-MM-DD HH:MM'), inclusive."),
     ("until", "Up to this local time, inclusive."),
@@ -40,11 +43,22 @@ FILTER_OPTIONS = (
 
 
 class Command(BaseCommand):
-    help = "Verify the audit hash chain, prune events past retention, or export events for off-host storage."
+    help = ("Verify the audit chain, write a signed checkpoint, rotate the MAC key, prune events past retention, "
+            "or export events for off-host storage.")
 
     def add_arguments(self, parser):
-        sub = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify,prune,export}")
-        sub.add_parser("verify", help="Walk the whole chain; exit 1 naming the first broken event.")
+        sub = parser.add_subparsers(dest="subcommand", required=True,
+                                    metavar="{verify,checkpoint,rotate-key,prune,export}")
+        verify = sub.add_parser("verify", help="Walk the whole chain and the signed checkpoints; exit 1 listing "
+                                               "every problem.")
+        verify.add_argument("--json", action="store_true", help="Print the result as JSON (every problem).")
+        verify.add_argument("--checkpoint-file", metavar="FILE",
+                            help="Check against these checkpoints instead of AUDIT_CHECKPOINT_FILE "
+                                 "(e.g. the copy shipped off-host).")
+        sub.add_parser("checkpoint", help="Append a signed checkpoint of the chain to AUDIT_CHECKPOINT_FILE "
+                                          "and log it (run it from cron, e.g. hourly).")
+        sub.add_parser("rotate-key", help="Add a new audit MAC key to the key file and make it current "
+                                          "(old keys are kept for verification).")
         prune = sub.add_parser("prune", help="Delete events older than the retention period (AUDIT_RETENTION_DAYS).")
         prune.add_argument("--before", metavar="YYYY-MM-DD",
                            help="Delete events before this local date (not later than the retention limit).")
@@ -55,7 +69,7 @@ class Command(BaseCommand):
             export.add_argument(f"--{name.replace('_', '-')}", dest=name, help=help_text)
 
     def handle(self, *args, **options):
-        return getattr(self, f"_{options['subcommand']}")(options)
+        return getattr(self, f"_{options['subcommand'].replace('-', '_')}")(options)
 
     # --- verify
     def _verify_chain(self, options):
@@ -65,22 +79,62 @@ class Command(BaseCommand):
             def progress(checked: int) -> None:
                 bar.update(checked - bar.n)
 
-            result = audit_verify(progress=progress, progress_every=PROGRESS_EVERY)
+            result = audit_verify(progress=progress, progress_every=PROGRESS_EVERY,
+                                  checkpoint_file=options.get("checkpoint_file"))
             bar.update(result.checked - bar.n)
         return result
 
     def _fail(self, result) -> None:
-        where = f"#{result.broken_event_id}" if result.broken_event_id else "after the newest event"
         self.stderr.write(self.style.ERROR(
-            f"BROKEN: audit event {where}: {result.problem} ({result.checked} events before it verified)"
+            f"BROKEN: {result.problem_count} problem(s) in {result.checked} audit events"
         ))
+        for problem in result.problems[:MAX_LISTED_PROBLEMS]:
+            where = f"audit event #{problem.event_id}" if problem.event_id else "audit chain"
+            self.stderr.write(self.style.ERROR(f"  [{problem.kind}] {where}: {problem.message}"))
+        if result.problem_count > MAX_LISTED_PROBLEMS:
+            self.stderr.write(f"  ... and {result.problem_count - MAX_LISTED_PROBLEMS} more (use --json for all)")
         raise SystemExit(1)
 
     def _verify(self, options):
         result = self._verify_chain(options)
+        if options.get("json"):
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=1))
+            if not result.ok:
+                raise SystemExit(1)
+            return
+        for warning in result.warnings:
+            self.stderr.write(self.style.WARNING(f"WARNING: {warning}"))
         if not result.ok:
             self._fail(result)
-        self.stdout.write(self.style.SUCCESS(f"OK: {result.checked} events verified"))
+        self.stdout.write(self.style.SUCCESS(
+            f"OK: {result.checked} events verified ({result.checkpoints} signed checkpoints, "
+            f"{result.legacy_events} legacy)"
+        ))
+
+    # --- checkpoint
+    def _checkpoint(self, options):
+        # A checkpoint vouches for the chain as it is: never sign one over a chain that does not verify.
+        result = self._verify_chain(options)
+        if not result.ok:
+            self.stderr.write("Refusing to write a checkpoint over a broken chain; investigate it first.")
+            self._fail(result)
+        record = audit_checkpoint(reason="command")
+        self.stdout.write(self.style.SUCCESS(
+            f"Checkpoint: event #{record['last_id']}, {record['count']} events, key {record['key_id']}"
+        ))
+
+    # --- rotate-key
+    def _rotate_key(self, options):
+        try:
+            old, new = rotate_key()
+        except AuditKeyError as exc:
+            raise CommandError(str(exc)) from exc
+        audit_record(action=AuditAction.KEY_ROTATE, object_type="core.auditkey", object_id=new,
+                     object_repr=f"audit key {new}", changes={"key_id": [old, new]})
+        audit_checkpoint(reason="rotate-key")
+        self.stdout.write(self.style.SUCCESS(
+            f"New audit key {new} is current; {old} is kept to verify older events. Back up the key file."
+        ))
 
     # --- prune
     def _prune(self, options):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_import_batches'),
+        ('core', '0004_audit_legacy_cutover'),
     ]
 
     operations = [
