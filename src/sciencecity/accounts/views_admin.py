@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sciencecity.accounts import selectors, services
+from sciencecity.accounts.decorators import reauthentication_required
 from sciencecity.accounts.forms import (
     ActingOrganisationForm,
     MembershipFilterForm,
@@ -111,6 +112,7 @@ def acting_organisation_set(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reauthentication_required(methods=("POST",))
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None)
@@ -227,6 +229,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 
 @allowed_for(permissions.can_manage_roles)
+@reauthentication_required(check=permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
 def role_grant(request: HttpRequest) -> HttpResponse:
     search = RoleGrantSearchForm(request.GET or None)
@@ -251,6 +254,7 @@ def role_grant(request: HttpRequest) -> HttpResponse:
 
 
 @allowed_for(permissions.can_manage_roles)
+@reauthentication_required(check=permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
 def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user", "organisation"), pk=pk)
