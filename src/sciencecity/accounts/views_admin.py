@@ -229,8 +229,8 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 
 @allowed_for(permissions.can_manage_roles)
-@reauthentication_required(check=permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
+@reauthentication_required(check=permissions.can_manage_roles)
 def role_grant(request: HttpRequest) -> HttpResponse:
     search = RoleGrantSearchForm(request.GET or None)
     queries = search.cleaned_data if search.is_valid() else {}
@@ -254,8 +254,8 @@ def role_grant(request: HttpRequest) -> HttpResponse:
 
 
 @allowed_for(permissions.can_manage_roles)
-@reauthentication_required(check=permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
+@reauthentication_required(check=permissions.can_manage_roles)
 def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user", "organisation"), pk=pk)
     form = ReasonForm(request.POST or None)

@@ -151,8 +151,8 @@ def _xlsx_response(queryset, filename: str) -> HttpResponse:
 
 
 @login_required
-@reauthentication_required(check=permissions.can_read_audit)
 @require_GET
+@reauthentication_required(check=permissions.can_read_audit)
 def event_export(request: HttpRequest) -> HttpResponse:
     """CSV or Excel of the current filter; the export is recorded as an ``export`` event."""
     permissions.require(permissions.can_read_audit(request.user))

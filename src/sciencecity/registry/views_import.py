@@ -149,14 +149,14 @@ def _export(request, importer_class, queryset_for, filter_names):
 
 
 @login_required
-@reauthentication_required(check=permissions.can_export_registry)
 @require_GET
+@reauthentication_required(check=permissions.can_export_registry)
 def organisation_export(request):
     return _export(request, OrganisationImporter, selectors.organisation_queryset, selectors.ORGANISATION_FILTERS)
 
 
 @login_required
-@reauthentication_required(check=permissions.can_export_registry)
 @require_GET
+@reauthentication_required(check=permissions.can_export_registry)
 def person_export(request):
     return _export(request, PersonImporter, selectors.person_queryset, selectors.PERSON_FILTERS)
