@@ -211,7 +211,7 @@ def int_or_none(value) -> int | None:
 class TwoFactorCodeForm(forms.Form):
     """A 6-digit code from the authenticator app, or (at login) a recovery code."""
 
-    code = forms.CharField(label=_("Code"), max_length=32,
+    code = forms.CharField(label=_("Verification code"), max_length=32,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
                                                          "autofocus": True}),
                            help_text=_("The 6-digit code your authenticator app shows now."))
@@ -229,7 +229,7 @@ class ReauthenticateForm(forms.Form):
     password = forms.CharField(label=_("Password"),
                                widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
                                                                  "autofocus": True}))
-    code = forms.CharField(label=_("Code"), max_length=32, required=False,
+    code = forms.CharField(label=_("Verification code"), max_length=32, required=False,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
                            help_text=_("The 6-digit code your authenticator app shows now, or a recovery code."))
 

@@ -151,7 +151,7 @@ def qr_svg(data: str) -> str:
     import segno
 
     buffer = io.BytesIO()
-    segno.make(data, error="m").save(buffer, kind="svg", scale=5, border=2, xmldecl=False, svgns=True,
+    segno.make(data, error="m").save(buffer, kind="svg", scale=5, border=4, xmldecl=False, svgns=True,
                                      title="otpauth QR code", dark="#000", light="#fff")
     return buffer.getvalue().decode("utf-8")
 
