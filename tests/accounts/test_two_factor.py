@@ -231,6 +231,13 @@ def test_api_tokens_work_without_the_second_step(client, factories):
     assert response.status_code == 200 and response.json()["username"] == user.username
 
 
+def test_a_junk_authorization_header_does_not_open_the_api_to_an_unverified_session(client, factories):
+    user, _secret = enrolled(factories, role="security_admin")
+    password_login(client, user.username)
+    response = client.get("/api/accounts/me", HTTP_AUTHORIZATION="Bearer sct_not-a-token")
+    assert response.status_code == 403 and response.json()["error"]["code"] == "two_factor_required"
+
+
 # --- re-authentication (sudo mode)
 def test_role_grant_asks_for_password_and_code_first(client, factories, settings):
     secadmin, secret = enrolled(factories, role="security_admin")
@@ -281,6 +288,9 @@ def test_api_role_grant_in_a_session_needs_reauthentication(client, factories):
     body = json.dumps({"user_id": newcomer.pk, "role": "expert"})
     response = client.post("/api/accounts/memberships", body, content_type="application/json")
     assert response.status_code == 403
+    junk = client.post("/api/accounts/memberships", body, content_type="application/json",
+                       HTTP_AUTHORIZATION="Bearer sct_not-a-token")
+    assert junk.status_code == 403 and not newcomer.memberships.exists()
     client.post(REAUTH, {"password": PASSWORD, "code": next_code(secadmin)})
     assert client.post("/api/accounts/memberships", body, content_type="application/json").status_code == 201
 

@@ -51,9 +51,16 @@ def reauthentication_required(view=None, *, methods: tuple[str, ...] | None = No
     return decorator(view) if view is not None else decorator
 
 
+def _token_user(request):
+    from sciencecity.accounts import services
+
+    scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")
+    return services.api_token_user(raw.strip()) if scheme.lower() == "bearer" else None
+
+
 def require_api_reauthentication(request) -> None:
     """In the API, a browser session must have re-authenticated; a bearer token was created in one."""
-    if request.headers.get("Authorization"):
-        return
+    if _token_user(request) is not None:
+        return  # authenticated by a working bearer token, not by the session
     if not two_factor.reauthentication_fresh(request):
         raise PermissionDenied(_("Confirm your identity (re-authenticate) in the browser first."))

@@ -36,8 +36,8 @@ class TwoFactorMiddleware:
             return self.get_response(request)
         path = request.path
         is_api = path.startswith("/api/")
-        if is_api and request.headers.get("Authorization"):
-            return self.get_response(request)
+        if is_api and self._valid_token(request):
+            return self.get_response(request)  # the token, not this half-logged-in session, authenticates
         if user.totp_enabled:
             if path.startswith((*_ALWAYS_OPEN, _VERIFY_PATH)):
                 return self.get_response(request)
@@ -58,6 +58,14 @@ class TwoFactorMiddleware:
                                                         "platform."),
                                            "details": None}}, status=403)
         return redirect(self._with_next(_SETUP_PATH, request))
+
+    @staticmethod
+    def _valid_token(request) -> bool:
+        """A working ``Authorization: Bearer`` token; a junk header must not let the session through."""
+        from sciencecity.accounts import services
+
+        scheme, _space, raw = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and services.api_token_user(raw.strip()) is not None
 
     @staticmethod
     def _with_next(target: str, request) -> str:
