@@ -280,6 +280,21 @@ def test_reauthentication_without_a_device_asks_for_the_password(client, enterpr
     assert created.status_code == 200 and created.context["raw_token"].startswith("sct_")
 
 
+def test_failed_reauthentications_lock_the_account(client, factories, settings):
+    user, _secret = enrolled(factories)
+    password_login(client, user.username)
+    client.post(VERIFY, {"code": next_code(user)})
+    for _ in range(settings.LOGIN_MAX_FAILURES - 1):
+        assert client.post(REAUTH, {"password": "wrong", "code": "123456"}).status_code == 400
+    response = client.post(REAUTH, {"password": "wrong", "code": "123456"})
+    assert response.status_code == 302 and response["Location"] == LOGIN
+    user.refresh_from_db()
+    assert user.locked_until is not None
+    assert len(events("reauthenticate", success=False)) == settings.LOGIN_MAX_FAILURES
+    assert not events("two_factor_failed") and len(events("locked")) == 1
+    assert client.get(reverse("accounts:profile"))["Location"].startswith(LOGIN)
+
+
 def test_api_role_grant_in_a_session_needs_reauthentication(client, factories):
     secadmin, _secret = enrolled(factories, role="security_admin")
     newcomer = factories.make_user(username="newcomer")

@@ -247,8 +247,11 @@ def _check_code(user: User, code: str) -> tuple[str, int | None]:
     return "invalid", None
 
 
-def _count_failure(request, user: User, reason: str) -> CodeResult:
-    """A wrong code: count it; at ``LOGIN_MAX_FAILURES`` lock the account like failed passwords do and log out."""
+def _count_failure(request, user: User, reason: str, *, audit_as_code: bool = True) -> CodeResult:
+    """A wrong code: count it; at ``LOGIN_MAX_FAILURES`` lock the account like failed passwords do and log out.
+
+    ``audit_as_code=False`` when the caller records the failure itself (re-authentication).
+    """
     user.failed_code_count += 1
     locked = user.failed_code_count >= settings.LOGIN_MAX_FAILURES
     fields = ["failed_code_count"]
@@ -257,7 +260,8 @@ def _count_failure(request, user: User, reason: str) -> CodeResult:
         user.failed_code_count = 0
         fields.append("locked_until")
     user.save(update_fields=fields)
-    _audit_failure(user, reason)
+    if audit_as_code:
+        _audit_failure(user, reason)
     if locked:
         audit_record(action=AuditAction.LOCKED, actor=user, obj=user,
                      changes={"locked_until": [None, user.locked_until]},
@@ -316,7 +320,7 @@ def _reauthenticate(request, password: str, code: str) -> CodeResult:
     if user.locked_until and user.locked_until > timezone.now():
         return CodeResult(False, "locked", _lock_message(user.locked_until))
     if not user.check_password(password or ""):
-        result = _count_failure(request, user, "re-authentication: wrong password")
+        result = _count_failure(request, user, "re-authentication: wrong password", audit_as_code=False)
         audit_record(action=AuditAction.REAUTHENTICATE, actor=user, obj=user, success=False, reason="wrong password")
         return result if result.code == "locked" else CodeResult(False, "invalid", _("The password or the code is "
                                                                                       "not right."))
@@ -325,7 +329,7 @@ def _reauthenticate(request, password: str, code: str) -> CodeResult:
     if user.totp_enabled:
         kind, remaining = _check_code(user, code)
         if kind == "invalid":
-            result = _count_failure(request, user, "re-authentication: wrong code")
+            result = _count_failure(request, user, "re-authentication: wrong code", audit_as_code=False)
             audit_record(action=AuditAction.REAUTHENTICATE, actor=user, obj=user, success=False, reason="wrong code")
             return result if result.code == "locked" else CodeResult(False, "invalid", _("The password or the code "
                                                                                           "is not right."))
