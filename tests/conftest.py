@@ -146,9 +146,34 @@ def other_enterprise_user(db):
     return make_user(Role.ENTERPRISE_USER, make_organisation(), username="other_user")
 
 
+@pytest.fixture(autouse=True)
+def _force_login_completes_second_factor(monkeypatch):
+    """``client.force_login(user)`` logs in as a browser ends up: password step, then the real second step
+    (enrolment on first use, else a code) for users who need 2FA — ``tests.two_factor_helpers``.
+    Tests of the second step itself use ``password_only_force_login``.
+    """
+    from django.test import Client
+
+    from tests.two_factor_helpers import login_with_second_factor
+
+    monkeypatch.setattr(Client, "force_login", login_with_second_factor)
+
+
+@pytest.fixture
+def reauthenticate(client):
+    """``reauthenticate(user)``: re-authenticate the test client's session (password + code) — sudo mode."""
+    from tests.two_factor_helpers import reauthenticate as _reauthenticate
+
+    def _do(user, password: str = PASSWORD):
+        _reauthenticate(client, user, password)
+        return client
+
+    return _do
+
+
 @pytest.fixture
 def login(client):
-    """Log ``user`` into the Django test client."""
+    """Log ``user`` into the Django test client (with the second step where the user needs it)."""
 
     def _login(user):
         client.force_login(user)

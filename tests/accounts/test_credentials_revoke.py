@@ -83,10 +83,11 @@ def test_a_disabled_account_is_logged_out_on_the_next_request(login, sysadmin, m
 
 
 @pytest.mark.django_db
-def test_a_role_removal_revokes_tokens_and_sessions(login, secadmin, member, tokens):
+def test_a_role_removal_revokes_tokens_and_sessions(login, reauthenticate, secadmin, member, tokens):
     session = _session_of(member)
     membership = member.memberships.get()
-    response = login(secadmin).post(reverse("accounts:role_revoke", args=[membership.pk]), {"reason": "moved"})
+    login(secadmin)
+    response = reauthenticate(secadmin).post(reverse("accounts:role_revoke", args=[membership.pk]), {"reason": "moved"})
     assert response.status_code == 302
     assert [_me(raw) for raw in tokens] == [401, 401]
     assert session.get(PROFILE).status_code == 302

@@ -47,6 +47,10 @@ PAGES = [
     ("accounts:login_lock_list", None, "post", {"sysadmin", "secadmin"}, 302),
 ]
 
+#: Pages that ask for a fresh re-authentication (password + code) before acting — sudo mode.
+REAUTHENTICATION = {("accounts:token_list", "post"), ("accounts:role_grant", "get"), ("accounts:role_grant", "post"),
+                    ("accounts:role_revoke", "get"), ("accounts:role_revoke", "post")}
+
 
 def _post_data(name, target):
     return {
@@ -64,7 +68,7 @@ def _post_data(name, target):
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize(("name", "arg", "method", "allowed", "ok"), PAGES,
                          ids=[f"{m}-{n.split(':')[1]}" for n, _, m, _, _ in PAGES])
-def test_pages(client, actors, target, actor, name, arg, method, allowed, ok):
+def test_pages(client, reauthenticate, actors, target, actor, name, arg, method, allowed, ok):
     if arg == "change":
         change = services.admin_change_request(actor=actors["secadmin"], target=actors["auditadmin"],
                                                kind="reset_password", reason="matrix")
@@ -75,6 +79,10 @@ def test_pages(client, actors, target, actor, name, arg, method, allowed, ok):
     if user is not None:
         client.force_login(user)
     response = getattr(client, method)(url, _post_data(name, target) if method == "post" else None)
+    if user is not None and actor in allowed and (name, method) in REAUTHENTICATION:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:reauthenticate"))
+        reauthenticate(user)
+        response = getattr(client, method)(url, _post_data(name, target) if method == "post" else None)
     if user is None:
         assert response.status_code == 302
         assert response["Location"] == f"{reverse('accounts:login')}?next={url}"

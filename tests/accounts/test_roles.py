@@ -14,6 +14,18 @@ SEPARATION = "Administrator roles are held alone (separation of duties): this ac
 NO_BUSINESS = "This account holds an administrator role and cannot also hold a business role."
 
 
+@pytest.fixture
+def login(login, reauthenticate):
+    """Role changes need a fresh re-authentication (sudo mode): these tests log in, then confirm."""
+
+    def _login(user):
+        client = login(user)
+        reauthenticate(user)
+        return client
+
+    return _login
+
+
 def _grant(client, user, role, organisation=None, reason=""):
     return client.post(GRANT, {"user": user.pk, "role": role, "organisation": getattr(organisation, "pk", ""),
                                "reason": reason})

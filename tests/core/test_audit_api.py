@@ -64,8 +64,9 @@ def test_audit_administrator_lists_with_a_token_and_the_read_is_recorded(client,
 
 def test_the_reader_does_not_see_their_own_read_event(login, auditadmin):
     client = login(auditadmin)
-    assert client.get(LIST).json()["count"] == 0
-    assert [e["action"] for e in client.get(LIST).json()["items"]] == ["audit_view"]
+    # The login's second step (enrolment, through the real page) is itself audited.
+    assert [e["action"] for e in client.get(LIST).json()["items"]] == ["two_factor_enrol"]
+    assert [e["action"] for e in client.get(LIST).json()["items"]] == ["audit_view", "two_factor_enrol"]
 
 
 @pytest.mark.parametrize(
@@ -91,7 +92,7 @@ def test_invalid_filters_get_422(login, auditadmin, params):
     response = login(auditadmin).get(LIST, params)
     assert response.status_code == 422
     assert _error_code(response) == "validation_error"
-    assert not AuditEvent.objects.exists()
+    assert not AuditEvent.objects.filter(action="audit_view").exists()
 
 
 def test_detail(login, auditadmin, varied_events):

@@ -46,8 +46,9 @@ def test_other_users_and_administrators_are_refused(login, refused_user, record_
     assert audit_chain() == before
 
 
-def test_audit_administrator_may_use_every_page(login, auditadmin, record_event):
+def test_audit_administrator_may_use_every_page(login, reauthenticate, auditadmin, record_event):
     client = login(auditadmin)
+    reauthenticate(auditadmin)  # the export page needs sudo mode
     event = record_event(action="login", object_type="accounts.user")
     for method, url in _pages(event.pk):
         assert getattr(client, method)(url).status_code == 200, url
@@ -161,8 +162,9 @@ def _export(client, fmt, **filters):
     return response
 
 
-def test_csv_export_contains_the_filtered_rows_and_is_recorded(login, auditadmin, varied_events):
+def test_csv_export_contains_the_filtered_rows_and_is_recorded(login, reauthenticate, auditadmin, varied_events):
     client = login(auditadmin)
+    reauthenticate(auditadmin)  # exports need sudo mode
     response = _export(client, "csv", object_type="registry.organisation", since="2025-03-02T00:00")
     assert response["Content-Disposition"].startswith('attachment; filename="audit-events-')
     body = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -180,9 +182,10 @@ def test_csv_export_contains_the_filtered_rows_and_is_recorded(login, auditadmin
     assert not AuditEvent.objects.filter(action="audit_view").exists()
 
 
-def test_xlsx_export_opens_with_openpyxl(login, auditadmin, varied_events, record_event):
+def test_xlsx_export_opens_with_openpyxl(login, reauthenticate, auditadmin, varied_events, record_event):
     formula = record_event(action="create", object_type="registry.organisation", object_repr="=HYPERLINK(1)")
     client = login(auditadmin)
+    reauthenticate(auditadmin)
     response = _export(client, "xlsx", object_type="registry.organisation")
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
@@ -194,14 +197,17 @@ def test_xlsx_export_opens_with_openpyxl(login, auditadmin, varied_events, recor
     assert export.changes["format"] == "xlsx" and export.changes["rows"] == 4
 
 
-def test_csv_export_defuses_formulas(login, auditadmin, record_event):
+def test_csv_export_defuses_formulas(login, reauthenticate, auditadmin, record_event):
     record_event(action="create", object_type="x.y", object_repr="=cmd|'/c calc'!A1")
-    body = b"".join(_export(login(auditadmin), "csv").streaming_content).decode("utf-8-sig")
+    login(auditadmin)
+    body = b"".join(_export(reauthenticate(auditadmin), "csv").streaming_content).decode("utf-8-sig")
     assert "'=cmd|'/c calc'!A1" in body
 
 
-def test_export_refuses_an_invalid_filter_or_format_and_records_nothing(login, auditadmin, varied_events):
+def test_export_refuses_an_invalid_filter_or_format_and_records_nothing(login, reauthenticate, auditadmin,
+                                                                        varied_events):
     client = login(auditadmin)
+    reauthenticate(auditadmin)
     assert client.get(reverse("audit:event_export"), {"format": "pdf"}).status_code == 400
     assert client.get(reverse("audit:event_export"), {"format": "csv", "ip": "x"}).status_code == 400
     assert not AuditEvent.objects.filter(action="export").exists()

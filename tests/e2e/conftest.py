@@ -72,8 +72,32 @@ def page(browser, live_server):
 
 
 def login(page, username: str, password: str) -> None:
+    """Log in through the login page, and do the real second step when the platform asks for it:
+    on the setup page read the secret shown as text and type the code an authenticator app would
+    show; on the code page type the code for the stored device (``tests.two_factor_helpers``)."""
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
+    second_factor(page, username)
+
+
+def second_factor(page, username: str) -> None:
+    """Complete the 2FA page the browser is on, if any (setup or code); otherwise do nothing."""
+    from sciencecity.accounts.models import User
+    from sciencecity.engines import totp
+    from tests.two_factor_helpers import RECOVERY_CODES, next_code
+
+    if "/accounts/two-factor/setup/" in page.url:
+        secret = page.input_value("[data-testid=two-factor-secret]")
+        page.fill("input[name=code]", totp.totp(secret))
+        page.click("[data-testid=two-factor-confirm]")
+        codes = page.locator("[data-testid=recovery-codes] code").all_inner_texts()
+        RECOVERY_CODES[User.objects.get(username=username).pk] = codes
+        page.click("[data-testid=recovery-codes-done]")
+        page.wait_for_load_state("networkidle")
+    elif "/accounts/two-factor/verify/" in page.url:
+        page.fill("input[name=code]", next_code(User.objects.get(username=username)))
+        page.click("[data-testid=two-factor-verify]")
+        page.wait_for_load_state("networkidle")

@@ -22,9 +22,10 @@ from tests.registry.import_helpers import credit_code, org_rows, snapshot_counts
 
 
 @pytest.fixture
-def officer_client(client, bureau):
+def officer_client(client, bureau, reauthenticate):
+    """The bureau officer, logged in and re-authenticated (exports need sudo mode)."""
     client.force_login(bureau)
-    return client
+    return reauthenticate(bureau)
 
 
 @pytest.fixture
@@ -103,8 +104,12 @@ def test_person_export_filters(officer_client, registry):
     assert [line.split(",")[0] for line in text.strip().splitlines()[1:]] == ["P-1"]
 
 
-def test_department_officer_may_export(client, registry):
-    client.force_login(make_user(Role.DEPARTMENT_OFFICER, make_organisation(kind="government_department")))
+def test_department_officer_may_export(client, reauthenticate, registry):
+    officer = make_user(Role.DEPARTMENT_OFFICER, make_organisation(kind="government_department"))
+    client.force_login(officer)
+    response = client.get(reverse("registry:organisation_export"), {"format": "csv"})
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:reauthenticate"))
+    reauthenticate(officer)
     response = client.get(reverse("registry:organisation_export"), {"format": "csv"})
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
 

@@ -13,6 +13,7 @@ from ninja.responses import Status
 
 from sciencecity.accounts import selectors, services
 from sciencecity.accounts.choices import Role
+from sciencecity.accounts.decorators import require_api_reauthentication
 from sciencecity.accounts.models import Membership, User
 from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse, PageNumber
@@ -106,6 +107,7 @@ def users(request, filters: Query[UserFilter]):
              summary="Grant a role (security administrator)")
 def membership_grant(request, payload: MembershipIn):
     permissions.require(permissions.can_manage_roles(request.auth))
+    require_api_reauthentication(request)
     user = get_object_or_404(User, pk=payload.user_id)
     organisation = get_object_or_404(Organisation, pk=payload.organisation_id) if payload.organisation_id else None
     membership = services.role_grant(actor=request.auth, user=user, role=payload.role, organisation=organisation,
@@ -117,6 +119,7 @@ def membership_grant(request, payload: MembershipIn):
                summary="Revoke a role (security administrator); the reason in the body or the query")
 def membership_revoke(request, membership_id: int, reason: str = ""):
     permissions.require(permissions.can_manage_roles(request.auth))
+    require_api_reauthentication(request)
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=membership_id)
     services.role_revoke(actor=request.auth, membership=membership, reason=reason or _body_reason(request))
     return Status(204, None)

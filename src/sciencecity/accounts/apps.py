@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "sciencecity.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from sciencecity.accounts import two_factor  # noqa: F401  (connects: a new login starts unverified)

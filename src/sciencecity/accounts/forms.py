@@ -219,3 +219,37 @@ class AdminChangeRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["target"].queryset = selectors.administrator_accounts().exclude(pk=requester.pk)
         self.fields["target"].label_from_instance = lambda u: f"{u.username} · {u}"
+
+
+# --- two-factor authentication
+class TwoFactorCodeForm(forms.Form):
+    """A 6-digit code from the authenticator app, or (at login) a recovery code."""
+
+    code = forms.CharField(label=_("Verification code"), max_length=32,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
+                                                         "autofocus": True}),
+                           help_text=_("The 6-digit code your authenticator app shows now."))
+
+
+class TwoFactorLoginForm(TwoFactorCodeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The 6-digit code your authenticator app shows now, or one of your "
+                                          "recovery codes.")
+        self.fields["code"].widget.attrs.pop("inputmode", None)
+
+
+class ReauthenticateForm(forms.Form):
+    password = forms.CharField(label=_("Password"),
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password",
+                                                                 "autofocus": True}))
+    code = forms.CharField(label=_("Verification code"), max_length=32, required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+                           help_text=_("The 6-digit code your authenticator app shows now, or a recovery code."))
+
+    def __init__(self, *args, with_code: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_code:
+            self.fields["code"].required = True
+        else:
+            del self.fields["code"]

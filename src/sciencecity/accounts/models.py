@@ -22,12 +22,15 @@ class User(AbstractUser):
     previous_password_hashes = models.JSONField(_("previous password hashes"), default=list, blank=True)
     failed_login_count = models.PositiveIntegerField(_("failed logins in a row"), default=0)
     locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
-    # Room for TOTP two-factor authentication on administrator roles (a later step fills it).
-    totp_secret = models.CharField(_("TOTP secret"), max_length=64, blank=True)
+    #: Mirrors "has a confirmed :class:`TotpDevice`", so that the per-request 2FA check needs no join.
     totp_enabled = models.BooleanField(_("two-factor enabled"), default=False)
     #: Mixed into the session hash: a new value ends every session of the account (see
     #: ``accounts.services.credentials_revoke``). Empty keeps Django's own hash (sessions from before it existed).
     session_epoch = models.CharField(_("session generation"), max_length=32, blank=True, default="")
+    #: Wrong second-step codes and failed re-authentications in a row. Kept apart from
+    #: ``failed_login_count`` because a correct password resets that one, and knowing the password
+    #: must not buy fresh guesses at the code.
+    failed_code_count = models.PositiveIntegerField(_("failed codes in a row"), default=0)
     person = models.ForeignKey(
         "registry.Person",
         verbose_name=_("person"),
@@ -182,3 +185,45 @@ class AdminAccountChange(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.target.username}"
+
+
+class TotpDevice(BaseModel):
+    """两步验证设备. The TOTP secret a user's authenticator app shares with the server (RFC 6238).
+
+    The secret is stored encrypted (AES-GCM under a key outside the database, bound to the user,
+    ``accounts.two_factor``) and never shown again after enrolment. ``last_used_step`` refuses a
+    replay: a code is accepted once.
+    """
+
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField(_("encrypted secret"))
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+    last_used_step = models.BigIntegerField(_("last accepted time step"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id"]
+        verbose_name = _("two-factor device")
+        verbose_name_plural = _("two-factor devices")
+
+    def __str__(self) -> str:
+        return f"TOTP · {self.user}"
+
+
+class RecoveryCode(BaseModel):
+    """恢复码. A one-time code that stands in for the authenticator app; only a keyed hash is stored."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["user_id", "id"]
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique_user_hash"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.code_hash[:8]}…"

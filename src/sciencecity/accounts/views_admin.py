@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sciencecity.accounts import selectors, services
+from sciencecity.accounts.decorators import reauthentication_required
 from sciencecity.accounts.forms import (
     ActingOrganisationForm,
     AdminChangeRequestForm,
@@ -113,6 +114,7 @@ def acting_organisation_set(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@reauthentication_required(methods=("POST",))
 @require_http_methods(["GET", "POST"])
 def token_list(request: HttpRequest) -> HttpResponse:
     form = TokenCreateForm(request.POST or None)
@@ -236,6 +238,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
 
 @allowed_for(permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
+@reauthentication_required(check=permissions.can_manage_roles)
 def role_grant(request: HttpRequest) -> HttpResponse:
     search = RoleGrantSearchForm(request.GET or None)
     queries = search.cleaned_data if search.is_valid() else {}
@@ -260,6 +263,7 @@ def role_grant(request: HttpRequest) -> HttpResponse:
 
 @allowed_for(permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
+@reauthentication_required(check=permissions.can_manage_roles)
 def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user", "organisation"), pk=pk)
     form = ReasonForm(request.POST or None)

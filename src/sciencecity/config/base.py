@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",  # before the login policy: it adds messages
+    "sciencecity.accounts.middleware_two_factor.TwoFactorMiddleware",  # before the login policy: code first
     "sciencecity.accounts.middleware.LoginPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -150,6 +151,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "sciencecity.accounts.validators.NotReusedValidator"},
     {"NAME": "sciencecity.accounts.validators.UsernameNotInPasswordValidator"},
 ]
+
+# --- Two-factor authentication (GB/T 22239-2019 8.1.4.1 d: two techniques, one cryptographic)
+#: Roles that must use TOTP; everybody else may switch it on in the profile.
+TWO_FACTOR_MANDATORY_ROLES = env_list(
+    "TWO_FACTOR_MANDATORY_ROLES", ["system_admin", "security_admin", "audit_admin", "bureau_officer"]
+)
+#: The name authenticator apps show next to the account.
+TWO_FACTOR_ISSUER = env_str("TWO_FACTOR_ISSUER", "sciencecity")
+#: Key that encrypts TOTP secrets and keys the recovery-code hashes (default: derived from
+#: SECRET_KEY). To rotate, put the old key first in TWO_FACTOR_KEY_FALLBACKS (comma-separated).
+TWO_FACTOR_KEY = env_str("TWO_FACTOR_KEY", "")
+TWO_FACTOR_KEY_FALLBACKS = env_list("TWO_FACTOR_KEY_FALLBACKS", [])
+#: "Sudo mode": minutes a re-authentication (password + code) covers role changes, exports,
+#: API token creation and two-factor key changes.
+REAUTHENTICATION_MINUTES = env_int("REAUTHENTICATION_MINUTES", 10)
 
 # --- Audit trail (《网络安全法》第二十一条(三): network logs kept for no less than six months)
 AUDIT_RETENTION_DAYS = max(env_int("AUDIT_RETENTION_DAYS", 190), 184)

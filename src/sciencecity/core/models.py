@@ -40,6 +40,13 @@ class AuditAction(models.TextChoices):
     KEY_ROTATE = "key_rotate", _("Audit key rotated")
     BACKUP = "backup", _("Backup")
     RESTORE = "restore", _("Restore")
+    TWO_FACTOR_ENROL = "two_factor_enrol", _("Two-factor authentication enrolled")
+    TWO_FACTOR_VERIFY = "two_factor_verify", _("Two-factor code accepted")
+    TWO_FACTOR_FAILED = "two_factor_failed", _("Two-factor code refused")
+    RECOVERY_CODE_USE = "recovery_code_use", _("Recovery code used")
+    RECOVERY_CODES_REGENERATE = "recovery_codes_regen", _("Recovery codes regenerated")
+    TWO_FACTOR_DISABLE = "two_factor_disable", _("Two-factor authentication disabled")
+    REAUTHENTICATE = "reauthenticate", _("Re-authentication")
 
 
 class AuditEvent(models.Model):

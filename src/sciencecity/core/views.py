@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from sciencecity.accounts.decorators import reauthentication_required
 from sciencecity.core import permissions, selectors
 from sciencecity.core.audit import audit_read_record, audit_record, audit_verify
 from sciencecity.core.audit_forms import AuditEventFilterForm
@@ -151,6 +152,7 @@ def _xlsx_response(queryset, filename: str) -> HttpResponse:
 
 @login_required
 @require_GET
+@reauthentication_required(check=permissions.can_read_audit)
 def event_export(request: HttpRequest) -> HttpResponse:
     """CSV or Excel of the current filter; the export is recorded as an ``export`` event."""
     permissions.require(permissions.can_read_audit(request.user))

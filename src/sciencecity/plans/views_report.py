@@ -9,6 +9,8 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from sciencecity.accounts import two_factor
+from sciencecity.accounts.decorators import reauthentication_redirect, reauthentication_required
 from sciencecity.core import permissions
 from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
@@ -37,6 +39,7 @@ def report_html(request):
 
 
 @login_required
+@reauthentication_required(check=permissions.can_view_monitoring)
 def report_pdf(request):
     permissions.require(permissions.can_view_monitoring(request.user))
     plan = _plan_or_404()
@@ -53,6 +56,8 @@ def plan_json(request):
     permissions.require(permissions.can_view_plan(request.user))
     plan = _plan_or_404()
     include_values = permissions.can_view_monitoring(request.user)
+    if include_values and not two_factor.reauthentication_fresh(request):
+        return reauthentication_redirect(request)
     if include_values:
         _audit_export(request, plan, "json", values_included=True)
     response = JsonResponse(report.plan_export(plan, include_values), json_dumps_params={"ensure_ascii": False})

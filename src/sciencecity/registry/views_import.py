@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from sciencecity.accounts.decorators import reauthentication_required
 from sciencecity.core import permissions
 from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
@@ -149,11 +150,13 @@ def _export(request, importer_class, queryset_for, filter_names):
 
 @login_required
 @require_GET
+@reauthentication_required(check=permissions.can_export_registry)
 def organisation_export(request):
     return _export(request, OrganisationImporter, selectors.organisation_queryset, selectors.ORGANISATION_FILTERS)
 
 
 @login_required
 @require_GET
+@reauthentication_required(check=permissions.can_export_registry)
 def person_export(request):
     return _export(request, PersonImporter, selectors.person_queryset, selectors.PERSON_FILTERS)

@@ -29,6 +29,10 @@ class Command(BaseCommand):
                 "The system administrator creates user accounts; the security administrator grants roles; "
                 "the audit administrator reads the audit trail."
             )
+            self.stdout.write(
+                "After the password change each administrator sets up two-factor authentication: have an "
+                "authenticator app ready (the page also shows the secret as text)."
+            )
         commands = get_commands()
         if "plan" in commands:
             call_command("plan", "import", "--bundled", verbosity=options.get("verbosity", 1))
