@@ -14,6 +14,7 @@ and are not read as tables. Markdown pipe tables are read as tables too.
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import re
 import zipfile
@@ -56,6 +57,7 @@ class BlockDocument:
     source_name: str
     source_format: str
     title_hint: str = ""
+    notes: list[tuple[str, str, int | None, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,27 +143,126 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|>)\s+")
 
 
+_FRONT_MATTER_OPEN = re.compile(r"^(---|\+\+\+)\s*$")
+_FRONT_MATTER_TITLE = re.compile(r"^\s*title\s*[:=]\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$(?![\s\S]))", re.DOTALL)
+_HTML_DROP = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|$(?![\s\S]))", re.DOTALL | re.IGNORECASE)
+_HTML_BREAK = re.compile(
+    r"</?(?:br|p|div|li|ul|ol|details|summary|section|article|header|footer|nav|aside|tr|table|tbody|thead|"
+    r"dl|dt|dd|blockquote|center|figure|figcaption|hr|pre|h[1-6])\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_HEADING_OPEN = re.compile(r"<h([1-6])\b[^>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>")
+_HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_MD_AUTOLINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_MD_TOC_MARKER = re.compile(r"^\s*(?:\[TOC\]|\[\[_?TOC_?\]\]|\{:toc\}|\$\{toc\})\s*$", re.IGNORECASE)
+_MD_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+_MD_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_MD_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+
+
+def _blank_keeping_lines(match: re.Match) -> str:
+    return "\n" * match.group(0).count("\n")
+
+
+def _strip_front_matter(lines: list[str]) -> tuple[int, str]:
+    """YAML (``---``) or TOML (``+++``) front matter at the top: (lines to skip, its title)."""
+    first = next((k for k, line in enumerate(lines) if line.strip()), None)
+    if first is None or first > 2:
+        return 0, ""
+    match = _FRONT_MATTER_OPEN.match(lines[first])
+    if not match:
+        return 0, ""
+    fence = match.group(1)
+    for k in range(first + 1, min(len(lines), first + 80)):
+        if lines[k].strip() in (fence, "...") and k > first + 1:
+            title = ""
+            for line in lines[first + 1 : k]:
+                found = _FRONT_MATTER_TITLE.match(line)
+                if found:
+                    title = found.group(1).strip()
+                    break
+            body = lines[first + 1 : k]
+            if all((":" in line or "=" in line or line.startswith((" ", "-", "\t")) or not line.strip()) for line in body):
+                return k + 1, title
+            return 0, ""
+    return 0, ""
+
+
+def _markdown_inline(text: str) -> str:
+    """Links → their text, HTML tags and entities removed, emphasis removed."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_AUTOLINK.sub("", text)
+    if "<" in text:
+        text = _HTML_TAG.sub("", text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    text = re.sub(r"(?<![*\w])\*([^*\n]+)\*(?!\*)", r"\1", text)
+    return text.replace("\\", "")
+
+
 def read_text(text: str, source_name: str = "document.txt", *, markdown: bool | None = None) -> BlockDocument:
     """Split plain text (or Markdown) into blocks."""
     if markdown is None:
         markdown = source_name.lower().endswith((".md", ".markdown"))
     if not text.strip():
         raise PlanParseError("the file is empty", source=source_name, line=1)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tables_from_tabs = _tabs_mark_tables(lines)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    notes: list[tuple[str, str, int | None, str]] = []
+    title_hint = ""
+    if markdown:
+        # comments and scripts go, keeping the line count so that locations stay true
+        text = _HTML_COMMENT.sub(_blank_keeping_lines, text)
+        text = _HTML_DROP.sub(_blank_keeping_lines, text)
+    lines = text.split("\n")
+    skip_to = 0
+    if markdown or lines[0].strip() in ("---", "+++"):
+        skip_to, title_hint = _strip_front_matter(lines)
+        if skip_to:
+            notes.append(
+                ("front_matter_skipped", f"lines 1–{skip_to}: front matter skipped", 1, f"lines 1–{skip_to}")
+            )
+            markdown = True
+    tables_from_tabs = _tabs_mark_tables(lines[skip_to:])
     blocks: list[Block] = []
     table_count = 0
-    i = 0
+    i = skip_to
     n = len(lines)
+    in_fence = False
     while i < n:
         raw = lines[i]
+        if markdown and _MD_FENCE.match(raw):
+            in_fence = not in_fence
+            i += 1
+            continue
         if not raw.strip():
             i += 1
             continue
-        if markdown and _MD_TABLE_ROW.match(raw):
+        if markdown and not in_fence:
+            if _MD_TOC_MARKER.match(raw) or _MD_REFERENCE.match(raw) or _MD_RULE.match(raw):
+                i += 1
+                continue
+            if _MD_SETEXT.match(raw) and blocks and blocks[-1].kind == PARAGRAPH and blocks[-1].line == i:
+                blocks[-1].style_level = 1 if raw.strip().startswith("=") else 2
+                i += 1
+                continue
+        if _MD_TABLE_ROW.match(raw) and (
+            markdown or (i + 1 < n and _MD_TABLE_RULE.match(lines[i + 1]) and "|" in lines[i + 1])
+        ):
             table_count += 1
             block, i = _read_pipe_table(lines, i, table_count)
             blocks.append(block)
+            continue
+        if markdown and re.search(r"<table\b", raw, re.IGNORECASE):
+            block_list, i = _read_html_table_fragment(lines, i, source_name, table_count)
+            table_count += sum(1 for b in block_list if b.kind == TABLE)
+            blocks.extend(block_list)
             continue
         if tables_from_tabs and _TAB_CELL.match(raw) and not _STRUCTURAL_HEADING.match(raw):
             table_count += 1
@@ -170,25 +271,85 @@ def read_text(text: str, source_name: str = "document.txt", *, markdown: bool | 
                 blocks.append(block)
             continue
         if _IMAGE_LINE.match(raw):
-            blocks.append(Block(IMAGE, text=raw.strip(), line=i + 1, location=f"line {i + 1}"))
+            src = _MD_IMAGE.search(raw) or _HTML_IMG.search(raw)
+            target = (src.group(2) if src and src.re is _MD_IMAGE else src.group(1)) if src else raw.strip()
+            blocks.append(Block(IMAGE, text=target, line=i + 1, location=f"line {i + 1}"))
             i += 1
             continue
-        style_level = None
-        content = raw
         if markdown:
-            heading = _MD_HEADING.match(content)
-            if heading:
-                style_level = len(heading.group(1))
-                content = heading.group(2)
-            content = _MD_LIST.sub("", content)
-            content = _MD_EMPHASIS.sub(r"\2", content)
-        content = clean_text(content)
-        if content:
-            blocks.append(
-                Block(PARAGRAPH, text=content, line=i + 1, location=f"line {i + 1}", style_level=style_level)
-            )
+            blocks.extend(_markdown_line(raw, i + 1))
+        else:
+            content = clean_text(raw)
+            if content:
+                blocks.append(Block(PARAGRAPH, text=content, line=i + 1, location=f"line {i + 1}"))
         i += 1
-    return BlockDocument(blocks, source_name, "md" if markdown else "txt")
+    return BlockDocument(blocks, source_name, "md" if markdown else "txt", title_hint=title_hint, notes=notes)
+
+
+def _markdown_line(raw: str, line: int) -> list[Block]:
+    """One Markdown source line: a heading, a list item, a paragraph or HTML that breaks into several."""
+    result: list[Block] = []
+    style_level = None
+    content = raw
+    heading = _MD_HEADING.match(content)
+    if heading:
+        style_level = len(heading.group(1))
+        content = heading.group(2)
+    pieces = [content]
+    if "<" in content and _HTML_BREAK.search(content):
+        marked = _HTML_HEADING_OPEN.sub(lambda m: f"\n\x01{m.group(1)}", content)
+        pieces = _HTML_BREAK.sub("\n", marked).split("\n")
+    for piece in pieces:
+        level = style_level
+        if piece.startswith("\x01"):
+            level = int(piece[1])
+            piece = piece[2:]
+        for image in list(_MD_IMAGE.finditer(piece)) + list(_HTML_IMG.finditer(piece)):
+            target = image.group(2) if image.re is _MD_IMAGE else image.group(1)
+            result.append(Block(IMAGE, text=target, line=line, location=f"line {line}"))
+        piece = _MD_IMAGE.sub("", piece)
+        piece = _MD_LIST.sub("", piece)
+        piece = re.sub(r"^\s*\d{1,3}[.)]\s+(?=\[)", "", piece)  # "1. [第一章 …](#…)" in a numbered list of links
+        piece = clean_text(_markdown_inline(piece))
+        if piece:
+            result.append(Block(PARAGRAPH, text=piece, line=line, location=f"line {line}", style_level=level))
+    return result
+
+
+def _read_html_table_fragment(
+    lines: list[str], start: int, source_name: str, table_count: int
+) -> tuple[list[Block], int]:
+    """An HTML ``<table>`` inside Markdown: read up to its closing tag with the HTML reader."""
+    depth = 0
+    i = start
+    while i < len(lines):
+        depth += len(re.findall(r"<table\b", lines[i], re.IGNORECASE))
+        depth -= len(re.findall(r"</table\s*>", lines[i], re.IGNORECASE))
+        i += 1
+        if depth <= 0:
+            break
+    fragment = "\n".join(lines[start:i])
+    try:
+        inner = read_html(f"<html><body>{fragment}</body></html>", source_name)
+    except PlanParseError:
+        return [], i
+    blocks = []
+    for block in inner.blocks:
+        offset = (block.line or 1) - 1 + start + 1
+        block.line = offset
+        if block.kind == TABLE:
+            table_count += 1
+            block.table_index = table_count
+            block.location = f"line {offset} (table {table_count})"
+            for row in block.rows:
+                for cell in row:
+                    for paragraph in cell:
+                        paragraph.line = offset
+                        paragraph.location = f"line {offset} ({paragraph.location})"
+        else:
+            block.location = f"line {offset}"
+        blocks.append(block)
+    return blocks, i
 
 
 def _tabs_mark_tables(lines: list[str]) -> bool:

@@ -203,6 +203,16 @@ class Warning:  # noqa: A001 - the public name asked for by the API
     location: str = ""
 
 
+@dataclass
+class Note:
+    """How the parser read the document (heading system chosen and why, what it skipped)."""
+
+    code: str
+    message: str
+    line: int | None = None
+    location: str = ""
+
+
 _EXCLUDED_FROM_DICT = {"paragraphs"}
 
 
@@ -239,6 +249,7 @@ class PlanDocument:
     baselines: list[Baseline] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def sections(self) -> list[Section]:

@@ -25,6 +25,7 @@ from .indicators import (
 from .model import (
     Baseline,
     Chapter,
+    Note,
     Paragraph,
     Part,
     PlanDocument,
@@ -33,6 +34,7 @@ from .model import (
     Task,
     Warning,
 )
+from .structure import StructureReport, TocRun, find_tables_of_contents, kind_name
 from .text import CN_NUMERAL, cn_to_int, join_paragraphs, split_title, to_half_width
 
 # kinds in rank order
@@ -126,15 +128,20 @@ class _Builder:
 
     # -- levels ---------------------------------------------------------------------------------
     def decide_levels(self) -> None:
+        blocks = self.block_doc.blocks
+        self.numbered = [classify_heading(b.text) if b.kind == PARAGRAPH else None for b in blocks]
+        report = find_tables_of_contents(blocks, classify_heading)
+        self.skipped = report.skipped
         counts: Counter[str] = Counter()
         style_counts: Counter[str] = Counter()
-        for block in self.block_doc.blocks:
-            if block.kind == PARAGRAPH:
-                heading = classify_heading(block.text)
+        for index, block in enumerate(blocks):
+            if block.kind == PARAGRAPH and index not in self.skipped:
+                heading = self.numbered[index]
                 if heading:
                     counts[heading.kind] += 1
                 elif self._style_kind(block):
                     style_counts[self._style_kind(block)] += 1
+        self.counts = counts
         # Headings numbered by Word's automatic numbering (or Markdown/HTML headings without numbers)
         # carry no number in their text: fall back to the heading styles when no numbered chapter
         # system is present.
@@ -146,21 +153,186 @@ class _Builder:
             ranked = sorted(style_counts) + [k for k in RANK if k != PART]
         else:
             ranked = [k for k in RANK if k != PART]
+        self.ranked = ranked
         self.chapter_kind = next((k for k in ranked if counts[k] >= 2), None)
         if self.chapter_kind is None:
             self.chapter_kind = next((k for k in ranked if counts[k] >= 1), None)
-        below = ranked[ranked.index(self.chapter_kind) + 1 :] if self.chapter_kind else []
-        present = [k for k in below if counts[k] >= 1]
-        self.section_kind = None
-        self.task_kind = None
+        self.section_kind, self.task_kind = self._sub_kinds(self.chapter_kind, counts)
+        self.part_kind = PART if counts[PART] else None
+        self.regions = [_Region(0, len(blocks), self.chapter_kind, self.section_kind, self.task_kind)]
+        self.detect_switch()
+        self.explain(report)
+
+    def _sub_kinds(self, chapter_kind: str | None, counts: Counter[str]) -> tuple[str | None, str | None]:
+        ranked = self.ranked
+        below = ranked[ranked.index(chapter_kind) + 1 :] if chapter_kind in ranked else []
+        present = [k for k in below if counts[k] >= 1 and k != chapter_kind]
         if len(present) == 1:
             if present[0] in (SECTION_ZH, CN, PAREN_CN) or present[0].startswith("style"):
-                self.section_kind = present[0]
+                return present[0], None
+            return None, present[0]
+        if len(present) >= 2:
+            return present[0], present[1]
+        return None, None
+
+    def _kind_positions(self, kind: str) -> list[int]:
+        return [
+            i
+            for i, h in enumerate(self.numbered)
+            if h is not None and h.kind == kind and i not in self.skipped
+        ]
+
+    def _counts_in(self, start: int, end: int) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for i in range(start, end):
+            h = self.numbered[i]
+            if h is not None and i not in self.skipped:
+                counts[h.kind] += 1
+        return counts
+
+    def detect_switch(self) -> None:
+        """A chapter numbering that changes style midway: ``第四章`` … then ``五、`` as chapter 5.
+
+        The other system takes over only when its headings continue the chapter numbers exactly
+        (and it is not used otherwise, unless its headings carry the chapters' heading style).
+        """
+        ck = self.chapter_kind
+        if ck is None or self.style_mode:
+            return
+        chapters = self._kind_positions(ck)
+        if not chapters:
+            return
+        blocks = self.block_doc.blocks
+        n = len(blocks)
+        chapter_styles = {blocks[i].style_level for i in chapters} - {None}
+        first, last = chapters[0], chapters[-1]
+        first_number, last_number = self.numbered[first].number, self.numbered[last].number
+        for kind in RANK:
+            if kind in (PART, ck):
+                continue
+            positions = self._kind_positions(kind)
+            after = [i for i in positions if i > last]
+            before = [i for i in positions if i < first]
+            numbers_after = [self.numbered[i].number for i in after]
+            numbers_before = [self.numbered[i].number for i in before]
+            if after and numbers_after == list(range(last_number + 1, last_number + 1 + len(after))):
+                same_style = bool(chapter_styles) and all(blocks[i].style_level in chapter_styles for i in after)
+                if len(after) == len(positions) or same_style:
+                    switch = after[0]
+                    sub = self._sub_kinds(kind, self._counts_in(switch, n))
+                    early = self._sub_kinds(ck, self._counts_in(0, switch))
+                    self.regions = [_Region(0, switch, ck, *early), _Region(switch, n, kind, *sub)]
+                    self.switch_note = (switch, ck, kind)
+                    return
+            if before and first_number and first_number > 1 and numbers_before == list(range(1, first_number)):
+                same_style = bool(chapter_styles) and all(blocks[i].style_level in chapter_styles for i in before)
+                if len(before) == len(positions) or same_style:
+                    switch = first
+                    early = self._sub_kinds(kind, self._counts_in(0, switch))
+                    sub = self._sub_kinds(ck, self._counts_in(switch, n))
+                    self.regions = [_Region(0, switch, kind, *early), _Region(switch, n, ck, *sub)]
+                    self.switch_note = (switch, kind, ck)
+                    return
+
+    def explain(self, report: StructureReport) -> None:
+        """Notes saying which heading system was chosen and why, and what was skipped."""
+        blocks = self.block_doc.blocks
+        counts = self.counts
+        if self.chapter_kind is None:
+            self.note("heading_system", "no heading system was recognised: every paragraph is read as preface")
+        else:
+            parts = []
+            if self.part_kind:
+                parts.append(f"parts {kind_name(PART)} ({counts[PART]})")
+            for role, kind in (
+                ("chapters", self.chapter_kind),
+                ("sections", self.section_kind),
+                ("tasks", self.task_kind),
+            ):
+                if kind:
+                    parts.append(f"{role} {kind_name(kind)} ({counts[kind]})")
+            if self.style_mode:
+                why = (
+                    "no numbered chapter system (第X章 or 一、) is used twice, so the document's heading "
+                    "styles give the levels"
+                )
+            elif counts[self.chapter_kind] >= 2:
+                why = (
+                    f"{kind_name(self.chapter_kind)} is the highest numbering system used at least twice "
+                    "(order 篇 > 章 > 节 > 一、 > （一） > 1. > （1））; the systems used below it hold sections and tasks"
+                )
             else:
-                self.task_kind = present[0]
-        elif len(present) >= 2:
-            self.section_kind, self.task_kind = present[0], present[1]
-        self.part_kind = PART if counts[PART] else None
+                why = f"{kind_name(self.chapter_kind)} is the only numbering system found"
+            self.note("heading_system", "; ".join(parts) + f" — {why}")
+        switch = getattr(self, "switch_note", None)
+        if switch is not None:
+            index, old, new = switch
+            block = blocks[index]
+            self.note(
+                "heading_system_switch",
+                f"the chapter numbering changes from {kind_name(old)} to {kind_name(new)} here; the numbers continue,"
+                " so both are read as chapters",
+                block.line,
+                block.location,
+            )
+        for run in report.toc_runs:
+            self._note_run("toc_skipped", run, "skipped as a table of contents")
+        for run in report.unsure_runs:
+            start, end = blocks[run.start], blocks[run.end - 1]
+            self.warn(
+                "toc_unsure",
+                f"{start.location}–{end.location}: looks like a table of contents ({run.entries} entries) but only"
+                f" {run.matched} were found again as headings below; kept as text",
+                start.line,
+                start.location,
+            )
+        chapter_rank = RANK.index(self.chapter_kind) if self.chapter_kind in RANK else None
+        if chapter_rank is not None:
+            for kind in RANK[1:chapter_rank]:
+                if counts[kind] == 1:
+                    index = self._kind_positions(kind)[0]
+                    block = blocks[index]
+                    self.warn(
+                        "heading_unsure",
+                        f"“{block.text[:40]}” is the only {kind_name(kind)} heading; read as text of the"
+                        f" surrounding {kind_name(self.chapter_kind)} chapter",
+                        block.line,
+                        block.location,
+                    )
+
+    def _note_run(self, code: str, run: TocRun, what: str) -> None:
+        blocks = self.block_doc.blocks
+        start, end = blocks[run.start], blocks[run.end - 1]
+        details = [f"{run.entries} entries", f"{run.matched} found again as headings below, in order"]
+        if run.with_title:
+            details.insert(0, f"titled “{start.text}”")
+        if run.with_page_numbers:
+            details.append(f"{run.with_page_numbers} with page numbers")
+        self.note(code, f"{start.location}–{end.location}: {what} ({', '.join(details)})", start.line, start.location)
+
+    def note(self, code: str, message: str, line: int | None = None, location: str = "") -> None:
+        self.doc.notes.append(Note(code, message, line, location))
+
+    def region_of(self, index: int) -> _Region:
+        for region in self.regions:
+            if region.start <= index < region.end:
+                return region
+        return self.regions[-1]
+
+    def role_of(self, index: int, heading: Heading | None) -> str | None:
+        """part / chapter / section / task for a heading block, None for running text."""
+        if heading is None:
+            return None
+        if heading.kind == self.part_kind:
+            return "part"
+        region = self.region_of(index)
+        if heading.kind == region.chapter_kind:
+            return "chapter"
+        if heading.kind == region.section_kind:
+            return "section"
+        if heading.kind == region.task_kind:
+            return "task"
+        return None
 
     @staticmethod
     def _style_kind(block: Block) -> str | None:
@@ -172,8 +344,13 @@ class _Builder:
             return None
         return f"style{level}"
 
-    def _heading_of(self, block: Block) -> Heading | None:
-        heading = classify_heading(block.text)
+    def _heading_of(self, block: Block, index: int | None = None) -> Heading | None:
+        if index is not None and index < len(self.numbered) and self.block_doc.blocks[index] is block:
+            heading = self.numbered[index]
+            if heading is not None:
+                heading = Heading(heading.kind, heading.label, heading.number, heading.text)
+        else:
+            heading = classify_heading(block.text)
         if heading is None and self.style_mode:
             kind = self._style_kind(block)
             if kind is not None:
@@ -182,11 +359,16 @@ class _Builder:
 
     # -- walking --------------------------------------------------------------------------------
     def build(self) -> PlanDocument:
+        for code, message, line, location in self.block_doc.notes:
+            self.note(code, message, line, location)
         self.decide_levels()
         blocks = self.block_doc.blocks
         i = 0
         while i < len(blocks):
             block = blocks[i]
+            if i in self.skipped:
+                i += 1
+                continue
             if block.kind == PARAGRAPH:
                 i = self.paragraph(blocks, i)
                 continue
@@ -213,27 +395,26 @@ class _Builder:
             if _SHORT_NOTE.match(text) and len(text) <= 40:
                 return i + 1
             self.flush_pending()
-        heading = self._heading_of(block)
-        kind = heading.kind if heading else None
-        if heading and kind in (self.part_kind, self.chapter_kind, self.section_kind, self.task_kind):
+        heading = self._heading_of(block, i)
+        role = self.role_of(i, heading)
+        if heading and role:
             rest = heading.text
             consumed = 1
-            if not rest and i + 1 < len(blocks) and blocks[i + 1].kind == PARAGRAPH:
+            if not rest and i + 1 < len(blocks) and blocks[i + 1].kind == PARAGRAPH and i + 1 not in self.skipped:
                 nxt = blocks[i + 1].text
                 if len(nxt) <= 40 and classify_heading(nxt) is None and read_caption(nxt) is None:
                     rest = nxt
                     consumed = 2
-            self.open_heading(heading, rest, block)
+            self.open_heading(heading, rest, block, role)
             return i + consumed
         if not self.doc.chapters and not self.chapter and _PREFACE_TITLES.match(text.replace(" ", "")):
             return i + 1
         self.add_text(paragraph)
         return i + 1
 
-    def open_heading(self, heading: Heading, rest: str, block: Block) -> None:
+    def open_heading(self, heading: Heading, rest: str, block: Block, role: str) -> None:
         line, location = block.line, block.location
-        kind = heading.kind
-        if kind == self.part_kind:
+        if role == "part":
             title, intro = split_title(rest)
             self.part = Part(heading.number, heading.label, title, line, location)
             self.doc.parts.append(self.part)
@@ -242,15 +423,15 @@ class _Builder:
                 self.preface.append(Paragraph(intro, line, location))
             return
         if heading.number is None:
-            if kind == self.chapter_kind:
+            if role == "chapter":
                 heading.number = len(self.doc.chapters) + 1
-            elif kind == self.section_kind:
+            elif role == "section":
                 heading.number = len(self.chapter.sections) + 1 if self.chapter else 1
-            elif kind == self.task_kind:
+            elif role == "task":
                 owner = self.section or self.chapter
                 heading.number = len(owner.tasks) + 1 if owner else 1
             heading.label = str(heading.number)
-        if kind == self.chapter_kind:
+        if role == "chapter":
             title, intro = split_title(rest) if "。" in rest else (rest, "")
             self.chapter = Chapter(
                 heading.number,
@@ -265,7 +446,7 @@ class _Builder:
             if intro:
                 self.add_text(Paragraph(intro, line, location))
             return
-        if kind == self.section_kind:
+        if role == "section":
             if self.chapter is None:
                 self.add_text(Paragraph(block.text, line, location))
                 return
@@ -421,7 +602,7 @@ class _Builder:
     def finish(self) -> None:
         doc = self.doc
         doc.title = self.find_title()
-        if self.preface and self.preface[0].text.strip("《》 ") == doc.title:
+        while self.preface and self.preface[0].text.strip("《》 ") == doc.title:
             self.preface = self.preface[1:]
         doc.preface = join_paragraphs([p.text for p in self.preface])
         for chapter in doc.chapters:
@@ -443,12 +624,15 @@ class _Builder:
                 i
                 for i, b in enumerate(self.block_doc.blocks)
                 if b.kind == PARAGRAPH
-                and (h := self._heading_of(b))
-                and h.kind in (self.part_kind, self.chapter_kind)
+                and i not in self.skipped
+                and self.role_of(i, self._heading_of(b, i)) in ("part", "chapter")
             ),
             len(self.block_doc.blocks),
         )
-        for block in self.block_doc.blocks[: min(first_heading, 12)]:
+        leading = [
+            b for k, b in enumerate(self.block_doc.blocks[:first_heading]) if k not in self.skipped
+        ][:12]
+        for block in leading:
             if block.kind != PARAGRAPH:
                 continue
             text = block.text.strip("《》 ")
@@ -457,7 +641,7 @@ class _Builder:
         hint = self.block_doc.title_hint
         if hint and _PLAN_TITLE.search(hint.split("_")[0].split("-")[0].strip()):
             return hint.split("_")[0].split("-")[0].strip().strip("《》")
-        for block in self.block_doc.blocks[: min(first_heading, 12)]:
+        for block in leading:
             if block.kind == PARAGRAPH and block.style_level in (0, 1) and len(block.text) <= 60:
                 if classify_heading(block.text) is None and not _PREFACE_TITLES.match(
                     block.text.replace(" ", "")
@@ -569,6 +753,17 @@ class _Builder:
             b for b in self.table_baselines if (b.indicator_number, b.year) not in seen
         ] + baselines
         doc.commitments = commitments
+
+
+@dataclass
+class _Region:
+    """Blocks ``start``..``end`` and the numbering systems that hold chapters, sections and tasks."""
+
+    start: int
+    end: int
+    chapter_kind: str | None
+    section_kind: str | None
+    task_kind: str | None
 
 
 def build_tree(block_doc: BlockDocument) -> PlanDocument:

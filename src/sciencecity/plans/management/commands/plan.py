@@ -51,6 +51,10 @@ class Command(BaseCommand):
             return
         out = self.stdout.write
         out(f"{doc.title}  ({doc.source_format}, {doc.source_name})")
+        out("how it was read:")
+        for note in doc.notes:
+            where = f"  [line {note.line}]" if note.line is not None else ""
+            out(f"  {note.code}: {note.message}{where}")
         counts = doc.counts()
         out("counts: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         for chapter in doc.chapters:

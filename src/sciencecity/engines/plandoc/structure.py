@@ -1,0 +1,181 @@
+"""Document structure before the tree: tables of contents and the role of every heading.
+
+Published plans rarely start with the body. A saved web page or its Markdown copy carries front
+matter, a cover and a table of contents (目录) that repeats every 篇/章/节 heading, with or
+without page numbers, as a list, as lines, or inside a ``<details>`` block. Read naively, the
+table of contents opens every chapter once and the body opens them again. This module finds
+such runs and proves that they are a table of contents by finding the same headings again, in
+the same order, further down; only then are they skipped.
+
+It also decides which numbering system holds chapters, sections and tasks, allowing the system
+to change midway (``第四章`` followed by ``五、`` as the next chapter), and records why, so that
+the parse always explains itself.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from .blocks import PARAGRAPH, TABLE, Block
+
+TOC_TITLE = re.compile(r"^(?:目\s*录|目\s*次|contents|table of contents)[:：]?$", re.IGNORECASE)
+# a trailing page number, with or without leader dots: "第一章 总体要求……3", "发展基础 . . . 12", "一、形势 3"
+_PAGE_SUFFIX = re.compile(r"(?:[\s.·…\-_—⋯．・]{2,}|\s+|(?<=[\u4e00-\u9fff）)]))[-—]?\s*(\d{1,4})\s*[-—]?\s*$")
+_LEADERS = re.compile(r"[.·…⋯．・_]{3,}")
+_SPACES = re.compile(r"\s+")
+_UNNUMBERED_TOC_ENTRY = re.compile(r"^(?:前言|序言|引言|附件|附表|附录|结束语|结语|名词解释|后记|附\s*件\s*\d*)")
+_MAX_ENTRY = 80
+
+
+def strip_page_number(text: str) -> tuple[str, bool]:
+    """``第一章 总体要求……3`` → (``第一章 总体要求``, True); text without a page number unchanged."""
+    match = _PAGE_SUFFIX.search(text)
+    if match is None:
+        stripped = _LEADERS.sub("", text).strip()
+        return stripped, stripped != text.strip()
+    head = text[: match.start()].rstrip(" .·…-_—⋯．・")
+    if not head or head[-1].isdigit():
+        return text, False
+    return head.strip(), True
+
+
+def title_key(text: str) -> str:
+    """Compare headings without spaces, punctuation variants or leader dots."""
+    text = _LEADERS.sub("", text)
+    text = _SPACES.sub("", text)
+    return text.replace("：", ":").replace("（", "(").replace("）", ")").replace("．", ".")
+
+
+@dataclass
+class TocRun:
+    """A table of contents found in the blocks: block indices ``start``..``end`` (exclusive)."""
+
+    start: int
+    end: int
+    entries: int
+    matched: int
+    with_title: bool
+    with_page_numbers: int
+
+
+@dataclass
+class StructureReport:
+    """What the structure pass decided, in words, for ``plan inspect``."""
+
+    skipped: set[int] = field(default_factory=set)
+    toc_runs: list[TocRun] = field(default_factory=list)
+    unsure_runs: list[TocRun] = field(default_factory=list)
+
+
+def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
+    """Find runs of heading-like lines that are repeated, in order, by the headings of the body.
+
+    ``classify(text)`` returns a heading (with ``kind``, ``number`` and ``text``) or None.
+    """
+    report = StructureReport()
+    n = len(blocks)
+    # key of every block that could be a heading of the body, with its position
+    body_keys: dict[str, list[int]] = {}
+    entry_info: list[tuple[str, bool] | None] = [None] * n
+    for index, block in enumerate(blocks):
+        if block.kind != PARAGRAPH:
+            continue
+        text = block.text
+        heading = classify(text)
+        if heading is not None:
+            body_keys.setdefault(f"{heading.kind}|{heading.number}|{title_key(heading.text)}", []).append(index)
+        body_keys.setdefault(title_key(text), []).append(index)
+        if len(text) <= _MAX_ENTRY:
+            entry_info[index] = _toc_entry(text, classify)
+
+    i = 0
+    while i < n:
+        block = blocks[i]
+        titled = block.kind == PARAGRAPH and bool(TOC_TITLE.match(block.text.replace(" ", "")))
+        start = i
+        j = i + 1 if titled else i
+        entries: list[tuple[int, str]] = []
+        pages = 0
+        while j < n:
+            info = entry_info[j]
+            if info is None:
+                # a Word table of contents inside a table, or an empty line of a list
+                if titled and blocks[j].kind == TABLE and not entries:
+                    entries.extend(_table_entries(blocks[j], j, classify))
+                    j += 1
+                    continue
+                break
+            key, has_page = info
+            entries.append((j, key))
+            pages += int(has_page)
+            j += 1
+        if len(entries) >= 3 or (titled and entries):
+            matched = _matched_in_order(entries, body_keys, j)
+            run = TocRun(start, j, len(entries), matched, titled, pages)
+            needed = 0.4 if (titled or pages >= len(entries) * 0.6) else 0.6
+            if matched >= max(2 if len(entries) >= 2 else 1, needed * len(entries)):
+                report.toc_runs.append(run)
+                report.skipped.update(range(start, j))
+                i = j
+                continue
+            if titled or pages >= 3:
+                report.unsure_runs.append(run)
+        i = max(i + 1, j)
+    return report
+
+
+def _toc_entry(text: str, classify) -> tuple[str, bool] | None:
+    """The comparison key of a line that could be a table-of-contents entry, or None."""
+    stripped, has_page = strip_page_number(text)
+    heading = classify(stripped)
+    if heading is not None:
+        return f"{heading.kind}|{heading.number}|{title_key(heading.text)}", has_page
+    if has_page and (len(stripped) <= 40 or _UNNUMBERED_TOC_ENTRY.match(stripped)):
+        return title_key(stripped), True
+    if _UNNUMBERED_TOC_ENTRY.match(stripped) and len(stripped) <= 12:
+        return title_key(stripped), False
+    return None
+
+
+def _table_entries(block: Block, index: int, classify) -> list[tuple[int, str]]:
+    entries = []
+    for row in block.cell_texts():
+        text = " ".join(c for c in row if c).strip()
+        info = _toc_entry(text, classify) if text else None
+        if info is not None:
+            entries.append((index, info[0]))
+    return entries
+
+
+def _matched_in_order(entries: list[tuple[int, str]], body_keys: dict[str, list[int]], after: int) -> int:
+    """How many entries reappear after the run, each after the previous one found."""
+    position = after - 1
+    matched = 0
+    for _index, key in entries:
+        positions = body_keys.get(key, [])
+        k = bisect.bisect_right(positions, position)
+        if k < len(positions):
+            position = positions[k]
+            matched += 1
+    return matched
+
+
+KIND_NAMES = {
+    "part": "第X篇",
+    "chapter_zh": "第X章",
+    "section_zh": "第X节",
+    "cn": "一、",
+    "paren_cn": "（一）",
+    "num": "1.",
+    "paren_num": "（1）",
+}
+
+
+def kind_name(kind: str | None) -> str:
+    if kind is None:
+        return "—"
+    if kind.startswith("style"):
+        return f"heading style {kind[5:]}"
+    return KIND_NAMES.get(kind, kind)
