@@ -177,9 +177,14 @@ def test_empty_files(tmp_path, name):
 def test_blank_text_and_unsupported_suffix(tmp_path):
     with pytest.raises(PlanParseError, match=r"^blank\.txt: line 1: the file is empty"):
         parse_text(" \n\n\t\n", source_name="blank.txt")
+    path = tmp_path / "plan.rtf"
+    path.write_bytes(b"{\\rtf1 text}")
+    with pytest.raises(PlanParseError, match=r"^plan\.rtf: unsupported file type “\.rtf” \(use .*\.pdf\)"):
+        parse_file(path)
+    # a PDF is read now; a truncated one is one clear error
     path = tmp_path / "plan.pdf"
     path.write_bytes(b"%PDF-1.4")
-    with pytest.raises(PlanParseError, match=r"^plan\.pdf: unsupported file type"):
+    with pytest.raises(PlanParseError, match=r"^plan\.pdf: byte 0: not a readable PDF"):
         parse_file(path)
 
 

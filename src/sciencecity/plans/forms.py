@@ -13,7 +13,7 @@ def _departments():
 
 
 class PlanUploadForm(forms.Form):
-    file = forms.FileField(label=_("Plan document (.txt, .md, .docx, .html)"))
+    file = forms.FileField(label=_("Plan document (.pdf, .docx, .html, .md, .txt)"))
 
 
 class TaskDecompositionForm(forms.ModelForm):

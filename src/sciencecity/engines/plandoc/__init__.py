@@ -1,6 +1,6 @@
 """Parser for Chinese government five-year plans (规划文本解析).
 
-Reads .txt/.md, .docx and .html; every format is first turned into blocks (paragraphs with
+Reads .txt/.md, .docx, .html and .pdf; every format is first turned into blocks (paragraphs with
 their source location, tables as rows of cells) and one tree builder turns blocks into a
 :class:`PlanDocument`: chapters → sections → tasks, goals, strategies, safeguard measures, the
 indicator table(s), 专栏 boxes, baselines and commitments read from the text, and warnings.
@@ -41,6 +41,8 @@ from .tree import build_tree
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 DOCX_SUFFIXES = (".docx",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+PDF_SUFFIXES = (".pdf",)
+SUPPORTED = ".txt, .md, .docx, .html, .htm or .pdf"
 
 
 def parse_text(text: str, source_name: str = "document.txt") -> PlanDocument:
@@ -58,9 +60,32 @@ def parse_html(source: str | Path | bytes, source_name: str | None = None) -> Pl
     return build_tree(read_html(source, source_name))
 
 
+def parse_pdf(source: str | Path | bytes, source_name: str | None = None) -> PlanDocument:
+    """Parse a PDF with a text layer (path or bytes)."""
+    from .pdf import read_pdf
+
+    if isinstance(source, bytes):
+        return build_tree(read_pdf(source, source_name or "document.pdf"))
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PlanParseError(f"cannot read the file ({exc.strerror})", source=str(path)) from exc
+    return build_tree(read_pdf(data, source_name or path.name))
+
+
 def parse_bytes(data: bytes, source_name: str) -> PlanDocument:
     """Parse uploaded content, dispatching on the suffix of ``source_name``."""
     suffix = Path(source_name).suffix.lower()
+    if not data or not data.strip():
+        raise PlanParseError("the file is empty", source=source_name, line=1)
+    if suffix in PDF_SUFFIXES:
+        return parse_pdf(data, source_name)
+    if suffix == ".doc":
+        raise PlanParseError(
+            "an old Word .doc file: save it as .docx (Word: File → Save As → Word Document) and upload that",
+            source=source_name,
+        )
     if suffix in DOCX_SUFFIXES:
         return parse_docx(data, source_name)
     if suffix in HTML_SUFFIXES:
@@ -68,12 +93,12 @@ def parse_bytes(data: bytes, source_name: str) -> PlanDocument:
     if suffix in TEXT_SUFFIXES or not suffix:
         return parse_text(decode_bytes(data, source_name), source_name)
     raise PlanParseError(
-        f"unsupported file type “{suffix}” (use .txt, .md, .docx, .html or .htm)", source=source_name
+        f"unsupported file type “{suffix}” (use {SUPPORTED})", source=source_name
     )
 
 
 def parse_file(path: str | Path) -> PlanDocument:
-    """Parse a file, dispatching on its suffix: .txt .md .docx .html .htm."""
+    """Parse a file, dispatching on its suffix: .txt .md .docx .html .htm .pdf."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -104,5 +129,6 @@ __all__ = [
     "parse_docx",
     "parse_file",
     "parse_html",
+    "parse_pdf",
     "parse_text",
 ]
