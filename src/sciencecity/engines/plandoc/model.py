@@ -124,6 +124,11 @@ class Indicator:
     category: str = ""
     change: str = ""
     cumulative: bool = False
+    target_basis: str = ""  # "" (level in the target year), "annual_average" or "cumulative" (五年累计)
+    qualitative: bool = False  # a target in words: 与GDP增长基本同步, 保持在合理区间
+    parent_number: int | None = None  # a sub-row (其中 …, or a second value of the row above)
+    footnotes: list[str] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)  # note marks in the row (① *) the footnotes refer to
 
 
 @dataclass

@@ -17,8 +17,10 @@ from . import checks
 from .blocks import IMAGE, PARAGRAPH, TABLE, Block, BlockDocument
 from .boxes import Caption, parse_box, read_caption
 from .indicators import (
+    FOOTNOTE_START,
     TextContext,
     extract_baselines_and_commitments,
+    link_footnotes,
     looks_like_indicator_table,
     parse_indicator_table,
 )
@@ -72,6 +74,7 @@ _MEASURES_TITLE = re.compile(r"保障")
 _REVIEW_TITLE = re.compile(
     r"发展基础|现实基础|工作基础|已有基础|基础条件|成就|回顾|现状|成效|进展情况|总结|形势"
 )
+_NOTE_WORDS = re.compile(r"[〔〕]|\[\]|累计|数据|口径|来源|按.*计算|为(?:19|20)\d{2}年")
 _SHORT_NOTE = re.compile(r"^(?:单位|注|说明|数据来源|资料来源)[:：]")
 _PERIOD_YEARS = {
     "十一五": 2010,
@@ -125,6 +128,9 @@ class _Builder:
         self.captions: list[Caption] = []
         self.table_numbers_seen: set[int] = set()
         self.contexts: list[tuple[Paragraph, Chapter | None, Section | None, Task | None]] = []
+        self.last_indicator_table: tuple[list, list] | None = None
+        self.note_list_open = False
+        self.in_notes = False
 
     # -- levels ---------------------------------------------------------------------------------
     def decide_levels(self) -> None:
@@ -395,6 +401,21 @@ class _Builder:
             if _SHORT_NOTE.match(text) and len(text) <= 40:
                 return i + 1
             self.flush_pending()
+        last_table = self.last_indicator_table
+        self.last_indicator_table = None
+        if last_table is not None:
+            listed = self.note_list_open and re.match(r"^(?:\d{1,2}\s*[.．、]|[（(]\d{1,2}[）)])", text)
+            self.note_list_open = False
+            more = self.in_notes and len(text) <= 80 and _NOTE_WORDS.search(text) and not classify_heading(text)
+            self.in_notes = False
+            if (FOOTNOTE_START.match(text) or listed or more) and len(text) <= 400:
+                self.in_notes = True
+                link_footnotes(last_table[0], [re.sub(r"^[（(](\d{1,2})[）)]", r"\1.", text)], last_table[1])
+                self.last_indicator_table = last_table  # notes often run over several paragraphs
+                self.note_list_open = bool(listed) or text.rstrip().endswith(("：", ":"))
+                if listed:  # "1.带*的为2019年数据" under "注：" is a note, not a numbered task
+                    self.add_text(paragraph)
+                    return i + 1
         heading = self._heading_of(block, i)
         role = self.role_of(i, heading)
         if heading and role:
@@ -571,6 +592,7 @@ class _Builder:
         )
         self.doc.indicators.extend(result.indicators)
         self.table_baselines.extend(result.baselines)
+        self.last_indicator_table = (result.indicators, result.starred)
         for code, message, location in result.problems:
             self.warn(code, message, block.line, location)
         if not result.indicators:
