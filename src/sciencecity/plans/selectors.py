@@ -116,12 +116,13 @@ def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = Tr
             row.reason = reason_text(row.assessment, indicator.unit)
         source = sources.get(indicator.source_key) if live else None
         if source is not None:
-            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year)
+            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year,
+                                                             plan_start=indicator.plan.start_year)
         rows.append(row)
     return rows
 
 
-def live_value(source, year: int) -> tuple[float, str]:
+def live_value(source, year: int, *, plan_start: int | None = None) -> tuple[float, str]:
     """A registry computation, cached for ``INDICATOR_LIVE_CACHE_SECONDS`` (default 60 s)."""
     from django.conf import settings
     from django.core.cache import cache
@@ -130,7 +131,7 @@ def live_value(source, year: int) -> tuple[float, str]:
     key = _live_key(source.key, year)
     cached = cache.get(key) if seconds else None
     if cached is None:
-        cached = source.compute(year, DISTRICT_SCOPE)
+        cached = sources.compute(source, year=year, scope=DISTRICT_SCOPE, plan_start=plan_start)
         if seconds:
             cache.set(key, cached, seconds)
     return cached

@@ -103,6 +103,9 @@ def _parse(content: bytes, filename: str) -> plandoc.PlanDocument:
 
 
 def _plan_years(doc: plandoc.PlanDocument) -> tuple[int | None, int | None]:
+    """规划期 as the parser read it from the document (title, stated period, 十X五, target years)."""
+    if doc.period_start and doc.period_end:
+        return doc.period_start, doc.period_end
     target = next((i.target_year for i in doc.indicators if i.target_year), None)
     match = re.search(r"(20\d\d)\s*[-—–至到]\s*(20\d\d)", doc.title or "")
     if match:
@@ -142,14 +145,24 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: A
     return HostMatch.CREATED
 
 
-def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False) -> PlanImportResult:
-    """Store a parsed plan document. The same document again changes nothing; a dry run rolls back."""
+def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False,
+                period: tuple[int, int] | None = None) -> PlanImportResult:
+    """Store a parsed plan document. The same document again changes nothing; a dry run rolls back.
+
+    ``period`` (first year, last year) overrides the plan period read from the document.
+    """
     _require_bureau(actor)
     sha = hashlib.sha256(content).hexdigest()
     existing = Plan.objects.filter(source_sha256=sha).first()
     if existing is not None:
         return PlanImportResult(existing, False, existing.counts, [])
     doc = _parse(content, filename)
+    if period is not None:
+        first, last = period
+        if not (1990 <= first <= last <= first + 15):
+            raise ValidationError({"period": _("The plan period must run from a first to a last year, "
+                                               "at most 15 years apart.")})
+        doc.period_start, doc.period_end = first, last
     if not doc.chapters:
         raise ValidationError({"file": _("%(file)s: no chapter headings were recognised; nothing was imported.")
                                % {"file": filename}})
@@ -393,7 +406,7 @@ def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> O
     source = sources.get(indicator.source_key)
     if source is None:
         return None
-    value, provenance = source.compute(year, DISTRICT_SCOPE)
+    value, provenance = sources.compute(source, year=year, scope=DISTRICT_SCOPE, plan_start=indicator.plan.start_year)
     current = ObservedValue.objects.filter(indicator=indicator, year=year, scope=DISTRICT_SCOPE).first()
     if current is not None and current.locked:
         return current
@@ -541,18 +554,28 @@ def milestone_done(*, actor: Any, milestone: ProjectMilestone, done_date: dt.dat
     return milestone
 
 
+def importing_district(actor: Any) -> str:
+    """The district of the organisation the importing officer acts for ("" when unknown)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    ids = permissions.organisation_ids(actor)
+    districts = sorted({d for d in Organisation.objects.filter(pk__in=ids).values_list("district", flat=True) if d})
+    return districts[0] if len(districts) == 1 else ""
+
+
 def plan_setup_apply(*, actor: Any, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
     """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet."""
     from sciencecity.registry.services import organisation_create
 
     counts = {"departments": 0, "indicators": 0, "tasks": 0}
     departments: dict[str, Organisation] = {}
+    district = setup.get("district") or importing_district(actor)
     for code, name, name_en in setup.get("departments", []):
         org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
         if org is None:
             org = organisation_create(actor=actor, check_permission=False, data={
                 "code": code, "name": name, "name_en": name_en, "kind": OrganisationKind.GOVERNMENT_DEPARTMENT,
-                "level": "district", "district": "光明区"})
+                "level": "district", "district": district})
             counts["departments"] += 1
         departments[code] = org
     with transaction.atomic():

@@ -255,6 +255,8 @@ class PlanDocument:
     commitments: list[Commitment] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    period_start: int | None = None  # 规划期 first year, read from the document
+    period_end: int | None = None
 
     @property
     def sections(self) -> list[Section]:

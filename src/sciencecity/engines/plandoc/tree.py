@@ -75,6 +75,8 @@ _REVIEW_TITLE = re.compile(
     r"发展基础|现实基础|工作基础|已有基础|基础条件|成就|回顾|现状|成效|进展情况|总结|形势"
 )
 _NOTE_WORDS = re.compile(r"[〔〕]|\[\]|累计|数据|口径|来源|按.*计算|为(?:19|20)\d{2}年")
+_PERIOD_SPAN = re.compile(r"((?:19|20)\d{2})\s*(?:年)?\s*[-—–－~～至到]+\s*((?:19|20)\d{2})\s*年?")
+_PERIOD_WORDS = re.compile(r"规划期|期限|规划范围|时期为|规划年限|实施期")
 _SHORT_NOTE = re.compile(r"^(?:单位|注|说明|数据来源|资料来源)[:：]")
 _PERIOD_YEARS = {
     "十一五": 2010,
@@ -109,6 +111,17 @@ def classify_heading(text: str) -> Heading | None:
                 continue  # 一是、二要 … are enumerations in running text
             return Heading(kind, label, number, rest)
     return None
+
+
+@dataclass
+class _Region:
+    """Blocks ``start``..``end`` and the numbering systems that hold chapters, sections and tasks."""
+
+    start: int
+    end: int
+    chapter_kind: str | None
+    section_kind: str | None
+    task_kind: str | None
 
 
 class _Builder:
@@ -638,6 +651,7 @@ class _Builder:
         self.find_goals_and_strategies()
         self.find_measures()
         self.find_numbers()
+        self.find_period()
         checks.run_checks(doc, self.captions)
 
     def find_title(self) -> str:
@@ -777,15 +791,45 @@ class _Builder:
         doc.commitments = commitments
 
 
-@dataclass
-class _Region:
-    """Blocks ``start``..``end`` and the numbering systems that hold chapters, sections and tasks."""
-
-    start: int
-    end: int
-    chapter_kind: str | None
-    section_kind: str | None
-    task_kind: str | None
+    def find_period(self) -> None:
+        """规划期: the years the plan covers, from the title, a stated period, a 十X五 name or the targets."""
+        doc = self.doc
+        texts = [(doc.title, None, "the title")]
+        texts += [(self.block_doc.title_hint, None, "the document properties")]
+        texts += [
+            (b.text, b.line, b.location)
+            for k, b in enumerate(self.block_doc.blocks[:400])
+            if b.kind == PARAGRAPH and k not in self.skipped
+        ]
+        found = None
+        for text, line, where in texts[:2]:
+            match = _PERIOD_SPAN.search(text or "")
+            if match:
+                found = (int(match.group(1)), int(match.group(2)), f"“{match.group(0)}” in {where}", line)
+                break
+        if found is None:
+            for text, line, where in texts[2:]:
+                match = _PERIOD_SPAN.search(text)
+                if match and _PERIOD_WORDS.search(text):
+                    found = (int(match.group(1)), int(match.group(2)), f"“{match.group(0)}” ({where})", line)
+                    break
+        if found is None:
+            for text, line, where in texts:
+                name = next((n for n in _PERIOD_YEARS if n in (text or "")), None)
+                if name and (where in ("the title", "the document properties") or _PLAN_TITLE.search(text or "")):
+                    end = _PERIOD_YEARS[name]
+                    found = (end - 4, end, f"“{name}” in {where}", line)
+                    break
+        if found is None:
+            years = Counter(i.target_year for i in doc.indicators if i.target_year)
+            if years:
+                end = years.most_common(1)[0][0]
+                found = (end - 4, end, f"the indicator target year {end} (five years assumed)", None)
+        if found is None or not 1990 <= found[0] <= found[1] <= found[0] + 15:
+            self.note("plan_period", "the plan period was not found in the document; give it when importing")
+            return
+        doc.period_start, doc.period_end = found[0], found[1]
+        self.note("plan_period", f"plan period {found[0]}–{found[1]}, from {found[2]}", found[3])
 
 
 def build_tree(block_doc: BlockDocument) -> PlanDocument:
