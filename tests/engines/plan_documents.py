@@ -116,3 +116,106 @@ def image_only_pdf(pages: int = 2) -> bytes:
         pdf.showPage()
     pdf.save()
     return buffer.getvalue()
+
+
+_CN = "一二三四五六七八九十"
+
+
+def _cn(n: int) -> str:
+    if n <= 10:
+        return _CN[n - 1]
+    if n < 20:
+        return "十" + _CN[n - 11]
+    tens, ones = divmod(n, 10)
+    return _CN[tens - 1] + "十" + (_CN[ones - 1] if ones else "")
+
+
+def long_plan_markdown(pages: int = 200, *, front_matter: bool = True, toc: bool = True) -> str:
+    """A generated 篇/章/节 plan of about ``pages`` A4 pages (≈ 1,600 characters a page), as Markdown.
+
+    Front matter and a table of contents listing every heading come first, like a copy saved from
+    a government site; an indicator table and 专栏 boxes sit in the body.
+    """
+    sentence = "围绕重点产业链部署创新链，推动关键核心技术攻关，完善成果转化机制，提升创新体系整体效能。"
+    per_task = sentence * 5
+    chapters_wanted = max(2, round(pages * 1600 / (3 * 4 * (len(per_task) + 20) + 400)))
+    parts = max(1, chapters_wanted // 8)
+    headings: list[tuple[int, str]] = []
+    body: list[str] = []
+    chapter = 0
+    box = 0
+    for part in range(1, parts + 1):
+        headings.append((1, f"第{_cn(part)}篇 重点领域{part}"))
+        body.append(f"# {headings[-1][1]}")
+        for _ in range(chapters_wanted // parts):
+            chapter += 1
+            headings.append((2, f"第{_cn(chapter)}章 推进重点方向{chapter}"))
+            body.append(f"## {headings[-1][1]}")
+            body.append(sentence * 2)
+            if chapter == 2:
+                body.append("表1 主要指标")
+                rows = ["| 类别 | 序号 | 指标 | 单位 | 2020年基期值 | 2025年目标值 | 指标属性 |", "|---|---|---|---|---|---|---|"]
+                for k in range(1, 31):
+                    rows.append(f"| {'创新投入' if k == 1 else ''} | {k} | 第{k}项指标 | 个 | {k * 10} | {k * 15} | 预期性 |")
+                body.append("\n".join(rows))
+            for section in range(1, 4):
+                headings.append((3, f"第{_cn(section)}节 任务方向{chapter}-{section}"))
+                body.append(f"### {headings[-1][1]}")
+                for task in range(1, 5):
+                    body.append(f"{_cn(task)}、实施专项行动{chapter}-{section}-{task}。{per_task}")
+                if section == 3 and chapter % 4 == 0:
+                    box += 1
+                    items = "\n".join(f"| {k}.重大项目{box}-{k}。建设内容与目标。 |" for k in range(1, 6))
+                    body.append(f"专栏{box} 重大工程{box}\n\n| 专栏{box} 重大工程{box} |\n|---|\n{items}")
+    head = ""
+    if front_matter:
+        head += '---\ntitle: "示例市科技创新“十四五”规划"\ndate: 2021-10-01\n---\n\n'
+    head += "# 示例市科技创新“十四五”规划\n\n规划期为2021—2025年。\n\n"
+    if toc:
+        head += "## 目录\n\n" + "\n".join(f"{'  ' * (level - 1)}- [{text}](#h{k})" for k, (level, text) in enumerate(headings)) + "\n\n"
+    return head + "\n\n".join(body) + "\n"
+
+
+def markdown_to_html(markdown: str) -> str:
+    """A saved-page version of the generated Markdown: headings, paragraphs, tables, a nav and scripts."""
+    import html as html_module
+
+    parts = ["<!DOCTYPE html><html><head><meta charset='utf-8'><title>示例市科技创新“十四五”规划</title>"
+             "<script>var a=1;</script></head><body><nav><a href='/'>首页</a></nav><div class='article'>"]
+    text = re.sub(r"^---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
+    for kind, *rest in items(text):
+        if kind == "heading":
+            level, value = rest
+            parts.append(f"<h{level}>{html_module.escape(value)}</h{level}>")
+        elif kind == "paragraph":
+            value = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", rest[0])
+            for line in re.split(r"\s*-\s+(?=\S)", value):
+                if line.strip():
+                    parts.append(f"<p>{html_module.escape(line.strip())}</p>")
+        else:
+            rows = rest[0]
+            parts.append("<table>" + "".join(
+                "<tr>" + "".join(f"<td>{html_module.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+            ) + "</table>")
+    parts.append("</div><footer>网站标识码</footer></body></html>")
+    return "".join(parts)
+
+
+def build_docx(plan_items: list[tuple]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for item in plan_items:
+        if item[0] == "heading":
+            document.add_heading(item[2], level=min(item[1], 3))
+        elif item[0] == "paragraph":
+            document.add_paragraph(item[1])
+        else:
+            rows = item[1]
+            table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    table.cell(r, c).text = value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()

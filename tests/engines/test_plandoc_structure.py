@@ -268,3 +268,19 @@ def test_numbering_gaps_are_warnings_not_failures():
     assert [c.number for c in doc.chapters] == [1, 3, 4]
     assert [s.number for s in doc.chapters[1].sections] == [1, 3]
     assert {"chapter_numbering", "section_numbering"} <= set(doc.warning_codes())
+
+
+def test_toc_directly_followed_by_the_body_and_titles_ending_in_digits():
+    """The body's first 第一篇/第一章 lines follow the list at once, and titles end in numbers
+    (推进重点方向1) that look like page numbers: the body keeps every heading."""
+    from tests.engines.plan_documents import long_plan_markdown
+
+    text = long_plan_markdown(20)
+    body = text.split("## 目录")[1]
+    chapters = re.findall(r"^## 第\S+章 (.*)$", body, re.MULTILINE)
+    doc = parse_bytes(text.encode("utf-8"), "generated.md")
+    assert [c.title for c in doc.chapters] == chapters
+    assert len(doc.parts) == len(re.findall(r"^# 第", body, re.MULTILINE))
+    (skipped,) = [n for n in doc.notes if n.code == "toc_skipped"]
+    entries = len(re.findall(r"^\s*- \[", body, re.MULTILINE))
+    assert f"{entries} entries, {entries} found again" in skipped.message

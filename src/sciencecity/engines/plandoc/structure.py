@@ -38,7 +38,8 @@ def strip_page_number(text: str) -> tuple[str, bool]:
     head = text[: match.start()].rstrip(" .·…-_—⋯．・")
     if not head or head[-1].isdigit():
         return text, False
-    return head.strip(), True
+    separated = not match.group(0)[:1].isdigit()  # "总体要求……3" is a page number, "方向1" may be the title
+    return head.strip(), separated
 
 
 def title_key(text: str) -> str:
@@ -96,7 +97,7 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
         titled = block.kind == PARAGRAPH and bool(TOC_TITLE.match(block.text.replace(" ", "")))
         start = i
         j = i + 1 if titled else i
-        entries: list[tuple[int, str]] = []
+        entries: list[tuple[int, tuple[str, ...]]] = []
         pages = 0
         while j < n:
             info = entry_info[j]
@@ -107,18 +108,19 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
                     j += 1
                     continue
                 break
-            key, has_page = info
-            entries.append((j, key))
+            keys, has_page = info
+            entries.append((j, keys))
             pages += int(has_page)
             j += 1
         if len(entries) >= 3 or (titled and entries):
-            matched = _matched_in_order(entries, body_keys, j)
-            run = TocRun(start, j, len(entries), matched, titled, pages)
+            end, matched = _best_cut(entries, body_keys, j)
+            kept = [e for e in entries if e[0] < end]
+            run = TocRun(start, end, len(kept), matched, titled, sum(1 for e in kept if entry_info[e[0]] and entry_info[e[0]][1]))
             needed = 0.4 if (titled or pages >= len(entries) * 0.6) else 0.6
-            if matched >= max(2 if len(entries) >= 2 else 1, needed * len(entries)):
+            if kept and matched >= max(2 if len(kept) >= 2 else 1, needed * len(kept)):
                 report.toc_runs.append(run)
-                report.skipped.update(range(start, j))
-                i = j
+                report.skipped.update(range(start, end))
+                i = end
                 continue
             if titled or pages >= 3:
                 report.unsure_runs.append(run)
@@ -126,20 +128,49 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
     return report
 
 
-def _toc_entry(text: str, classify) -> tuple[str, bool] | None:
-    """The comparison key of a line that could be a table-of-contents entry, or None."""
+def _best_cut(entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, list[int]], end: int) -> tuple[int, int]:
+    """Where the table of contents ends: the body's first headings often follow it directly.
+
+    Candidate ends are the run's end and every place where the run repeats its first entry (the
+    body starting again with 第一篇 / 第一章 / 前言); the one that leaves most entries found again
+    below, in order, wins.
+    """
+    first = set(entries[0][1])
+    cuts = [end] + [index for index, keys in entries[1:] if first & set(keys)]
+    best = (end, -1.0, 0)
+    for cut in cuts:
+        kept = [(index, keys) for index, keys in entries if index < cut]
+        if not kept:
+            continue
+        matched = _matched_in_order(kept, body_keys, cut)
+        score = matched / len(kept) + matched / len(entries)
+        if score > best[1]:
+            best = (cut, score, matched)
+    return best[0], best[2]
+
+
+def _toc_entry(text: str, classify) -> tuple[tuple[str, ...], bool] | None:
+    """The comparison keys of a line that could be a table-of-contents entry, or None.
+
+    A trailing number may be a page number or part of the title (``推进重点方向1``): both readings
+    are kept as keys.
+    """
     stripped, has_page = strip_page_number(text)
-    heading = classify(stripped)
-    if heading is not None:
-        return f"{heading.kind}|{heading.number}|{title_key(heading.text)}", has_page
+    keys: list[str] = []
+    for candidate in dict.fromkeys([stripped, text.strip()]):
+        heading = classify(candidate)
+        if heading is not None:
+            keys.append(f"{heading.kind}|{heading.number}|{title_key(heading.text)}")
+    if keys:
+        return tuple(keys), has_page
     if has_page and (len(stripped) <= 40 or _UNNUMBERED_TOC_ENTRY.match(stripped)):
-        return title_key(stripped), True
+        return (title_key(stripped),), True
     if _UNNUMBERED_TOC_ENTRY.match(stripped) and len(stripped) <= 12:
-        return title_key(stripped), False
+        return (title_key(stripped),), False
     return None
 
 
-def _table_entries(block: Block, index: int, classify) -> list[tuple[int, str]]:
+def _table_entries(block: Block, index: int, classify) -> list[tuple[int, tuple[str, ...]]]:
     entries = []
     for row in block.cell_texts():
         text = " ".join(c for c in row if c).strip()
@@ -149,15 +180,21 @@ def _table_entries(block: Block, index: int, classify) -> list[tuple[int, str]]:
     return entries
 
 
-def _matched_in_order(entries: list[tuple[int, str]], body_keys: dict[str, list[int]], after: int) -> int:
-    """How many entries reappear after the run, each after the previous one found."""
+def _matched_in_order(
+    entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, list[int]], after: int
+) -> int:
+    """How many entries reappear at or after ``after``, each after the previous one found."""
     position = after - 1
     matched = 0
-    for _index, key in entries:
-        positions = body_keys.get(key, [])
-        k = bisect.bisect_right(positions, position)
-        if k < len(positions):
-            position = positions[k]
+    for _index, keys in entries:
+        found = None
+        for key in keys:
+            positions = body_keys.get(key, [])
+            k = bisect.bisect_right(positions, position)
+            if k < len(positions) and (found is None or positions[k] < found):
+                found = positions[k]
+        if found is not None:
+            position = found
             matched += 1
     return matched
 
