@@ -219,3 +219,43 @@ def build_docx(plan_items: list[tuple]) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+def table_image(rows: list[list[str]], *, widths: list[int] | None = None, merge_first_column: bool = False) -> bytes:
+    """A ruled table drawn with Pillow and the vendored CJK font, as PNG (what a scanned table looks like).
+
+    With ``merge_first_column`` equal consecutive first cells below the header are drawn as one
+    merged cell (a 类别 spanning rows) with the text once.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT), 22)
+    columns = max(len(r) for r in rows)
+    if widths is None:
+        widths = [max(90, max(int(font.getlength(r[c])) for r in rows if c < len(r)) + 30) for c in range(columns)]
+    height = 48
+    image = Image.new("RGB", (sum(widths) + 2, height * len(rows) + 2), "white")
+    draw = ImageDraw.Draw(image)
+    r = 0
+    while r < len(rows):
+        span = 1
+        if merge_first_column and r > 0:
+            while r + span < len(rows) and rows[r + span][0] == "":
+                span += 1
+        x = 0
+        for c, value in enumerate(rows[r]):
+            cell_height = height * (span if c == 0 else 1)
+            draw.rectangle((x, r * height, x + widths[c], r * height + cell_height), outline="black", width=2)
+            draw.text((x + 12, r * height + (cell_height - 22) // 2 - 2), value, font=font, fill="black")
+            x += widths[c]
+        for extra in range(1, span):
+            x = widths[0]
+            for c, value in enumerate(rows[r + extra][1:], 1):
+                top = (r + extra) * height
+                draw.rectangle((x, top, x + widths[c], top + height), outline="black", width=2)
+                draw.text((x + 12, top + 11), value, font=font, fill="black")
+                x += widths[c]
+        r += span
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

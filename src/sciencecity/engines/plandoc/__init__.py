@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .blocks import BlockDocument, decode_bytes, read_docx, read_html, read_text
+from .blocks import BlockDocument, attach_images, decode_bytes, read_docx, read_html, read_text
 from .model import (
     Baseline,
     Box,
@@ -27,6 +27,7 @@ from .model import (
     Commitment,
     Indicator,
     Note,
+    OcrTable,
     Paragraph,
     Part,
     PlanDocument,
@@ -74,37 +75,57 @@ def parse_pdf(source: str | Path | bytes, source_name: str | None = None) -> Pla
     return build_tree(read_pdf(data, source_name or path.name))
 
 
-def parse_bytes(data: bytes, source_name: str) -> PlanDocument:
-    """Parse uploaded content, dispatching on the suffix of ``source_name``."""
+def read_blocks(data: bytes, source_name: str) -> BlockDocument:
+    """The blocks of uploaded content, dispatching on the suffix of ``source_name``."""
     suffix = Path(source_name).suffix.lower()
     if not data or not data.strip():
         raise PlanParseError("the file is empty", source=source_name, line=1)
     if suffix in PDF_SUFFIXES:
-        return parse_pdf(data, source_name)
+        from .pdf import read_pdf
+
+        return read_pdf(data, source_name)
     if suffix == ".doc":
         raise PlanParseError(
             "an old Word .doc file: save it as .docx (Word: File → Save As → Word Document) and upload that",
             source=source_name,
         )
     if suffix in DOCX_SUFFIXES:
-        return parse_docx(data, source_name)
+        return read_docx(data, source_name)
     if suffix in HTML_SUFFIXES:
-        return parse_html(data, source_name)
+        return read_html(data, source_name)
     if suffix in TEXT_SUFFIXES or not suffix:
-        return parse_text(decode_bytes(data, source_name), source_name)
-    raise PlanParseError(
-        f"unsupported file type “{suffix}” (use {SUPPORTED})", source=source_name
-    )
+        return read_text(decode_bytes(data, source_name), source_name)
+    raise PlanParseError(f"unsupported file type “{suffix}” (use {SUPPORTED})", source=source_name)
 
 
-def parse_file(path: str | Path) -> PlanDocument:
-    """Parse a file, dispatching on its suffix: .txt .md .docx .html .htm .pdf."""
+def parse_bytes(
+    data: bytes,
+    source_name: str,
+    *,
+    base_dir: str | Path | None = None,
+    ocr_overrides: dict[int, list[list[str]]] | None = None,
+) -> PlanDocument:
+    """Parse uploaded content, dispatching on the suffix of ``source_name``.
+
+    ``base_dir`` is the folder the document was saved in: pictures it links to (a Markdown or HTML
+    copy with its images) are read from there, never from outside it. ``ocr_overrides`` replaces
+    the cells of the N-th table read from an image by an officer's corrections.
+    """
+    block_doc = read_blocks(data, source_name)
+    attach_images(block_doc, base_dir)
+    if ocr_overrides:
+        block_doc.ocr_overrides = dict(ocr_overrides)
+    return build_tree(block_doc)
+
+
+def parse_file(path: str | Path, *, ocr_overrides: dict[int, list[list[str]]] | None = None) -> PlanDocument:
+    """Parse a file, dispatching on its suffix: .txt .md .docx .html .htm .pdf; linked images are read."""
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise PlanParseError(f"cannot read the file ({exc.strerror})", source=str(path)) from exc
-    return parse_bytes(data, path.name)
+    return parse_bytes(data, path.name, base_dir=path.parent, ocr_overrides=ocr_overrides)
 
 
 __all__ = [
@@ -117,6 +138,7 @@ __all__ = [
     "Commitment",
     "Indicator",
     "Note",
+    "OcrTable",
     "Paragraph",
     "Part",
     "PlanDocument",
@@ -130,5 +152,6 @@ __all__ = [
     "parse_file",
     "parse_html",
     "parse_pdf",
+    "read_blocks",
     "parse_text",
 ]

@@ -40,6 +40,7 @@ class Block:
     style_level: int | None = None
     table_index: int | None = None
     has_image: bool = False
+    image_data: bytes | None = field(default=None, repr=False)  # the picture of an IMAGE block, if at hand
 
     def cell_texts(self) -> list[list[str]]:
         """Rows of cells, each cell's paragraphs joined without a separator."""
@@ -58,6 +59,8 @@ class BlockDocument:
     source_format: str
     title_hint: str = ""
     notes: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    #: corrected cells of OCR tables by their order in the document (from the review page)
+    ocr_overrides: dict[int, list[list[str]]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,6 +80,49 @@ def clean_text(text: str) -> str:
     text = re.sub(r"[ ]{2,}", " ", text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pictures referenced by the document
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def attach_images(block_doc: BlockDocument, base_dir: str | Path | None) -> None:
+    """Load the pictures that IMAGE blocks refer to: ``data:`` URIs, and files next to the document.
+
+    Only files inside ``base_dir`` (the folder of the document being read) are opened; an upload
+    without a folder gets ``data:`` URIs only.
+    """
+    import base64
+    from urllib.parse import unquote, urlparse
+
+    base = Path(base_dir).resolve() if base_dir else None
+    for block in block_doc.blocks:
+        if block.kind != IMAGE or block.image_data is not None or not block.text:
+            continue
+        ref = block.text.strip()
+        if ref.startswith("data:image/") and ";base64," in ref[:60]:
+            try:
+                block.image_data = base64.b64decode(ref.split(",", 1)[1], validate=False)
+            except ValueError:
+                block.image_data = None
+            block.text = "data: URI"
+            continue
+        if base is None:
+            continue
+        parsed = urlparse(ref)
+        if parsed.scheme not in ("", "file") or parsed.netloc:
+            continue
+        path = (base / unquote(parsed.path).lstrip("/")).resolve()
+        if not path.is_relative_to(base) or path.suffix.lower() not in _IMAGE_SUFFIXES:
+            continue
+        try:
+            if path.is_file() and path.stat().st_size <= MAX_IMAGE_BYTES:
+                block.image_data = path.read_bytes()
+        except OSError:
+            block.image_data = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -468,7 +514,7 @@ def read_docx(source: str | Path | bytes | io.BytesIO, source_name: str | None =
             location="word/document.xml",
         ) from exc
 
-    reader = _DocxReader(source_name)
+    reader = _DocxReader(source_name, document.part)
     reader.walk(document.element.body)
     title_hint = ""
     try:
@@ -479,8 +525,9 @@ def read_docx(source: str | Path | bytes | io.BytesIO, source_name: str | None =
 
 
 class _DocxReader:
-    def __init__(self, source_name: str):
+    def __init__(self, source_name: str, part=None):
         self.source_name = source_name
+        self.part = part
         self.blocks: list[Block] = []
         self.paragraph_index = 0
         self.table_index = 0
@@ -514,8 +561,9 @@ class _DocxReader:
         textboxes = _docx_textboxes(p)
         for textbox in textboxes:
             self.textbox(textbox, index)
-        if not pieces and not textboxes and has_picture:
-            self.blocks.append(Block(IMAGE, line=index, location=location))
+        if has_picture and not textboxes:
+            data, name = _docx_image(p, self.part)
+            self.blocks.append(Block(IMAGE, text=name, line=index, location=location, image_data=data))
 
     def textbox(self, textbox, anchor: int) -> None:
         """A Word text box (often how a 专栏 is drawn) becomes a one-cell table."""
@@ -559,7 +607,10 @@ class _DocxReader:
         has_text = any(cell for row in rows for cell in row)
         if not has_text:
             if has_picture:
-                self.blocks.append(Block(IMAGE, line=anchor, location=f"table {t}", table_index=t))
+                data, name = _docx_image(tbl, self.part)
+                self.blocks.append(
+                    Block(IMAGE, text=name, line=anchor, location=f"table {t}", table_index=t, image_data=data)
+                )
             return
         self.blocks.append(
             Block(TABLE, line=anchor, location=f"table {t}", rows=rows, table_index=t, has_image=has_picture)
@@ -605,6 +656,31 @@ def _docx_has_picture(p) -> bool:
         if tag.endswith("}blip") or tag.endswith("}imagedata") or tag.endswith("}object"):
             return True
     return False
+
+
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _docx_image(node, part) -> tuple[bytes | None, str]:
+    """The first picture under ``node``: its bytes (from the package) and its name."""
+    if part is None:
+        return None, ""
+    for element in node.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.endswith("}blip"):
+            rid = element.get(f"{_RELATIONSHIP}embed")
+        elif tag.endswith("}imagedata"):
+            rid = element.get(f"{_RELATIONSHIP}id")
+        else:
+            continue
+        try:
+            image_part = part.related_parts[rid]
+        except (KeyError, AttributeError):
+            continue
+        blob = getattr(image_part, "blob", None)
+        if blob and len(blob) <= MAX_IMAGE_BYTES:
+            return blob, str(getattr(image_part, "partname", "")).lstrip("/")
+    return None, ""
 
 
 def _docx_grid_span(tc) -> int:

@@ -129,6 +129,7 @@ class Indicator:
     parent_number: int | None = None  # a sub-row (其中 …, or a second value of the row above)
     footnotes: list[str] = field(default_factory=list)
     marks: list[str] = field(default_factory=list)  # note marks in the row (① *) the footnotes refer to
+    ocr_confidence: float | None = None  # read from an image: the lowest confidence of its cells
 
 
 @dataclass
@@ -162,6 +163,7 @@ class Box:
     line: int | None = None
     location: str = ""
     groups: list[BoxGroup] = field(default_factory=list)
+    ocr_confidence: float | None = None  # read from an image: the lowest confidence of its lines
 
     @property
     def items(self) -> list[BoxItem]:
@@ -218,7 +220,34 @@ class Note:
     location: str = ""
 
 
-_EXCLUDED_FROM_DICT = {"paragraphs"}
+@dataclass
+class OcrTable:
+    """A table or 专栏 given as an image and read by OCR; ``rows`` hold text and confidence per cell.
+
+    ``reviewed`` is True when the cells come from an officer's corrections instead of the recogniser.
+    """
+
+    index: int
+    caption: str
+    kind: str  # "table" or "box"
+    line: int | None = None
+    location: str = ""
+    image_name: str = ""
+    engine: str = ""
+    seconds: float = 0.0
+    method: str = ""
+    reviewed: bool = False
+    rows: list[list[dict[str, Any]]] = field(default_factory=list)
+    image_bytes: bytes | None = field(default=None, repr=False)
+
+    def cell_count(self) -> int:
+        return sum(1 for row in self.rows for cell in row if cell["text"])
+
+    def low_confidence_count(self, threshold: float = 0.9) -> int:
+        return sum(1 for row in self.rows for cell in row if cell["text"] and cell["confidence"] < threshold)
+
+
+_EXCLUDED_FROM_DICT = {"paragraphs", "image_bytes"}
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -257,6 +286,7 @@ class PlanDocument:
     notes: list[Note] = field(default_factory=list)
     period_start: int | None = None  # 规划期 first year, read from the document
     period_end: int | None = None
+    ocr_tables: list[OcrTable] = field(default_factory=list)
 
     @property
     def sections(self) -> list[Section]:

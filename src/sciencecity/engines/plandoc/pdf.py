@@ -123,7 +123,7 @@ class _Reader:
             width = float(page.width or 1)
             for image in page.images:
                 if (image["x1"] - image["x0"]) >= width * 0.3 and (image["bottom"] - image["top"]) >= 40:
-                    images.append((image["top"], image["bottom"]))
+                    images.append((image["top"], image["bottom"], self.render(page, image)))
             page_images.append(images)
         if total_chars < _MIN_TEXT_CHARS:
             raise PlanParseError(
@@ -157,6 +157,27 @@ class _Reader:
         except Exception:  # pragma: no cover - metadata is optional
             title = ""
         return BlockDocument(blocks, self.source_name, "pdf", title_hint=title, notes=notes)
+
+    @staticmethod
+    def render(page, image) -> bytes | None:
+        """The picture's area of the page as PNG (for OCR), when an OCR package is installed."""
+        from . import ocr
+
+        if not ocr.available():
+            return None
+        try:
+            box = (
+                max(0, image["x0"]),
+                max(0, image["top"]),
+                min(page.width, image["x1"]),
+                min(page.height, image["bottom"]),
+            )
+            picture = page.crop(box).to_image(resolution=200).original
+            buffer = io.BytesIO()
+            picture.save(buffer, format="PNG")
+            return buffer.getvalue()
+        except Exception:  # rendering can fail on odd images: the image is then reported as not read
+            return None
 
     # -- page furniture -------------------------------------------------------------------------
     @staticmethod
@@ -215,7 +236,7 @@ class _Reader:
         for p, lines in enumerate(page_lines):
             items: list[tuple[float, str, object]] = [(line.top, "line", line) for line in lines]
             items += [(top, "table", rows) for top, rows in page_tables[p]]
-            items += [(top, "image", (top, bottom)) for top, bottom in page_images[p]]
+            items += [(image[0], "image", image) for image in page_images[p]]
             items.sort(key=lambda item: item[0])
             paragraph: list[_Line] = []
             for position, (_top, kind, item) in enumerate(items):
@@ -236,7 +257,10 @@ class _Reader:
                     if pending_table is not None:
                         blocks.append(pending_table)
                         pending_table = None
-                    blocks.append(Block(IMAGE, text="", line=p + 1, location=f"page {p + 1} (image)"))
+                    blocks.append(
+                        Block(IMAGE, text=f"page {p + 1} picture", line=p + 1, location=f"page {p + 1} (image)",
+                              image_data=item[2])
+                    )
                     continue
                 rows = item
                 first_on_page = position == 0

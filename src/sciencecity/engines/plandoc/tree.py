@@ -28,6 +28,7 @@ from .model import (
     Baseline,
     Chapter,
     Note,
+    OcrTable,
     Paragraph,
     Part,
     PlanDocument,
@@ -529,16 +530,94 @@ class _Builder:
         )
 
     def image(self, block: Block) -> None:
-        if self.pending is not None:
-            caption = self.pending
-            self.pending = None
-            what = "box" if caption.kind == "box" else "table"
+        caption = self.pending
+        name = block.text if block.text and not block.text.startswith("data:") else "embedded picture"
+        if caption is None:
+            self.warn(
+                "image_not_read",
+                f"an image ({name[:80]}) that is not under a 表N or 专栏 caption was not read",
+                block.line,
+                block.location,
+            )
+            return
+        self.pending = None
+        what = "box" if caption.kind == "box" else "table"
+        table, reason = self.read_image_table(block, caption)
+        if table is None:
             self.warn(
                 f"{what}_image_only",
-                f"{caption.text}: given as an image; its content was not read",
+                f"{caption.text}: given as an image; its content was not read ({reason})",
                 caption.line,
                 caption.location,
             )
+            return
+        ocr_table = self.doc.ocr_tables[-1]
+        before_indicators, before_boxes = len(self.doc.indicators), len(self.doc.boxes)
+        self.pending = caption
+        self.table(table)
+        confidences = [[cell["confidence"] for cell in row] for row in ocr_table.rows]
+        for indicator in self.doc.indicators[before_indicators:]:
+            row = _ocr_row(indicator.location)
+            values = [c for c in confidences[row - 1]] if row and row <= len(confidences) else []
+            indicator.ocr_confidence = min(values) if values else None
+        for box in self.doc.boxes[before_boxes:]:
+            box.ocr_confidence = min((c for row in confidences for c in row), default=None)
+        if ocr_table.reviewed:
+            self.note(
+                "ocr_reviewed",
+                f"{caption.text}: cells read from the image were corrected by an officer",
+                caption.line,
+                caption.location,
+            )
+        else:
+            self.warn(
+                "table_read_by_ocr",
+                f"{caption.text}: read from an image by OCR ({ocr_table.engine}, {ocr_table.cell_count()} cells,"
+                f" {ocr_table.low_confidence_count()} below 0.9 confidence); review the cells before storing",
+                caption.line,
+                caption.location,
+            )
+
+    def read_image_table(self, block: Block, caption: Caption) -> tuple[Block | None, str]:
+        """A table block from the picture (OCR, or the officer's corrections), or why there is none."""
+        index = len(self.doc.ocr_tables)
+        overrides = self.block_doc.ocr_overrides
+        kind = "box" if caption.kind == "box" else "table"
+        record = OcrTable(
+            index, caption.text, kind, caption.line, caption.location, image_name=block.text[:200] if block.text else ""
+        )
+        if index in overrides:
+            record.rows = [[{"text": text, "confidence": 1.0} for text in row] for row in overrides[index]]
+            record.reviewed = True
+            record.engine = "officer"
+        elif block.image_data is None:
+            return None, "the picture is not in the upload: import the Word file, or the page saved with its images"
+        else:
+            from . import ocr
+
+            if not ocr.available():
+                return None, ocr.unavailable_reason()
+            try:
+                result = ocr.read_table_image(block.image_data)
+            except Exception as exc:  # a broken or unsupported picture must not stop the parse
+                return None, f"the picture could not be read ({exc.__class__.__name__})"
+            record.rows = [[{"text": c.text, "confidence": c.confidence} for c in row] for row in result.rows]
+            record.engine, record.seconds, record.method = result.engine, result.seconds, result.method
+            if not any(cell["text"] for row in record.rows for cell in row):
+                return None, "OCR found no text in the picture"
+        record.image_bytes = block.image_data
+        self.doc.ocr_tables.append(record)
+        location = f"{block.location} (OCR)"
+        rows = [
+            [
+                [Paragraph(cell["text"], block.line, f"{location} row {r} cell {c}")] if cell["text"] else []
+                for c, cell in enumerate(row, 1)
+            ]
+            for r, row in enumerate(record.rows, 1)
+        ]
+        if kind == "box" and rows and max(len(row) for row in rows) > 1:
+            rows = [[[p for cell in row for p in cell]] for row in rows]  # a box is one column of lines
+        return Block(TABLE, line=block.line, location=location, rows=rows, table_index=None), ""
 
     def table(self, block: Block) -> None:
         caption = self.pending
@@ -830,6 +909,11 @@ class _Builder:
             return
         doc.period_start, doc.period_end = found[0], found[1]
         self.note("plan_period", f"plan period {found[0]}–{found[1]}, from {found[2]}", found[3])
+
+
+def _ocr_row(location: str) -> int | None:
+    match = re.search(r"\(OCR\) row (\d+)", location or "")
+    return int(match.group(1)) if match else None
 
 
 def build_tree(block_doc: BlockDocument) -> PlanDocument:

@@ -73,6 +73,13 @@ class Command(BaseCommand):
         out("boxes:")
         for box in doc.boxes:
             out(f"  专栏{box.number or '-'} {box.title}: {len(box.items)} items in {len(box.groups)} group(s)  [line {box.line}]")
+        for table in doc.ocr_tables:
+            source = "corrected by an officer" if table.reviewed else f"{table.engine}, {table.seconds:.1f} s, {table.method}"
+            out(f"read from an image: {table.caption}  [line {table.line}]  ({source}; {table.cell_count()} cells, "
+                f"{table.low_confidence_count()} below 0.9 confidence)")
+            for number, row in enumerate(table.rows, 1):
+                out(f"  row {number}: " + " | ".join(
+                    f"{cell['text'] or '∅'} ({cell['confidence']:.2f})" for cell in row))
         out("baselines: " + "; ".join(f"#{b.indicator_number} {b.year}={b.value}" for b in doc.baselines))
         out(f"commitments: {len(doc.commitments)}")
         for c in doc.commitments:
