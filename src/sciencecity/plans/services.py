@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot, to_json
-from sciencecity.core.models import AuditAction
+from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.engines import plandoc
 from sciencecity.engines.names import best_match
-from sciencecity.plans import sources
+from sciencecity.plans import selectors, sources
 from sciencecity.plans.choices import (
     Comparator,
     HostMatch,
@@ -95,9 +95,10 @@ def _require_bureau(actor: Any) -> None:
         permissions.require(permissions.is_bureau_officer(actor))
 
 
-def _parse(content: bytes, filename: str) -> plandoc.PlanDocument:
+def _parse(content: bytes, filename: str,
+           ocr_overrides: dict[int, list[list[str]]] | None = None) -> plandoc.PlanDocument:
     try:
-        return plandoc.parse_bytes(content, filename)
+        return plandoc.parse_bytes(content, filename, ocr_overrides=ocr_overrides)
     except plandoc.PlanParseError as exc:
         raise ValidationError({"file": str(exc)}, code="plan_parse_error") from exc
 
@@ -146,17 +147,28 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: A
 
 
 def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False,
-                period: tuple[int, int] | None = None) -> PlanImportResult:
+                period: tuple[int, int] | None = None,
+                ocr_overrides: dict[int, list[list[str]]] | None = None,
+                accept_ocr: bool = False) -> PlanImportResult:
     """Store a parsed plan document. The same document again changes nothing; a dry run rolls back.
 
-    ``period`` (first year, last year) overrides the plan period read from the document.
+    ``period`` (first year, last year) overrides the plan period read from the document. Tables
+    read from images by OCR are stored only once reviewed: ``ocr_overrides`` holds the officer's
+    corrected cells; ``accept_ocr`` stores what OCR read as it is (the CLI's explicit choice).
     """
     _require_bureau(actor)
     sha = hashlib.sha256(content).hexdigest()
     existing = Plan.objects.filter(source_sha256=sha).first()
     if existing is not None:
         return PlanImportResult(existing, False, existing.counts, [])
-    doc = _parse(content, filename)
+    doc = _parse(content, filename, ocr_overrides)
+    unreviewed = [t for t in doc.ocr_tables if not t.reviewed]
+    if unreviewed and not dry_run and not accept_ocr:
+        raise ValidationError({"file": ValidationError(
+            _("%(file)s: %(count)s table(s) were read from images by OCR (%(captions)s); "
+              "review and correct their cells before the plan is stored.")
+            % {"file": filename, "count": len(unreviewed), "captions": "、".join(t.caption for t in unreviewed)},
+            code="ocr_review_required")})
     if period is not None:
         first, last = period
         if not (1990 <= first <= last <= first + 15):
@@ -682,3 +694,88 @@ def indicator_update(*, actor: Any, indicator: Indicator, data: dict[str, Any], 
     audit_record(action=AuditAction.UPDATE, actor=actor, obj=indicator, changes=changes, reason=reason)
     given.refresh_from_db()
     return changes
+
+
+# --- plan document upload in the browser: stage (dry run with preview), review OCR cells, confirm
+PLAN_UPLOAD_KIND = "plans.plan_document"
+
+
+def _ocr_preview(doc: plandoc.PlanDocument) -> list[dict[str, Any]]:
+    import base64
+
+    tables = []
+    for table in doc.ocr_tables:
+        tables.append({
+            "index": table.index, "caption": table.caption, "kind": table.kind, "line": table.line,
+            "engine": table.engine, "seconds": round(table.seconds, 2), "method": table.method,
+            "rows": table.rows,
+            "image": base64.b64encode(table.image_bytes).decode("ascii") if table.image_bytes else "",
+        })
+    return tables
+
+
+def plan_upload_stage(*, actor: Any, content: bytes, filename: str,
+                      period: tuple[int, int] | None = None) -> ImportBatch:
+    """Keep an uploaded plan document for review: parse it (OCR included) and store the preview.
+
+    Nothing of the plan is written; a file that cannot be read raises ValidationError and leaves
+    nothing behind.
+    """
+    from django.conf import settings
+
+    _require_bureau(actor)
+    filename = (filename or "plan").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    if len(content) > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than %(limit)s MB.")
+                               % {"limit": settings.IMPORT_MAX_BYTES // 1048576}})
+    doc = _parse(content, filename)
+    if period is not None:
+        doc.period_start, doc.period_end = period
+    current = Plan.objects.filter(is_current=True).first()
+    data = doc.to_dict()
+    report = {
+        "document": {key: data[key] for key in ("title", "source_format", "preface", "parts", "chapters",
+                                                "indicators", "boxes", "warnings", "notes", "counts",
+                                                "period_start", "period_end")},
+        "ocr": _ocr_preview(doc),
+        "period": list(period) if period else None,
+        "diff": selectors.plan_document_diff(current, data) if current else None,
+        "current_plan": current.title if current else "",
+    }
+    batch = ImportBatch(kind=PLAN_UPLOAD_KIND, file_name=filename, sha256=hashlib.sha256(content).hexdigest(),
+                        size=len(content), content=content, uploaded_by=actor if getattr(actor, "is_authenticated",
+                                                                                          False) else None,
+                        status=ImportStatus.DRY_RUN, report=to_json(report))
+    batch.full_clean(exclude=["content", "report"])
+    batch.save()
+    return batch
+
+
+def plan_upload_confirm(*, actor: Any, batch: ImportBatch,
+                        ocr_cells: dict[int, list[list[str]]] | None = None) -> PlanImportResult:
+    """Store a staged plan document with the officer's OCR corrections; the batch becomes confirmed."""
+    _require_bureau(actor)
+    if batch.kind != PLAN_UPLOAD_KIND or batch.status != ImportStatus.DRY_RUN:
+        raise ValidationError(_("This upload was already confirmed or cannot be confirmed."))
+    expected = {t["index"]: t["rows"] for t in batch.report.get("ocr", [])}
+    overrides: dict[int, list[list[str]]] = {}
+    for index, rows in expected.items():
+        given = (ocr_cells or {}).get(index)
+        if given is None:
+            given = [[cell["text"] for cell in row] for row in rows]  # confirmed as read
+        shape = [len(row) for row in rows]
+        if [len(row) for row in given] != shape:
+            raise ValidationError(_("The corrected table does not have the shape of the table read from the image."))
+        overrides[index] = [[str(text).strip()[:500] for text in row] for row in given]
+    period = tuple(batch.report["period"]) if batch.report.get("period") else None
+    with transaction.atomic():
+        result = plan_import(actor=actor, content=bytes(batch.content), filename=batch.file_name,
+                             period=period, ocr_overrides=overrides)
+        batch.status = ImportStatus.CONFIRMED
+        batch.confirmed_at = timezone.now()
+        batch.save(update_fields=["status", "confirmed_at", "updated_at"])
+        if overrides and result.plan is not None:
+            audit_record(action=AuditAction.UPDATE, actor=actor, obj=result.plan,
+                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}]},
+                         reason="cells read from images by OCR, reviewed before storing")
+    return result

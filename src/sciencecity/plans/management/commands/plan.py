@@ -13,7 +13,7 @@ from sciencecity.plans import services
 
 
 class Command(BaseCommand):
-    help = "Inspect or import a plan document (.txt, .md, .docx, .html)."
+    help = "Inspect or import a plan document (.pdf, .docx, .html, .md, .txt)."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -24,6 +24,9 @@ class Command(BaseCommand):
         imp.add_argument("file", nargs="?")
         imp.add_argument("--bundled", action="store_true", help="Import the bundled Guangming plan.")
         imp.add_argument("--dry-run", action="store_true", help="Parse and report; write nothing.")
+        imp.add_argument("--accept-ocr", action="store_true",
+                         help="Store tables read from images by OCR as read, without the review page.")
+        imp.add_argument("--period", metavar="FIRST-LAST", help="Plan period, e.g. 2026-2030 (default: from the document).")
         demo = sub.add_parser("demo-values", help="Synthetic indicator values, task progress and project states.")
         demo.add_argument("--years", type=int, default=10)
         demo.add_argument("--seed", type=int, default=2021)
@@ -101,8 +104,16 @@ class Command(BaseCommand):
             if options["bundled"] and not options["dry_run"]:
                 result = services.plan_import_bundled(actor=None)
             else:
+                period = None
+                if options.get("period"):
+                    try:
+                        first, last = (int(part) for part in options["period"].split("-", 1))
+                    except ValueError as exc:
+                        raise CommandError("--period must look like 2026-2030") from exc
+                    period = (first, last)
                 result = services.plan_import(actor=None, content=path.read_bytes(), filename=path.name,
-                                              dry_run=options["dry_run"])
+                                              dry_run=options["dry_run"], period=period,
+                                              accept_ocr=options.get("accept_ocr", False))
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         verb = "would import" if options["dry_run"] else ("imported" if result.created else "unchanged (already imported)")
