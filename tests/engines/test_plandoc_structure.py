@@ -128,6 +128,16 @@ def saved_html_page() -> str:
     )
 
 
+def saved_html_page_with_broken_details_toc() -> str:
+    """The page again, its 目录 in a <details> whose <ul>, <li> and <details> are never closed."""
+    page = saved_html_page()
+    start = page.index("<div class='toc'>")
+    end = page.index("</div>", start) + len("</div>")
+    items = "".join(f"<li><a href='#a{k}'>{h}</a>" for k, h in enumerate(HEADINGS))
+    broken = f"<details><summary>目录</summary><ul>{items}</p><!-- end of toc -->"
+    return page[:start] + broken + page[end:]
+
+
 @pytest.mark.parametrize(
     ("name", "make"),
     [
@@ -135,6 +145,7 @@ def saved_html_page() -> str:
         ("details.md", markdown_with_broken_details_toc),
         ("copy.txt", text_with_dotted_toc),
         ("page.html", saved_html_page),
+        ("details.html", saved_html_page_with_broken_details_toc),
     ],
 )
 def test_copies_with_a_table_of_contents_give_the_clean_tree(clean, name, make):

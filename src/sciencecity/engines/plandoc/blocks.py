@@ -776,8 +776,25 @@ _HTML_BLOCK = {
     "tr",
     "td",
     "th",
+    "details",
+    "summary",
+    "menu",
+    "dir",
+    "fieldset",
+    "legend",
+    "dialog",
 }
+#: block elements that, found inside an inline element (an unclosed <font>, <span> or <a> that
+#: swallowed the rest of a badly saved page), make it a container to walk rather than a phrase
+_BLOCK_INSIDE = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "table", "section",
+                 "article", "blockquote", "details", "dl", "pre", "center"}
 _WS = re.compile(r"\s+")
+
+
+def _contains_block(el) -> bool:
+    return any(
+        isinstance(node.tag, str) and node.tag in _BLOCK_INSIDE for node in el.iterdescendants()
+    )
 _CHAPTER_LIKE = re.compile(r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[篇章]|[一二三四五六七八九十]+、)")
 
 
@@ -879,7 +896,7 @@ class _HtmlReader:
                 self._emit_text(pieces, line, style_level, images)
                 pieces, images = [], []
                 self.table(child)
-            elif ctag in _HTML_BLOCK:
+            elif ctag in _HTML_BLOCK or _contains_block(child):
                 self._emit_text(pieces, line, style_level, images)
                 pieces, images = [], []
                 self.walk(child)
