@@ -1,6 +1,9 @@
 """PDF reader: the text layer and ruled tables of a published plan → blocks.
 
-Uses pdfplumber (pdfminer.six underneath). A PDF has lines, not paragraphs: lines are joined into
+Text comes from PDFium (pypdfium2, which pdfplumber installs): fast enough for a 200-page plan.
+pdfplumber (pdfminer.six underneath) opens the file first, so that encrypted and damaged files
+fail with a clear message, and its table finder runs on the pages that draw ruled lines. A PDF
+has lines, not paragraphs: lines are joined into
 paragraphs by their geometry (a first-line indent, a short last line, a larger gap), running page
 headers and footers and page numbers are removed, and ruled tables found by pdfplumber's table
 finder become table blocks (a table continued on the next page is joined, a repeated header row
@@ -75,7 +78,7 @@ def read_pdf(data: bytes, source_name: str = "document.pdf") -> BlockDocument:
         raise PlanParseError("not a PDF file (no %PDF header)", source=source_name, location="byte 0")
     pdf = _open(data, source_name)
     try:
-        return _Reader(pdf, source_name).read()
+        return _Reader(pdf, source_name, data).read()
     except PlanParseError:
         raise
     except Exception as exc:  # a damaged page stream: say so, never crash the caller
@@ -87,44 +90,56 @@ def read_pdf(data: bytes, source_name: str = "document.pdf") -> BlockDocument:
 
 
 class _Reader:
-    def __init__(self, pdf, source_name: str):
+    def __init__(self, pdf, source_name: str, data: bytes):
         self.pdf = pdf
+        self.data = data
         self.source_name = source_name
         self.table_index = 0
 
     def read(self) -> BlockDocument:
+        """Text from PDFium (fast, C++); pdfplumber's table finder only on pages that draw ruled lines."""
+        import pypdfium2 as pdfium
+
         pages = self.pdf.pages
+        fast = pdfium.PdfDocument(self.data)
         page_lines: list[list[_Line]] = []
         page_tables: list[list[tuple[float, list[list[str | None]]]]] = []
-        page_images: list[list[tuple[float, float]]] = []
+        page_images: list[list[tuple[float, float, bytes | None]]] = []
         total_chars = 0
-        for number, page in enumerate(pages, 1):
-            total_chars += len(page.chars)
-            tables = []
-            try:
-                found = page.find_tables()
-            except Exception:  # the table finder can fail on odd drawings; the text still counts
-                found = []
-            boxes = []
-            for table in found:
-                rows = table.extract()
-                if rows and len(rows) >= 1 and max(len(r) for r in rows) >= 1:
-                    tables.append((table.bbox[1], rows))
-                    boxes.append(table.bbox)
-            lines = []
-            for k, raw in enumerate(page.extract_text_lines(return_chars=False), 1):
-                middle = (raw["top"] + raw["bottom"]) / 2
-                if any(b[1] - 1 <= middle <= b[3] + 1 and b[0] - 1 <= raw["x0"] <= b[2] + 1 for b in boxes):
-                    continue
-                lines.append(_Line(raw["text"], raw["x0"], raw["x1"], raw["top"], raw["bottom"], number, k))
-            page_lines.append(lines)
-            page_tables.append(tables)
-            images = []
-            width = float(page.width or 1)
-            for image in page.images:
-                if (image["x1"] - image["x0"]) >= width * 0.3 and (image["bottom"] - image["top"]) >= 40:
-                    images.append((image["top"], image["bottom"], self.render(page, image)))
-            page_images.append(images)
+        try:
+            for number in range(1, len(fast) + 1):
+                page = fast[number - 1]
+                width, height = page.get_width(), page.get_height()
+                textpage = page.get_textpage()
+                total_chars += textpage.count_chars()
+                lines = _pdfium_lines(textpage, height, number)
+                rules, pictures = _pdfium_drawings(page, height, width)
+                tables: list[tuple[float, list[list[str | None]]]] = []
+                boxes = []
+                if rules >= 4 and number - 1 < len(pages):
+                    try:
+                        found = pages[number - 1].find_tables()
+                    except Exception:  # the table finder can fail on odd drawings; the text still counts
+                        found = []
+                    for table in found:
+                        rows = table.extract()
+                        if rows and max(len(r) for r in rows) >= 1:
+                            tables.append((table.bbox[1], rows))
+                            boxes.append(table.bbox)
+                if boxes:
+                    lines = [
+                        line
+                        for line in lines
+                        if not any(
+                            b[1] - 1 <= (line.top + line.bottom) / 2 <= b[3] + 1 and b[0] - 1 <= line.x0 <= b[2] + 1
+                            for b in boxes
+                        )
+                    ]
+                page_lines.append(lines)
+                page_tables.append(tables)
+                page_images.append([(top, bottom, self.render(page, box)) for top, bottom, box in pictures])
+        finally:
+            fast.close()
         if total_chars < _MIN_TEXT_CHARS:
             raise PlanParseError(
                 f"the PDF has no text layer ({len(pages)} page(s) of images, probably scanned); no OCR package is "
@@ -159,22 +174,19 @@ class _Reader:
         return BlockDocument(blocks, self.source_name, "pdf", title_hint=title, notes=notes)
 
     @staticmethod
-    def render(page, image) -> bytes | None:
-        """The picture's area of the page as PNG (for OCR), when an OCR package is installed."""
+    def render(page, box: tuple[float, float, float, float]) -> bytes | None:
+        """A picture's area of the page as PNG (for OCR), when an OCR package is installed."""
         from . import ocr
 
         if not ocr.available():
             return None
         try:
-            box = (
-                max(0, image["x0"]),
-                max(0, image["top"]),
-                min(page.width, image["x1"]),
-                min(page.height, image["bottom"]),
-            )
-            picture = page.crop(box).to_image(resolution=200).original
+            scale = 200 / 72
+            image = page.render(scale=scale).to_pil()
+            left, top, right, bottom = (round(v * scale) for v in box)
+            picture = image.crop((max(0, left), max(0, top), min(image.width, right), min(image.height, bottom)))
             buffer = io.BytesIO()
-            picture.save(buffer, format="PNG")
+            picture.convert("RGB").save(buffer, format="PNG")
             return buffer.getvalue()
         except Exception:  # rendering can fail on odd images: the image is then reported as not read
             return None
@@ -337,6 +349,58 @@ class _Reader:
                 location = f"page {page} (table {t} row {r} cell {c})"
                 cells.append([Paragraph(text, page, location) for text in _cell_paragraphs(value)])
             block.rows.append(cells)
+
+
+def _pdfium_lines(textpage, height: float, page: int) -> list[_Line]:
+    """Text runs of a page grouped into visual lines (top-down), from PDFium's text rectangles."""
+    runs = []
+    for i in range(textpage.count_rects()):
+        left, bottom, right, top = textpage.get_rect(i)
+        text = textpage.get_text_bounded(left, bottom, right, top)
+        if text.strip():
+            runs.append((left, height - top, right, height - bottom, text.replace("\r", "").replace("\n", "")))
+    runs.sort(key=lambda run: (run[1], run[0]))
+    grouped: list[list[tuple]] = []
+    for run in runs:
+        middle = (run[1] + run[3]) / 2
+        for line in reversed(grouped[-4:]):
+            top = min(r[1] for r in line)
+            bottom = max(r[3] for r in line)
+            if top - 1 <= middle <= bottom + 1:
+                line.append(run)
+                break
+        else:
+            grouped.append([run])
+    lines = []
+    for index, line in enumerate(sorted(grouped, key=lambda g: min(r[1] for r in g)), 1):
+        line.sort(key=lambda r: r[0])
+        text = ""
+        for k, run in enumerate(line):
+            piece = run[4]
+            if k and text and not text.endswith(" ") and run[0] - line[k - 1][2] > (run[3] - run[1]) * 0.6:
+                text += " "  # a visible gap between runs (table-like layouts, spaced words)
+            text += piece
+        lines.append(
+            _Line(text.strip(), min(r[0] for r in line), max(r[2] for r in line), min(r[1] for r in line),
+                  max(r[3] for r in line), page, index)
+        )
+    return lines
+
+
+def _pdfium_drawings(page, height: float, width: float) -> tuple[int, list[tuple[float, float, tuple]]]:
+    """How many thin paths (ruled lines) a page draws, and its large pictures (top, bottom, box)."""
+    import pypdfium2 as pdfium
+
+    rules = 0
+    pictures = []
+    for obj in page.get_objects(filter=[pdfium.raw.FPDF_PAGEOBJ_PATH, pdfium.raw.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        left, bottom, right, top = obj.get_bounds()
+        if obj.type == pdfium.raw.FPDF_PAGEOBJ_IMAGE:
+            if right - left >= width * 0.3 and top - bottom >= 40:
+                pictures.append((height - top, height - bottom, (left, height - top, right, height - bottom)))
+        elif min(right - left, top - bottom) <= 3 or (right - left > 20 and top - bottom > 8):
+            rules += 1
+    return rules, pictures
 
 
 def _cell_paragraphs(value: str | None) -> list[str]:
