@@ -127,3 +127,29 @@ def test_links_outside_the_documents_folder_are_not_opened(tmp_path, image):
     doc = parse_file(path)
     assert doc.indicators == []
     assert "table_image_only" in doc.warning_codes()
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_saved_page_with_its_pictures_uploaded_as_one_zip(image):
+    page = (
+        "<html><body><h1>某市科技创新规划</h1><h2>一、发展目标</h2><p>表1 主要指标</p>"
+        "<p><img src='plan_files/table1.png'></p><h2>二、重点任务</h2><p>1.建设实验室。推动实验室建设。</p>"
+        "<p><img src='../../outside.png'></p></body></html>"
+    )
+    data = _zip({"saved/plan.html": page.encode("utf-8"), "saved/plan_files/table1.png": image,
+                 "outside.png": image, "saved/plan_files/style.css": b"p{}"})
+    doc = parse_bytes(data, "plan.zip")
+    assert [i.name for i in doc.indicators] == [row[2] for row in ROWS[1:]]
+    assert doc.notes[0].code == "archive_read"
+    assert "read saved/plan.html (4 files in the archive, 1 picture(s) found)" in doc.notes[0].message
+    # a link that leaves the archive is not followed
+    assert "image_not_read" in doc.warning_codes()

@@ -14,7 +14,9 @@ def _departments():
 
 class PlanUploadForm(forms.Form):
     file = forms.FileField(label=_("Plan document (.pdf, .docx, .html, .md, .txt)"),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.html,.htm,.md,.txt",
+                           help_text=_("A saved web page or Markdown copy with its pictures can be uploaded as "
+                                       "one .zip."),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.html,.htm,.md,.txt,.zip",
                                                                   "data-testid": "plan-file"}))
     period_first = forms.IntegerField(label=_("First year of the plan period"), required=False, min_value=1990,
                                       max_value=2100,

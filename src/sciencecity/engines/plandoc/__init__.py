@@ -43,7 +43,7 @@ TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 DOCX_SUFFIXES = (".docx",)
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 PDF_SUFFIXES = (".pdf",)
-SUPPORTED = ".txt, .md, .docx, .html, .htm or .pdf"
+SUPPORTED = ".txt, .md, .docx, .html, .htm or .pdf, or a .zip of a page with its pictures"
 
 
 def parse_text(text: str, source_name: str = "document.txt") -> PlanDocument:
@@ -98,6 +98,60 @@ def read_blocks(data: bytes, source_name: str) -> BlockDocument:
     raise PlanParseError(f"unsupported file type “{suffix}” (use {SUPPORTED})", source=source_name)
 
 
+ARCHIVE_MAX_MEMBERS = 5000
+ARCHIVE_MAX_BYTES = 200 * 1024 * 1024
+_DOCUMENT_PRIORITY = {".html": 0, ".htm": 0, ".xhtml": 0, ".shtml": 0, ".md": 0, ".markdown": 0,
+                      ".docx": 1, ".pdf": 1, ".txt": 2, ".text": 2}
+
+
+def _read_archive(data: bytes, source_name: str) -> BlockDocument:
+    """A .zip holding a saved page or a Markdown copy with its pictures: the document, images attached."""
+    import posixpath
+    import zipfile
+
+    if not data:
+        raise PlanParseError("the file is empty", source=source_name, line=1)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise PlanParseError("not a readable .zip archive", source=source_name, location="byte 0") from exc
+    if len(members) > ARCHIVE_MAX_MEMBERS or sum(i.file_size for i in members) > ARCHIVE_MAX_BYTES:
+        raise PlanParseError(
+            f"the .zip archive is too large (at most {ARCHIVE_MAX_MEMBERS} files and "
+            f"{ARCHIVE_MAX_BYTES // 1048576} MB unpacked)",
+            source=source_name,
+        )
+    documents = [
+        info
+        for info in members
+        if Path(info.filename).suffix.lower() in _DOCUMENT_PRIORITY and not Path(info.filename).name.startswith(".")
+        and "__MACOSX" not in info.filename
+    ]
+    if not documents:
+        raise PlanParseError(f"the .zip archive holds no plan document ({SUPPORTED})", source=source_name)
+    main = min(documents, key=lambda i: (_DOCUMENT_PRIORITY[Path(i.filename).suffix.lower()], -i.file_size))
+    try:
+        files = {info.filename: archive.read(info) for info in members}
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError) as exc:  # damaged or encrypted members
+        raise PlanParseError(f"cannot unpack the .zip archive ({exc})", source=source_name) from exc
+    inner_name = main.filename
+    block_doc = read_blocks(files[inner_name], inner_name)
+    attach_images(block_doc, None, archive=files, archive_dir=posixpath.dirname(inner_name))
+    pictures = sum(1 for b in block_doc.blocks if b.kind == "image" and b.image_data is not None)
+    block_doc.notes.insert(
+        0,
+        (
+            "archive_read",
+            f"{source_name}: read {inner_name} ({len(members)} files in the archive, {pictures} picture(s) found)",
+            None,
+            "",
+        ),
+    )
+    block_doc.source_name = source_name
+    return block_doc
+
+
 def parse_bytes(
     data: bytes,
     source_name: str,
@@ -111,8 +165,11 @@ def parse_bytes(
     copy with its images) are read from there, never from outside it. ``ocr_overrides`` replaces
     the cells of the N-th table read from an image by an officer's corrections.
     """
-    block_doc = read_blocks(data, source_name)
-    attach_images(block_doc, base_dir)
+    if Path(source_name).suffix.lower() == ".zip":
+        block_doc = _read_archive(data, source_name)
+    else:
+        block_doc = read_blocks(data, source_name)
+        attach_images(block_doc, base_dir)
     if ocr_overrides:
         block_doc.ocr_overrides = dict(ocr_overrides)
     return build_tree(block_doc)

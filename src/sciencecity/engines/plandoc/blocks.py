@@ -89,16 +89,25 @@ _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".w
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 
 
-def attach_images(block_doc: BlockDocument, base_dir: str | Path | None) -> None:
-    """Load the pictures that IMAGE blocks refer to: ``data:`` URIs, and files next to the document.
+def attach_images(
+    block_doc: BlockDocument,
+    base_dir: str | Path | None,
+    *,
+    archive: dict[str, bytes] | None = None,
+    archive_dir: str = "",
+) -> None:
+    """Load the pictures that IMAGE blocks refer to: ``data:`` URIs, files next to the document, or
+    files of the same .zip upload.
 
-    Only files inside ``base_dir`` (the folder of the document being read) are opened; an upload
-    without a folder gets ``data:`` URIs only.
+    Only files inside ``base_dir`` (the folder of the document being read) or inside the archive
+    are opened; an upload of the document alone gets ``data:`` URIs only.
     """
     import base64
+    import posixpath
     from urllib.parse import unquote, urlparse
 
     base = Path(base_dir).resolve() if base_dir else None
+    lowered = {name.lower(): name for name in archive} if archive else {}
     for block in block_doc.blocks:
         if block.kind != IMAGE or block.image_data is not None or not block.text:
             continue
@@ -110,10 +119,18 @@ def attach_images(block_doc: BlockDocument, base_dir: str | Path | None) -> None
                 block.image_data = None
             block.text = "data: URI"
             continue
-        if base is None:
-            continue
         parsed = urlparse(ref)
         if parsed.scheme not in ("", "file") or parsed.netloc:
+            continue
+        if archive is not None:
+            name = posixpath.normpath(posixpath.join(archive_dir, unquote(parsed.path).lstrip("/")))
+            if name.startswith("../") or name == ".." or posixpath.splitext(name)[1].lower() not in _IMAGE_SUFFIXES:
+                continue
+            name = name if name in archive else lowered.get(name.lower(), "")
+            if name:
+                block.image_data = archive[name]
+            continue
+        if base is None:
             continue
         path = (base / unquote(parsed.path).lstrip("/")).resolve()
         if not path.is_relative_to(base) or path.suffix.lower() not in _IMAGE_SUFFIXES:
