@@ -295,3 +295,13 @@ def test_toc_directly_followed_by_the_body_and_titles_ending_in_digits():
     (skipped,) = [n for n in doc.notes if n.code == "toc_skipped"]
     entries = len(re.findall(r"^\s*- \[", body, re.MULTILINE))
     assert f"{entries} entries, {entries} found again" in skipped.message
+
+
+def test_titled_toc_of_unnumbered_links_is_skipped():
+    """A 目录 of plain titles (Word's automatic numbering lost, or links without numbers)."""
+    body = "一、发展基础\n\n正文一。\n\n二、总体要求\n\n正文二。\n\n三、主要任务\n\n正文三。\n"
+    text = "# 某市规划\n\n## 目录\n\n- [发展基础](#a)\n- [总体要求](#b)\n- [主要任务](#c)\n\n" + body
+    doc = parse_bytes(text.encode("utf-8"), "plan.md")
+    assert [c.title for c in doc.chapters] == ["发展基础", "总体要求", "主要任务"]
+    assert "发展基础" not in doc.preface
+    assert any(n.code == "toc_skipped" for n in doc.notes)

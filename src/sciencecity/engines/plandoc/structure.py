@@ -87,6 +87,8 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
         heading = classify(text)
         if heading is not None:
             body_keys.setdefault(f"{heading.kind}|{heading.number}|{title_key(heading.text)}", []).append(index)
+            if heading.text:
+                body_keys.setdefault(title_key(heading.text), []).append(index)  # a TOC without numbers
         body_keys.setdefault(title_key(text), []).append(index)
         if len(text) <= _MAX_ENTRY:
             entry_info[index] = _toc_entry(text, classify)
@@ -101,6 +103,10 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
         pages = 0
         while j < n:
             info = entry_info[j]
+            if info is None and titled and _short_line(blocks[j]):
+                # under a 目录 title, unnumbered lines without page numbers ("发展基础") are entries too;
+                # they still have to be found again below
+                info = ((title_key(blocks[j].text),), False)
             if info is None:
                 # a Word table of contents inside a table, or an empty line of a list
                 if titled and blocks[j].kind == TABLE and not entries:
@@ -142,11 +148,17 @@ def _best_cut(entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, l
         kept = [(index, keys) for index, keys in entries if index < cut]
         if not kept:
             continue
-        matched = _matched_in_order(kept, body_keys, cut)
+        matched, last = _matched_in_order(kept, body_keys, cut)
         score = matched / len(kept) + matched / len(entries)
         if score > best[1]:
-            best = (cut, score, matched)
+            # entries after the last one found again are the body's own short lines: keep them
+            best = (min(cut, last + 1) if last is not None else cut, score, matched)
     return best[0], best[2]
+
+
+def _short_line(block: Block) -> bool:
+    text = block.text
+    return block.kind == PARAGRAPH and len(text) <= 40 and "。" not in text and not TOC_TITLE.match(text)
 
 
 def _toc_entry(text: str, classify) -> tuple[tuple[str, ...], bool] | None:
@@ -182,11 +194,13 @@ def _table_entries(block: Block, index: int, classify) -> list[tuple[int, tuple[
 
 def _matched_in_order(
     entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, list[int]], after: int
-) -> int:
-    """How many entries reappear at or after ``after``, each after the previous one found."""
+) -> tuple[int, int | None]:
+    """How many entries reappear at or after ``after`` (each after the previous one found), and the
+    block index of the last entry found."""
     position = after - 1
     matched = 0
-    for _index, keys in entries:
+    last = None
+    for index, keys in entries:
         found = None
         for key in keys:
             positions = body_keys.get(key, [])
@@ -196,7 +210,8 @@ def _matched_in_order(
         if found is not None:
             position = found
             matched += 1
-    return matched
+            last = index
+    return matched, last
 
 
 KIND_NAMES = {
