@@ -194,6 +194,14 @@ class _DryRun(Exception):
         self.result = result
 
 
+def _free_number(number: int, used: set[int]) -> int:
+    """``number`` if not taken yet, else the next number after the highest taken; marks it taken."""
+    if number in used:
+        number = max(used) + 1
+    used.add(number)
+    return number
+
+
 def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: str) -> PlanImportResult:
     start, target = _plan_years(doc)
     Plan.objects.filter(is_current=True).update(is_current=False)
@@ -205,21 +213,30 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     chapters: dict[int, Chapter] = {}
     sections: dict[tuple[int, int], Section] = {}
     tasks = []
+    chapter_numbers: set[int] = set()
     for c_index, ch in enumerate(doc.chapters, start=1):
-        chapter = Chapter.objects.create(plan=plan, number=ch.number or c_index, label=ch.label, title=ch.title[:300],
+        # a number the document repeats (its numbering_* warning says so) takes the next free one
+        number = _free_number(ch.number or c_index, chapter_numbers)
+        chapter = Chapter.objects.create(plan=plan, number=number, label=ch.label, title=ch.title[:300],
                                          intro=ch.intro_text, line=ch.line)
-        chapters[chapter.number] = chapter
+        chapters.setdefault(ch.number or c_index, chapter)
+        task_numbers: set[int] = set()
         for t_index, t in enumerate(ch.tasks, start=1):
-            tasks.append(Task(plan=plan, chapter=chapter, code=f"{chapter.number}.{t.number or t_index}",
-                              number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+            t_number = _free_number(t.number or t_index, task_numbers)
+            tasks.append(Task(plan=plan, chapter=chapter, code=f"{chapter.number}.{t_number}",
+                              number=t_number, title=t.title[:300], text=t.text, line=t.line))
+        section_numbers: set[int] = set()
         for s_index, sec in enumerate(ch.sections, start=1):
-            section = Section.objects.create(chapter=chapter, number=sec.number or s_index, label=sec.label,
-                                             title=sec.title[:300], intro=sec.intro_text, line=sec.line)
-            sections[(chapter.number, section.number)] = section
+            section = Section.objects.create(chapter=chapter, number=_free_number(sec.number or s_index, section_numbers),
+                                             label=sec.label, title=sec.title[:300], intro=sec.intro_text,
+                                             line=sec.line)
+            sections.setdefault((ch.number or c_index, sec.number or s_index), section)
+            task_numbers = set()
             for t_index, t in enumerate(sec.tasks, start=1):
+                t_number = _free_number(t.number or t_index, task_numbers)
                 tasks.append(Task(plan=plan, chapter=chapter, section=section,
-                                  code=f"{chapter.number}.{section.number}.{t.number or t_index}",
-                                  number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+                                  code=f"{chapter.number}.{section.number}.{t_number}",
+                                  number=t_number, title=t.title[:300], text=t.text, line=t.line))
     Task.objects.bulk_create(tasks)
     statements = []
     for kind, items in ((StatementKind.GOAL, doc.goals), (StatementKind.STRATEGY, doc.strategies),
@@ -248,21 +265,25 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
                 project.save()
 
     indicators: dict[int, Indicator] = {}
+    by_parsed_number: dict[int | None, Indicator] = {}
+    indicator_numbers: set[int] = set()
     for ind in doc.indicators:
         source = sources.match(ind.name)
+        number = _free_number(ind.number or len(indicators) + 1, indicator_numbers)
         indicator = Indicator.objects.create(
-            plan=plan, code=str(ind.number), number=ind.number or len(indicators) + 1, name=ind.name[:200],
+            plan=plan, code=str(number), number=number, name=ind.name[:200],
             unit=ind.unit[:30], direction=ind.direction, comparator=ind.comparator,
             target_year=ind.target_year or target, attribute=ind.attribute, target_text=ind.target_text[:50],
             source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
         )
         indicators[indicator.number] = indicator
+        by_parsed_number.setdefault(ind.number, indicator)
         if indicator.target_year and (ind.target_value is not None or ind.target_low is not None):
             TargetValue.objects.create(indicator=indicator, year=indicator.target_year, value=ind.target_value,
                                        low=ind.target_low, high=ind.target_high, comparator=ind.comparator)
     baselines = {}
     for b in doc.baselines:
-        indicator = indicators.get(b.indicator_number)
+        indicator = by_parsed_number.get(b.indicator_number)
         if indicator is None or b.year is None:
             continue
         baselines[(indicator.pk, b.year)] = ObservedValue(
@@ -273,7 +294,7 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     Commitment.objects.bulk_create([
         Commitment(plan=plan, text=c.text[:300], subject=c.subject[:200], value=c.value, value_high=c.value_high,
                    unit=c.unit[:30], comparator=c.comparator, year=c.year,
-                   indicator=indicators.get(c.indicator_number), sentence=c.sentence, line=c.line)
+                   indicator=by_parsed_number.get(c.indicator_number), sentence=c.sentence, line=c.line)
         for c in doc.commitments
     ])
     ParseWarning.objects.bulk_create([ParseWarning(plan=plan, code=w.code, message=w.message, line=w.line)

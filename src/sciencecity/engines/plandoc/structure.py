@@ -100,6 +100,7 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
         start = i
         j = i + 1 if titled else i
         entries: list[tuple[int, tuple[str, ...]]] = []
+        loose: set[int] = set()
         pages = 0
         while j < n:
             info = entry_info[j]
@@ -107,6 +108,7 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
                 # under a 目录 title, unnumbered lines without page numbers ("发展基础") are entries too;
                 # they still have to be found again below
                 info = ((title_key(blocks[j].text),), False)
+                loose.add(j)
             if info is None:
                 # a Word table of contents inside a table, or an empty line of a list
                 if titled and blocks[j].kind == TABLE and not entries:
@@ -115,11 +117,13 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
                     continue
                 break
             keys, has_page = info
+            if not has_page and not any("|" in key for key in keys):
+                loose.add(j)  # neither a numbered heading nor a line with a page number
             entries.append((j, keys))
             pages += int(has_page)
             j += 1
         if len(entries) >= 3 or (titled and entries):
-            end, matched = _best_cut(entries, body_keys, j)
+            end, matched = _best_cut(entries, body_keys, j, loose)
             kept = [e for e in entries if e[0] < end]
             run = TocRun(start, end, len(kept), matched, titled, sum(1 for e in kept if entry_info[e[0]] and entry_info[e[0]][1]))
             needed = 0.4 if (titled or pages >= len(entries) * 0.6) else 0.6
@@ -134,7 +138,9 @@ def find_tables_of_contents(blocks: list[Block], classify) -> StructureReport:
     return report
 
 
-def _best_cut(entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, list[int]], end: int) -> tuple[int, int]:
+def _best_cut(
+    entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, list[int]], end: int, loose: set[int]
+) -> tuple[int, int]:
     """Where the table of contents ends: the body's first headings often follow it directly.
 
     Candidate ends are the run's end and every place where the run repeats its first entry (the
@@ -151,8 +157,12 @@ def _best_cut(entries: list[tuple[int, tuple[str, ...]]], body_keys: dict[str, l
         matched, last = _matched_in_order(kept, body_keys, cut)
         score = matched / len(kept) + matched / len(entries)
         if score > best[1]:
-            # entries after the last one found again are the body's own short lines: keep them
-            best = (min(cut, last + 1) if last is not None else cut, score, matched)
+            # loose entries (plain short lines) after the last entry found again are the body's own
+            # lines: they stay in the body; heading-like entries stay in the TOC even when the body
+            # has since renamed them (a TOC a little out of date)
+            firm = [index for index, _keys in kept if index not in loose]
+            stop = max([last if last is not None else -1] + firm) + 1
+            best = (min(cut, stop) if stop > 0 else cut, score, matched)
     return best[0], best[2]
 
 
@@ -169,12 +179,15 @@ def _toc_entry(text: str, classify) -> tuple[tuple[str, ...], bool] | None:
     """
     stripped, has_page = strip_page_number(text)
     keys: list[str] = []
+    titles: list[str] = []
     for candidate in dict.fromkeys([stripped, text.strip()]):
         heading = classify(candidate)
         if heading is not None:
             keys.append(f"{heading.kind}|{heading.number}|{title_key(heading.text)}")
+            if heading.text:
+                titles.append(title_key(heading.text))  # matches a TOC that lists titles without numbers
     if keys:
-        return tuple(keys), has_page
+        return tuple(keys + titles), has_page
     if has_page and (len(stripped) <= 40 or _UNNUMBERED_TOC_ENTRY.match(stripped)):
         return (title_key(stripped),), True
     if _UNNUMBERED_TOC_ENTRY.match(stripped) and len(stripped) <= 12:
