@@ -177,9 +177,14 @@ def test_empty_files(tmp_path, name):
 def test_blank_text_and_unsupported_suffix(tmp_path):
     with pytest.raises(PlanParseError, match=r"^blank\.txt: line 1: the file is empty"):
         parse_text(" \n\n\t\n", source_name="blank.txt")
+    path = tmp_path / "plan.rtf"
+    path.write_bytes(b"{\\rtf1 text}")
+    with pytest.raises(PlanParseError, match=r"^plan\.rtf: unsupported file type “\.rtf” \(use .*\.pdf.*\)"):
+        parse_file(path)
+    # a PDF is read now; a truncated one is one clear error
     path = tmp_path / "plan.pdf"
     path.write_bytes(b"%PDF-1.4")
-    with pytest.raises(PlanParseError, match=r"^plan\.pdf: unsupported file type"):
+    with pytest.raises(PlanParseError, match=r"^plan\.pdf: byte 0: not a readable PDF"):
         parse_file(path)
 
 
@@ -193,3 +198,15 @@ def test_text_without_headings_is_a_warning():
     assert doc.chapters == []
     assert doc.warning_codes() == ["no_chapters"]
     assert doc.title == "plain"
+
+
+def test_zip_uploads_without_a_document_or_broken():
+    from sciencecity.engines.plandoc import parse_bytes
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("images/a.png", b"x")
+    with pytest.raises(PlanParseError, match=r"^pages\.zip: the \.zip archive holds no plan document"):
+        parse_bytes(buffer.getvalue(), "pages.zip")
+    with pytest.raises(PlanParseError, match=r"^broken\.zip: byte 0: not a readable \.zip archive"):
+        parse_bytes(b"PK\x03\x04 broken", "broken.zip")

@@ -326,7 +326,7 @@ def project_patch(request, project_id: int, payload: ProjectPatch):
 
 
 @router.post("/import", response={200: ImportOut, 201: ImportOut, **ERRORS},
-             summary="Import a plan document (.txt, .md, .docx, .html); dry_run=true writes nothing")
+             summary="Import a plan document (.pdf, .docx, .html, .md, .txt); dry_run=true writes nothing")
 def plan_import(request, file: File[UploadedFile], dry_run: Form[bool] = False):
     result = services.plan_import(actor=request.auth, content=file.read(), filename=file.name, dry_run=dry_run)
     body = {"created": result.created, "dry_run": dry_run, "plan": result.plan.pk if result.plan else None,

@@ -13,7 +13,30 @@ def _departments():
 
 
 class PlanUploadForm(forms.Form):
-    file = forms.FileField(label=_("Plan document (.txt, .md, .docx, .html)"))
+    file = forms.FileField(label=_("Plan document (.pdf, .docx, .html, .md, .txt)"),
+                           help_text=_("A saved web page or Markdown copy with its pictures can be uploaded as "
+                                       "one .zip."),
+                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.docx,.html,.htm,.md,.txt,.zip",
+                                                                  "data-testid": "plan-file"}))
+    period_first = forms.IntegerField(label=_("First year of the plan period"), required=False, min_value=1990,
+                                      max_value=2100,
+                                      help_text=_("Leave empty to use the period stated in the document."))
+    period_last = forms.IntegerField(label=_("Last year of the plan period"), required=False, min_value=1990,
+                                     max_value=2100)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("period_first"), data.get("period_last")
+        if (first is None) != (last is None):
+            raise forms.ValidationError(_("Give both years of the plan period, or neither."))
+        if first is not None and not first <= last <= first + 15:
+            raise forms.ValidationError(_("The plan period must run from a first to a last year, "
+                                          "at most 15 years apart."))
+        return data
+
+    def period(self) -> tuple[int, int] | None:
+        first, last = self.cleaned_data.get("period_first"), self.cleaned_data.get("period_last")
+        return (first, last) if first is not None and last is not None else None
 
 
 class TaskDecompositionForm(forms.ModelForm):

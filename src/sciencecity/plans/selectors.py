@@ -20,6 +20,7 @@ from sciencecity.plans.models import (
     ObservedValue,
     Plan,
     ProjectMilestone,
+    Section,
     TargetValue,
     Task,
     TaskProgressReport,
@@ -116,12 +117,13 @@ def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = Tr
             row.reason = reason_text(row.assessment, indicator.unit)
         source = sources.get(indicator.source_key) if live else None
         if source is not None:
-            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year)
+            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year,
+                                                             plan_start=indicator.plan.start_year)
         rows.append(row)
     return rows
 
 
-def live_value(source, year: int) -> tuple[float, str]:
+def live_value(source, year: int, *, plan_start: int | None = None) -> tuple[float, str]:
     """A registry computation, cached for ``INDICATOR_LIVE_CACHE_SECONDS`` (default 60 s)."""
     from django.conf import settings
     from django.core.cache import cache
@@ -130,7 +132,7 @@ def live_value(source, year: int) -> tuple[float, str]:
     key = _live_key(source.key, year)
     cached = cache.get(key) if seconds else None
     if cached is None:
-        cached = source.compute(year, DISTRICT_SCOPE)
+        cached = sources.compute(source, year=year, scope=DISTRICT_SCOPE, plan_start=plan_start)
         if seconds:
             cache.set(key, cached, seconds)
     return cached
@@ -365,3 +367,51 @@ def round_submissions(rnd, department_ids: set[int] | None = None) -> list[Submi
         rows.append(SubmissionRow(submission=submission, next_actor=actor, next_label=label, values=[
             (indicator, values.get(indicator.pk)) for indicator in indicators[submission.department_id]]))
     return rows
+
+
+def plan_document_diff(plan: Plan, document: dict) -> list[dict]:
+    """What a newly read plan document changes against a stored plan: chapters, sections, tasks, indicators.
+
+    ``document`` is :meth:`PlanDocument.to_dict`. Each change is ``{"what", "key", "change", "old",
+    "new"}`` with ``change`` one of added / removed / changed, in document order.
+    """
+    old: dict[tuple[str, str], str] = {}
+    for chapter in plan.chapters.all():
+        old[("chapter", str(chapter.number))] = chapter.title
+    for section in Section.objects.filter(chapter__plan=plan).select_related("chapter"):
+        old[("section", f"{section.chapter.number}.{section.number}")] = section.title
+    for task in plan.tasks.all():
+        old[("task", task.code)] = task.title
+    for indicator in plan.indicators.all():
+        old[("indicator", str(indicator.number))] = _indicator_line(indicator.name, indicator.unit, indicator.target_text)
+    new: dict[tuple[str, str], str] = {}
+    for c_index, chapter in enumerate(document.get("chapters", []), start=1):
+        number = chapter.get("number") or c_index
+        new[("chapter", str(number))] = chapter["title"]
+        for t_index, task in enumerate(chapter.get("tasks", []), start=1):
+            new[("task", f"{number}.{task.get('number') or t_index}")] = task["title"]
+        for s_index, section in enumerate(chapter.get("sections", []), start=1):
+            s_number = section.get("number") or s_index
+            new[("section", f"{number}.{s_number}")] = section["title"]
+            for t_index, task in enumerate(section.get("tasks", []), start=1):
+                new[("task", f"{number}.{s_number}.{task.get('number') or t_index}")] = task["title"]
+    for indicator in document.get("indicators", []):
+        new[("indicator", str(indicator.get("number")))] = _indicator_line(
+            indicator["name"], indicator.get("unit", ""), (indicator.get("target_text") or "")[:50])
+    order = {"chapter": 0, "section": 1, "task": 2, "indicator": 3}
+    changes = []
+    for key in sorted(set(old) | set(new), key=lambda k: (order[k[0]], _natural(k[1]))):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        change = "added" if before is None else "removed" if after is None else "changed"
+        changes.append({"what": key[0], "key": key[1], "change": change, "old": before or "", "new": after or ""})
+    return changes
+
+
+def _indicator_line(name: str, unit: str, target: str) -> str:
+    return f"{name}（{unit}）→ {target}" if unit else f"{name} → {target}"
+
+
+def _natural(code: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else 0 for part in code.split("."))

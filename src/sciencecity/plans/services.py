@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot, to_json
-from sciencecity.core.models import AuditAction
+from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.engines import plandoc
 from sciencecity.engines.names import best_match
-from sciencecity.plans import sources
+from sciencecity.plans import selectors, sources
 from sciencecity.plans.choices import (
     Comparator,
     HostMatch,
@@ -95,14 +95,18 @@ def _require_bureau(actor: Any) -> None:
         permissions.require(permissions.is_bureau_officer(actor))
 
 
-def _parse(content: bytes, filename: str) -> plandoc.PlanDocument:
+def _parse(content: bytes, filename: str,
+           ocr_overrides: dict[int, list[list[str]]] | None = None) -> plandoc.PlanDocument:
     try:
-        return plandoc.parse_bytes(content, filename)
+        return plandoc.parse_bytes(content, filename, ocr_overrides=ocr_overrides)
     except plandoc.PlanParseError as exc:
         raise ValidationError({"file": str(exc)}, code="plan_parse_error") from exc
 
 
 def _plan_years(doc: plandoc.PlanDocument) -> tuple[int | None, int | None]:
+    """规划期 as the parser read it from the document (title, stated period, 十X五, target years)."""
+    if doc.period_start and doc.period_end:
+        return doc.period_start, doc.period_end
     target = next((i.target_year for i in doc.indicators if i.target_year), None)
     match = re.search(r"(20\d\d)\s*[-—–至到]\s*(20\d\d)", doc.title or "")
     if match:
@@ -142,14 +146,35 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: A
     return HostMatch.CREATED
 
 
-def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False) -> PlanImportResult:
-    """Store a parsed plan document. The same document again changes nothing; a dry run rolls back."""
+def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False,
+                period: tuple[int, int] | None = None,
+                ocr_overrides: dict[int, list[list[str]]] | None = None,
+                accept_ocr: bool = False) -> PlanImportResult:
+    """Store a parsed plan document. The same document again changes nothing; a dry run rolls back.
+
+    ``period`` (first year, last year) overrides the plan period read from the document. Tables
+    read from images by OCR are stored only once reviewed: ``ocr_overrides`` holds the officer's
+    corrected cells; ``accept_ocr`` stores what OCR read as it is (the CLI's explicit choice).
+    """
     _require_bureau(actor)
     sha = hashlib.sha256(content).hexdigest()
     existing = Plan.objects.filter(source_sha256=sha).first()
     if existing is not None:
         return PlanImportResult(existing, False, existing.counts, [])
-    doc = _parse(content, filename)
+    doc = _parse(content, filename, ocr_overrides)
+    unreviewed = [t for t in doc.ocr_tables if not t.reviewed]
+    if unreviewed and not dry_run and not accept_ocr:
+        raise ValidationError({"file": ValidationError(
+            _("%(file)s: %(count)s table(s) were read from images by OCR (%(captions)s); "
+              "review and correct their cells before the plan is stored.")
+            % {"file": filename, "count": len(unreviewed), "captions": "、".join(t.caption for t in unreviewed)},
+            code="ocr_review_required")})
+    if period is not None:
+        first, last = period
+        if not (1990 <= first <= last <= first + 15):
+            raise ValidationError({"period": _("The plan period must run from a first to a last year, "
+                                               "at most 15 years apart.")})
+        doc.period_start, doc.period_end = first, last
     if not doc.chapters:
         raise ValidationError({"file": _("%(file)s: no chapter headings were recognised; nothing was imported.")
                                % {"file": filename}})
@@ -169,6 +194,14 @@ class _DryRun(Exception):
         self.result = result
 
 
+def _free_number(number: int, used: set[int]) -> int:
+    """``number`` if not taken yet, else the next number after the highest taken; marks it taken."""
+    if number in used:
+        number = max(used) + 1
+    used.add(number)
+    return number
+
+
 def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: str) -> PlanImportResult:
     start, target = _plan_years(doc)
     Plan.objects.filter(is_current=True).update(is_current=False)
@@ -180,21 +213,30 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     chapters: dict[int, Chapter] = {}
     sections: dict[tuple[int, int], Section] = {}
     tasks = []
+    chapter_numbers: set[int] = set()
     for c_index, ch in enumerate(doc.chapters, start=1):
-        chapter = Chapter.objects.create(plan=plan, number=ch.number or c_index, label=ch.label, title=ch.title[:300],
+        # a number the document repeats (its numbering_* warning says so) takes the next free one
+        number = _free_number(ch.number or c_index, chapter_numbers)
+        chapter = Chapter.objects.create(plan=plan, number=number, label=ch.label, title=ch.title[:300],
                                          intro=ch.intro_text, line=ch.line)
-        chapters[chapter.number] = chapter
+        chapters.setdefault(ch.number or c_index, chapter)
+        task_numbers: set[int] = set()
         for t_index, t in enumerate(ch.tasks, start=1):
-            tasks.append(Task(plan=plan, chapter=chapter, code=f"{chapter.number}.{t.number or t_index}",
-                              number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+            t_number = _free_number(t.number or t_index, task_numbers)
+            tasks.append(Task(plan=plan, chapter=chapter, code=f"{chapter.number}.{t_number}",
+                              number=t_number, title=t.title[:300], text=t.text, line=t.line))
+        section_numbers: set[int] = set()
         for s_index, sec in enumerate(ch.sections, start=1):
-            section = Section.objects.create(chapter=chapter, number=sec.number or s_index, label=sec.label,
-                                             title=sec.title[:300], intro=sec.intro_text, line=sec.line)
-            sections[(chapter.number, section.number)] = section
+            section = Section.objects.create(chapter=chapter, number=_free_number(sec.number or s_index, section_numbers),
+                                             label=sec.label, title=sec.title[:300], intro=sec.intro_text,
+                                             line=sec.line)
+            sections.setdefault((ch.number or c_index, sec.number or s_index), section)
+            task_numbers = set()
             for t_index, t in enumerate(sec.tasks, start=1):
+                t_number = _free_number(t.number or t_index, task_numbers)
                 tasks.append(Task(plan=plan, chapter=chapter, section=section,
-                                  code=f"{chapter.number}.{section.number}.{t.number or t_index}",
-                                  number=t.number or t_index, title=t.title[:300], text=t.text, line=t.line))
+                                  code=f"{chapter.number}.{section.number}.{t_number}",
+                                  number=t_number, title=t.title[:300], text=t.text, line=t.line))
     Task.objects.bulk_create(tasks)
     statements = []
     for kind, items in ((StatementKind.GOAL, doc.goals), (StatementKind.STRATEGY, doc.strategies),
@@ -223,21 +265,25 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
                 project.save()
 
     indicators: dict[int, Indicator] = {}
+    by_parsed_number: dict[int | None, Indicator] = {}
+    indicator_numbers: set[int] = set()
     for ind in doc.indicators:
         source = sources.match(ind.name)
+        number = _free_number(ind.number or len(indicators) + 1, indicator_numbers)
         indicator = Indicator.objects.create(
-            plan=plan, code=str(ind.number), number=ind.number or len(indicators) + 1, name=ind.name[:200],
+            plan=plan, code=str(number), number=number, name=ind.name[:200],
             unit=ind.unit[:30], direction=ind.direction, comparator=ind.comparator,
             target_year=ind.target_year or target, attribute=ind.attribute, target_text=ind.target_text[:50],
             source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
         )
         indicators[indicator.number] = indicator
+        by_parsed_number.setdefault(ind.number, indicator)
         if indicator.target_year and (ind.target_value is not None or ind.target_low is not None):
             TargetValue.objects.create(indicator=indicator, year=indicator.target_year, value=ind.target_value,
                                        low=ind.target_low, high=ind.target_high, comparator=ind.comparator)
     baselines = {}
     for b in doc.baselines:
-        indicator = indicators.get(b.indicator_number)
+        indicator = by_parsed_number.get(b.indicator_number)
         if indicator is None or b.year is None:
             continue
         baselines[(indicator.pk, b.year)] = ObservedValue(
@@ -248,7 +294,7 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     Commitment.objects.bulk_create([
         Commitment(plan=plan, text=c.text[:300], subject=c.subject[:200], value=c.value, value_high=c.value_high,
                    unit=c.unit[:30], comparator=c.comparator, year=c.year,
-                   indicator=indicators.get(c.indicator_number), sentence=c.sentence, line=c.line)
+                   indicator=by_parsed_number.get(c.indicator_number), sentence=c.sentence, line=c.line)
         for c in doc.commitments
     ])
     ParseWarning.objects.bulk_create([ParseWarning(plan=plan, code=w.code, message=w.message, line=w.line)
@@ -393,7 +439,7 @@ def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> O
     source = sources.get(indicator.source_key)
     if source is None:
         return None
-    value, provenance = source.compute(year, DISTRICT_SCOPE)
+    value, provenance = sources.compute(source, year=year, scope=DISTRICT_SCOPE, plan_start=indicator.plan.start_year)
     current = ObservedValue.objects.filter(indicator=indicator, year=year, scope=DISTRICT_SCOPE).first()
     if current is not None and current.locked:
         return current
@@ -541,18 +587,28 @@ def milestone_done(*, actor: Any, milestone: ProjectMilestone, done_date: dt.dat
     return milestone
 
 
+def importing_district(actor: Any) -> str:
+    """The district of the organisation the importing officer acts for ("" when unknown)."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return ""
+    ids = permissions.organisation_ids(actor)
+    districts = sorted({d for d in Organisation.objects.filter(pk__in=ids).values_list("district", flat=True) if d})
+    return districts[0] if len(districts) == 1 else ""
+
+
 def plan_setup_apply(*, actor: Any, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
     """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet."""
     from sciencecity.registry.services import organisation_create
 
     counts = {"departments": 0, "indicators": 0, "tasks": 0}
     departments: dict[str, Organisation] = {}
+    district = setup.get("district") or importing_district(actor)
     for code, name, name_en in setup.get("departments", []):
         org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
         if org is None:
             org = organisation_create(actor=actor, check_permission=False, data={
                 "code": code, "name": name, "name_en": name_en, "kind": OrganisationKind.GOVERNMENT_DEPARTMENT,
-                "level": "district", "district": "光明区"})
+                "level": "district", "district": district})
             counts["departments"] += 1
         departments[code] = org
     with transaction.atomic():
@@ -659,3 +715,88 @@ def indicator_update(*, actor: Any, indicator: Indicator, data: dict[str, Any], 
     audit_record(action=AuditAction.UPDATE, actor=actor, obj=indicator, changes=changes, reason=reason)
     given.refresh_from_db()
     return changes
+
+
+# --- plan document upload in the browser: stage (dry run with preview), review OCR cells, confirm
+PLAN_UPLOAD_KIND = "plans.plan_document"
+
+
+def _ocr_preview(doc: plandoc.PlanDocument) -> list[dict[str, Any]]:
+    import base64
+
+    tables = []
+    for table in doc.ocr_tables:
+        tables.append({
+            "index": table.index, "caption": table.caption, "kind": table.kind, "line": table.line,
+            "engine": table.engine, "seconds": round(table.seconds, 2), "method": table.method,
+            "rows": table.rows,
+            "image": base64.b64encode(table.image_bytes).decode("ascii") if table.image_bytes else "",
+        })
+    return tables
+
+
+def plan_upload_stage(*, actor: Any, content: bytes, filename: str,
+                      period: tuple[int, int] | None = None) -> ImportBatch:
+    """Keep an uploaded plan document for review: parse it (OCR included) and store the preview.
+
+    Nothing of the plan is written; a file that cannot be read raises ValidationError and leaves
+    nothing behind.
+    """
+    from django.conf import settings
+
+    _require_bureau(actor)
+    filename = (filename or "plan").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
+    if len(content) > settings.IMPORT_MAX_BYTES:
+        raise ValidationError({"file": _("The file is larger than %(limit)s MB.")
+                               % {"limit": settings.IMPORT_MAX_BYTES // 1048576}})
+    doc = _parse(content, filename)
+    if period is not None:
+        doc.period_start, doc.period_end = period
+    current = Plan.objects.filter(is_current=True).first()
+    data = doc.to_dict()
+    report = {
+        "document": {key: data[key] for key in ("title", "source_format", "preface", "parts", "chapters",
+                                                "indicators", "boxes", "warnings", "notes", "counts",
+                                                "period_start", "period_end")},
+        "ocr": _ocr_preview(doc),
+        "period": list(period) if period else None,
+        "diff": selectors.plan_document_diff(current, data) if current else None,
+        "current_plan": current.title if current else "",
+    }
+    batch = ImportBatch(kind=PLAN_UPLOAD_KIND, file_name=filename, sha256=hashlib.sha256(content).hexdigest(),
+                        size=len(content), content=content, uploaded_by=actor if getattr(actor, "is_authenticated",
+                                                                                          False) else None,
+                        status=ImportStatus.DRY_RUN, report=to_json(report))
+    batch.full_clean(exclude=["content", "report"])
+    batch.save()
+    return batch
+
+
+def plan_upload_confirm(*, actor: Any, batch: ImportBatch,
+                        ocr_cells: dict[int, list[list[str]]] | None = None) -> PlanImportResult:
+    """Store a staged plan document with the officer's OCR corrections; the batch becomes confirmed."""
+    _require_bureau(actor)
+    if batch.kind != PLAN_UPLOAD_KIND or batch.status != ImportStatus.DRY_RUN:
+        raise ValidationError(_("This upload was already confirmed or cannot be confirmed."))
+    expected = {t["index"]: t["rows"] for t in batch.report.get("ocr", [])}
+    overrides: dict[int, list[list[str]]] = {}
+    for index, rows in expected.items():
+        given = (ocr_cells or {}).get(index)
+        if given is None:
+            given = [[cell["text"] for cell in row] for row in rows]  # confirmed as read
+        shape = [len(row) for row in rows]
+        if [len(row) for row in given] != shape:
+            raise ValidationError(_("The corrected table does not have the shape of the table read from the image."))
+        overrides[index] = [[str(text).strip()[:500] for text in row] for row in given]
+    period = tuple(batch.report["period"]) if batch.report.get("period") else None
+    with transaction.atomic():
+        result = plan_import(actor=actor, content=bytes(batch.content), filename=batch.file_name,
+                             period=period, ocr_overrides=overrides)
+        batch.status = ImportStatus.CONFIRMED
+        batch.confirmed_at = timezone.now()
+        batch.save(update_fields=["status", "confirmed_at", "updated_at"])
+        if overrides and result.plan is not None:
+            audit_record(action=AuditAction.UPDATE, actor=actor, obj=result.plan,
+                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}]},
+                         reason="cells read from images by OCR, reviewed before storing")
+    return result

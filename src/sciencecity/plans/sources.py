@@ -7,6 +7,7 @@ also says which indicator names it fits, so an imported plan gets its links with
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,3 +44,18 @@ def match(name: str) -> IndicatorSource | None:
     """The registered source whose name pattern fits an indicator name, if exactly one does."""
     found = [s for s in _SOURCES.values() if s.name_pattern.search(name or "")]
     return found[0] if len(found) == 1 else None
+
+
+def compute(source: IndicatorSource, *, year: int, scope: str, plan_start: int | None = None) -> tuple[float, str]:
+    """Run a source for a year and scope; sources that count "since the plan began" get its first year.
+
+    A source opts in by accepting a ``plan_start`` keyword, so the sources of other apps keep the
+    plain ``(year, scope)`` signature.
+    """
+    try:
+        accepts = "plan_start" in inspect.signature(source.compute).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        accepts = False
+    if accepts:
+        return source.compute(year, scope, plan_start=plan_start)
+    return source.compute(year, scope)

@@ -8,13 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.core.models import ImportBatch, ImportStatus
 from sciencecity.plans import selectors, services, sources
 from sciencecity.plans.choices import HostMatch, StatementKind
 from sciencecity.plans.forms import (
@@ -95,25 +96,83 @@ def structure(request):
 
 @login_required
 def plan_import(request):
+    """Upload a plan document; it is parsed (OCR included) and kept for review, nothing is stored yet."""
     permissions.require(permissions.can_manage_plan(request.user))
     form = PlanUploadForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        content = upload.read()
-        confirm = request.POST.get("confirm") == "1"
         try:
-            result = services.plan_import(actor=request.user, content=content, filename=upload.name, dry_run=not confirm)
+            batch = services.plan_upload_stage(actor=request.user, content=upload.read(), filename=upload.name,
+                                               period=form.period())
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
-            if confirm or (result.plan is not None and not result.created):
-                if result.created:
-                    messages.success(request, _("The plan “%(title)s” was imported.") % {"title": result.plan.title})
-                else:
-                    messages.info(request, _("This document was imported before; nothing changed."))
-                return redirect("plans:structure")
-    return render(request, "plans/plan_import.html", {"form": form, "result": result})
+            return redirect("plans:plan_import_review", pk=batch.pk)
+    recent = (ImportBatch.objects.filter(kind=services.PLAN_UPLOAD_KIND, uploaded_by=request.user)
+              .defer("content", "report").order_by("-created_at")[:5])
+    return render(request, "plans/plan_import.html", {"form": form, "recent": recent})
+
+
+def _plan_upload(request, pk: int) -> ImportBatch:
+    permissions.require(permissions.can_manage_plan(request.user))
+    return get_object_or_404(ImportBatch, pk=pk, kind=services.PLAN_UPLOAD_KIND, uploaded_by=request.user)
+
+
+@login_required
+def plan_import_review(request, pk: int):
+    """The preview of an uploaded plan: tree, warnings, OCR cells to correct beside their image, diff; confirm."""
+    batch = _plan_upload(request, pk)
+    report = batch.report
+    if request.method == "POST":
+        cells = {
+            table["index"]: [
+                [request.POST.get(f"ocr-{table['index']}-{r}-{c}", cell["text"]) for c, cell in enumerate(row)]
+                for r, row in enumerate(table["rows"])
+            ]
+            for table in report.get("ocr", [])
+        }
+        try:
+            result = services.plan_upload_confirm(actor=request.user, batch=batch, ocr_cells=cells)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("plans:plan_import_review", pk=batch.pk)
+        if result.created:
+            messages.success(request, _("The plan “%(title)s” was imported.") % {"title": result.plan.title})
+        else:
+            messages.info(request, _("This document was imported before; nothing changed."))
+        return redirect("plans:structure")
+    ocr_tables = []
+    for table in report.get("ocr", []):
+        rows = [[{"name": f"ocr-{table['index']}-{r}-{c}", "text": cell["text"], "confidence": cell["confidence"],
+                  "low": bool(cell["text"]) and cell["confidence"] < 0.9} for c, cell in enumerate(row)]
+                for r, row in enumerate(table["rows"])]
+        ocr_tables.append({**table, "cells": rows, "has_image": bool(table.get("image"))})
+    return render(request, "plans/plan_import_review.html", {
+        "batch": batch, "doc": report["document"], "ocr_tables": ocr_tables, "diff": report.get("diff"),
+        "current_plan": report.get("current_plan", ""), "pending": batch.status == ImportStatus.DRY_RUN,
+    })
+
+
+_IMAGE_TYPES = ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"),
+                (b"BM", "image/bmp"))
+
+
+@login_required
+def plan_import_image(request, pk: int, index: int):
+    """The picture a table was read from, shown beside its cells on the review page."""
+    import base64
+
+    batch = _plan_upload(request, pk)
+    table = next((t for t in batch.report.get("ocr", []) if t["index"] == index and t.get("image")), None)
+    if table is None:
+        raise Http404(_("No such picture."))
+    data = base64.b64decode(table["image"])
+    content_type = next((kind for magic, kind in _IMAGE_TYPES if data.startswith(magic)), None)
+    if content_type is None:
+        raise Http404(_("No such picture."))
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=600"
+    return response
 
 
 @login_required

@@ -24,6 +24,21 @@ def _year_end(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
 
+def in_scope(qs, scope: str, field: str = "district"):
+    """Restrict to one district (or other area) when the scope names one.
+
+    ``"district"`` (the default scope of plan values) and ``""`` mean the whole area the platform
+    serves, i.e. every organisation in the registry; any other scope is matched against ``field``.
+    """
+    if scope and scope != "district":
+        return qs.filter(**{field: scope})
+    return qs
+
+
+def _scope_words(scope: str) -> str:
+    return f" in {scope}" if scope and scope != "district" else ""
+
+
 def _existing_on(day: dt.date):
     """Organisations founded by ``day`` (unknown founding dates count) and not closed."""
     return Q(founded_on__isnull=True) | Q(founded_on__lte=day)
@@ -32,31 +47,44 @@ def _existing_on(day: dt.date):
 def carriers_municipal_or_higher(year: int, scope: str) -> tuple[float, str]:
     qs = Organisation.objects.filter(_existing_on(_year_end(year)), kind__in=list(CARRIER_KINDS),
                                      level__in=MUNICIPAL_OR_HIGHER, status=OrganisationStatus.OPERATING)
+    qs = in_scope(qs, scope)
     return float(qs.count()), (
         f"registry: operating organisations of kinds {', '.join(sorted(CARRIER_KINDS))} at municipal level or "
-        f"higher, founded by {year}-12-31"
+        f"higher{_scope_words(scope)}, founded by {year}-12-31"
     )
 
 
 def high_tech_enterprises(year: int, scope: str) -> tuple[float, str]:
     day = _year_end(year)
-    n = (Certification.objects.valid_on(day).filter(kind=CertificationKind.HIGH_TECH_ENTERPRISE)
-         .values("organisation").distinct().count())
-    return float(n), f"registry: enterprises with a 高新技术企业 certificate valid on {day.isoformat()}"
+    qs = Certification.objects.valid_on(day).filter(kind=CertificationKind.HIGH_TECH_ENTERPRISE)
+    n = in_scope(qs, scope, "organisation__district").values("organisation").distinct().count()
+    return float(n), (
+        f"registry: enterprises{_scope_words(scope)} with a 高新技术企业 certificate valid on {day.isoformat()}"
+    )
 
 
-def new_research_institutions(year: int, scope: str) -> tuple[float, str]:
+def new_research_institutions(year: int, scope: str, *, plan_start: int | None = None) -> tuple[float, str]:
+    """Institutions founded from the plan's first year (the year itself when no plan period is known)."""
     kinds = [OrganisationKind.RESEARCH_INSTITUTE, OrganisationKind.NEW_RD_INSTITUTION, OrganisationKind.LABORATORY]
-    n = Organisation.objects.filter(kind__in=kinds, founded_on__gte=dt.date(2021, 1, 1),
-                                    founded_on__lte=_year_end(year)).exclude(status=OrganisationStatus.CLOSED).count()
-    return float(n), f"registry: research institutes, new-type R&D institutions and laboratories founded 2021-01-01..{year}-12-31"
+    since = dt.date(plan_start or year, 1, 1)
+    qs = Organisation.objects.filter(kind__in=kinds, founded_on__gte=since,
+                                     founded_on__lte=_year_end(year)).exclude(status=OrganisationStatus.CLOSED)
+    n = in_scope(qs, scope).count()
+    return float(n), (
+        f"registry: research institutes, new-type R&D institutions and laboratories{_scope_words(scope)} founded "
+        f"{since.isoformat()}..{year}-12-31"
+    )
 
 
 def incubators_district_or_higher(year: int, scope: str) -> tuple[float, str]:
     kinds = [OrganisationKind.MAKER_SPACE, OrganisationKind.INCUBATOR]
-    n = Organisation.objects.filter(_existing_on(_year_end(year)), kind__in=kinds, level__in=DISTRICT_OR_HIGHER,
-                                    status=OrganisationStatus.OPERATING).count()
-    return float(n), f"registry: operating maker spaces and incubators at district level or higher, founded by {year}-12-31"
+    qs = Organisation.objects.filter(_existing_on(_year_end(year)), kind__in=kinds, level__in=DISTRICT_OR_HIGHER,
+                                     status=OrganisationStatus.OPERATING)
+    n = in_scope(qs, scope).count()
+    return float(n), (
+        f"registry: operating maker spaces and incubators{_scope_words(scope)} at district level or higher, "
+        f"founded by {year}-12-31"
+    )
 
 
 def register_all() -> None:
@@ -66,7 +94,7 @@ def register_all() -> None:
                      carriers_municipal_or_higher, name_pattern=r"(市级|省级|国家级)?.*创新载体")
     sources.register("registry.hnte", _("Enterprises with a valid high-tech certificate (registry)"),
                      high_tech_enterprises, name_pattern=r"高新技术企业")
-    sources.register("registry.new_institutions", _("Research institutions founded since 2021 (registry)"),
+    sources.register("registry.new_institutions", _("Research institutions founded since the plan began (registry)"),
                      new_research_institutions, name_pattern=r"新引进.*(科研|研发)机构|新(建|增).*(科研|研发)机构")
     sources.register("registry.incubators", _("District-or-higher maker spaces and incubators (registry)"),
                      incubators_district_or_higher, name_pattern=r"众创空间|孵化器")

@@ -14,6 +14,7 @@ and are not read as tables. Markdown pipe tables are read as tables too.
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import re
 import zipfile
@@ -39,6 +40,7 @@ class Block:
     style_level: int | None = None
     table_index: int | None = None
     has_image: bool = False
+    image_data: bytes | None = field(default=None, repr=False)  # the picture of an IMAGE block, if at hand
 
     def cell_texts(self) -> list[list[str]]:
         """Rows of cells, each cell's paragraphs joined without a separator."""
@@ -56,6 +58,9 @@ class BlockDocument:
     source_name: str
     source_format: str
     title_hint: str = ""
+    notes: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    #: corrected cells of OCR tables by their order in the document (from the review page)
+    ocr_overrides: dict[int, list[list[str]]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,6 +80,66 @@ def clean_text(text: str) -> str:
     text = re.sub(r"[ ]{2,}", " ", text)
     text = _SPACE_BETWEEN_CJK.sub("", text)
     return text.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Pictures referenced by the document
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+
+
+def attach_images(
+    block_doc: BlockDocument,
+    base_dir: str | Path | None,
+    *,
+    archive: dict[str, bytes] | None = None,
+    archive_dir: str = "",
+) -> None:
+    """Load the pictures that IMAGE blocks refer to: ``data:`` URIs, files next to the document, or
+    files of the same .zip upload.
+
+    Only files inside ``base_dir`` (the folder of the document being read) or inside the archive
+    are opened; an upload of the document alone gets ``data:`` URIs only.
+    """
+    import base64
+    import posixpath
+    from urllib.parse import unquote, urlparse
+
+    base = Path(base_dir).resolve() if base_dir else None
+    lowered = {name.lower(): name for name in archive} if archive else {}
+    for block in block_doc.blocks:
+        if block.kind != IMAGE or block.image_data is not None or not block.text:
+            continue
+        ref = block.text.strip()
+        if ref.startswith("data:image/") and ";base64," in ref[:60]:
+            try:
+                block.image_data = base64.b64decode(ref.split(",", 1)[1], validate=False)
+            except ValueError:
+                block.image_data = None
+            block.text = "data: URI"
+            continue
+        parsed = urlparse(ref)
+        if parsed.scheme not in ("", "file") or parsed.netloc:
+            continue
+        if archive is not None:
+            name = posixpath.normpath(posixpath.join(archive_dir, unquote(parsed.path).lstrip("/")))
+            if name.startswith("../") or name == ".." or posixpath.splitext(name)[1].lower() not in _IMAGE_SUFFIXES:
+                continue
+            name = name if name in archive else lowered.get(name.lower(), "")
+            if name:
+                block.image_data = archive[name]
+            continue
+        if base is None:
+            continue
+        path = (base / unquote(parsed.path).lstrip("/")).resolve()
+        if not path.is_relative_to(base) or path.suffix.lower() not in _IMAGE_SUFFIXES:
+            continue
+        try:
+            if path.is_file() and path.stat().st_size <= MAX_IMAGE_BYTES:
+                block.image_data = path.read_bytes()
+        except OSError:
+            block.image_data = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,27 +206,126 @@ _MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _MD_LIST = re.compile(r"^\s*(?:[-*+]|>)\s+")
 
 
+_FRONT_MATTER_OPEN = re.compile(r"^(---|\+\+\+)\s*$")
+_FRONT_MATTER_TITLE = re.compile(r"^\s*title\s*[:=]\s*[\"']?(.*?)[\"']?\s*$", re.IGNORECASE)
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$(?![\s\S]))", re.DOTALL)
+_HTML_DROP = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|$(?![\s\S]))", re.DOTALL | re.IGNORECASE)
+_HTML_BREAK = re.compile(
+    r"</?(?:br|p|div|li|ul|ol|details|summary|section|article|header|footer|nav|aside|tr|table|tbody|thead|"
+    r"dl|dt|dd|blockquote|center|figure|figcaption|hr|pre|h[1-6])\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_HEADING_OPEN = re.compile(r"<h([1-6])\b[^>]*>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]*>|<![^<>]*>")
+_HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']?([^\"'\s>]+)[^>]*>", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?(?:\s+[\"'][^)]*[\"'])?\s*\)")
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_MD_AUTOLINK = re.compile(r"<(?:https?|mailto):[^>]*>")
+_MD_TOC_MARKER = re.compile(r"^\s*(?:\[TOC\]|\[\[_?TOC_?\]\]|\{:toc\}|\$\{toc\})\s*$", re.IGNORECASE)
+_MD_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+_MD_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_MD_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_MD_REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s+\S+")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z]+);")
+
+
+def _blank_keeping_lines(match: re.Match) -> str:
+    return "\n" * match.group(0).count("\n")
+
+
+def _strip_front_matter(lines: list[str]) -> tuple[int, str]:
+    """YAML (``---``) or TOML (``+++``) front matter at the top: (lines to skip, its title)."""
+    first = next((k for k, line in enumerate(lines) if line.strip()), None)
+    if first is None or first > 2:
+        return 0, ""
+    match = _FRONT_MATTER_OPEN.match(lines[first])
+    if not match:
+        return 0, ""
+    fence = match.group(1)
+    for k in range(first + 1, min(len(lines), first + 80)):
+        if lines[k].strip() in (fence, "...") and k > first + 1:
+            title = ""
+            for line in lines[first + 1 : k]:
+                found = _FRONT_MATTER_TITLE.match(line)
+                if found:
+                    title = found.group(1).strip()
+                    break
+            body = lines[first + 1 : k]
+            if all((":" in line or "=" in line or line.startswith((" ", "-", "\t")) or not line.strip()) for line in body):
+                return k + 1, title
+            return 0, ""
+    return 0, ""
+
+
+def _markdown_inline(text: str) -> str:
+    """Links → their text, HTML tags and entities removed, emphasis removed."""
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_AUTOLINK.sub("", text)
+    if "<" in text:
+        text = _HTML_TAG.sub("", text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    text = _MD_EMPHASIS.sub(r"\2", text)
+    text = re.sub(r"(?<![*\w])\*([^*\n]+)\*(?!\*)", r"\1", text)
+    return text.replace("\\", "")
+
+
 def read_text(text: str, source_name: str = "document.txt", *, markdown: bool | None = None) -> BlockDocument:
     """Split plain text (or Markdown) into blocks."""
     if markdown is None:
         markdown = source_name.lower().endswith((".md", ".markdown"))
     if not text.strip():
         raise PlanParseError("the file is empty", source=source_name, line=1)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tables_from_tabs = _tabs_mark_tables(lines)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    notes: list[tuple[str, str, int | None, str]] = []
+    title_hint = ""
+    if markdown:
+        # comments and scripts go, keeping the line count so that locations stay true
+        text = _HTML_COMMENT.sub(_blank_keeping_lines, text)
+        text = _HTML_DROP.sub(_blank_keeping_lines, text)
+    lines = text.split("\n")
+    skip_to = 0
+    if markdown or lines[0].strip() in ("---", "+++"):
+        skip_to, title_hint = _strip_front_matter(lines)
+        if skip_to:
+            notes.append(
+                ("front_matter_skipped", f"lines 1–{skip_to}: front matter skipped", 1, f"lines 1–{skip_to}")
+            )
+            markdown = True
+    tables_from_tabs = _tabs_mark_tables(lines[skip_to:])
     blocks: list[Block] = []
     table_count = 0
-    i = 0
+    i = skip_to
     n = len(lines)
+    in_fence = False
     while i < n:
         raw = lines[i]
+        if markdown and _MD_FENCE.match(raw):
+            in_fence = not in_fence
+            i += 1
+            continue
         if not raw.strip():
             i += 1
             continue
-        if markdown and _MD_TABLE_ROW.match(raw):
+        if markdown and not in_fence:
+            if _MD_TOC_MARKER.match(raw) or _MD_REFERENCE.match(raw) or _MD_RULE.match(raw):
+                i += 1
+                continue
+            if _MD_SETEXT.match(raw) and blocks and blocks[-1].kind == PARAGRAPH and blocks[-1].line == i:
+                blocks[-1].style_level = 1 if raw.strip().startswith("=") else 2
+                i += 1
+                continue
+        if _MD_TABLE_ROW.match(raw) and (
+            markdown or (i + 1 < n and _MD_TABLE_RULE.match(lines[i + 1]) and "|" in lines[i + 1])
+        ):
             table_count += 1
             block, i = _read_pipe_table(lines, i, table_count)
             blocks.append(block)
+            continue
+        if markdown and re.search(r"<table\b", raw, re.IGNORECASE):
+            block_list, i = _read_html_table_fragment(lines, i, source_name, table_count)
+            table_count += sum(1 for b in block_list if b.kind == TABLE)
+            blocks.extend(block_list)
             continue
         if tables_from_tabs and _TAB_CELL.match(raw) and not _STRUCTURAL_HEADING.match(raw):
             table_count += 1
@@ -170,25 +334,85 @@ def read_text(text: str, source_name: str = "document.txt", *, markdown: bool | 
                 blocks.append(block)
             continue
         if _IMAGE_LINE.match(raw):
-            blocks.append(Block(IMAGE, text=raw.strip(), line=i + 1, location=f"line {i + 1}"))
+            src = _MD_IMAGE.search(raw) or _HTML_IMG.search(raw)
+            target = (src.group(2) if src and src.re is _MD_IMAGE else src.group(1)) if src else raw.strip()
+            blocks.append(Block(IMAGE, text=target, line=i + 1, location=f"line {i + 1}"))
             i += 1
             continue
-        style_level = None
-        content = raw
         if markdown:
-            heading = _MD_HEADING.match(content)
-            if heading:
-                style_level = len(heading.group(1))
-                content = heading.group(2)
-            content = _MD_LIST.sub("", content)
-            content = _MD_EMPHASIS.sub(r"\2", content)
-        content = clean_text(content)
-        if content:
-            blocks.append(
-                Block(PARAGRAPH, text=content, line=i + 1, location=f"line {i + 1}", style_level=style_level)
-            )
+            blocks.extend(_markdown_line(raw, i + 1))
+        else:
+            content = clean_text(raw)
+            if content:
+                blocks.append(Block(PARAGRAPH, text=content, line=i + 1, location=f"line {i + 1}"))
         i += 1
-    return BlockDocument(blocks, source_name, "md" if markdown else "txt")
+    return BlockDocument(blocks, source_name, "md" if markdown else "txt", title_hint=title_hint, notes=notes)
+
+
+def _markdown_line(raw: str, line: int) -> list[Block]:
+    """One Markdown source line: a heading, a list item, a paragraph or HTML that breaks into several."""
+    result: list[Block] = []
+    style_level = None
+    content = raw
+    heading = _MD_HEADING.match(content)
+    if heading:
+        style_level = len(heading.group(1))
+        content = heading.group(2)
+    pieces = [content]
+    if "<" in content and _HTML_BREAK.search(content):
+        marked = _HTML_HEADING_OPEN.sub(lambda m: f"\n\x01{m.group(1)}", content)
+        pieces = _HTML_BREAK.sub("\n", marked).split("\n")
+    for piece in pieces:
+        level = style_level
+        if piece.startswith("\x01"):
+            level = int(piece[1])
+            piece = piece[2:]
+        for image in list(_MD_IMAGE.finditer(piece)) + list(_HTML_IMG.finditer(piece)):
+            target = image.group(2) if image.re is _MD_IMAGE else image.group(1)
+            result.append(Block(IMAGE, text=target, line=line, location=f"line {line}"))
+        piece = _MD_IMAGE.sub("", piece)
+        piece = _MD_LIST.sub("", piece)
+        piece = re.sub(r"^\s*\d{1,3}[.)]\s+(?=\[)", "", piece)  # "1. [第一章 …](#…)" in a numbered list of links
+        piece = clean_text(_markdown_inline(piece))
+        if piece:
+            result.append(Block(PARAGRAPH, text=piece, line=line, location=f"line {line}", style_level=level))
+    return result
+
+
+def _read_html_table_fragment(
+    lines: list[str], start: int, source_name: str, table_count: int
+) -> tuple[list[Block], int]:
+    """An HTML ``<table>`` inside Markdown: read up to its closing tag with the HTML reader."""
+    depth = 0
+    i = start
+    while i < len(lines):
+        depth += len(re.findall(r"<table\b", lines[i], re.IGNORECASE))
+        depth -= len(re.findall(r"</table\s*>", lines[i], re.IGNORECASE))
+        i += 1
+        if depth <= 0:
+            break
+    fragment = "\n".join(lines[start:i])
+    try:
+        inner = read_html(f"<html><body>{fragment}</body></html>", source_name)
+    except PlanParseError:
+        return [], i
+    blocks = []
+    for block in inner.blocks:
+        offset = (block.line or 1) - 1 + start + 1
+        block.line = offset
+        if block.kind == TABLE:
+            table_count += 1
+            block.table_index = table_count
+            block.location = f"line {offset} (table {table_count})"
+            for row in block.rows:
+                for cell in row:
+                    for paragraph in cell:
+                        paragraph.line = offset
+                        paragraph.location = f"line {offset} ({paragraph.location})"
+        else:
+            block.location = f"line {offset}"
+        blocks.append(block)
+    return blocks, i
 
 
 def _tabs_mark_tables(lines: list[str]) -> bool:
@@ -307,7 +531,7 @@ def read_docx(source: str | Path | bytes | io.BytesIO, source_name: str | None =
             location="word/document.xml",
         ) from exc
 
-    reader = _DocxReader(source_name)
+    reader = _DocxReader(source_name, document.part)
     reader.walk(document.element.body)
     title_hint = ""
     try:
@@ -318,8 +542,9 @@ def read_docx(source: str | Path | bytes | io.BytesIO, source_name: str | None =
 
 
 class _DocxReader:
-    def __init__(self, source_name: str):
+    def __init__(self, source_name: str, part=None):
         self.source_name = source_name
+        self.part = part
         self.blocks: list[Block] = []
         self.paragraph_index = 0
         self.table_index = 0
@@ -353,8 +578,9 @@ class _DocxReader:
         textboxes = _docx_textboxes(p)
         for textbox in textboxes:
             self.textbox(textbox, index)
-        if not pieces and not textboxes and has_picture:
-            self.blocks.append(Block(IMAGE, line=index, location=location))
+        if has_picture and not textboxes:
+            data, name = _docx_image(p, self.part)
+            self.blocks.append(Block(IMAGE, text=name, line=index, location=location, image_data=data))
 
     def textbox(self, textbox, anchor: int) -> None:
         """A Word text box (often how a 专栏 is drawn) becomes a one-cell table."""
@@ -398,7 +624,10 @@ class _DocxReader:
         has_text = any(cell for row in rows for cell in row)
         if not has_text:
             if has_picture:
-                self.blocks.append(Block(IMAGE, line=anchor, location=f"table {t}", table_index=t))
+                data, name = _docx_image(tbl, self.part)
+                self.blocks.append(
+                    Block(IMAGE, text=name, line=anchor, location=f"table {t}", table_index=t, image_data=data)
+                )
             return
         self.blocks.append(
             Block(TABLE, line=anchor, location=f"table {t}", rows=rows, table_index=t, has_image=has_picture)
@@ -444,6 +673,31 @@ def _docx_has_picture(p) -> bool:
         if tag.endswith("}blip") or tag.endswith("}imagedata") or tag.endswith("}object"):
             return True
     return False
+
+
+_RELATIONSHIP = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _docx_image(node, part) -> tuple[bytes | None, str]:
+    """The first picture under ``node``: its bytes (from the package) and its name."""
+    if part is None:
+        return None, ""
+    for element in node.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.endswith("}blip"):
+            rid = element.get(f"{_RELATIONSHIP}embed")
+        elif tag.endswith("}imagedata"):
+            rid = element.get(f"{_RELATIONSHIP}id")
+        else:
+            continue
+        try:
+            image_part = part.related_parts[rid]
+        except (KeyError, AttributeError):
+            continue
+        blob = getattr(image_part, "blob", None)
+        if blob and len(blob) <= MAX_IMAGE_BYTES:
+            return blob, str(getattr(image_part, "partname", "")).lstrip("/")
+    return None, ""
 
 
 def _docx_grid_span(tc) -> int:
@@ -539,8 +793,25 @@ _HTML_BLOCK = {
     "tr",
     "td",
     "th",
+    "details",
+    "summary",
+    "menu",
+    "dir",
+    "fieldset",
+    "legend",
+    "dialog",
 }
+#: block elements that, found inside an inline element (an unclosed <font>, <span> or <a> that
+#: swallowed the rest of a badly saved page), make it a container to walk rather than a phrase
+_BLOCK_INSIDE = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "table", "section",
+                 "article", "blockquote", "details", "dl", "pre", "center"}
 _WS = re.compile(r"\s+")
+
+
+def _contains_block(el) -> bool:
+    return any(
+        isinstance(node.tag, str) and node.tag in _BLOCK_INSIDE for node in el.iterdescendants()
+    )
 _CHAPTER_LIKE = re.compile(r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[篇章]|[一二三四五六七八九十]+、)")
 
 
@@ -642,7 +913,7 @@ class _HtmlReader:
                 self._emit_text(pieces, line, style_level, images)
                 pieces, images = [], []
                 self.table(child)
-            elif ctag in _HTML_BLOCK:
+            elif ctag in _HTML_BLOCK or _contains_block(child):
                 self._emit_text(pieces, line, style_level, images)
                 pieces, images = [], []
                 self.walk(child)

@@ -107,7 +107,12 @@ def _check_numbering(doc: PlanDocument) -> None:
 
 def _check_indicators(doc: PlanDocument) -> None:
     for indicator in doc.indicators:
-        if indicator.target_text and indicator.target_value is None and indicator.target_low is None:
+        if (
+            indicator.target_text
+            and indicator.target_value is None
+            and indicator.target_low is None
+            and not indicator.qualitative
+        ):
             _warn(
                 doc,
                 "indicator_target_not_numeric",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .blocks import Block
 from .model import Baseline, Commitment, Indicator, Paragraph
@@ -128,6 +128,15 @@ _HEADER_ATTRIBUTE = re.compile(r"属性|性质")
 _HEADER_CATEGORY = re.compile(r"类别|领域|分类|维度|方面|类型")
 _HEADER_BASELINE = re.compile(r"基期|基数|现状|基准|完成|实际|基础|现值")
 _HEADER_TARGET = re.compile(r"目标|预期值|规划值")
+_HEADER_AVERAGE = re.compile(r"年均|累计|平均|增速")
+_DASH_ONLY = re.compile(r"^[-—–－/／\\、\s]*$")
+_QUALITATIVE = re.compile(
+    r"同步|合理区间|稳步|稳定|持续|逐步|不断|保持|完成.*(?:下达|任务)|达到.*(?:要求|标准)|明显|显著|进一步|争取|力争|高于|不低于全国"
+)
+_STAR = re.compile(r"[*＊※]")
+_NOTE_MARKERS = re.compile(r"[①-⑳]|[*＊※]|[¹²³⁴⁵⁶⁷⁸⁹⁰]+|注\s*\d+|\[\d{1,2}\](?=\s*$)")
+_SUB_ROW = re.compile(r"^(?:其中|含)\s*[:：]?\s*")
+FOOTNOTE_START = re.compile(r"^(?:注|说明|备注|资料来源|数据来源)\s*[:：]|^[①-⑳*＊※]")
 _YEAR = re.compile(r"(19|20)\d{2}")
 
 
@@ -159,6 +168,7 @@ class IndicatorTable:
     indicators: list[Indicator]
     baselines: list[Baseline]
     problems: list[tuple[str, str, str]]  # (code, message, location)
+    starred: list[Baseline] = field(default_factory=list)  # baselines marked * (another base year)
 
 
 def parse_indicator_table(
@@ -210,8 +220,12 @@ def parse_indicator_table(
 
     indicators: list[Indicator] = []
     baselines: list[Baseline] = []
+    footnotes: list[str] = []
+    starred_baselines: list[Baseline] = []
+    deferred: list[Indicator] = []  # sub-rows without a number in a numbered table
     category = ""
     counter = first_number
+    parent: Indicator | None = None
     for r in range(header_index + 1, len(rows)):
         row_cells = rows[r]
         cells = texts[r]
@@ -220,16 +234,18 @@ def parse_indicator_table(
             continue
         if len(non_empty) == 1 and ncols > 2:
             only = non_empty[0]
+            if FOOTNOTE_START.match(only):
+                footnotes.append(only)
+                continue
             if not re.search(r"\d", only) or len(only) > 20:
-                if re.match(r"^(?:注|说明|备注|数据来源)", only):
-                    continue
                 category = only
                 continue
         if len(cells) < ncols:  # cells spanned from the rows above (rowspan) are missing on the left
             pad = ncols - len(cells)
             cells = [""] * pad + cells
             row_cells = [[] for _ in range(pad)] + row_cells
-        if re.match(r"^(?:注|说明|备注|数据来源)[:：]?", non_empty[0]):
+        if FOOTNOTE_START.match(non_empty[0]) and not re.match(r"^[①-⑳*＊※]", non_empty[0]):
+            footnotes.append(" ".join(non_empty))
             continue
 
         def cell(role: str, cells=cells) -> str:
@@ -239,20 +255,57 @@ def parse_indicator_table(
             return cells[col].strip()
 
         name = cell("name")
+        values_present = any(
+            cell(role) and not _DASH_ONLY.match(cell(role)) for role in ("target", "average", "unit")
+        ) or any(col < len(cells) and cells[col].strip() for col in baseline_cols)
+        sub_row = False
         if not name:
-            continue
+            if parent is None or not values_present:
+                continue
+            # a second value of the indicator above (its name cell spans both rows)
+            sub_row = True
+            name = f"{parent.name}（{cell('unit') or len([i for i in indicators if i.parent_number == parent.number]) + 2}）"
+        elif _SUB_ROW.match(name) and parent is not None:
+            sub_row = True
+            name = _SUB_ROW.sub("", name)
         if roles.get("category") is not None and cell("category"):
             category = cell("category")
+        markers = _NOTE_MARKERS.findall(name)
+        name = _NOTE_MARKERS.sub("", name).strip()
         number_text = to_half_width(cell("number"))
         number_match = re.match(r"^(\d+)", number_text)
-        number = int(number_match.group(1)) if number_match else counter
-        counter = number + 1
+        if number_match:
+            number: int | None = int(number_match.group(1))
+            counter = number + 1
+        elif sub_row and roles.get("number") is not None:
+            number = None
+        else:
+            number = counter
+            counter += 1
         unit = cell("unit")
         name, unit = _split_unit_from_name(name, unit)
         target_text = cell("target")
-        quantity = parse_target(target_text)
+        if _DASH_ONLY.match(target_text):
+            target_text = ""
+        average_text = cell("average")
+        if _DASH_ONLY.match(average_text):
+            average_text = ""
+        basis = ""
+        if not target_text and average_text:
+            target_text = average_text
+            bracketed = bool(re.search(r"[〔\[【]|累计", average_text))
+            header = header_cells[roles["average"]] if roles["average"] < len(header_cells) else ""
+            basis = "cumulative" if bracketed or ("累计" in header and "年均" not in header) else "annual_average"
+        elif target_text and re.search(r"[〔\[【]", target_text):
+            basis = "cumulative"
+        if _STAR.search(target_text):
+            markers.append("*")
+        target_clean = _STAR.sub("", target_text).strip()
+        quantity = parse_target(target_clean)
         if quantity.percent and not unit:
             unit = "%"
+        qualitative = bool(target_clean) and quantity.value is None and quantity.low is None
+        qualitative = qualitative and bool(_QUALITATIVE.search(target_clean))
         attribute = normalise_attribute(cell("attribute"))
         name_col = roles.get("name", 0)
         name_cell = row_cells[name_col] if name_col < len(row_cells) else []
@@ -264,43 +317,136 @@ def parse_indicator_table(
         indicator = Indicator(
             number=number,
             name=name,
-            unit=unit,
+            unit=unit or (parent.unit if sub_row and parent else ""),
             target_value=quantity.value if quantity.comparator != "range" else None,
             target_low=quantity.low,
             target_high=quantity.high,
             comparator=quantity.comparator,
-            target_text=target_text,
+            target_text=target_clean,
             target_year=target_year,
-            attribute=attribute,
-            direction=infer_direction(name, target_text, quantity.comparator),
+            attribute=attribute or (parent.attribute if sub_row and parent else ""),
+            direction=infer_direction(name, target_clean, quantity.comparator),
             table_number=table_number,
             table_title=table_title,
             line=line,
             location=location,
             category=category,
             change=quantity.change,
-            cumulative=quantity.cumulative,
+            cumulative=quantity.cumulative or basis == "cumulative",
+            target_basis=basis,
+            qualitative=qualitative,
+            parent_number=parent.number if sub_row and parent else None,
+            marks=["*" if m in ("＊", "※") else m for m in dict.fromkeys(markers)],
         )
         indicators.append(indicator)
+        if number is None:
+            deferred.append(indicator)
+        if not sub_row:
+            parent = indicator
         for col in baseline_cols:
             if col >= len(cells) or col >= len(header_cells):
                 continue
             year_match = _YEAR.search(header_cells[col])
-            value = parse_target(cells[col])
+            starred = bool(_STAR.search(cells[col]))
+            value = parse_target(_STAR.sub("", cells[col]))
             if value.value is None or value.comparator == "range":
                 continue
-            baselines.append(
-                Baseline(
-                    indicator_number=number,
-                    year=int(year_match.group(0)) if year_match else None,
-                    value=value.value,
-                    unit=unit,
-                    sentence=f"{header_cells[col]}: {cells[col]}",
-                    line=line,
-                    location=location,
-                )
+            baseline = Baseline(
+                indicator_number=number,
+                year=int(year_match.group(0)) if year_match else None,
+                value=value.value,
+                unit=indicator.unit,
+                sentence=f"{header_cells[col]}: {cells[col]}",
+                line=line,
+                location=location,
             )
-    return IndicatorTable(indicators, baselines, problems)
+            baselines.append(baseline)
+            if starred:
+                starred_baselines.append(baseline)
+                if "*" not in indicator.marks:
+                    indicator.marks.append("*")
+    # sub-rows of a numbered table take numbers after the table's last one, so that none collide
+    if deferred:
+        next_number = max([i.number for i in indicators if i.number is not None] + [first_number - 1]) + 1
+        for indicator in deferred:
+            indicator.number = next_number
+            for baseline in baselines:
+                if baseline.indicator_number is None and baseline.location == indicator.location:
+                    baseline.indicator_number = next_number
+            next_number += 1
+    link_footnotes(indicators, footnotes, starred_baselines)
+    return IndicatorTable(indicators, baselines, problems, starred_baselines)
+
+
+_FOOTNOTE_ITEM = re.compile(r"(?:(?<=[:：；;。\s])|^)(\d{1,2}[.．、]|[①-⑳]|[*＊※])")
+_FOOTNOTE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+
+
+def split_footnotes(texts: list[str]) -> list[tuple[str, str]]:
+    """``注：①…；②…`` / ``注：1.…2.…`` / ``*为2019年数据`` → [(marker, text)]; marker "" when none."""
+    items: list[tuple[str, str]] = []
+    for text in texts:
+        body = re.sub(r"^(?:注|说明|备注)\s*[:：]\s*", "", text.strip())
+        pieces = _FOOTNOTE_ITEM.split(body)
+        if len(pieces) == 1:
+            named = re.search(r"(?:带|标|加|标注|标有)\s*[“\"]?([*＊※]|[①-⑳])", body)
+            items.append(("*" if named and named.group(1) in "*＊※" else named.group(1) if named else "", body))
+            continue
+        if pieces[0].strip(" ；;。"):
+            items.append(("", pieces[0].strip(" ；;")))
+        for k in range(1, len(pieces) - 1, 2):
+            marker = pieces[k]
+            content = pieces[k + 1].strip(" ；;")
+            if re.match(r"\d", marker):
+                marker = ""  # "1." numbers the notes; it is not a mark in the table
+            marker = "*" if marker in ("＊", "※") else marker
+            if not marker:
+                named = re.search(r"(?:带|标|加|标注|标有)\s*[“\"]?([*＊※]|[①-⑳])", content)
+                if named:
+                    marker = "*" if named.group(1) in "*＊※" else named.group(1)
+            if content:
+                items.append((marker, content))
+    return items
+
+
+def link_footnotes(
+    indicators: list[Indicator], texts: list[str], starred_baselines: list[Baseline] | None = None
+) -> int:
+    """Attach each note to the rows it is about: by its mark (① *), else by the indicator's name.
+
+    A note such as ``*为2019年数据`` also gives the starred baselines their year. Returns how many
+    links were made.
+    """
+    links = 0
+    items = split_footnotes(texts)
+    for marker, content in items:
+        note = f"{marker}{content}" if marker and marker not in content else content
+        if marker:
+            targets = [i for i in indicators if marker in i.marks]
+        else:
+            targets = [i for i in indicators if _mentions(content, i.name)]
+            if not targets and re.search(r"〔|\[|累计", content):
+                targets = [i for i in indicators if i.target_basis == "cumulative"]
+        for indicator in targets:
+            if note not in indicator.footnotes:
+                indicator.footnotes.append(note)
+                links += 1
+        if marker == "*":
+            year = _FOOTNOTE_YEAR.search(content)
+            if year:
+                for baseline in starred_baselines or []:
+                    baseline.year = int(year.group(1))
+                    baseline.sentence += f"（{note}）"
+    return links
+
+
+def _mentions(note: str, name: str) -> bool:
+    """The note names the indicator: they share a run of at least four characters."""
+    clean_note = normalise_name(note)
+    clean_name = normalise_name(name)
+    if len(clean_name) < 4:
+        return bool(clean_name) and clean_name in clean_note
+    return any(clean_name[k : k + 4] in clean_note for k in range(len(clean_name) - 3))
 
 
 def _positional_roles(ncols: int) -> dict:
@@ -325,6 +471,8 @@ def _header_roles(cells: list[str]) -> dict:
             roles["attribute"] = i
         elif _HEADER_UNIT.search(c) and "unit" not in roles and len(c) <= 6:
             roles["unit"] = i
+        elif _HEADER_AVERAGE.search(c) and not _HEADER_TARGET.search(c) and "average" not in roles:
+            roles["average"] = i
         elif _YEAR.search(c) or _HEADER_TARGET.search(c) or _HEADER_BASELINE.search(c):
             year = _YEAR.search(c)
             is_baseline = bool(_HEADER_BASELINE.search(c)) and not _HEADER_TARGET.search(c)

@@ -124,6 +124,12 @@ class Indicator:
     category: str = ""
     change: str = ""
     cumulative: bool = False
+    target_basis: str = ""  # "" (level in the target year), "annual_average" or "cumulative" (五年累计)
+    qualitative: bool = False  # a target in words: 与GDP增长基本同步, 保持在合理区间
+    parent_number: int | None = None  # a sub-row (其中 …, or a second value of the row above)
+    footnotes: list[str] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)  # note marks in the row (① *) the footnotes refer to
+    ocr_confidence: float | None = None  # read from an image: the lowest confidence of its cells
 
 
 @dataclass
@@ -157,6 +163,7 @@ class Box:
     line: int | None = None
     location: str = ""
     groups: list[BoxGroup] = field(default_factory=list)
+    ocr_confidence: float | None = None  # read from an image: the lowest confidence of its lines
 
     @property
     def items(self) -> list[BoxItem]:
@@ -203,7 +210,44 @@ class Warning:  # noqa: A001 - the public name asked for by the API
     location: str = ""
 
 
-_EXCLUDED_FROM_DICT = {"paragraphs"}
+@dataclass
+class Note:
+    """How the parser read the document (heading system chosen and why, what it skipped)."""
+
+    code: str
+    message: str
+    line: int | None = None
+    location: str = ""
+
+
+@dataclass
+class OcrTable:
+    """A table or 专栏 given as an image and read by OCR; ``rows`` hold text and confidence per cell.
+
+    ``reviewed`` is True when the cells come from an officer's corrections instead of the recogniser.
+    """
+
+    index: int
+    caption: str
+    kind: str  # "table" or "box"
+    line: int | None = None
+    location: str = ""
+    image_name: str = ""
+    engine: str = ""
+    seconds: float = 0.0
+    method: str = ""
+    reviewed: bool = False
+    rows: list[list[dict[str, Any]]] = field(default_factory=list)
+    image_bytes: bytes | None = field(default=None, repr=False)
+
+    def cell_count(self) -> int:
+        return sum(1 for row in self.rows for cell in row if cell["text"])
+
+    def low_confidence_count(self, threshold: float = 0.9) -> int:
+        return sum(1 for row in self.rows for cell in row if cell["text"] and cell["confidence"] < threshold)
+
+
+_EXCLUDED_FROM_DICT = {"paragraphs", "image_bytes"}
 
 
 def _to_jsonable(value: Any) -> Any:
@@ -239,6 +283,10 @@ class PlanDocument:
     baselines: list[Baseline] = field(default_factory=list)
     commitments: list[Commitment] = field(default_factory=list)
     warnings: list[Warning] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    period_start: int | None = None  # 规划期 first year, read from the document
+    period_end: int | None = None
+    ocr_tables: list[OcrTable] = field(default_factory=list)
 
     @property
     def sections(self) -> list[Section]:

@@ -14,7 +14,7 @@ from sciencecity.plans import services
 
 
 class Command(BaseCommand):
-    help = "Inspect or import a plan document (.txt, .md, .docx, .html)."
+    help = "Inspect or import a plan document (.pdf, .docx, .html, .md, .txt)."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -25,6 +25,9 @@ class Command(BaseCommand):
         imp.add_argument("file", nargs="?")
         imp.add_argument("--bundled", action="store_true", help="Import the bundled Guangming plan.")
         imp.add_argument("--dry-run", action="store_true", help="Parse and report; write nothing.")
+        imp.add_argument("--accept-ocr", action="store_true",
+                         help="Store tables read from images by OCR as read, without the review page.")
+        imp.add_argument("--period", metavar="FIRST-LAST", help="Plan period, e.g. 2026-2030 (default: from the document).")
         demo = sub.add_parser("demo-values", help="Synthetic indicator values, task progress and project states.")
         demo.add_argument("--years", type=int, default=10)
         demo.add_argument("--seed", type=int, default=2021)
@@ -53,6 +56,10 @@ class Command(BaseCommand):
             return
         out = self.stdout.write
         out(f"{doc.title}  ({doc.source_format}, {doc.source_name})")
+        out("how it was read:")
+        for note in doc.notes:
+            where = f"  [line {note.line}]" if note.line is not None else ""
+            out(f"  {note.code}: {note.message}{where}")
         counts = doc.counts()
         out("counts: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         for chapter in doc.chapters:
@@ -71,6 +78,13 @@ class Command(BaseCommand):
         out("boxes:")
         for box in doc.boxes:
             out(f"  专栏{box.number or '-'} {box.title}: {len(box.items)} items in {len(box.groups)} group(s)  [line {box.line}]")
+        for table in doc.ocr_tables:
+            source = "corrected by an officer" if table.reviewed else f"{table.engine}, {table.seconds:.1f} s, {table.method}"
+            out(f"read from an image: {table.caption}  [line {table.line}]  ({source}; {table.cell_count()} cells, "
+                f"{table.low_confidence_count()} below 0.9 confidence)")
+            for number, row in enumerate(table.rows, 1):
+                out(f"  row {number}: " + " | ".join(
+                    f"{cell['text'] or '∅'} ({cell['confidence']:.2f})" for cell in row))
         out("baselines: " + "; ".join(f"#{b.indicator_number} {b.year}={b.value}" for b in doc.baselines))
         out(f"commitments: {len(doc.commitments)}")
         for c in doc.commitments:
@@ -92,8 +106,16 @@ class Command(BaseCommand):
             if options["bundled"] and not options["dry_run"]:
                 result = services.plan_import_bundled(actor=None)
             else:
+                period = None
+                if options.get("period"):
+                    try:
+                        first, last = (int(part) for part in options["period"].split("-", 1))
+                    except ValueError as exc:
+                        raise CommandError("--period must look like 2026-2030") from exc
+                    period = (first, last)
                 result = services.plan_import(actor=None, content=path.read_bytes(), filename=path.name,
-                                              dry_run=options["dry_run"])
+                                              dry_run=options["dry_run"], period=period,
+                                              accept_ocr=options.get("accept_ocr", False))
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         verb = "would import" if options["dry_run"] else ("imported" if result.created else "unchanged (already imported)")
