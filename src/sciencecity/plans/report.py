@@ -483,7 +483,7 @@ def plan_export(plan: Plan, include_values: bool) -> dict:
     rows = {r.indicator.pk: r for r in selectors.indicator_rows(plan, live=False)} if include_values else {}
     indicators = []
     for indicator in plan.indicators.select_related("owner_department").prefetch_related(
-            "targets", Prefetch("observations", queryset=ObservedValue.objects.order_by("year", "scope"))):
+            "targets", Prefetch("observations", queryset=selectors.approved_values().order_by("year", "scope"))):
         item = {
             "code": indicator.code, "number": indicator.number, "name": indicator.name, "unit": indicator.unit,
             "direction": indicator.direction, "comparator": indicator.comparator, "target_year": indicator.target_year,
