@@ -76,9 +76,9 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     stored = ObservedValue.objects.get(indicator=indicator, year=2025)
     assert (stored.value, stored.source, stored.note) == (136.0, "excel", "区科创局统计")
 
-    # A draft is not official: the dashboard's latest value stays empty until the bureau approves.
+    # A draft is not official: the dashboard's latest value stays the plan's baseline until the bureau approves.
     page.goto(f"{page.base_url}/plan/")
-    assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "—"
+    assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "100"
 
     # The department submits.
     page.goto(round_url)

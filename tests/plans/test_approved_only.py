@@ -148,3 +148,13 @@ def test_demo_values_command_names_the_departments_to_grant(plan):
     call_command("plan", "demo-values", "--as-of", "2026-12-07", stdout=out)
     text = out.getvalue()
     assert "GOV-KCJ" in text and "GOV-TJJ" in text and "department_officer" in text
+
+
+def test_dashboard_says_approved_only_and_counts_pending_values_for_officers(plan, values, client, login,
+                                                                           plan_bureau, kcj_officer, tjj_officer):
+    url = reverse("plans:dashboard")
+    for user, pending in ((plan_bureau, 1), (kcj_officer, 1), (tjj_officer, 0),
+                          (make_user(Role.ENTERPRISE_USER, make_organisation()), 0)):
+        html = login(user).get(url).content.decode()
+        assert 'data-testid="approved-only"' in html
+        assert ('data-testid="pending-values"' in html) == bool(pending)

@@ -327,7 +327,8 @@ def render_pdf(data: dict) -> bytes:
     if _("Mid-term evaluation report") != data["title_zh"]:
         story.append(p(_("Mid-term evaluation report"), centred))
     story += [Spacer(1, 20 * mm), p(_("Date: %(date)s") % {"date": data["today"].isoformat()}, centred),
-              p(_("Data as of: %(date)s") % {"date": as_of_text}, centred)]
+              p(_("Data as of: %(date)s") % {"date": as_of_text}, centred),
+              p(_("Approved values only: drafts and submitted values awaiting approval are not included."), centred)]
     if data.get("as_of_year"):
         story.append(p(_("Indicators evaluated with the values up to %(year)s.") % {"year": data["as_of_year"]}, centred))
     if data["synthetic"]:

@@ -107,6 +107,19 @@ def approved_values():
     return ObservedValue.objects.filter(status=ValueStatus.APPROVED)
 
 
+def pending_values(plan: Plan, user):
+    """Values of ``plan`` not yet approved that ``user`` may see: all for the bureau, their own
+    departments' for a department officer, none for anyone else."""
+    from sciencecity.core import permissions
+
+    values = ObservedValue.objects.filter(indicator__plan=plan).exclude(status=ValueStatus.APPROVED)
+    if permissions.is_bureau_officer(user):
+        return values
+    if permissions.is_department_officer(user):
+        return values.filter(indicator__owner_department__in=permissions.organisation_ids(user))
+    return values.none()
+
+
 def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = True) -> list[IndicatorRow]:
     """One row per indicator from approved values only: "latest" is the latest year with approved data."""
     indicators = plan.indicators.select_related("owner_department").prefetch_related(

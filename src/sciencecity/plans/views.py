@@ -56,6 +56,8 @@ def dashboard(request):
         as_of_year = None
     context = selectors.dashboard(plan, as_of_year=as_of_year)
     context["can_manage"] = permissions.can_manage_plan(request.user)
+    if permissions.is_officer(request.user):  # the approvers and the departments that filed them
+        context["pending"] = selectors.pending_values(plan, request.user).count()
     context["chapters_chart"] = [
         {"label": f"{c['chapter'].label}、{c['chapter'].title}"[:18], "progress": c["progress"]} for c in context["chapters"]
     ]
