@@ -94,3 +94,33 @@ def test_department_submits_bureau_approves_and_only_the_approved_value_is_offic
     text = report_pdf_text(page)
     assert "4,321.5 (2025)" in text or "4321.5 (2025)" in text
     assert "9,876.25" not in text and "9876.25" not in text
+
+
+def test_readme_walkthrough_bureau_approves_the_demo_round_and_the_dashboard_moves_to_2025(page, transactional_db):
+    """README "Trying it out", step 4, on the demo data: 2025 is submitted, the dashboard shows 2024; the
+    bureau approves 光明区科技创新局 in the 2025 round and its indicators' latest value becomes 2025."""
+    from sciencecity.plans.demo import generate_values
+
+    plan = services.plan_import_bundled().plan
+    generate_values(today=dt.date(2026, 12, 7))
+    kcj = Organisation.objects.get(code="GOV-KCJ")
+    make_user(Role.BUREAU_OFFICER, kcj, username="kcj_bureau")
+    value_2025 = ObservedValue.objects.get(indicator__plan=plan, indicator__code="2", year=2025)
+
+    login(page, "kcj_bureau", PASSWORD)
+    page.click("header a[href='/plan/']")
+    card = page.locator("[data-testid=indicator-card-2]")
+    assert "(2024)" in card.inner_text()
+    assert page.locator("[data-testid=pending-values]").count() == 1
+    page.click("[data-testid=pending-values]")
+    page.click("[data-testid=round-link-2025]")
+    page.wait_for_load_state("networkidle")
+    assert status(page, kcj.pk) == "submitted"
+    page.click(f"[data-testid=approve-{kcj.pk}]")
+    page.wait_for_load_state("networkidle")
+    assert status(page, kcj.pk) == "approved"
+    page.click(".subnav a[href='/plan/']")
+    card = page.locator("[data-testid=indicator-card-2]")
+    assert "(2025)" in card.inner_text()
+    shown = float(page.locator("[data-testid=latest-2]").inner_text().replace(",", ""))
+    assert shown == round(value_2025.value, 2)
