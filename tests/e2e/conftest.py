@@ -101,3 +101,16 @@ def second_factor(page, username: str) -> None:
         page.fill("input[name=code]", next_code(User.objects.get(username=username)))
         page.click("[data-testid=two-factor-verify]")
         page.wait_for_load_state("networkidle")
+
+
+def reauthenticate(page, username: str, password: str) -> None:
+    """Confirm identity on the re-authentication page the browser is on (password, and the code when enrolled)."""
+    from sciencecity.accounts.models import User
+    from tests.two_factor_helpers import next_code
+
+    assert "/accounts/reauthenticate/" in page.url, page.url
+    page.fill("input[name=password]", password)
+    if page.locator("input[name=code]").count():
+        page.fill("input[name=code]", next_code(User.objects.get(username=username)))
+    page.click("[data-testid=reauthenticate-submit]")
+    page.wait_for_load_state("networkidle")

@@ -26,7 +26,7 @@ from sciencecity.registry.models import Organisation
 from sciencecity.transfer.models import Deal
 from sciencecity.transfer.services.watch import watch_create
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, reauthenticate
 
 # Links the crawler does not follow: downloads, state changes by GET, other languages, the API
 # (except its documentation page).
@@ -167,6 +167,10 @@ def test_one_time_secret_is_selected_on_focus(page, demo_users):
     """data-select-on-focus replaces onfocus="this.select()" on the one-time password and new token."""
     login(page, "csp_enterprise", PASSWORD)
     page.goto(f"{page.base_url}/accounts/tokens/")
+    page.fill("input[name=name]", "CSP test script")
+    page.click("[data-testid=token-create]")
+    page.wait_for_load_state("load")
+    reauthenticate(page, "csp_enterprise", PASSWORD)  # creating a token asks to confirm identity, then back here
     page.fill("input[name=name]", "CSP test script")
     page.click("[data-testid=token-create]")
     page.wait_for_load_state("load")

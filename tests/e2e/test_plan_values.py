@@ -1,6 +1,6 @@
 """Browser journey of a reporting round: the department fills in the Excel template, uploads it, sees
-the dry run, confirms; the dashboard shows the value; the department submits, the bureau approves;
-the value is locked and a later upload changing it is refused."""
+the dry run, confirms; the department submits, the bureau approves; the dashboard shows the value only
+now; the value is locked and a later upload changing it is refused."""
 
 from __future__ import annotations
 
@@ -76,9 +76,9 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     stored = ObservedValue.objects.get(indicator=indicator, year=2025)
     assert (stored.value, stored.source, stored.note) == (136.0, "excel", "区科创局统计")
 
-    # The dashboard shows the new latest value on the indicator card.
+    # A draft is not official: the dashboard's latest value stays the plan's baseline until the bureau approves.
     page.goto(f"{page.base_url}/plan/")
-    assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "136"
+    assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "100"
 
     # The department submits.
     page.goto(round_url)
@@ -95,6 +95,8 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     page.wait_for_load_state("networkidle")
     assert status(page, kcj.pk) == "approved"
     assert page.locator(f"[data-testid=locked-{CODE}]").count() == 1
+    page.goto(f"{page.base_url}/plan/")
+    assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "136"
     page.goto(f"{page.base_url}/plan/indicators/{indicator.pk}/")
     row = page.locator("[data-testid=value-2025]")
     assert "136" in row.inner_text() and "🔒" in row.inner_text()

@@ -130,8 +130,10 @@ def test_plan_export_structure_counts_and_values(demo):
     assert all("progress" not in t for c in public["chapters"] for s in c["sections"] for t in s["tasks"])
     assert all("status" not in p for b in public["boxes"] for p in b["projects"])
     assert public["data_as_of"] is None
-    stored = ObservedValue.objects.filter(indicator__plan=demo).count()
-    assert sum(len(i["values"]) for i in full["indicators"]) == stored
+    approved = ObservedValue.objects.filter(indicator__plan=demo, status="approved").count()
+    assert ObservedValue.objects.filter(indicator__plan=demo).count() > approved  # the demo's last year is submitted
+    assert sum(len(i["values"]) for i in full["indicators"]) == approved  # official outputs: approved values only
+    assert {v["status"] for i in full["indicators"] for v in i["values"]} == {"approved"}
     first = full["indicators"][0]
     assert {"year", "value", "source", "status", "provenance", "synthetic"} <= set(first["values"][0])
     assert first["assessment"]["status"] in {"achieved", "on_track", "at_risk", "off_track"}

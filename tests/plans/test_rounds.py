@@ -272,3 +272,28 @@ def test_officer_of_a_department_in_another_role_is_refused(client, rnd, kcj):
     client.force_login(user)
     assert client.get(reverse("plans:round_template", args=[rnd.pk, kcj.pk])).status_code == 403
     assert client.get(reverse("plans:round_list")).status_code == 403
+
+
+# --- no dead end: who acts next, and the buttons of whoever may act (issue 11, observation 3) ------
+def test_bureau_who_uploaded_for_a_department_can_submit_and_then_approve(client, login, rnd, kcj, plan_bureau,
+                                                                          submission, value):
+    login(plan_bureau)
+    page = client.get(reverse("plans:round_detail", args=[rnd.pk])).content.decode()
+    assert f'data-testid="submit-{kcj.pk}"' in page
+    client.post(reverse("plans:submission_action", args=[rnd.pk, submission.pk, "submit"]))
+    submission.refresh_from_db()
+    assert submission.status == SubmissionStatus.SUBMITTED
+    page = client.get(reverse("plans:round_detail", args=[rnd.pk])).content.decode()
+    assert f'data-testid="approve-{kcj.pk}"' in page and f'data-testid="return-{kcj.pk}"' in page
+    assert f'data-testid="submit-{kcj.pk}"' not in page
+
+
+def test_round_page_names_the_department_officers_or_says_how_to_grant_one(client, login, rnd, kcj, plan_bureau,
+                                                                          kcj_officer, plan):
+    from sciencecity.registry.models import Organisation
+
+    tjj = Organisation.objects.get(code="GOV-TJJ")
+    page = login(plan_bureau).get(reverse("plans:round_detail", args=[rnd.pk])).content.decode()
+    assert f'data-testid="officers-{kcj.pk}"' in page and "kcj_officer" in page
+    hint = page.split(f'data-testid="no-officer-{tjj.pk}"', 1)[1].split("</p>", 1)[0]
+    assert "GOV-TJJ" in hint

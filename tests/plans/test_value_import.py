@@ -253,3 +253,35 @@ def test_approved_values_refuse_a_changed_upload_but_accept_the_same_file(client
     assert batch.status == ImportStatus.REJECTED
     assert [(r["row"], r["code"]) for r in batch.report["results"] if r["status"] == "error"] == [(2, "value_locked")]
     assert values_of(plan)["2"] == (8.0, ValueSource.EXCEL, ValueStatus.APPROVED, "")
+
+
+def test_upload_touches_only_changed_rows_of_its_department(client, login, rnd, kcj, kcj_officer, plan):
+    """Issue 11 obs. 2: re-uploading a template whose pre-filled rows were left as they are reports them
+    unchanged (not "updated 20.3 → 20.3") and keeps their status and synthetic badge; other departments'
+    submitted values are untouched."""
+    from sciencecity.registry.models import Organisation
+
+    tjj = Organisation.objects.get(code="GOV-TJJ")
+    tjj_indicator = plan.indicators.filter(owner_department=tjj).first()
+    for code, value in (("2", 20.3), ("4", 1.1 + 2.2)):  # 3.3000000000000003 stored
+        ObservedValue.objects.create(indicator=plan.indicators.get(code=code), year=YEAR, value=value,
+                                     source=ValueSource.MANUAL, status=ValueStatus.SUBMITTED, is_synthetic=True,
+                                     note="合成数据 synthetic")
+    ObservedValue.objects.create(indicator=tjj_indicator, year=YEAR, value=55.5, source=ValueSource.MANUAL,
+                                 status=ValueStatus.SUBMITTED, is_synthetic=True)
+    login(kcj_officer)
+    template = client.get(reverse("plans:round_template", args=[rnd.pk, kcj.pk])).content
+    filled = fill_template(template, {"4": "3.3", "5": 12})
+    upload(client, rnd, kcj, filled)
+    batch = latest_batch()
+    assert report_lines(batch) == [(2, "unchanged", "2", ""), (3, "unchanged", "4", ""), (4, "created", "5", ""),
+                                   (5, "unchanged", "6", ""), (6, "unchanged", "10", "")]
+    client.post(reverse("plans:round_upload_detail", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.CONFIRMED
+    stored = {v.indicator.code: (v.value, v.source, v.status, v.is_synthetic)
+              for v in ObservedValue.objects.filter(indicator__plan=plan, year=YEAR).select_related("indicator")}
+    assert stored == {"2": (20.3, ValueSource.MANUAL, ValueStatus.SUBMITTED, True),
+                      "4": (1.1 + 2.2, ValueSource.MANUAL, ValueStatus.SUBMITTED, True),
+                      "5": (12.0, ValueSource.EXCEL, ValueStatus.DRAFT, False),
+                      tjj_indicator.code: (55.5, ValueSource.MANUAL, ValueStatus.SUBMITTED, True)}

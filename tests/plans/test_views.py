@@ -89,7 +89,7 @@ def test_demo_values_are_synthetic_and_idempotent(plan):
     first = generate_values()
     assert first["values"] > 50 and first["task_reports"] > 0 and first["project_updates"] == 70
     assert not ObservedValue.objects.filter(source="manual", is_synthetic=False).exists()
-    assert generate_values() == {"values": 0, "task_reports": 0, "project_updates": 0}
+    assert generate_values() == {"values": 0, "rounds": 0, "task_reports": 0, "project_updates": 0}
 
 
 def test_department_officer_files_progress_through_the_page(client, plan, actors):

@@ -13,13 +13,15 @@ from sciencecity.core.audit import audit_record
 from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.engines.forecast import Target, reference_value
-from sciencecity.plans.choices import ProjectStatus, ValueSource, ValueStatus
+from sciencecity.plans.choices import ProjectStatus, SubmissionStatus, ValueSource, ValueStatus
 from sciencecity.plans.models import (
     DISTRICT_SCOPE,
     MajorProject,
     ObservedValue,
     Plan,
     ProjectUpdate,
+    ReportingRound,
+    RoundSubmission,
     TaskProgressReport,
 )
 
@@ -38,7 +40,7 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
     if plan is None:
         return {}
     today = demo_as_of(today)
-    counts = {"values": 0, "task_reports": 0, "project_updates": 0}
+    counts = {"values": 0, "rounds": 0, "task_reports": 0, "project_updates": 0}
     last_year = plan.target_year or today.year
     first_year = last_year - years + 1
     existing = set(ObservedValue.objects.filter(indicator__plan=plan).values_list("indicator_id", "year"))
@@ -73,6 +75,7 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
             ))
     ObservedValue.objects.bulk_create(new_values)
     counts["values"] = len(new_values)
+    counts["rounds"] = _submitted_round(plan, today)
 
     reports = []
     for task in plan.tasks.filter(reports__isnull=True):
@@ -116,3 +119,33 @@ def generate_values(*, years: int = 10, seed: int = 2021, plan: Plan | None = No
         audit_record(action=AuditAction.GENERATE, object_type="plans.demo", object_id=plan.pk, object_repr=plan.title,
                      changes={"counts": [None, counts]}, reason=f"synthetic demo data, seed {seed}")
     return counts
+
+
+def _submitted_round(plan: Plan, today: dt.date) -> int:
+    """The demo's newest year is submitted, not approved: put it in an open reporting round whose
+    departments have submitted, so that the bureau can approve it (and it then enters the dashboard and
+    the report). Returns the number of rounds created (0 when it exists or nothing awaits approval)."""
+    submitted = ObservedValue.objects.filter(indicator__plan=plan, status=ValueStatus.SUBMITTED, is_synthetic=True)
+    year = max(submitted.values_list("year", flat=True), default=None)
+    if year is None or ReportingRound.objects.filter(plan=plan, year=year).exists():
+        return 0
+    rnd = ReportingRound.objects.create(plan=plan, year=year, deadline=today + dt.timedelta(days=30))
+    departments = sorted(set(submitted.filter(year=year).exclude(indicator__owner_department__isnull=True)
+                             .values_list("indicator__owner_department_id", flat=True)))
+    stamp = dt.datetime.combine(today, dt.time(9, 0), tzinfo=dt.UTC)
+    RoundSubmission.objects.bulk_create([
+        RoundSubmission(round=rnd, department_id=department, status=SubmissionStatus.SUBMITTED, submitted_at=stamp)
+        for department in departments])
+    return 1
+
+
+def reporting_departments(plan: Plan) -> list[tuple[str, str, list[str]]]:
+    """(code, name, indicator codes) of each department that reports indicators of ``plan``: the
+    organisations in which a department officer is granted."""
+    result: dict[int, tuple[str, str, list[str]]] = {}
+    for indicator in plan.indicators.select_related("owner_department").order_by("number"):
+        department = indicator.owner_department
+        if department is not None:
+            result.setdefault(department.pk, (department.code or str(department.pk), department.name, []))[2].append(
+                indicator.code)
+    return list(result.values())

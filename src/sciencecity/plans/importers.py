@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import io
+import math
 import re
 from typing import Any
 
@@ -91,6 +92,11 @@ def parse_value(value: Any) -> float:
     if abs(number) >= NUMBER_LIMIT:
         raise CellProblem(ImportError.INVALID_NUMBER, value=cell_text(value))
     return float(number)
+
+
+def same_number(stored: float, entered: float | None) -> bool:
+    """Equal to the precision a value is stored with (a float: 15 significant digits)."""
+    return entered is not None and math.isclose(stored, entered, rel_tol=1e-12, abs_tol=1e-12)
 
 
 def _max(name: str) -> int:
@@ -195,7 +201,9 @@ class IndicatorValueImporter(Importer):
 
     @staticmethod
     def _same(current: ObservedValue, values: dict[str, Any]) -> bool:
-        return current.value == values["value"] and current.note == (values.get("note") or current.note)
+        """The row repeats the stored value (numerically, to the float precision it is stored with) and note."""
+        return (same_number(current.value, values["value"])
+                and current.note == (values.get("note") or current.note))
 
     def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
         from sciencecity.plans.services import indicator_value_set
@@ -203,7 +211,8 @@ class IndicatorValueImporter(Importer):
         indicator: Indicator = values["indicator"]
         value = values.get("value")
         current = self.current.get(indicator.pk)
-        if value is None or (current is not None and current.locked and self._same(current, values)):
+        if value is None or (current is not None and self._same(current, values)):
+            # a pre-filled row left as it was: no write, so its status and synthetic badge stay
             return RowStatus.UNCHANGED, {}
         note = values["note"] if values.get("note") is not None else (current.note if current else "")
         before = (current.value, current.note) if current else (None, None)

@@ -327,7 +327,8 @@ def render_pdf(data: dict) -> bytes:
     if _("Mid-term evaluation report") != data["title_zh"]:
         story.append(p(_("Mid-term evaluation report"), centred))
     story += [Spacer(1, 20 * mm), p(_("Date: %(date)s") % {"date": data["today"].isoformat()}, centred),
-              p(_("Data as of: %(date)s") % {"date": as_of_text}, centred)]
+              p(_("Data as of: %(date)s") % {"date": as_of_text}, centred),
+              p(_("Approved values only: drafts and submitted values awaiting approval are not included."), centred)]
     if data.get("as_of_year"):
         story.append(p(_("Indicators evaluated with the values up to %(year)s.") % {"year": data["as_of_year"]}, centred))
     if data["synthetic"]:
@@ -483,7 +484,7 @@ def plan_export(plan: Plan, include_values: bool) -> dict:
     rows = {r.indicator.pk: r for r in selectors.indicator_rows(plan, live=False)} if include_values else {}
     indicators = []
     for indicator in plan.indicators.select_related("owner_department").prefetch_related(
-            "targets", Prefetch("observations", queryset=ObservedValue.objects.order_by("year", "scope"))):
+            "targets", Prefetch("observations", queryset=selectors.approved_values().order_by("year", "scope"))):
         item = {
             "code": indicator.code, "number": indicator.number, "name": indicator.name, "unit": indicator.unit,
             "direction": indicator.direction, "comparator": indicator.comparator, "target_year": indicator.target_year,

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.engines import forecast
 from sciencecity.plans import sources
-from sciencecity.plans.choices import Comparator, IndicatorStatus, ProjectStatus, ValueSource
+from sciencecity.plans.choices import Comparator, IndicatorStatus, ProjectStatus, ValueSource, ValueStatus
 from sciencecity.plans.models import (
     DISTRICT_SCOPE,
     Indicator,
@@ -83,6 +83,7 @@ class IndicatorRow:
     reason: str = ""
     live_value: float | None = None
     live_provenance: str = ""
+    live_year: int | None = None
     synthetic: bool = False
 
     @property
@@ -91,12 +92,42 @@ class IndicatorRow:
         return None if p is None else max(0, min(100, round(p * 100)))
 
 
+#: How far back a registry computation looks for the latest year that has data (the year asked and the one
+#: before: a calendar year that has only begun counts nothing yet).
+LIVE_LOOKBACK_YEARS = 2
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def approved_values():
+    """Observed values that official outputs use: approved (locked) ones only. Drafts and submitted values
+    are shown to their department and the bureau on the working pages, never in the dashboard, the
+    report, the export or the status API."""
+    return ObservedValue.objects.filter(status=ValueStatus.APPROVED)
+
+
+def pending_values(plan: Plan, user):
+    """Values of ``plan`` not yet approved that ``user`` may see: all for the bureau, their own
+    departments' for a department officer, none for anyone else."""
+    from sciencecity.core import permissions
+
+    values = ObservedValue.objects.filter(indicator__plan=plan).exclude(status=ValueStatus.APPROVED)
+    if permissions.is_bureau_officer(user):
+        return values
+    if permissions.is_department_officer(user):
+        return values.filter(indicator__owner_department__in=permissions.organisation_ids(user))
+    return values.none()
+
+
 def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = True) -> list[IndicatorRow]:
+    """One row per indicator from approved values only: "latest" is the latest year with approved data."""
     indicators = plan.indicators.select_related("owner_department").prefetch_related(
-        "targets", Prefetch("observations", queryset=ObservedValue.objects.filter(scope=DISTRICT_SCOPE).order_by("year"))
+        "targets", Prefetch("observations", queryset=approved_values().filter(scope=DISTRICT_SCOPE).order_by("year"))
     )
     rows = []
-    this_year = dt.date.today().year
+    this_year = _today().year
     for indicator in indicators:
         observations = [o for o in indicator.observations.all() if as_of_year is None or o.year <= as_of_year]
         target = next(iter(indicator.targets.all()), None)
@@ -117,10 +148,25 @@ def indicator_rows(plan: Plan, *, as_of_year: int | None = None, live: bool = Tr
             row.reason = reason_text(row.assessment, indicator.unit)
         source = sources.get(indicator.source_key) if live else None
         if source is not None:
-            row.live_value, row.live_provenance = live_value(source, as_of_year or this_year,
-                                                             plan_start=indicator.plan.start_year)
+            up_to = as_of_year or this_year
+            found = live_latest(source, up_to, plan_start=indicator.plan.start_year)
+            if found is not None:
+                row.live_year, row.live_value, row.live_provenance = found
+            else:  # no data: say what was counted, show no value
+                row.live_provenance = live_value(source, up_to, plan_start=indicator.plan.start_year)[1]
         rows.append(row)
     return rows
+
+
+def live_latest(source, up_to_year: int, *, plan_start: int | None = None) -> tuple[int, float, str] | None:
+    """The registry computation of the latest year up to ``up_to_year`` that has data (a non-zero value),
+    looking back at most ``LIVE_LOOKBACK_YEARS``: a calendar year that has only begun counts nothing yet
+    and must not show 0 next to last year's real figure. ``None`` when no year has data."""
+    for year in range(up_to_year, up_to_year - LIVE_LOOKBACK_YEARS, -1):
+        value, provenance = live_value(source, year, plan_start=plan_start)
+        if value:
+            return year, value, provenance
+    return None
 
 
 def live_value(source, year: int, *, plan_start: int | None = None) -> tuple[float, str]:
@@ -218,7 +264,8 @@ def data_as_of(plan: Plan) -> dt.datetime | None:
 
 
 def value_years(plan: Plan) -> list[int]:
-    return sorted(set(ObservedValue.objects.filter(indicator__plan=plan).values_list("year", flat=True)))
+    """The years with approved data (the evaluate-as-of switch offers these)."""
+    return sorted(set(approved_values().filter(indicator__plan=plan).values_list("year", flat=True)))
 
 
 def mid_term_year(plan: Plan) -> int | None:
@@ -247,6 +294,8 @@ def _data_version(plan: Plan) -> str:
 
     parts = [
         ObservedValue.objects.filter(indicator__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
+        # approval updates statuses in bulk without touching updated_at
+        approved_values().filter(indicator__plan=plan).aggregate(m=Max("approved_at"), n=Count("id")),
         TaskProgressReport.objects.filter(task__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
         MajorProject.objects.filter(box__plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
         Task.objects.filter(plan=plan).aggregate(m=Max("updated_at"), n=Count("id")),
@@ -343,6 +392,8 @@ class SubmissionRow:
     next_actor: str
     next_label: str
     values: list[tuple[Indicator, ObservedValue | None]] = field(default_factory=list)
+    #: the active department officers of the department (who can fill in and submit)
+    officers: list = field(default_factory=list)
 
     @property
     def filled(self) -> int:
@@ -361,11 +412,13 @@ def round_submissions(rnd, department_ids: set[int] | None = None) -> list[Submi
         indicators[indicator.owner_department_id].append(indicator)
     values = {v.indicator_id: v for v in ObservedValue.objects.filter(
         indicator__plan=rnd.plan, year=rnd.year, scope=DISTRICT_SCOPE).select_related("entered_by")}
+    officers = department_officers({s.department_id for s in submissions})
     rows = []
     for submission in submissions:
         actor, label = next_actor(submission.status)
         rows.append(SubmissionRow(submission=submission, next_actor=actor, next_label=label, values=[
-            (indicator, values.get(indicator.pk)) for indicator in indicators[submission.department_id]]))
+            (indicator, values.get(indicator.pk)) for indicator in indicators[submission.department_id]],
+            officers=officers.get(submission.department_id, [])))
     return rows
 
 
@@ -415,3 +468,15 @@ def _indicator_line(name: str, unit: str, target: str) -> str:
 
 def _natural(code: str) -> tuple:
     return tuple(int(part) if part.isdigit() else 0 for part in code.split("."))
+
+
+def department_officers(department_ids: set[int]) -> dict[int, list]:
+    """Active users holding the department-officer role in each of ``department_ids``."""
+    from sciencecity.accounts.choices import Role
+    from sciencecity.accounts.models import Membership
+
+    result: dict[int, list] = defaultdict(list)
+    for membership in Membership.objects.filter(role=Role.DEPARTMENT_OFFICER, organisation_id__in=department_ids,
+                                                user__is_active=True).select_related("user").order_by("user__username"):
+        result[membership.organisation_id].append(membership.user)
+    return result

@@ -435,7 +435,11 @@ def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: f
 
 @transaction.atomic
 def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> ObservedValue | None:
-    """Store the registry computation of an indicator for a year, with its provenance."""
+    """Store the registry computation of an indicator for a year, with its provenance.
+
+    ``None`` when there is no computation, or when the registry counts nothing for that year and no
+    value is stored yet: a year without data never becomes a stored 0 (a stored value that drops to 0,
+    e.g. after a cancelled contract, is updated)."""
     source = sources.get(indicator.source_key)
     if source is None:
         return None
@@ -443,6 +447,8 @@ def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> O
     current = ObservedValue.objects.filter(indicator=indicator, year=year, scope=DISTRICT_SCOPE).first()
     if current is not None and current.locked:
         return current
+    if not value and current is None:
+        return None
     obj, _changed = indicator_value_set(actor=actor, indicator=indicator, year=year, value=value,
                                         source=ValueSource.COMPUTED, provenance=provenance, check_permission=False)
     return obj

@@ -17,7 +17,7 @@ from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.core.models import ImportBatch, ImportStatus
 from sciencecity.plans import selectors, services, sources
-from sciencecity.plans.choices import HostMatch, StatementKind
+from sciencecity.plans.choices import HostMatch, StatementKind, ValueStatus
 from sciencecity.plans.forms import (
     IndicatorMetadataForm,
     MilestoneForm,
@@ -57,6 +57,8 @@ def dashboard(request):
         as_of_year = None
     context = selectors.dashboard(plan, as_of_year=as_of_year)
     context["can_manage"] = permissions.can_manage_plan(request.user)
+    if permissions.is_officer(request.user):  # the approvers and the departments that filed them
+        context["pending"] = selectors.pending_values(plan, request.user).count()
     context["chapters_chart"] = [
         {"label": f"{c['chapter'].label}、{c['chapter'].title}"[:18], "progress": c["progress"]} for c in context["chapters"]
     ]
@@ -242,6 +244,10 @@ def indicator_detail(request, pk: int):
     row = next(r for r in selectors.indicator_rows(indicator.plan) if r.indicator.pk == indicator.pk)
     can_enter = services.can_enter_value(request.user, indicator)
     can_manage = permissions.can_manage_plan(request.user)
+    values = indicator.observations.select_related("entered_by", "approved_by").order_by("-year")
+    if not can_enter:
+        # drafts and submitted values: only their department and the bureau see them
+        values = values.filter(status=ValueStatus.APPROVED)
     editing = request.method == "POST" and request.POST.get("form") == "metadata"
     metadata = IndicatorMetadataForm(request.POST if editing else None, prefix="m",
                                      initial=IndicatorMetadataForm.initial_for(indicator, row.target))
@@ -272,7 +278,7 @@ def indicator_detail(request, pk: int):
                 return redirect("plans:indicator_detail", pk=pk)
     return render(request, "plans/indicator_detail.html", {
         "indicator": indicator, "row": row, "form": form, "can_enter": can_enter,
-        "values": indicator.observations.select_related("entered_by", "approved_by").order_by("-year"),
+        "values": values,
         "commitments": indicator.commitments.all(),
         "can_manage": can_manage, "metadata": metadata, "source": sources.get(indicator.source_key),
         "chart": {"series": row.series, "target_year": row.target.year if row.target else None,
@@ -286,10 +292,17 @@ def indicator_detail(request, pk: int):
 def indicator_compute(request, pk: int):
     permissions.require(permissions.can_manage_plan(request.user))
     indicator = get_object_or_404(Indicator, pk=pk)
-    year = int(request.POST.get("year") or dt.date.today().year)
+    try:
+        year = int(request.POST.get("year") or "")
+    except ValueError:
+        messages.error(request, _("Choose the year to store."))
+        return redirect("plans:indicator_detail", pk=pk)
+    if sources.get(indicator.source_key) is None:
+        messages.error(request, _("This indicator has no registry computation."))
+        return redirect("plans:indicator_detail", pk=pk)
     value = services.indicator_value_compute(actor=request.user, indicator=indicator, year=year)
     if value is None:
-        messages.error(request, _("This indicator has no registry computation."))
+        messages.error(request, _("The registry has no data for %(year)s; nothing was stored.") % {"year": year})
     else:
         messages.success(request, _("Computed from the registry: %(value)s for %(year)s.") % {"value": value.value,
                                                                                             "year": year})

@@ -39,10 +39,17 @@ class Command(BaseCommand):
         if action == "import":
             return self._import(options)
         if action == "demo-values":
-            from sciencecity.plans.demo import generate_values
+            from sciencecity.plans.demo import generate_values, reporting_departments
+            from sciencecity.plans.selectors import current_plan
 
             counts = generate_values(years=options["years"], seed=options["seed"], today=options.get("as_of"))
             self.stdout.write(f"synthetic plan data: {counts}")
+            plan = current_plan()
+            if plan is not None:
+                self.stdout.write("To report values as a department, grant the role department_officer "
+                                  "(Department officer, 责任部门) in one of these organisations:")
+                for code, name, indicators in reporting_departments(plan):
+                    self.stdout.write(f"  {code:<10} {name}  (indicators {', '.join(indicators)})")
 
     def _inspect(self, file: str, as_json: bool) -> None:
         try:
