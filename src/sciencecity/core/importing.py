@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
+from sciencecity.core import permissions, uploads
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 
@@ -67,6 +67,14 @@ class ImportError(enum.StrEnum):  # the domain name: shadows the builtin inside 
     AMBIGUOUS_REFERENCE = "ambiguous_reference"
     KEY_CONFLICT = "key_conflict"
     KEY_REQUIRED = "key_required"
+    TOO_MANY_ROWS = "too_many_rows"
+    CSV_MALFORMED = "csv_malformed"
+    ARCHIVE_TOO_MANY_MEMBERS = "archive_too_many_members"
+    ARCHIVE_TOO_LARGE_UNPACKED = "archive_too_large_unpacked"
+    ARCHIVE_RATIO = "archive_ratio"
+    ARCHIVE_SHARED_STRINGS = "archive_shared_strings"
+    SHEET_TOO_MANY_ROWS = "sheet_too_many_rows"
+    SHEET_TOO_MANY_CELLS = "sheet_too_many_cells"
 
     @property
     def is_warning(self) -> bool:
@@ -117,6 +125,14 @@ MESSAGES: dict[ImportError, Any] = {
         "codes are not changed by an import."
     ),
     ImportError.KEY_REQUIRED: gettext_lazy("one of %(columns)s is required: it identifies the record."),
+    ImportError.TOO_MANY_ROWS: gettext_lazy(
+        "The sheet has more than %(limit)s rows; at most %(limit)s data rows can be imported from one file. "
+        "Split the data into several files (and delete empty rows at the end of the sheet)."
+    ),
+    ImportError.CSV_MALFORMED: gettext_lazy(
+        "The CSV file “%(file)s” cannot be read (%(detail)s). Save it again as “CSV UTF-8” and upload it again."
+    ),
+    **{ImportError(code): message for code, message in uploads.MESSAGES.items()},
 }
 
 
@@ -450,6 +466,10 @@ class ImportReport:
 
 
 # --- reading files ------------------------------------------------------------------------------
+DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_CELLS = 6_000_000
+
+
 @dataclass
 class Table:
     headers: list[str]
@@ -464,10 +484,27 @@ def _trim(values: Iterable[Any]) -> list[Any]:
     return cells
 
 
+def max_rows() -> int:
+    """The most data rows one file may hold (setting ``IMPORT_MAX_ROWS``)."""
+    return int(getattr(settings, "IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def max_cells() -> int:
+    """The most cells one sheet may hold (setting ``IMPORT_MAX_CELLS``)."""
+    return int(getattr(settings, "IMPORT_MAX_CELLS", DEFAULT_MAX_CELLS))
+
+
 def _table_from_rows(rows: Iterator[Sequence[Any]], sheet: str = "") -> Table:
+    """Header and data rows; stops reading (:data:`ImportError.TOO_MANY_ROWS`) past the row cap.
+
+    Every row read counts, empty ones too, so a sheet of millions of empty rows stops at the cap.
+    """
     headers: list[str] | None = None
     data: list[tuple[int, list[Any]]] = []
+    limit = max_rows()
     for number, values in enumerate(rows, start=1):
+        if number > limit + 1:
+            raise CellProblem(ImportError.TOO_MANY_ROWS, limit=limit)
         cells = _trim(values)
         if headers is None:
             headers = [cell_text(c) for c in cells]
@@ -486,6 +523,11 @@ def _read_xlsx(content: bytes, file_name: str, importer: Importer) -> Table:
 
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise CellProblem(ImportError.FILE_NOT_READABLE, file=file_name)
+    unsafe = uploads.zip_problem(content, file_name, max_rows=max_rows() + 1, max_cells=max_cells())
+    if unsafe is not None and unsafe.code == "sheet_too_many_rows":
+        raise CellProblem(ImportError.TOO_MANY_ROWS, limit=max_rows())
+    if unsafe is not None:
+        raise CellProblem(ImportError(unsafe.code), **unsafe.params)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors on damaged files
@@ -539,7 +581,10 @@ def _read_csv(content: bytes, file_name: str) -> Table:
         delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = max(",;\t", key=first_line.count)
-    return _table_from_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        return _table_from_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise CellProblem(ImportError.CSV_MALFORMED, file=file_name, detail=str(exc)[:200]) from None
 
 
 def read_table(content: bytes, file_name: str, importer: Importer) -> Table:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.core import permissions
+from sciencecity.core import permissions, uploads
 from sciencecity.core.audit import audit_record, diff, snapshot, to_json
 from sciencecity.core.models import AuditAction
 from sciencecity.engines import plandoc
@@ -96,6 +96,10 @@ def _require_bureau(actor: Any) -> None:
 
 
 def _parse(content: bytes, filename: str) -> plandoc.PlanDocument:
+    if filename.lower().endswith(".docx"):
+        unsafe = uploads.zip_problem(content, filename)
+        if unsafe is not None:
+            raise ValidationError({"file": unsafe.message()}, code=unsafe.code)
     try:
         return plandoc.parse_bytes(content, filename)
     except plandoc.PlanParseError as exc:
