@@ -154,6 +154,14 @@ UPLOAD_ZIP_MAX_UNPACKED_BYTES = env_int("UPLOAD_ZIP_MAX_UNPACKED_BYTES", 256 * 1
 UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100)
 UPLOAD_ZIP_RATIO_MIN_BYTES = env_int("UPLOAD_ZIP_RATIO_MIN_BYTES", 1024 * 1024)
 UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = env_int("UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
+# Imports of more rows than this run as background jobs (core/import_jobs.py), run by `sciencecity worker`.
+IMPORT_JOB_THRESHOLD_ROWS = env_int("IMPORT_JOB_THRESHOLD_ROWS", 2000)
+
+# Background jobs (core/jobs.py). JOBS_INLINE runs a job inside the call that queues it: tests only.
+JOBS_INLINE = False
+JOBS_DIR = VAR_DIR / "jobs"
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 300)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -309,8 +309,8 @@ def parse_decimal(value: Any) -> decimal.Decimal:
     return number
 
 
-#: ``progress(done, total)``: called while a long import runs (the job system shows it).
-Progress = Callable[[int, int], None]
+#: ``progress(done, total, message="")``: called while a long import runs (the job system shows it).
+Progress = Callable[..., None]
 
 
 # --- columns and importers ----------------------------------------------------------------------
@@ -373,9 +373,11 @@ class Importer:
     columns: Sequence[Column] = ()
     #: Columns whose values identify a record: a value may appear only once in a file.
     unique_columns: Sequence[str] = ("code",)
-    #: Where to go after a confirmed import, and the upload page (URL names).
+    #: Where to go after a confirmed import, the upload page and a batch's report page (URL names; the
+    #: report page takes the batch's ``pk``).
     list_url_name: str = ""
     upload_url_name: str = ""
+    batch_url_name: str = ""
 
     def can_import(self, user: Any) -> bool:
         return False
@@ -684,12 +686,15 @@ def _map_headers(table: Table, importer: Importer, report: ImportReport) -> dict
     return None if report.has_errors else mapping
 
 
-def _parse_rows(table: Table, mapping: dict[str, int], importer: Importer,
-                report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
+def _parse_rows(table: Table, mapping: dict[str, int], importer: Importer, report: ImportReport,
+                progress: Progress | None = None) -> list[tuple[int, dict[str, Any]]]:
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, dict[Any, int]] = {key: {} for key in importer.unique_columns}
     columns = [(key, index, importer.column(key)) for key, index in mapping.items()]
-    for number, cells in table.rows:
+    total = len(table.rows)
+    for position, (number, cells) in enumerate(table.rows, start=1):
+        if progress is not None and (position % 2000 == 0 or position == total):
+            progress(position, total, _("Checking rows"))
         values: dict[str, Any] = {}
         problems: list[tuple[Column | None, CellProblem]] = []
         for key, index, column in columns:
@@ -737,7 +742,7 @@ def _run(importer: Importer, *, content: bytes, file_name: str, actor: Any, comm
          progress: Progress | None = None, audit_obj: Any = None,
          audit_changes: dict[str, Any] | None = None) -> ImportReport:
     report = ImportReport(kind=importer.kind, file_name=file_name)
-    rows = _read_rows(importer, content=content, file_name=file_name, report=report)
+    rows = _read_rows(importer, content=content, file_name=file_name, report=report, progress=progress)
     if rows:
         _write_rows(importer, rows, actor=actor, commit=commit, report=report, progress=progress,
                     audit_obj=audit_obj, audit_changes=audit_changes)
@@ -747,9 +752,11 @@ def _run(importer: Importer, *, content: bytes, file_name: str, actor: Any, comm
     return report
 
 
-def _read_rows(importer: Importer, *, content: bytes, file_name: str,
-               report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
+def _read_rows(importer: Importer, *, content: bytes, file_name: str, report: ImportReport,
+               progress: Progress | None = None) -> list[tuple[int, dict[str, Any]]]:
     """The parsed rows without problems; file and cell problems go to ``report``."""
+    if progress is not None:
+        progress(0, 0, _("Reading the file"))
     try:
         table = read_table(content, file_name, importer)
     except CellProblem as problem:
@@ -763,7 +770,7 @@ def _read_rows(importer: Importer, *, content: bytes, file_name: str,
     if not table.rows:
         report.add_problem(row=None, problem=CellProblem(ImportError.EMPTY_FILE))
         return []
-    return _parse_rows(table, mapping, importer, report)
+    return _parse_rows(table, mapping, importer, report, progress=progress)
 
 
 PROGRESS_EVERY = 500
@@ -776,6 +783,13 @@ def _write_rows(importer: Importer, rows: list[tuple[int, dict[str, Any]]], *, a
     error-free file. A committed import is audited as one ``import`` event: ``audit_changes`` plus the
     counts and, for bulk importers, one line per created or updated record."""
     total = len(rows)
+    step = _("Writing rows") if commit else _("Rehearsing the writes")
+    if progress is not None:
+        outer = progress
+
+        def progress(done: int, total: int, message: str = "") -> None:
+            outer(done, total, message or step)
+
     try:
         with transaction.atomic():
             audit_rows: list[list[Any]] = []

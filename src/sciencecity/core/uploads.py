@@ -93,12 +93,25 @@ CELL_TAGS = (b"<c ", b"<c>", b"<c/", b":c ", b":c>", b":c/")
 SCAN_CHUNK = 1024 * 1024
 
 
+def count_rows(content: bytes) -> int:
+    """The number of row tags of the largest worksheet of a workbook (0 when unreadable)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            counts = [_count_tags(archive, member, 2**62, 2**62, counts_only=True)
+                      for member in archive.infolist()
+                      if member.filename.lower().startswith("xl/worksheets/") and member.filename.endswith(".xml")]
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError):
+        return 0
+    return max((rows for rows, _cells in counts), default=0)
+
+
 def _count_tags(archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_rows: int,
-                max_cells: int) -> tuple[str, int] | None:
+                max_cells: int, counts_only: bool = False) -> Any:
     """Count row and cell tags of a worksheet part while inflating it in chunks (C speed, no XML parse).
 
     openpyxl scans a whole sheet that lacks a ``<dimension>`` element before yielding its first row,
-    so a flood of rows has to be caught before openpyxl opens the file.
+    so a flood of rows has to be caught before openpyxl opens the file. Returns the first limit
+    exceeded as ``(code, limit)`` or None; with ``counts_only`` the counts ``(rows, cells)``.
     """
     rows = cells = 0
     tail = b""
@@ -112,7 +125,7 @@ def _count_tags(archive: zipfile.ZipFile, member: zipfile.ZipInfo, max_rows: int
             if cells > max_cells:
                 return "sheet_too_many_cells", max_cells
             tail = chunk[-8:]
-    return None
+    return (rows, cells) if counts_only else None
 
 
 def zip_problem(content: bytes, file_name: str, *, max_rows: int | None = None,

@@ -134,6 +134,7 @@ class OrganisationImporter(Importer):
     unique_columns = ("code", "credit_code")
     list_url_name = "registry:organisation_list"
     upload_url_name = "registry:organisation_import"
+    batch_url_name = "registry:import_batch_detail"
 
     def __init__(self) -> None:
         self.columns = _organisation_columns()
@@ -345,6 +346,7 @@ class PersonImporter(Importer):
     unique_columns = ("code",)
     list_url_name = "registry:person_list"
     upload_url_name = "registry:person_import"
+    batch_url_name = "registry:import_batch_detail"
 
     def __init__(self) -> None:
         self.columns = _person_columns()
