@@ -235,3 +235,14 @@ def test_docx_bomb_plan_document_is_refused(bureau):
         plan_import(actor=bureau, content=docx.getvalue(), filename="plan.docx", dry_run=True)
     assert time.perf_counter() - start < 2.0
     assert "word/document.xml" in str(raised.value.message_dict["file"])
+
+
+def test_an_oversized_request_body_is_refused_before_it_is_read(client, settings, db):
+    settings.REQUEST_MAX_BYTES = 1024
+    body = b"x" * 2048
+    api = client.generic("POST", "/api/registry/imports/organisations", body,
+                         content_type="application/octet-stream")
+    assert api.status_code == 413 and api.json()["error"]["code"] == "request_too_large"
+    page = client.generic("POST", "/registry/organisations/import/", body, content_type="application/octet-stream")
+    assert page.status_code == 413 and "at most 0.000977 MB" in page.content.decode()
+    assert client.get("/healthz").status_code == 200

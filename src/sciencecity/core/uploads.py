@@ -176,3 +176,34 @@ def zip_problem(content: bytes, file_name: str, *, max_rows: int | None = None,
                 code, limit = found
                 return ZipProblem(code, {"file": file_name, "member": member.filename[:100], "limit": limit})
     return None
+
+
+class RequestSizeLimitMiddleware:
+    """Refuse a request body larger than ``REQUEST_MAX_BYTES`` (default 32 MB) before Django reads it.
+
+    Django caps form fields (``DATA_UPLOAD_MAX_MEMORY_SIZE``) but streams uploaded files of any size
+    to a temporary file; this stops an oversized upload at its ``Content-Length`` with 413 (the API's
+    JSON error under ``/api/``). Each import and attachment also has its own, smaller limit
+    (``IMPORT_MAX_BYTES``). A reverse proxy should cap the body too (``client_max_body_size``).
+    """
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        from django.http import HttpResponse, JsonResponse
+        from django.utils.translation import gettext as _
+
+        limit = int(getattr(settings, "REQUEST_MAX_BYTES", 32 * MB))
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > limit:
+            message = _("The request is %(size)s MB; at most %(limit)s MB are accepted.") % {
+                "size": _mb(length), "limit": _mb(limit)}
+            if request.path.startswith("/api/"):
+                return JsonResponse({"error": {"code": "request_too_large", "message": message, "details": None}},
+                                    status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
