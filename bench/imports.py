@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/imports.py [--db sqlite|postgres|both] [--sizes 1000,5000] [--runs 3]
                                       [--baseline-src /work/main/src] [--baseline-sizes 1000]
+                                      [--large 100000]
 
 For each database: a fresh database (SQLite under var/bench/, PostgreSQL ``bench_imports`` on
 postgres://root@127.0.0.1:5432, created and dropped here), migrated, with a bureau officer. For each
@@ -14,6 +15,10 @@ bench/results/imports-<time>.json.
 ``--baseline-src`` runs the same measurement (one run, ``--baseline-sizes``) against another
 checkout's ``src`` (e.g. the main worktree before this change) so the before/after ratio comes from
 the same machine in the same minute.
+
+``--large N`` also imports N rows through the background jobs (upload → dry-run job → confirm job,
+run by the worker's own functions in the process) and prints their times, the number of progress
+reports and the peak resident memory.
 
 Goal: 5,000 rows dry run + confirm ≤ 5 s on SQLite and on PostgreSQL.
 """
@@ -97,6 +102,43 @@ for n in sizes:
     result[str(n)] = {"dry_run_s": statistics.median(dry), "confirm_s": statistics.median(confirm),
                       "total_s": statistics.median([a + b for a, b in zip(dry, confirm)]),
                       "runs": runs, "dry_run_all": dry, "confirm_all": confirm}
+large = int(sys.argv[3])
+if large:
+    import resource
+    from django.conf import settings
+    from sciencecity.core import jobs
+    from sciencecity.core.import_jobs import import_batch_confirm_submit, import_batch_submit
+    settings.JOBS_INLINE = False
+    content = workbook("L", large, 99)
+    seen = []
+    def work():
+        while (job := jobs.job_claim("bench:1")) is not None:
+            original = jobs.JobContext.progress
+            def spy(self, done, total, message=""):
+                seen.append((done, total))
+                return original(self, done, total, message)
+            jobs.JobContext.progress = spy
+            try:
+                job = jobs.job_run(job)
+            finally:
+                jobs.JobContext.progress = original
+            assert job.state == "done", job.message
+    start = time.perf_counter()
+    batch, job = import_batch_submit(importer=importer, file_name="large.xlsx", content=content, actor=user)
+    assert job is not None
+    work()
+    middle = time.perf_counter()
+    batch.refresh_from_db()
+    assert batch.status == "dry_run", batch.status
+    _report, job = import_batch_confirm_submit(batch=batch, actor=user)
+    work()
+    end = time.perf_counter()
+    assert Organisation.objects.filter(code__startswith="L-").count() == large
+    result["large_job"] = {"rows": large, "dry_run_s": middle - start, "confirm_s": end - middle,
+                           "progress_reports": len(seen),
+                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    print(f"  {large} rows as jobs: dry run {middle - start:.1f} s, confirm {end - middle:.1f} s, "
+          f"{len(seen)} progress reports", file=sys.stderr, flush=True)
 print(json.dumps(result))
 """
 
@@ -108,7 +150,7 @@ def _postgres(command: str) -> None:
         connection.execute(f'{command} "{POSTGRES_DATABASE}"')
 
 
-def measure(db: str, sizes: list[int], runs: int, src: Path) -> dict:
+def measure(db: str, sizes: list[int], runs: int, src: Path, large: int = 0) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(src)
     env["DJANGO_SETTINGS_MODULE"] = "sciencecity.config.base"
@@ -125,7 +167,8 @@ def measure(db: str, sizes: list[int], runs: int, src: Path) -> dict:
         _postgres("CREATE DATABASE")
         env["DATABASE_URL"] = f"{POSTGRES_SERVER}/{POSTGRES_DATABASE}"
     try:
-        completed = subprocess.run([sys.executable, "-c", CHILD, ",".join(map(str, sizes)), str(runs)], env=env,
+        completed = subprocess.run([sys.executable, "-c", CHILD, ",".join(map(str, sizes)), str(runs), str(large)],
+                                   env=env,
                                    cwd=ROOT, capture_output=True, text=True, check=False)
     finally:
         if db == "postgres":
@@ -144,15 +187,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline-src", type=Path, help="another checkout's src/ to measure as the baseline")
     parser.add_argument("--baseline-sizes", default="1000")
+    parser.add_argument("--large", type=int, default=0,
+                        help="also import this many rows through the background jobs (e.g. 100000)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     databases = ["sqlite", "postgres"] if args.db == "both" else [args.db]
     figures: dict = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                                 "cpus": os.cpu_count()},
+                                 "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg()},
                      "goal_s": GOAL_SECONDS, "results": {}, "baseline": {}}
     for db in databases:
         print(f"{db}: sizes {sizes}, {args.runs} runs", file=sys.stderr)
-        figures["results"][db] = measure(db, sizes, args.runs, ROOT / "src")
+        figures["results"][db] = measure(db, sizes, args.runs, ROOT / "src", args.large)
         if args.baseline_src:
             baseline_sizes = [int(s) for s in args.baseline_sizes.split(",")]
             print(f"{db}: baseline {args.baseline_src}, sizes {baseline_sizes}, 1 run", file=sys.stderr)
@@ -160,6 +205,12 @@ def main() -> None:
     print(f"{'db':9} {'rows':>7} {'dry run s':>10} {'confirm s':>10} {'total s':>8}  goal ≤ {GOAL_SECONDS:.0f} s "
           "(5,000 rows)")
     for db, by_size in figures["results"].items():
+        large = by_size.pop("large_job", None)
+        if large:
+            figures.setdefault("large_job", {})[db] = large
+            print(f"{db:9} {large['rows']:7,} {large['dry_run_s']:10.2f} {large['confirm_s']:10.2f} "
+                  f"{large['dry_run_s'] + large['confirm_s']:8.2f}  as background jobs, "
+                  f"{large['progress_reports']} progress reports, peak RSS {large['peak_rss_mb']:.0f} MB")
         for size, row in by_size.items():
             flag = ""
             if int(size) == 5000:
@@ -172,6 +223,9 @@ def main() -> None:
                 row["speed_up"] = ratio
                 print(f"{'  before':9} {int(size):7,} {base['dry_run_s']:10.2f} {base['confirm_s']:10.2f} "
                       f"{base['total_s']:8.2f}  ×{ratio:.0f} faster now")
+    figures["machine"]["load_average_at_end"] = os.getloadavg()
+    print(f"load average (1, 5, 15 min) at start {figures['machine']['load_average_at_start']}, "
+          f"at end {figures['machine']['load_average_at_end']} on {os.cpu_count()} CPUs")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"imports-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(figures, indent=2))

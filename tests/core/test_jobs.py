@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from sciencecity.accounts.services import api_token_create
 from sciencecity.core import jobs
@@ -28,6 +29,13 @@ from tests.conftest import make_user
 from tests.registry.import_helpers import ORG_HEADERS, credit_code, xlsx_bytes
 
 ROWS = 30
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are checked in English (the msgids)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
