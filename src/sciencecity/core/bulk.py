@@ -18,6 +18,8 @@ from django.db import connection, models
 from django.utils import timezone
 
 CHUNK = 2000
+#: Rows per multi-row INSERT on PostgreSQL (at most 65,535 parameters a statement).
+PG_ROWS_PER_STATEMENT = 1000
 
 
 def _adapter(field: models.Field) -> Callable[[Any], Any] | None:
@@ -48,13 +50,24 @@ def insert_many(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
     now = timezone.now()
     adapters = [_adapter(f) for f in fields]
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    placeholders = f"({', '.join(['%s'] * len(fields))})"
+    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) VALUES "
+    sql = head + placeholders
     automatic = [getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields]
     adapted_now = {i: (adapters[i](now) if adapters[i] else now) for i, auto in enumerate(automatic) if auto}
     count = 0
     batch: list[list[Any]] = []
     with connection.cursor() as cursor:
+
+        def flush() -> None:
+            if connection.vendor == "postgresql":  # multi-row VALUES: one round trip per batch
+                for start in range(0, len(batch), PG_ROWS_PER_STATEMENT):
+                    part = batch[start:start + PG_ROWS_PER_STATEMENT]
+                    cursor.execute(head + ", ".join([placeholders] * len(part)),
+                                   [value for values in part for value in values])
+            else:  # SQLite runs executemany in C
+                cursor.executemany(sql, batch)
+
         for row in rows:
             values = []
             for index, (field, adapt) in enumerate(zip(fields, adapters, strict=True)):
@@ -65,11 +78,11 @@ def insert_many(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
                 values.append(adapt(value) if adapt is not None and value is not None else value)
             batch.append(values)
             if len(batch) >= CHUNK:
-                cursor.executemany(sql, batch)
+                flush()
                 count += len(batch)
                 batch = []
         if batch:
-            cursor.executemany(sql, batch)
+            flush()
             count += len(batch)
     return count
 
