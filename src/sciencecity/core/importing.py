@@ -898,7 +898,7 @@ def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bo
         raise ConfirmRefused(_("Only an import whose dry run has no errors can be confirmed."))
     try:
         with transaction.atomic():
-            locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            locked = ImportBatch.objects.select_for_update().defer("report").get(pk=batch.pk)
             if locked.status != ImportStatus.DRY_RUN:
                 raise ConfirmRefused(_("This import has already been confirmed."))
             report = apply(importer, content=bytes(locked.content), file_name=locked.file_name, actor=actor,
@@ -907,12 +907,14 @@ def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bo
             _store_report(locked, report)
             locked.status = ImportStatus.CONFIRMED
             locked.confirmed_at = timezone.now()
-            locked.save()
+            locked.save(update_fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
+                                       "status", "confirmed_at", "updated_at"])  # not the file again
     except ImportRejected as rejected:
         _store_report(batch, rejected.report)
         batch.status = ImportStatus.FAILED
         batch.save(update_fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
                                   "status", "updated_at"])
         raise
-    batch.refresh_from_db()
+    batch.refresh_from_db(fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
+                                  "status", "confirmed_at", "updated_at"])
     return report
