@@ -17,10 +17,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The background worker (large imports …) runs beside the web server and stops with it.
 run: setup
 	$(BIN)/sciencecity migrate --noinput
 	$(BIN)/sciencecity bootstrap
-	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop; the background worker stops with it)"
+	$(BIN)/sciencecity worker & WORKER=$$!; trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
 
 serve: setup

@@ -82,11 +82,15 @@ def test_confirm_creates_rows_with_audit_and_import_event(bureau):
     assert (park.level, park.status, park.credit_code) == ("none", "operating", None)
 
     assert snapshot_counts()["organisations"] == before["organisations"] + 3
-    creates = AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="registry.organisation")
-    assert creates.count() == 3 and set(creates.values_list("actor", flat=True)) == {bureau.pk}
+    # One audit event for the whole import (not one per row), naming every record it created.
+    assert snapshot_counts()["audit"] == before["audit"] + 1
+    assert not AuditEvent.objects.filter(action=AuditAction.CREATE, object_type="registry.organisation").exists()
     event = AuditEvent.objects.get(action=AuditAction.IMPORT)
     assert event.actor == bureau and event.object_id == str(batch.pk)
     assert event.changes["created"] == 3 and event.changes["updated"] == 0 and event.changes["file"] == "orgs.xlsx"
+    assert event.changes["sha256"] == batch.sha256
+    assert event.changes["rows"] == [[2, "created", org.pk, "IMP-001"], [3, "created", lab.pk, "IMP-002"],
+                                     [4, "created", park.pk, "IMP-003"]]
 
 
 def test_reimport_is_all_unchanged_and_writes_nothing(bureau):
@@ -112,9 +116,16 @@ def test_updated_row_reports_the_changed_fields(bureau):
     assert by_row[3].status == "updated"
     assert by_row[3].changes == {"level": ["provincial", "national"], "sectors": [["RF-INFO"], ["IND-AI", "RF-INFO"]]}
     assert by_row[4].changes == {"name": ["光明示例园区", "光明示例园区（更名）"]}
-    assert Organisation.objects.get(code="IMP-002").level == "national"
-    updates = AuditEvent.objects.filter(action=AuditAction.UPDATE, object_type="registry.organisation")
-    assert updates.count() == 2
+    lab = Organisation.objects.get(code="IMP-002")
+    assert lab.level == "national"
+    assert sorted(lab.sectors.values_list("code", flat=True)) == ["IND-AI", "RF-INFO"]
+    park = Organisation.objects.get(code="IMP-003")
+    event = AuditEvent.objects.filter(action=AuditAction.IMPORT).latest("pk")
+    assert event.actor == bureau and event.object_type == "registry.organisation"
+    assert (event.changes["created"], event.changes["updated"], event.changes["unchanged"]) == (0, 2, 1)
+    [lab_line, park_line] = event.changes["rows"]
+    assert lab_line[:4] == [3, "updated", lab.pk, "IMP-002"] and lab_line[4]["level"] == ["provincial", "national"]
+    assert park_line == [4, "updated", park.pk, "IMP-003", {"name": ["光明示例园区", "光明示例园区（更名）"]}]
 
 
 def test_matching_prefers_credit_code_then_code(bureau):

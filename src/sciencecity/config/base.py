@@ -37,6 +37,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "sciencecity.core.security_headers.SecurityHeadersMiddleware",  # CSP on every response, static files too
+    "sciencecity.core.uploads.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "sciencecity.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -200,6 +201,24 @@ WHITENOISE_USE_FINDERS = True
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+# Any request body (core/uploads.py RequestSizeLimitMiddleware): larger ones get 413 before being read.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 32 * 1024 * 1024)
+# Spreadsheet imports and Office uploads (core/uploads.py, core/importing.py): refused before parsing.
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 6_000_000)
+UPLOAD_ZIP_MAX_MEMBERS = env_int("UPLOAD_ZIP_MAX_MEMBERS", 1000)
+UPLOAD_ZIP_MAX_UNPACKED_BYTES = env_int("UPLOAD_ZIP_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+UPLOAD_ZIP_MAX_RATIO = env_int("UPLOAD_ZIP_MAX_RATIO", 100)
+UPLOAD_ZIP_RATIO_MIN_BYTES = env_int("UPLOAD_ZIP_RATIO_MIN_BYTES", 1024 * 1024)
+UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = env_int("UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES", 64 * 1024 * 1024)
+# Imports of more rows than this run as background jobs (core/import_jobs.py), run by `sciencecity worker`.
+IMPORT_JOB_THRESHOLD_ROWS = env_int("IMPORT_JOB_THRESHOLD_ROWS", 2000)
+
+# Background jobs (core/jobs.py). JOBS_INLINE runs a job inside the call that queues it: tests only.
+JOBS_INLINE = False
+JOBS_DIR = VAR_DIR / "jobs"
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 300)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("sciencecity.accounts.urls")),
     path("audit/", include("sciencecity.core.urls")),
+    path("jobs/", include("sciencecity.core.urls_jobs")),
     path("registry/", include("sciencecity.registry.urls")),
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),

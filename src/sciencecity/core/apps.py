@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "sciencecity.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from sciencecity.core import import_jobs
+
+        import_jobs.register_kinds()

@@ -23,23 +23,24 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import functools
 import hashlib
 import io
 import re
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
+from sciencecity.core import permissions, uploads, xlsx_reader
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 
@@ -67,6 +68,14 @@ class ImportError(enum.StrEnum):  # the domain name: shadows the builtin inside 
     AMBIGUOUS_REFERENCE = "ambiguous_reference"
     KEY_CONFLICT = "key_conflict"
     KEY_REQUIRED = "key_required"
+    TOO_MANY_ROWS = "too_many_rows"
+    CSV_MALFORMED = "csv_malformed"
+    ARCHIVE_TOO_MANY_MEMBERS = "archive_too_many_members"
+    ARCHIVE_TOO_LARGE_UNPACKED = "archive_too_large_unpacked"
+    ARCHIVE_RATIO = "archive_ratio"
+    ARCHIVE_SHARED_STRINGS = "archive_shared_strings"
+    SHEET_TOO_MANY_ROWS = "sheet_too_many_rows"
+    SHEET_TOO_MANY_CELLS = "sheet_too_many_cells"
 
     @property
     def is_warning(self) -> bool:
@@ -117,6 +126,14 @@ MESSAGES: dict[ImportError, Any] = {
         "codes are not changed by an import."
     ),
     ImportError.KEY_REQUIRED: gettext_lazy("one of %(columns)s is required: it identifies the record."),
+    ImportError.TOO_MANY_ROWS: gettext_lazy(
+        "The sheet has more than %(limit)s rows; at most %(limit)s data rows can be imported from one file. "
+        "Split the data into several files (and delete empty rows at the end of the sheet)."
+    ),
+    ImportError.CSV_MALFORMED: gettext_lazy(
+        "The CSV file “%(file)s” cannot be read (%(detail)s). Save it again as “CSV UTF-8” and upload it again."
+    ),
+    **{ImportError(code): message for code, message in uploads.MESSAGES.items()},
 }
 
 
@@ -206,7 +223,15 @@ def list_parser(separators: re.Pattern[str] = LIST_SEPARATORS, item_max_length: 
 
 
 def normalise_label(text: Any) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)).casefold())
+    return _normalise_text(str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _normalise_text(text: str) -> str:
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+WHITESPACE = re.compile(r"\s+")
 
 
 def choice_labels(choices: Sequence[tuple[str, Any]], language: str = "zh-hans") -> list[str]:
@@ -284,6 +309,10 @@ def parse_decimal(value: Any) -> decimal.Decimal:
     return number
 
 
+#: ``progress(done, total, message="")``: called while a long import runs (the job system shows it).
+Progress = Callable[..., None]
+
+
 # --- columns and importers ----------------------------------------------------------------------
 @dataclass
 class Column:
@@ -344,9 +373,11 @@ class Importer:
     columns: Sequence[Column] = ()
     #: Columns whose values identify a record: a value may appear only once in a file.
     unique_columns: Sequence[str] = ("code",)
-    #: Where to go after a confirmed import, and the upload page (URL names).
+    #: Where to go after a confirmed import, the upload page and a batch's report page (URL names; the
+    #: report page takes the batch's ``pk``).
     list_url_name: str = ""
     upload_url_name: str = ""
+    batch_url_name: str = ""
 
     def can_import(self, user: Any) -> bool:
         return False
@@ -362,6 +393,17 @@ class Importer:
 
     def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
         """Write one row through the domain services; return its status and the changes."""
+        raise NotImplementedError
+
+    #: A bulk importer writes all rows in :meth:`apply_rows` (set-based queries, bulk inserts) and its
+    #: writes are audited as ONE ``import`` event listing every created and updated record.
+    bulk: bool = False
+
+    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, report: ImportReport,
+                   progress: Progress | None = None, write: bool = True) -> list[list[Any]]:
+        """Bulk importers: write ``rows``, add one :class:`RowResult` (or problems) per row to ``report``
+        and return the audit lines ``[row, status, object id, key, changes]`` of created and updated rows.
+        With ``write=False`` (a dry run) compute the same outcomes without writing."""
         raise NotImplementedError
 
     def column(self, key: str) -> Column:
@@ -441,7 +483,7 @@ class ImportReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "file_name": self.file_name, "sheet": self.sheet,
-                "results": [asdict(r) for r in self.results], "counts": self.counts}
+                "results": [dict(r.__dict__) for r in self.results], "counts": self.counts}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ImportReport:
@@ -450,6 +492,10 @@ class ImportReport:
 
 
 # --- reading files ------------------------------------------------------------------------------
+DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_CELLS = 6_000_000
+
+
 @dataclass
 class Table:
     headers: list[str]
@@ -464,10 +510,27 @@ def _trim(values: Iterable[Any]) -> list[Any]:
     return cells
 
 
+def max_rows() -> int:
+    """The most data rows one file may hold (setting ``IMPORT_MAX_ROWS``)."""
+    return int(getattr(settings, "IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
+
+
+def max_cells() -> int:
+    """The most cells one sheet may hold (setting ``IMPORT_MAX_CELLS``)."""
+    return int(getattr(settings, "IMPORT_MAX_CELLS", DEFAULT_MAX_CELLS))
+
+
 def _table_from_rows(rows: Iterator[Sequence[Any]], sheet: str = "") -> Table:
+    """Header and data rows; stops reading (:data:`ImportError.TOO_MANY_ROWS`) past the row cap.
+
+    Every row read counts, empty ones too, so a sheet of millions of empty rows stops at the cap.
+    """
     headers: list[str] | None = None
     data: list[tuple[int, list[Any]]] = []
+    limit = max_rows()
     for number, values in enumerate(rows, start=1):
+        if number > limit + 1:
+            raise CellProblem(ImportError.TOO_MANY_ROWS, limit=limit)
         cells = _trim(values)
         if headers is None:
             headers = [cell_text(c) for c in cells]
@@ -482,29 +545,67 @@ def _header_score(headers: Sequence[Any], columns: Sequence[Column]) -> int:
 
 
 def _read_xlsx(content: bytes, file_name: str, importer: Importer) -> Table:
-    import openpyxl
-
     if not zipfile.is_zipfile(io.BytesIO(content)):
         raise CellProblem(ImportError.FILE_NOT_READABLE, file=file_name)
+    unsafe = uploads.zip_problem(content, file_name, max_rows=max_rows() + 1, max_cells=max_cells())
+    if unsafe is not None and unsafe.code == "sheet_too_many_rows":
+        raise CellProblem(ImportError.TOO_MANY_ROWS, limit=max_rows())
+    if unsafe is not None:
+        raise CellProblem(ImportError(unsafe.code), **unsafe.params)
+    try:
+        return _read_xlsx_fast(content, importer)
+    except xlsx_reader.UnsupportedWorkbook:
+        return _read_xlsx_openpyxl(content, file_name, importer)
+
+
+def _pick_sheet(sheets: Sequence[Any], title: Callable[[Any], str], first_row: Callable[[Any], Sequence[Any]],
+                importer: Importer) -> Any:
+    """The sheet named like the importer's data sheet, else the first whose header row has every
+    required column, else the one whose header row matches most columns."""
+    wanted = normalise_label(importer.data_sheet)
+    named = [ws for ws in sheets if normalise_label(title(ws)) == wanted]
+    required = [c for c in importer.columns if c.required]
+    best, best_score = None, -1
+    for ws in named + [ws for ws in sheets if ws not in named]:
+        first = first_row(ws)
+        score = _header_score(first, importer.columns)
+        if ws in named or (score and all(any(c.accepts(cell_text(h)) for h in first) for c in required)):
+            return ws
+        if score > best_score:
+            best, best_score = ws, score
+    return best
+
+
+def _read_xlsx_fast(content: bytes, importer: Importer) -> Table:
+    workbook = xlsx_reader.Workbook(content)
+    try:
+        best = _pick_sheet(workbook.sheets, lambda ws: ws.title,
+                           lambda ws: next(workbook.rows(ws), []), importer)
+        if best is None:
+            raise CellProblem(ImportError.EMPTY_FILE)
+        try:
+            return _table_from_rows(workbook.rows(best), sheet=best.title)
+        except CellProblem:
+            raise
+        except Exception as exc:  # lxml syntax errors and the like: let openpyxl decide
+            raise xlsx_reader.UnsupportedWorkbook(str(exc)) from exc
+    finally:
+        workbook.close()
+
+
+def _read_xlsx_openpyxl(content: bytes, file_name: str, importer: Importer) -> Table:
+    import openpyxl
+
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors on damaged files
         raise CellProblem(ImportError.FILE_NOT_READABLE, file=file_name) from None
     try:
         sheets = [ws for ws in workbook.worksheets if hasattr(ws, "iter_rows")]
-        wanted = normalise_label(importer.data_sheet)
-        named = [ws for ws in sheets if normalise_label(ws.title) == wanted]
-        best, best_score = None, -1
-        for ws in named + [ws for ws in sheets if ws not in named]:
+        for ws in sheets:
             ws.reset_dimensions()
-            first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-            score = _header_score(first, importer.columns)
-            required = [c for c in importer.columns if c.required]
-            if ws in named or (score and all(any(c.accepts(cell_text(h)) for h in first) for c in required)):
-                best = ws
-                break
-            if score > best_score:
-                best, best_score = ws, score
+        best = _pick_sheet(sheets, lambda ws: ws.title,
+                           lambda ws: next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ()), importer)
         if best is None:
             raise CellProblem(ImportError.EMPTY_FILE)
         return _table_from_rows(best.iter_rows(values_only=True), sheet=best.title)
@@ -539,7 +640,10 @@ def _read_csv(content: bytes, file_name: str) -> Table:
         delimiter = csv.Sniffer().sniff(first_line, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = max(",;\t", key=first_line.count)
-    return _table_from_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        return _table_from_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # e.g. a field longer than csv.field_size_limit()
+        raise CellProblem(ImportError.CSV_MALFORMED, file=file_name, detail=str(exc)[:200]) from None
 
 
 def read_table(content: bytes, file_name: str, importer: Importer) -> Table:
@@ -582,15 +686,18 @@ def _map_headers(table: Table, importer: Importer, report: ImportReport) -> dict
     return None if report.has_errors else mapping
 
 
-def _parse_rows(table: Table, mapping: dict[str, int], importer: Importer,
-                report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
+def _parse_rows(table: Table, mapping: dict[str, int], importer: Importer, report: ImportReport,
+                progress: Progress | None = None) -> list[tuple[int, dict[str, Any]]]:
     parsed: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, dict[Any, int]] = {key: {} for key in importer.unique_columns}
-    for number, cells in table.rows:
+    columns = [(key, index, importer.column(key)) for key, index in mapping.items()]
+    total = len(table.rows)
+    for position, (number, cells) in enumerate(table.rows, start=1):
+        if progress is not None and (position % 2000 == 0 or position == total):
+            progress(position, total, _("Checking rows"))
         values: dict[str, Any] = {}
         problems: list[tuple[Column | None, CellProblem]] = []
-        for key, index in mapping.items():
-            column = importer.column(key)
+        for key, index, column in columns:
             try:
                 values[key] = column.parse(cells[index] if index < len(cells) else None)
             except CellProblem as problem:
@@ -617,7 +724,7 @@ def _parse_rows(table: Table, mapping: dict[str, int], importer: Importer,
     return parsed
 
 
-def _validation_problems(exc: ValidationError, importer: Importer) -> list[tuple[str, CellProblem]]:
+def validation_problems(exc: ValidationError, importer: Importer) -> list[tuple[str, CellProblem]]:
     keys = {c.key for c in importer.columns}
     if hasattr(exc, "error_dict"):
         return [
@@ -631,20 +738,25 @@ class _Rollback(Exception):
     pass
 
 
-def _run(importer: Importer, *, content: bytes, file_name: str, actor: Any, commit: bool) -> ImportReport:
+def _run(importer: Importer, *, content: bytes, file_name: str, actor: Any, commit: bool,
+         progress: Progress | None = None, audit_obj: Any = None,
+         audit_changes: dict[str, Any] | None = None) -> ImportReport:
     report = ImportReport(kind=importer.kind, file_name=file_name)
-    rows = _read_rows(importer, content=content, file_name=file_name, report=report)
+    rows = _read_rows(importer, content=content, file_name=file_name, report=report, progress=progress)
     if rows:
-        _write_rows(importer, rows, actor=actor, commit=commit, report=report)
+        _write_rows(importer, rows, actor=actor, commit=commit, report=report, progress=progress,
+                    audit_obj=audit_obj, audit_changes=audit_changes)
     report.results.sort(key=lambda r: (r.row or 0, r.status != RowStatus.ERROR))
     if commit and report.has_errors:
         raise ImportRejected(report)
     return report
 
 
-def _read_rows(importer: Importer, *, content: bytes, file_name: str,
-               report: ImportReport) -> list[tuple[int, dict[str, Any]]]:
+def _read_rows(importer: Importer, *, content: bytes, file_name: str, report: ImportReport,
+               progress: Progress | None = None) -> list[tuple[int, dict[str, Any]]]:
     """The parsed rows without problems; file and cell problems go to ``report``."""
+    if progress is not None:
+        progress(0, 0, _("Reading the file"))
     try:
         table = read_table(content, file_name, importer)
     except CellProblem as problem:
@@ -658,43 +770,87 @@ def _read_rows(importer: Importer, *, content: bytes, file_name: str,
     if not table.rows:
         report.add_problem(row=None, problem=CellProblem(ImportError.EMPTY_FILE))
         return []
-    return _parse_rows(table, mapping, importer, report)
+    return _parse_rows(table, mapping, importer, report, progress=progress)
+
+
+PROGRESS_EVERY = 500
 
 
 def _write_rows(importer: Importer, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, commit: bool,
-                report: ImportReport) -> None:
-    """Write each row in a savepoint; roll everything back unless committing an error-free file."""
+                report: ImportReport, progress: Progress | None = None, audit_obj: Any = None,
+                audit_changes: dict[str, Any] | None = None) -> None:
+    """Write the rows (bulk, or each in a savepoint); roll everything back unless committing an
+    error-free file. A committed import is audited as one ``import`` event: ``audit_changes`` plus the
+    counts and, for bulk importers, one line per created or updated record."""
+    total = len(rows)
+    step = _("Writing rows") if commit else _("Rehearsing the writes")
+    if progress is not None:
+        outer = progress
+
+        def progress(done: int, total: int, message: str = "") -> None:
+            outer(done, total, message or step)
+
     try:
         with transaction.atomic():
-            for number, values in rows:
-                key = importer.row_key(values)
+            audit_rows: list[list[Any]] = []
+            if importer.bulk:
                 try:
                     with transaction.atomic():
-                        status, changes = importer.apply_row(values, actor=actor)
-                except CellProblem as problem:
-                    label = importer.column(problem.field).label() if problem.field else ""
-                    report.add_problem(row=number, problem=problem, label=label, key=key)
-                except ValidationError as exc:
-                    for name, problem in _validation_problems(exc, importer):
-                        report.add_problem(row=number, problem=problem,
-                                           label=importer.column(name).label() if name else "", key=key)
-                else:
-                    report.results.append(RowResult(row=number, status=status.value, key=key, changes=changes))
+                        audit_rows = importer.apply_rows(rows, actor=actor, report=report, progress=progress,
+                                                         write=commit)
+                except IntegrityError as exc:  # a race with another writer: nothing of this run is kept
+                    report.add_problem(row=None, problem=CellProblem(ImportError.INVALID_VALUE,
+                                                                     detail=str(exc).splitlines()[0][:300]))
+            else:
+                for done, (number, values) in enumerate(rows, start=1):
+                    _write_row(importer, number, values, actor=actor, report=report)
+                    if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                        progress(done, total)
             if not commit or report.has_errors:
                 raise _Rollback
+            if audit_obj is not None or (importer.bulk and audit_rows):
+                counts = report.counts
+                changes = {**(audit_changes or {"kind": importer.kind, "file": report.file_name}),
+                           "created": counts[RowStatus.CREATED], "updated": counts[RowStatus.UPDATED],
+                           "unchanged": counts[RowStatus.UNCHANGED]}
+                if importer.bulk:
+                    changes["rows"] = audit_rows
+                audit_record(action=AuditAction.IMPORT, actor=actor, obj=audit_obj,
+                             object_type="" if audit_obj is not None else importer.kind,
+                             object_repr="" if audit_obj is not None else report.file_name, changes=changes)
     except _Rollback:
         pass
 
 
-def dry_run(importer: Importer, *, content: bytes, file_name: str, actor: Any) -> ImportReport:
+def _write_row(importer: Importer, number: int, values: dict[str, Any], *, actor: Any,
+               report: ImportReport) -> None:
+    key = importer.row_key(values)
+    try:
+        with transaction.atomic():
+            status, changes = importer.apply_row(values, actor=actor)
+    except CellProblem as problem:
+        label = importer.column(problem.field).label() if problem.field else ""
+        report.add_problem(row=number, problem=problem, label=label, key=key)
+    except ValidationError as exc:
+        for name, problem in validation_problems(exc, importer):
+            report.add_problem(row=number, problem=problem,
+                               label=importer.column(name).label() if name else "", key=key)
+    else:
+        report.results.append(RowResult(row=number, status=status.value, key=key, changes=changes))
+
+
+def dry_run(importer: Importer, *, content: bytes, file_name: str, actor: Any,
+            progress: Progress | None = None) -> ImportReport:
     """Validate and rehearse every write, then roll back: the report of what a confirm would do."""
-    return _run(importer, content=content, file_name=file_name, actor=actor, commit=False)
+    return _run(importer, content=content, file_name=file_name, actor=actor, commit=False, progress=progress)
 
 
-def apply(importer: Importer, *, content: bytes, file_name: str, actor: Any) -> ImportReport:
+def apply(importer: Importer, *, content: bytes, file_name: str, actor: Any, progress: Progress | None = None,
+          audit_obj: Any = None, audit_changes: dict[str, Any] | None = None) -> ImportReport:
     """Validate and write every row in one transaction; raise :class:`ImportRejected` (nothing written)
-    when any row fails."""
-    return _run(importer, content=content, file_name=file_name, actor=actor, commit=True)
+    when any row fails. ``audit_obj``/``audit_changes`` describe the one ``import`` event."""
+    return _run(importer, content=content, file_name=file_name, actor=actor, commit=True, progress=progress,
+                audit_obj=audit_obj, audit_changes=audit_changes)
 
 
 # --- services over ImportBatch ------------------------------------------------------------------
@@ -709,12 +865,12 @@ def _store_report(batch: ImportBatch, report: ImportReport) -> None:
 
 @transaction.atomic
 def import_batch_create(*, importer: Importer, file_name: str, content: bytes, actor: Any,
-                        check_permission: bool = True) -> ImportBatch:
+                        check_permission: bool = True, progress: Progress | None = None) -> ImportBatch:
     """Store an upload and its dry-run report (status ``dry_run``, or ``rejected`` when it has errors)."""
     if check_permission:
         permissions.require(importer.can_import(actor))
     file_name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
-    report = dry_run(importer, content=content, file_name=file_name, actor=actor)
+    report = dry_run(importer, content=content, file_name=file_name, actor=actor, progress=progress)
     batch = ImportBatch(
         kind=importer.kind, file_name=file_name, sha256=hashlib.sha256(content).hexdigest(), size=len(content),
         content=content, uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -726,8 +882,10 @@ def import_batch_create(*, importer: Importer, file_name: str, content: bytes, a
     return batch
 
 
-def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bool = True) -> ImportReport:
-    """Apply a clean dry run in one transaction, audited as one ``import`` event besides the row events.
+def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bool = True,
+                         progress: Progress | None = None) -> ImportReport:
+    """Apply a clean dry run in one transaction, audited as one ``import`` event (bulk importers list
+    every created and updated record in it; the others also audit each row through their services).
 
     Refused (:class:`ConfirmRefused`) unless the batch is an error-free dry run. When the apply
     finds errors (the data changed since the dry run), nothing is written, the batch becomes
@@ -740,26 +898,23 @@ def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bo
         raise ConfirmRefused(_("Only an import whose dry run has no errors can be confirmed."))
     try:
         with transaction.atomic():
-            locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            locked = ImportBatch.objects.select_for_update().defer("report").get(pk=batch.pk)
             if locked.status != ImportStatus.DRY_RUN:
                 raise ConfirmRefused(_("This import has already been confirmed."))
-            report = apply(importer, content=bytes(locked.content), file_name=locked.file_name, actor=actor)
+            report = apply(importer, content=bytes(locked.content), file_name=locked.file_name, actor=actor,
+                           progress=progress, audit_obj=locked,
+                           audit_changes={"kind": locked.kind, "file": locked.file_name, "sha256": locked.sha256})
             _store_report(locked, report)
             locked.status = ImportStatus.CONFIRMED
             locked.confirmed_at = timezone.now()
-            locked.save()
-            counts = report.counts
-            audit_record(
-                action=AuditAction.IMPORT, actor=actor, obj=locked,
-                changes={"kind": locked.kind, "file": locked.file_name, "sha256": locked.sha256,
-                         "created": counts[RowStatus.CREATED], "updated": counts[RowStatus.UPDATED],
-                         "unchanged": counts[RowStatus.UNCHANGED]},
-            )
+            locked.save(update_fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
+                                       "status", "confirmed_at", "updated_at"])  # not the file again
     except ImportRejected as rejected:
         _store_report(batch, rejected.report)
         batch.status = ImportStatus.FAILED
         batch.save(update_fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
                                   "status", "updated_at"])
         raise
-    batch.refresh_from_db()
+    batch.refresh_from_db(fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
+                                  "status", "confirmed_at", "updated_at"])
     return report

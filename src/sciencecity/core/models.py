@@ -122,6 +122,7 @@ class AuditChainHead(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Being checked (dry run in the background)")
     DRY_RUN = "dry_run", _("Dry run, awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
     REJECTED = "rejected", _("Rejected (the dry run found errors)")
@@ -180,3 +181,56 @@ class DemoReference(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.as_of.isoformat()}"
+
+
+class JobState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Job(BaseModel):
+    """后台任务. Long work (a large import, an assignment …) run by ``sciencecity worker`` out of the request.
+
+    ``kind`` names a registered job kind (:mod:`sciencecity.core.jobs`); ``params`` are its JSON
+    arguments; the worker writes ``progress_done``/``progress_total``, ``message`` and, when done,
+    ``result``. A job whose worker died is queued again by the next worker start (``attempts``).
+    """
+
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    state = models.CharField(_("state"), max_length=16, choices=JobState.choices, default=JobState.QUEUED,
+                             db_index=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    progress_done = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("total"), default=0)
+    message = models.CharField(_("message"), max_length=1000, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        indexes = [models.Index(fields=["state", "id"], name="job_state_id_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+
+    @property
+    def percent(self) -> int:
+        if self.state == JobState.DONE:
+            return 100
+        return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0

@@ -175,3 +175,8 @@ def can_manage_plan(user: Any) -> bool:
 
 def is_department_officer(user: Any) -> bool:
     return has_role(user, Role.DEPARTMENT_OFFICER)
+
+
+def can_view_job(user: Any, job: Any) -> bool:
+    """A background job is seen and cancelled by the person who started it."""
+    return _active(user) and job.created_by_id is not None and job.created_by_id == user.pk

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.core import permissions
+from sciencecity.core import permissions, uploads
 from sciencecity.core.audit import audit_record, diff, snapshot, to_json
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.engines import plandoc
@@ -97,6 +97,10 @@ def _require_bureau(actor: Any) -> None:
 
 def _parse(content: bytes, filename: str,
            ocr_overrides: dict[int, list[list[str]]] | None = None) -> plandoc.PlanDocument:
+    if filename.lower().endswith((".docx", ".zip")):  # both are zip archives: refuse a bomb before unpacking
+        unsafe = uploads.zip_problem(content, filename)
+        if unsafe is not None:
+            raise ValidationError({"file": unsafe.message()}, code=unsafe.code)
     try:
         return plandoc.parse_bytes(content, filename, ocr_overrides=ocr_overrides)
     except plandoc.PlanParseError as exc:

@@ -317,3 +317,8 @@ def person_update(request, pk: int, payload: PersonPatch):
     reason = data.pop("reason", "")
     services.person_update(actor=request.auth, person=person, data=data, reason=reason)
     return get_object_or_404(_people(), pk=pk)
+
+
+from sciencecity.registry.api_imports import router as imports_router  # noqa: E402
+
+router.add_router("", imports_router)

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -22,6 +23,9 @@ from sciencecity.core.importing import (
     Column,
     Importer,
     ImportError,
+    ImportReport,
+    Progress,
+    RowResult,
     RowStatus,
     choice_parser,
     list_parser,
@@ -30,6 +34,7 @@ from sciencecity.core.importing import (
     parse_date,
     register,
     text_parser,
+    validation_problems,
 )
 from sciencecity.registry import services
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
@@ -37,6 +42,12 @@ from sciencecity.registry.models import Affiliation, Organisation, OrganisationA
 from sciencecity.registry.validators import credit_code_problem, normalise_credit_code
 
 EXPORT_CHUNK = 2000
+#: Rows written per round of set-based queries by the bulk organisation import.
+BULK_CHUNK = 1000
+#: Fields whose import parsers already enforce the model's validators (choices, credit code, date, and
+#: the maximum lengths, which the text parsers take from the model): full_clean skips them.
+PARSER_CHECKED_FIELDS = ("code", "name", "name_en", "kind", "level", "status", "credit_code", "founded_on",
+                         "address", "district", "keywords")
 
 
 def _max(model: Any, name: str) -> int:
@@ -123,6 +134,7 @@ class OrganisationImporter(Importer):
     unique_columns = ("code", "credit_code")
     list_url_name = "registry:organisation_list"
     upload_url_name = "registry:organisation_import"
+    batch_url_name = "registry:import_batch_detail"
 
     def __init__(self) -> None:
         self.columns = _organisation_columns()
@@ -172,6 +184,74 @@ class OrganisationImporter(Importer):
                                       matched_by=self.column("credit_code").label(), value=code)
                 return org
         return Organisation.objects.filter(code=code).first() if code else None
+
+    bulk = True
+
+    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, report: ImportReport,
+                   progress: Progress | None = None, write: bool = True) -> list[list[Any]]:
+        """Write every row with set-based queries (see :func:`services.organisations_bulk_write`)."""
+        sector_ids = dict(Sector.objects.values_list("code", "pk"))
+        sector_codes = {pk: code for code, pk in sector_ids.items()}
+        audit_rows: list[list[Any]] = []
+        matched_rows: dict[int, int] = {}
+        for start in range(0, len(rows), BULK_CHUNK):
+            chunk = rows[start:start + BULK_CHUNK]
+            by_credit = {o.credit_code: o for o in Organisation.objects.filter(
+                credit_code__in=[v["credit_code"] for _n, v in chunk if v.get("credit_code")])}
+            by_code = {o.code: o for o in Organisation.objects.filter(
+                code__in=[v["code"] for _n, v in chunk if v.get("code")])}
+            items: list[services.OrganisationWrite] = []
+            for number, values in chunk:
+                key = self.row_key(values)
+                try:
+                    org = self._match_in(values, by_credit, by_code)
+                    if org is not None and org.pk in matched_rows:
+                        raise CellProblem(ImportError.DUPLICATE_IN_FILE, field="code", value=org.code,
+                                          other_row=matched_rows[org.pk])
+                except CellProblem as problem:
+                    label = self.column(problem.field).label() if problem.field else ""
+                    report.add_problem(row=number, problem=problem, label=label, key=key)
+                    continue
+                if org is not None:
+                    matched_rows[org.pk] = number
+                data = values if org is None else {k: v for k, v in values.items() if k != "code"}
+                items.append(services.OrganisationWrite(row=number, key=key, data=data, existing=org))
+            outcomes = services.organisations_bulk_write(actor=actor, items=items, sector_ids=sector_ids,
+                                                         reason=_("Spreadsheet import"), write=write,
+                                                         checked=PARSER_CHECKED_FIELDS)
+            for item, outcome in zip(items, outcomes, strict=True):
+                if isinstance(outcome, ValidationError):
+                    for name, problem in validation_problems(outcome, self):
+                        report.add_problem(row=item.row, problem=problem,
+                                           label=self.column(name).label() if name else "", key=item.key)
+                    continue
+                status, org, changes = outcome
+                readable = dict(changes)
+                if "sectors" in readable:
+                    readable["sectors"] = [[sector_codes.get(pk, str(pk)) for pk in ids or []]
+                                           for ids in readable["sectors"]]
+                report.results.append(RowResult(row=item.row, status=status.value, key=item.key,
+                                                changes=readable if status == RowStatus.UPDATED else {}))
+                if status == RowStatus.CREATED:
+                    audit_rows.append([item.row, status.value, org.pk, org.code])
+                elif status == RowStatus.UPDATED:
+                    audit_rows.append([item.row, status.value, org.pk, org.code, changes])
+            if progress is not None:
+                progress(min(start + BULK_CHUNK, len(rows)), len(rows))
+        return audit_rows
+
+    def _match_in(self, values: dict[str, Any], by_credit: dict[str, Organisation],
+                  by_code: dict[str, Organisation]) -> Organisation | None:
+        """:meth:`match` over organisations loaded for a whole chunk (no query per row)."""
+        credit_code, code = values.get("credit_code"), values.get("code")
+        if credit_code:
+            org = by_credit.get(credit_code)
+            if org is not None:
+                if code and code != org.code:
+                    raise CellProblem(ImportError.KEY_CONFLICT, field="code", matched=f"{org.code} {org.name}",
+                                      matched_by=self.column("credit_code").label(), value=code)
+                return org
+        return by_code.get(code) if code else None
 
     def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
         org = self.match(values)
@@ -266,6 +346,7 @@ class PersonImporter(Importer):
     unique_columns = ("code",)
     list_url_name = "registry:person_list"
     upload_url_name = "registry:person_import"
+    batch_url_name = "registry:import_batch_detail"
 
     def __init__(self) -> None:
         self.columns = _person_columns()

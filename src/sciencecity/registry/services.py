@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -12,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.core import permissions
-from sciencecity.core.audit import audit_record, diff, snapshot
+from sciencecity.core import bulk, permissions
+from sciencecity.core.audit import audit_record, diff, snapshot, to_json
 from sciencecity.core.models import AuditAction
 from sciencecity.registry.choices import LEGAL_ENTITY_KINDS
 from sciencecity.registry.models import (
@@ -176,6 +177,161 @@ def organisation_update(
     audit_record(action=AuditAction.UPDATE, actor=actor, obj=org, changes=changes, reason=reason,
                  acting_organisation=acting_organisation)
     return changes
+
+
+@dataclass
+class OrganisationWrite:
+    """One row of a bulk write: ``data`` as for :func:`organisation_create` (``existing`` None) or
+    :func:`organisation_update` (``existing`` the matched organisation)."""
+
+    row: int
+    key: str
+    data: dict[str, Any]
+    existing: Organisation | None = None
+
+
+def _organisation_check(org: Organisation, checked: Iterable[str] = ()) -> None:
+    """:func:`_organisation_validate` without the uniqueness queries (the bulk caller guarantees them)
+    and without re-running the validators of the fields in ``checked`` (the caller validated them)."""
+    org.credit_code = normalise_credit_code(org.credit_code) if org.credit_code else None
+    exclude = [*checked, *(["code"] if not org.code else [])]
+    org.full_clean(exclude=exclude or None, validate_unique=False, validate_constraints=False)
+
+
+def _state(org: Organisation, sector_ids: Iterable[int], aliases: Iterable[str]) -> dict[str, Any]:
+    """What :func:`_snapshot_org` returns, from values in memory."""
+    data = to_json({name: getattr(org, name) for name in ORGANISATION_FIELDS})
+    data["sectors"] = sorted(sector_ids)
+    data["aliases"] = sorted(aliases)
+    return data
+
+
+@transaction.atomic
+def organisations_bulk_write(*, actor: Any, items: list[OrganisationWrite], sector_ids: dict[str, int],
+                             reason: str = "", write: bool = True, checked: Iterable[str] = ()) -> list[Any]:
+    """Create and update many organisations with a fixed number of queries (spreadsheet imports).
+
+    Each item has exactly the effect of :func:`organisation_create` or :func:`organisation_update`
+    (fields, sectors, aliases, status history, generated codes) except auditing: the caller records
+    ONE audit event for the whole write, listing every created and updated organisation. Uniqueness
+    of codes and credit codes is the caller's duty (the importer matches on them and refuses
+    duplicates in a file). Returns, per item, ``(RowStatus, organisation, changes)`` or the
+    :class:`ValidationError` of that item (nothing of it is written). With ``write=False`` nothing is
+    written at all: the outcomes are what a write would do (a dry run needs no queries per row).
+    ``checked`` names fields whose values the caller has already validated (choices, credit code).
+    """
+    checked = tuple(checked)
+    from sciencecity.core.importing import RowStatus
+
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    today = timezone.localdate()
+    existing_ids = [item.existing.pk for item in items if item.existing is not None]
+    current_sectors: dict[int, list[int]] = {}
+    for org_id, sector_id in Organisation.sectors.through.objects.filter(
+            organisation_id__in=existing_ids).values_list("organisation_id", "sector_id"):
+        current_sectors.setdefault(org_id, []).append(sector_id)
+    current_aliases: dict[int, list[str]] = {}
+    for org_id, name in OrganisationAlias.objects.filter(organisation_id__in=existing_ids).values_list(
+            "organisation_id", "name"):
+        current_aliases.setdefault(org_id, []).append(name)
+
+    outcomes: list[Any] = []
+    creates: list[tuple[Organisation, list[int], list[str], bool]] = []
+    updates: list[tuple[Organisation, dict[str, list[Any]], list[int], list[str]]] = []
+    for item in items:
+        data = item.data
+        try:
+            unknown = [c for c in data.get("sectors") or [] if c not in sector_ids]
+            if unknown:
+                raise ValidationError({"sectors": _("Unknown sector code(s): %(codes)s.")
+                                       % {"codes": ", ".join(unknown)}})
+            new_sectors = [sector_ids[c] for c in data.get("sectors") or []]
+            if item.existing is None:
+                org = Organisation(**{k: data[k] for k in ORGANISATION_FIELDS if k in data and data[k] is not None})
+                aliases = _clean_aliases(data.get("aliases"), org.name)
+                _organisation_check(org, checked)
+                generated = not org.code
+                if generated:
+                    org.code = uuid.uuid4().hex[:32]
+                org.search_text = organisation_search_text(org, aliases)
+                creates.append((org, list(dict.fromkeys(new_sectors)), aliases, generated))
+                outcomes.append((RowStatus.CREATED, org, {}))
+                continue
+            org = item.existing
+            before = _state(org, current_sectors.get(org.pk, []), current_aliases.get(org.pk, []))
+            for key in ORGANISATION_FIELDS:
+                if key in data and key != "code":
+                    value = data[key]
+                    if key == "credit_code":
+                        value = normalise_credit_code(value) or None
+                    setattr(org, key, value if value is not None
+                            else ("" if key not in ("founded_on", "credit_code") else None))
+            aliases = _clean_aliases(data["aliases"], org.name) if "aliases" in data else list(before["aliases"])
+            _organisation_check(org, checked)
+            org.search_text = organisation_search_text(org, aliases)
+            sectors_after = new_sectors if "sectors" in data else before["sectors"]
+            changes = diff(before, _state(org, set(sectors_after), aliases))
+            if changes:
+                updates.append((org, changes, sorted(set(sectors_after)), aliases))
+            outcomes.append((RowStatus.UPDATED if changes else RowStatus.UNCHANGED, org, changes))
+        except ValidationError as exc:
+            outcomes.append(exc)
+
+    if not write:
+        return outcomes
+    if creates:
+        _insert_organisations(creates, user=user, today=today)
+    if updates:
+        _update_organisations(updates, user=user, today=today, reason=reason)
+    return outcomes
+
+
+def _insert_organisations(creates: list[tuple[Organisation, list[int], list[str], bool]], *, user: Any,
+                          today: dt.date) -> None:
+    fields = [f.attname for f in Organisation._meta.concrete_fields if not f.primary_key]
+    bulk.insert_many(Organisation, ({name: getattr(org, name) for name in fields} for org, *_rest in creates))
+    codes = [org.code for org, *_rest in creates]
+    pks: dict[str, int] = {}
+    for start in range(0, len(codes), bulk.CHUNK):
+        pks.update(Organisation.objects.filter(code__in=codes[start:start + bulk.CHUNK]).values_list("code", "pk"))
+    generated_orgs = []
+    for org, _sectors, aliases, generated in creates:
+        org.pk = pks[org.code]
+        org._state.adding = False
+        if generated:
+            org.code = f"ORG{org.pk:07d}"
+            org.search_text = organisation_search_text(org, aliases)
+            generated_orgs.append(org)
+    bulk.update_many(Organisation, generated_orgs, ["code", "search_text"])
+    through = Organisation.sectors.through
+    bulk.insert_many(through, ({"organisation_id": org.pk, "sector_id": sid}
+                               for org, sectors, _aliases, _g in creates for sid in sectors))
+    bulk.insert_many(OrganisationAlias, ({"organisation_id": org.pk, "name": a}
+                                         for org, _sectors, aliases, _g in creates for a in aliases))
+    bulk.insert_many(StatusChange, ({"organisation_id": org.pk, "from_status": "", "to_status": org.status,
+                                     "changed_on": today, "note": "", "changed_by_id": getattr(user, "pk", None)}
+                                    for org, *_rest in creates))
+
+
+def _update_organisations(updates: list[tuple[Organisation, dict[str, list[Any]], list[int], list[str]]], *,
+                          user: Any, today: dt.date, reason: str) -> None:
+    fields = sorted({name for _org, changes, _s, _a in updates for name in changes if name in ORGANISATION_FIELDS})
+    bulk.update_many(Organisation, [org for org, *_rest in updates], [*fields, "search_text"])
+    through = Organisation.sectors.through
+    resectored = [(org, sectors) for org, changes, sectors, _a in updates if "sectors" in changes]
+    if resectored:
+        through.objects.filter(organisation_id__in=[org.pk for org, _s in resectored]).delete()
+        bulk.insert_many(through, ({"organisation_id": org.pk, "sector_id": sid}
+                                   for org, sectors in resectored for sid in sectors))
+    renamed = [(org, aliases) for org, changes, _s, aliases in updates if "aliases" in changes]
+    if renamed:
+        OrganisationAlias.objects.filter(organisation_id__in=[org.pk for org, _a in renamed]).delete()
+        bulk.insert_many(OrganisationAlias, ({"organisation_id": org.pk, "name": a}
+                                             for org, aliases in renamed for a in aliases))
+    bulk.insert_many(StatusChange, ({"organisation_id": org.pk, "from_status": changes["status"][0],
+                                     "to_status": org.status, "changed_on": today, "note": reason[:300],
+                                     "changed_by_id": getattr(user, "pk", None)}
+                                    for org, changes, _s, _a in updates if "status" in changes))
 
 
 @transaction.atomic

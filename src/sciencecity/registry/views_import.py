@@ -19,14 +19,13 @@ from sciencecity.core import permissions
 from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.excel import csv_export, template_workbook, xlsx_export
+from sciencecity.core.import_jobs import import_batch_confirm_submit, import_batch_submit, pending_job
 from sciencecity.core.importing import (
     IMPORTERS,
     ConfirmRefused,
     ImportError,
     ImportRejected,
     ImportReport,
-    import_batch_confirm,
-    import_batch_create,
 )
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.registry import selectors
@@ -58,8 +57,10 @@ def _import(request, importer_class):
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        batch = import_batch_create(importer=importer, file_name=upload.name, content=upload.read(),
-                                    actor=request.user)
+        batch, job = import_batch_submit(importer=importer, file_name=upload.name, content=upload.read(),
+                                         actor=request.user)
+        if job is not None and not job.is_finished:
+            return redirect("jobs:detail", pk=job.pk)
         return redirect("registry:import_batch_detail", pk=batch.pk)
     recent = ImportBatch.objects.filter(kind=importer.kind, uploaded_by=request.user).defer("content")[:10]
     slug = next(s for s, cls in IMPORTERS_BY_SLUG.items() if cls is importer_class)
@@ -88,25 +89,35 @@ def import_batch_detail(request, pk: int):
     importer = IMPORTERS[batch.kind]()
     if request.method == "POST":
         try:
-            report = import_batch_confirm(batch=batch, actor=request.user)
+            report, job = import_batch_confirm_submit(batch=batch, actor=request.user)
         except ConfirmRefused as refused:
             messages.error(request, str(refused))
         except ImportRejected:
             messages.error(request, _("Nothing was written: the data changed since the dry run and some rows "
                                       "now fail. See the new report below."))
         else:
+            if job is not None:
+                job.refresh_from_db()
+                if not job.is_finished:
+                    return redirect("jobs:detail", pk=job.pk)
+                if job.state != "done":
+                    messages.error(request, job.message)
+                    return redirect("registry:import_batch_detail", pk=batch.pk)
+                report = ImportReport.from_json(ImportBatch.objects.get(pk=batch.pk).report)
             counts = report.counts
             messages.success(request, _("Import confirmed: %(created)s created, %(updated)s updated, "
                                         "%(unchanged)s unchanged.") % counts)
             return redirect(importer.list_url_name)
         return redirect("registry:import_batch_detail", pk=batch.pk)
     report = ImportReport.from_json(batch.report)
+    pending = pending_job(batch)
     rows = [r for r in report.results if r.row is not None]
     return render(request, "registry/import_batch_detail.html", {
         "batch": batch, "importer": importer, "report": report, "counts": report.counts,
         "file_issues": report.file_issues, "rows": rows[:REPORT_ROWS_SHOWN], "rows_total": len(rows),
         "rows_truncated": len(rows) > REPORT_ROWS_SHOWN,
-        "can_confirm": batch.status == ImportStatus.DRY_RUN and not report.has_errors,
+        "can_confirm": batch.status == ImportStatus.DRY_RUN and not report.has_errors and pending is None,
+        "pending_job": pending,
     })
 
 
