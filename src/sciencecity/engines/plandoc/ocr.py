@@ -101,7 +101,15 @@ def read_table_image(image) -> OcrTable:
     dark = gray < 160
     rows_y = _lines(dark.mean(axis=1))
     cols_x = _lines(dark.mean(axis=0))
-    if len(rows_y) >= 2 and len(cols_x) >= 2:
+    if len(rows_y) == 2 and len(cols_x) == 2:
+        # only a frame (a 专栏 printed as lines of text in one box): its inside has no ruling to follow
+        inset = 6
+        left, top = cols_x[0] + inset, rows_y[0] + inset
+        inside = picture.crop((left, top, max(left + 1, cols_x[1] - inset), max(top + 1, rows_y[1] - inset)))
+        rows = [[OcrCell(c.text, c.confidence, (c.box[0] + left, c.box[1] + top, c.box[2] + left, c.box[3] + top))
+                 for c in row] for row in _read_lines(inside)]
+        method = "lines"
+    elif len(rows_y) >= 2 and len(cols_x) >= 2:
         rows = _read_grid(picture, dark, rows_y, cols_x)
         method = "grid"
     else:
