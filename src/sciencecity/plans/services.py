@@ -801,7 +801,16 @@ def plan_upload_confirm(*, actor: Any, batch: ImportBatch,
         batch.confirmed_at = timezone.now()
         batch.save(update_fields=["status", "confirmed_at", "updated_at"])
         if overrides and result.plan is not None:
+            # which cells the officer changed, beside what OCR read there (row and column from 0)
+            corrections = [
+                {"table": index, "caption": table.get("caption", ""), "row": r, "column": c,
+                 "read": cell["text"], "corrected": overrides[index][r][c]}
+                for table in batch.report.get("ocr", []) for index in [table["index"]]
+                for r, row in enumerate(table["rows"]) for c, cell in enumerate(row)
+                if overrides[index][r][c] != cell["text"]
+            ]
             audit_record(action=AuditAction.UPDATE, actor=actor, obj=result.plan,
-                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}]},
+                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}],
+                                  "ocr_corrections": [None, corrections]},
                          reason="cells read from images by OCR, reviewed before storing")
     return result
