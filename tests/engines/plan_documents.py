@@ -277,3 +277,24 @@ def box_image(lines: list[str], *, framed: bool = True) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def scanned_pdf(pages: list[list[str]]) -> bytes:
+    """A 'scanned' plan: each page a picture of its lines of text (drawn with Pillow), no text layer."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = ImageFont.truetype(str(FONT), 26)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for lines in pages:
+        image = Image.new("RGB", (1240, 1754), "white")
+        draw = ImageDraw.Draw(image)
+        for k, line in enumerate(lines):
+            draw.text((100, 120 + 60 * k), line, font=font, fill="black")
+        pdf.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

@@ -118,6 +118,20 @@ def read_table_image(image) -> OcrTable:
     return OcrTable(rows, engine_name(), time.perf_counter() - start, method, picture.width, picture.height)
 
 
+def read_page_lines(image) -> list[OcrCell]:
+    """The text lines of a scanned page, top to bottom: each with its box and lowest confidence."""
+    picture = _to_image(image)
+    lines = []
+    for row in _read_lines(picture):
+        text = " ".join(c.text for c in row if c.text)
+        if not text:
+            continue
+        box = (min(c.box[0] for c in row), min(c.box[1] for c in row),
+               max(c.box[2] for c in row), max(c.box[3] for c in row))
+        lines.append(OcrCell(text, min(c.confidence for c in row), box))
+    return lines
+
+
 def _lines(profile) -> list[int]:
     """Centres of runs of pixel rows (or columns) that are mostly dark: the ruled lines."""
     positions = [i for i, share in enumerate(profile) if share >= _LINE_SHARE]
