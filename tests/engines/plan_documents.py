@@ -259,3 +259,42 @@ def table_image(rows: list[list[str]], *, widths: list[int] | None = None, merge
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def box_image(lines: list[str], *, framed: bool = True) -> bytes:
+    """A 专栏 as printed plans picture it: lines of text inside one frame (no ruling between the lines), PNG."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT), 22)
+    width = max(int(font.getlength(line)) for line in lines) + 60
+    height = 44 * len(lines) + 40
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    if framed:
+        draw.rectangle((2, 2, width - 3, height - 3), outline="black", width=3)
+    for k, line in enumerate(lines):
+        draw.text((30, 20 + 44 * k), line, font=font, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def scanned_pdf(pages: list[list[str]]) -> bytes:
+    """A 'scanned' plan: each page a picture of its lines of text (drawn with Pillow), no text layer."""
+    from PIL import Image, ImageDraw, ImageFont
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = ImageFont.truetype(str(FONT), 26)
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    for lines in pages:
+        image = Image.new("RGB", (1240, 1754), "white")
+        draw = ImageDraw.Draw(image)
+        for k, line in enumerate(lines):
+            draw.text((100, 120 + 60 * k), line, font=font, fill="black")
+        pdf.drawImage(ImageReader(image), 0, 0, width=A4[0], height=A4[1])
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()

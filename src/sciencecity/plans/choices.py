@@ -31,6 +31,14 @@ class Attribute(models.TextChoices):
     NONE = "", _("Not stated")
 
 
+class TargetBasis(models.TextChoices):
+    """What the target measures: the level in the target year, a yearly average or a five-year total."""
+
+    LEVEL = "", _("Level in the target year")
+    ANNUAL_AVERAGE = "annual_average", _("Annual average (年均)")
+    CUMULATIVE = "cumulative", _("Cumulative over the plan period (累计)")
+
+
 class ValueSource(models.TextChoices):
     PLAN_TEXT = "plan_text", _("Plan text")
     MANUAL = "manual", _("Web form")

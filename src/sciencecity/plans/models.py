@@ -17,6 +17,7 @@ from sciencecity.plans.choices import (
     RoundStatus,
     StatementKind,
     SubmissionStatus,
+    TargetBasis,
     ValueSource,
     ValueStatus,
 )
@@ -271,7 +272,15 @@ class Indicator(BaseModel):
     comparator = models.CharField(_("comparator"), max_length=6, choices=Comparator.choices, default=Comparator.EQ)
     target_year = models.PositiveIntegerField(_("target year"), null=True, blank=True)
     attribute = models.CharField(_("attribute"), max_length=4, choices=Attribute.choices, blank=True)
-    target_text = models.CharField(_("target as written"), max_length=50, blank=True)
+    target_text = models.CharField(_("target as written"), max_length=200, blank=True)
+    target_basis = models.CharField(_("target basis"), max_length=20, choices=TargetBasis.choices, blank=True,
+                                    default=TargetBasis.LEVEL)
+    qualitative = models.BooleanField(_("target in words"), default=False,
+                                      help_text=_("The target is a sentence (与GDP增长基本同步), not a number."))
+    parent_number = models.PositiveIntegerField(_("sub-row of indicator"), null=True, blank=True)
+    footnotes = models.JSONField(_("footnotes"), default=list, blank=True)
+    marks = models.JSONField(_("note marks"), default=list, blank=True,
+                             help_text=_("Marks in the row the footnotes refer to, e.g. * for another base year."))
     data_source = models.CharField(_("data source"), max_length=200, blank=True)
     owner_department = models.ForeignKey("registry.Organisation", verbose_name=_("owner department"), null=True,
                                          blank=True, on_delete=models.SET_NULL, related_name="owned_indicators")

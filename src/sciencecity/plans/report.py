@@ -105,6 +105,15 @@ def _value_sources(row: selectors.IndicatorRow) -> list[dict]:
     return entries
 
 
+def indicator_footnotes(rows: list[selectors.IndicatorRow]) -> list[dict]:
+    """The notes printed under the plan's indicator table, each once, with the indicators it belongs to."""
+    notes: dict[str, list[int]] = {}
+    for row in rows:
+        for note in row.indicator.footnotes:
+            notes.setdefault(note, []).append(row.indicator.number)
+    return [{"text": text, "numbers": numbers} for text, numbers in notes.items()]
+
+
 def report_data(plan: Plan, *, today: dt.date | None = None, as_of_year: int | None = None) -> dict:
     """Everything the mid-term evaluation report shows, computed from the stored data.
 
@@ -152,6 +161,7 @@ def report_data(plan: Plan, *, today: dt.date | None = None, as_of_year: int | N
         "mid_term_year": selectors.mid_term_year(plan),
         "synthetic": synthetic,
         "rows": rows,
+        "footnotes": indicator_footnotes(rows),
         "status_counts": selectors._status_counts(rows),
         "tasks": selectors.task_summary(plan),
         "chapters": selectors.chapter_progress(plan),
@@ -357,12 +367,15 @@ def render_pdf(data: dict) -> bytes:
     for r in data["rows"]:
         unit = r.indicator.unit
         body.append([r.indicator.number, r.indicator.name, unit, _year_value(r.baseline), _year_value(r.latest),
-                     f"{r.target_display} ({r.target.year if r.target else '—'})",
+                     (f"{r.indicator.target_text} ({r.indicator.target_year or '—'})" if r.indicator.qualitative
+                      else f"{r.target_display} ({r.target.year if r.target else '—'})"),
                      f"{_num(r.assessment.projected if r.assessment else None)} ({r.projection_year or '—'})",
                      r.status_label or _("No target"), r.reason])
     story.append(table([_("No."), _("Indicator"), _("Unit"), _("Baseline"), _("Latest"), _("Target"),
                         _("Projection"), _("Status"), _("Reason")], body,
                        [w * width for w in (0.045, 0.15, 0.06, 0.11, 0.11, 0.1, 0.11, 0.075, 0.24)]))
+    story += [p(f"{note['text']} ({_('indicators')} {', '.join(map(str, note['numbers']))})", small)
+              for note in data.get("footnotes", [])]
     story.append(p(_("Charts: values (blue), target (green, dashed), linear projection to the target year "
                      "(orange, dotted)."), h2))
     cell_w, cell_h = width / 2 - 4, 52 * mm
@@ -489,6 +502,9 @@ def plan_export(plan: Plan, include_values: bool) -> dict:
             "code": indicator.code, "number": indicator.number, "name": indicator.name, "unit": indicator.unit,
             "direction": indicator.direction, "comparator": indicator.comparator, "target_year": indicator.target_year,
             "attribute": indicator.attribute, "target_as_written": indicator.target_text,
+            "target_basis": indicator.target_basis or "level", "qualitative": indicator.qualitative,
+            "parent_number": indicator.parent_number, "footnotes": list(indicator.footnotes),
+            "marks": list(indicator.marks),
             "data_source": indicator.data_source, "registry_computation": indicator.source_key or None,
             "table": indicator.table_number, "line": indicator.line,
             "targets": [{"year": t.year, "scope": t.scope, "comparator": t.comparator, "value": t.value, "low": t.low,
@@ -564,4 +580,4 @@ def plan_export(plan: Plan, include_values: bool) -> dict:
     }
 
 
-__all__ = ["chart_rows", "pdf_font", "plan_export", "render_pdf", "report_data"]
+__all__ = ["chart_rows", "indicator_footnotes", "pdf_font", "plan_export", "render_pdf", "report_data"]

@@ -274,10 +274,15 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     for ind in doc.indicators:
         source = sources.match(ind.name)
         number = _free_number(ind.number or len(indicators) + 1, indicator_numbers)
+        # a sub-row points at its parent's stored number (the parsed one may have been renumbered)
+        parent = by_parsed_number.get(ind.parent_number) if ind.parent_number is not None else None
         indicator = Indicator.objects.create(
             plan=plan, code=str(number), number=number, name=ind.name[:200],
             unit=ind.unit[:30], direction=ind.direction, comparator=ind.comparator,
-            target_year=ind.target_year or target, attribute=ind.attribute, target_text=ind.target_text[:50],
+            target_year=ind.target_year or target, attribute=ind.attribute, target_text=ind.target_text[:200],
+            target_basis=ind.target_basis, qualitative=ind.qualitative,
+            parent_number=parent.number if parent is not None else None,
+            footnotes=[note[:500] for note in ind.footnotes], marks=list(ind.marks),
             source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
         )
         indicators[indicator.number] = indicator
@@ -806,7 +811,16 @@ def plan_upload_confirm(*, actor: Any, batch: ImportBatch,
         batch.confirmed_at = timezone.now()
         batch.save(update_fields=["status", "confirmed_at", "updated_at"])
         if overrides and result.plan is not None:
+            # which cells the officer changed, beside what OCR read there (row and column from 0)
+            corrections = [
+                {"table": index, "caption": table.get("caption", ""), "row": r, "column": c,
+                 "read": cell["text"], "corrected": overrides[index][r][c]}
+                for table in batch.report.get("ocr", []) for index in [table["index"]]
+                for r, row in enumerate(table["rows"]) for c, cell in enumerate(row)
+                if overrides[index][r][c] != cell["text"]
+            ]
             audit_record(action=AuditAction.UPDATE, actor=actor, obj=result.plan,
-                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}]},
+                         changes={"ocr_review": [None, {str(k): v for k, v in overrides.items()}],
+                                  "ocr_corrections": [None, corrections]},
                          reason="cells read from images by OCR, reviewed before storing")
     return result

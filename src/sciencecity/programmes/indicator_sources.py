@@ -9,12 +9,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 def funded_amount(year: int, scope: str) -> tuple[float, str]:
-    """Funding paid in a year (10k CNY → 亿元 for plan tables is left to the indicator's unit)."""
-    from sciencecity.programmes.models import Payment
+    """Funding paid in a year (10k CNY → 亿元 for plan tables is left to the indicator's unit).
 
-    total = Payment.objects.filter(paid_on__gte=dt.date(year, 1, 1), paid_on__lte=dt.date(year, 12, 31)).aggregate(
-        s=Sum("amount"))["s"] or 0
-    return float(total), f"programmes: tranches and rewards released in {year} (10k CNY)"
+    A scope other than the whole area (``"district"``) counts the payments to projects whose
+    applicant organisation is in that district.
+    """
+    from sciencecity.programmes.models import Payment
+    from sciencecity.registry.indicator_sources import in_scope, scope_words
+
+    qs = Payment.objects.filter(paid_on__gte=dt.date(year, 1, 1), paid_on__lte=dt.date(year, 12, 31))
+    total = in_scope(qs, scope, "project__application__organisation__district").aggregate(s=Sum("amount"))["s"] or 0
+    return float(total), (f"programmes: tranches and rewards released in {year}"
+                          f"{scope_words(scope, 'to projects of organisations')} (10k CNY)")
 
 
 def register_all() -> None:

@@ -35,8 +35,14 @@ def in_scope(qs, scope: str, field: str = "district"):
     return qs
 
 
-def _scope_words(scope: str) -> str:
-    return f" in {scope}" if scope and scope != "district" else ""
+def scope_words(scope: str, subject: str = "") -> str:
+    """`` in 光明区`` (or `` sold by organisations in 光明区``) for a named scope, nothing for the whole area."""
+    if not scope or scope == "district":
+        return ""
+    return f" {subject} in {scope}" if subject else f" in {scope}"
+
+
+_scope_words = scope_words
 
 
 def _existing_on(day: dt.date):

@@ -9,12 +9,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 def contract_turnover(year: int, scope: str) -> tuple[float, str]:
-    """技术合同成交金额 in 亿元: registered contract amounts (stored in 10k CNY) of the year / 10,000."""
+    """技术合同成交金额 in 亿元: registered contract amounts (stored in 10k CNY) of the year / 10,000.
+
+    A scope other than the whole area (``"district"``) counts the contracts whose seller (the side
+    that exports the technology, as 技术合同认定登记 statistics count them) is in that district.
+    """
+    from sciencecity.registry.indicator_sources import in_scope, scope_words
     from sciencecity.transfer.models import TechContract
 
-    total = TechContract.objects.filter(registered_on__gte=dt.date(year, 1, 1),
-                                        registered_on__lte=dt.date(year, 12, 31)).aggregate(s=Sum("amount"))["s"] or 0
-    return round(float(total) / 10000, 4), f"transfer: technology contracts registered in {year} (sum of amounts, 亿元)"
+    qs = TechContract.objects.filter(registered_on__gte=dt.date(year, 1, 1), registered_on__lte=dt.date(year, 12, 31))
+    total = in_scope(qs, scope, "seller__district").aggregate(s=Sum("amount"))["s"] or 0
+    return round(float(total) / 10000, 4), (
+        f"transfer: technology contracts registered in {year}{scope_words(scope, 'sold by organisations')} "
+        "(sum of amounts, 亿元)")
 
 
 def register_all() -> None:

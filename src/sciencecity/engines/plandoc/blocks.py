@@ -59,6 +59,8 @@ class BlockDocument:
     source_format: str
     title_hint: str = ""
     notes: list[tuple[str, str, int | None, str]] = field(default_factory=list)
+    #: what the reader could only guess (code, message, line, location): shown as warnings
+    warnings: list[tuple[str, str, int | None, str]] = field(default_factory=list)
     #: corrected cells of OCR tables by their order in the document (from the review page)
     ocr_overrides: dict[int, list[list[str]]] = field(default_factory=dict)
 

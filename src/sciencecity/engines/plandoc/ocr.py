@@ -101,13 +101,35 @@ def read_table_image(image) -> OcrTable:
     dark = gray < 160
     rows_y = _lines(dark.mean(axis=1))
     cols_x = _lines(dark.mean(axis=0))
-    if len(rows_y) >= 2 and len(cols_x) >= 2:
+    if len(rows_y) == 2 and len(cols_x) == 2:
+        # only a frame (a 专栏 printed as lines of text in one box): its inside has no ruling to follow
+        inset = 6
+        left, top = cols_x[0] + inset, rows_y[0] + inset
+        inside = picture.crop((left, top, max(left + 1, cols_x[1] - inset), max(top + 1, rows_y[1] - inset)))
+        rows = [[OcrCell(c.text, c.confidence, (c.box[0] + left, c.box[1] + top, c.box[2] + left, c.box[3] + top))
+                 for c in row] for row in _read_lines(inside)]
+        method = "lines"
+    elif len(rows_y) >= 2 and len(cols_x) >= 2:
         rows = _read_grid(picture, dark, rows_y, cols_x)
         method = "grid"
     else:
         rows = _read_lines(picture)
         method = "lines"
     return OcrTable(rows, engine_name(), time.perf_counter() - start, method, picture.width, picture.height)
+
+
+def read_page_lines(image) -> list[OcrCell]:
+    """The text lines of a scanned page, top to bottom: each with its box and lowest confidence."""
+    picture = _to_image(image)
+    lines = []
+    for row in _read_lines(picture):
+        text = " ".join(c.text for c in row if c.text)
+        if not text:
+            continue
+        box = (min(c.box[0] for c in row), min(c.box[1] for c in row),
+               max(c.box[2] for c in row), max(c.box[3] for c in row))
+        lines.append(OcrCell(text, min(c.confidence for c in row), box))
+    return lines
 
 
 def _lines(profile) -> list[int]:

@@ -89,6 +89,77 @@ def read_pdf(data: bytes, source_name: str = "document.pdf") -> BlockDocument:
         pdf.close()
 
 
+#: a scanned PDF is read by OCR page by page only up to this many pages (about 2–4 s a page)
+SCANNED_PDF_MAX_PAGES = 30
+
+
+def read_scanned_pdf(data: bytes, source_name: str, page_count: int) -> BlockDocument:
+    """A PDF without a text layer: each page rendered and read by OCR into lines, then parsed as text.
+
+    Only with an offline OCR package and at most :data:`SCANNED_PDF_MAX_PAGES` pages; otherwise one
+    clear error saying what to upload instead. The result carries a warning: every line was read
+    from a picture and must be checked.
+    """
+    from . import ocr
+    from .blocks import read_text
+
+    scanned = f"the PDF has no text layer ({page_count} page(s) of images, probably scanned)"
+    instead = "upload the Word, HTML or text version of the plan, or a PDF with text"
+    if not ocr.available():
+        raise PlanParseError(f"{scanned}; {ocr.unavailable_reason()} to read it — {instead}",
+                             source=source_name, location="page 1")
+    if page_count > SCANNED_PDF_MAX_PAGES:
+        raise PlanParseError(f"{scanned}; OCR reads at most {SCANNED_PDF_MAX_PAGES} scanned pages — {instead}",
+                             source=source_name, location="page 1")
+    import time
+
+    import pypdfium2 as pdfium
+
+    start = time.perf_counter()
+    paragraphs: list[str] = []
+    confidences: list[float] = []
+    document = pdfium.PdfDocument(data)
+    try:
+        for number in range(len(document)):
+            picture = document[number].render(scale=2).to_pil()
+            lines = ocr.read_page_lines(picture)
+            if not lines:
+                continue
+            left = min(line.box[0] for line in lines)
+            # the right edge of full lines: the widest line, but at least 70% of the page (a page of
+            # short lines — headings, list items — has no full line to continue)
+            right = max(max(line.box[2] for line in lines), int(picture.width * 0.7))
+            char = sorted(line.box[3] - line.box[1] for line in lines)[len(lines) // 2]
+            previous = None
+            for line in lines:
+                confidences.append(line.confidence)
+                # a line that starts at the left margin after a full line continues its paragraph
+                continues = (previous is not None and previous.box[2] >= right - 2 * char
+                             and line.box[0] <= left + char / 2)
+                if continues:
+                    paragraphs[-1] += line.text
+                else:
+                    paragraphs.append(line.text)
+                previous = line
+    finally:
+        document.close()
+    if not paragraphs:
+        raise PlanParseError(f"{scanned}; OCR found no text on its pages — {instead}",
+                             source=source_name, location="page 1")
+    seconds = time.perf_counter() - start
+    block_doc = read_text("\n\n".join(paragraphs), source_name.rsplit(".", 1)[0] + ".txt")
+    block_doc.source_name, block_doc.source_format = source_name, "pdf"
+    low = sum(1 for c in confidences if c < 0.9)
+    block_doc.notes.insert(0, ("pdf_read_by_ocr", f"{page_count} scanned page(s) read by OCR ({ocr.engine_name()}, "
+                                                  f"{seconds:.1f} s)", 1, "page 1"))
+    block_doc.warnings.append((
+        "pdf_text_from_ocr",
+        f"the PDF has no text layer: its text was read from the page images by OCR ({len(confidences)} lines, "
+        f"{low} below 0.9 confidence); check headings, numbers and names against the document",
+        1, "page 1"))
+    return block_doc
+
+
 class _Reader:
     def __init__(self, pdf, source_name: str, data: bytes):
         self.pdf = pdf
@@ -141,12 +212,7 @@ class _Reader:
         finally:
             fast.close()
         if total_chars < _MIN_TEXT_CHARS:
-            raise PlanParseError(
-                f"the PDF has no text layer ({len(pages)} page(s) of images, probably scanned); no OCR package is "
-                "installed to read it — upload the Word, HTML or text version of the plan, or a PDF with text",
-                source=self.source_name,
-                location="page 1",
-            )
+            return read_scanned_pdf(self.data, self.source_name, len(pages))
         removed_furniture, removed_numbers = self.remove_furniture(page_lines)
         blocks = self.to_blocks(page_lines, page_tables, page_images)
         notes = [

@@ -381,6 +381,8 @@ class _Builder:
     def build(self) -> PlanDocument:
         for code, message, line, location in self.block_doc.notes:
             self.note(code, message, line, location)
+        for code, message, line, location in self.block_doc.warnings:
+            self.warn(code, message, line, location)
         self.decide_levels()
         blocks = self.block_doc.blocks
         i = 0

@@ -1,0 +1,61 @@
+"""A scanned PDF (pages of pictures, no text layer): read page by page by OCR when an offline OCR
+package is installed (a bounded number of pages), with a warning to check the text; otherwise one
+clear error that says what to upload instead."""
+
+from __future__ import annotations
+
+import pytest
+
+from sciencecity.engines.plandoc import PlanParseError, ocr, parse_bytes, pdf
+from tests.engines.plan_documents import scanned_pdf
+
+PAGES = [
+    ["青山区科技创新规划", "第一章 发展基础", "1.创新基础扎实。", "第二章 重点任务", "1.建设青山实验室。"],
+    ["2.培育高新技术企业。实施高新技术企业倍增计划，完善梯次培育体系，推动科技型中小",
+     "企业成长为高新技术企业。", "第三章 保障措施", "1.加强组织领导。"],
+]
+needs_ocr = pytest.mark.skipif(not ocr.available(), reason="rapidocr-onnxruntime is not installed")
+
+
+@needs_ocr
+def test_scanned_pdf_is_read_by_ocr_page_by_page():
+    doc = parse_bytes(scanned_pdf(PAGES), "scan.pdf")
+    assert doc.title == "青山区科技创新规划"
+    assert [(c.number, c.title) for c in doc.chapters] == [(1, "发展基础"), (2, "重点任务"), (3, "保障措施")]
+    assert [[t.title for t in c.tasks] for c in doc.chapters] == [
+        ["创新基础扎实"], ["建设青山实验室", "培育高新技术企业"], ["加强组织领导"]]
+    # a paragraph wrapped over two printed lines is one paragraph again
+    assert doc.chapters[1].tasks[1].text.endswith("推动科技型中小企业成长为高新技术企业。")
+    assert doc.source_format == "pdf"
+    assert any(n.code == "pdf_read_by_ocr" and n.message.startswith("2 scanned page(s) read by OCR")
+               for n in doc.notes)
+    warning = next(w for w in doc.warnings if w.code == "pdf_text_from_ocr")
+    assert "check headings, numbers and names" in warning.message
+
+
+def test_without_ocr_a_scanned_pdf_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(ocr, "available", lambda: False)
+    with pytest.raises(PlanParseError) as error:
+        parse_bytes(scanned_pdf(PAGES), "scan.pdf")
+    assert str(error.value) == (
+        "scan.pdf: page 1: the PDF has no text layer (2 page(s) of images, probably scanned); no OCR package is "
+        "installed (rapidocr-onnxruntime) to read it — upload the Word, HTML or text version of the plan, "
+        "or a PDF with text")
+
+
+@needs_ocr
+def test_too_many_scanned_pages_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(pdf, "SCANNED_PDF_MAX_PAGES", 1)
+    with pytest.raises(PlanParseError, match=r"OCR reads at most 1 scanned pages"):
+        parse_bytes(scanned_pdf(PAGES), "scan.pdf")
+
+
+@needs_ocr
+def test_scanned_pdf_import_stores_the_plan_and_says_it_was_ocr(db):
+    from sciencecity.plans import services
+    from sciencecity.plans.models import Chapter
+
+    result = services.plan_import(actor=None, content=scanned_pdf(PAGES), filename="scan.pdf")
+    assert Chapter.objects.filter(plan=result.plan).count() == 3
+    assert any(w["code"] == "pdf_text_from_ocr" for w in result.warnings) or result.plan.warnings.filter(
+        code="pdf_text_from_ocr").exists()
