@@ -15,7 +15,7 @@ from sciencecity.accounts import selectors, services
 from sciencecity.accounts.choices import Role
 from sciencecity.accounts.models import Membership, User
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, PageNumber
+from sciencecity.core.api import ErrorResponse, InputSchema, PageNumber
 from sciencecity.registry.models import Organisation
 
 router = Router(tags=["accounts"])
@@ -64,12 +64,12 @@ class UserOut(Schema):
         return list(user.memberships.all())
 
 
-class UserFilter(Schema):
+class UserFilter(InputSchema):
     q: str = Field("", description="Words in the user name, display name, e-mail or phone")
     active: bool | None = Field(None, description="Only active (true) or inactive (false) accounts")
 
 
-class MembershipIn(Schema):
+class MembershipIn(InputSchema):
     user_id: int
     role: Role
     organisation_id: int | None = Field(None, description="Required for business roles except expert; "

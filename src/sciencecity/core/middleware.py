@@ -38,3 +38,48 @@ class RequestContextMiddleware:
             context.deactivate(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class HostileQueryMiddleware:
+    """A query string or path with control characters is refused with 400 before any view sees it.
+
+    NUL in ``?q=`` reached PostgreSQL (which refuses it) and gave a 500 on every search page; no real
+    client sends control characters in a URL. The API answers in its JSON error format, pages with the
+    plain 400 page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from urllib.parse import unquote
+
+        from sciencecity.core.api import text_problem
+
+        raw = request.META.get("QUERY_STRING", "")
+        problem = text_problem(request.path, multiline=False)
+        if problem is None and raw:
+            for pair in raw.split("&"):
+                for part in pair.split("=", 1):
+                    problem = text_problem(unquote(part.replace("+", " "), errors="replace"), multiline=False)
+                    if problem:
+                        break
+                if problem:
+                    break
+        if problem is None:
+            return self.get_response(request)
+        return bad_request_response(request, problem)
+
+
+def bad_request_response(request, problem: str):
+    """400 in the API's error format under /api/, else a short HTML page."""
+    from django.http import HttpResponseBadRequest, JsonResponse
+    from django.utils.html import escape
+    from django.utils.translation import gettext as _
+
+    message = _("The address contains characters that are not allowed.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "bad_request", "message": message,
+                                       "details": [{"field": "", "message": problem}]}}, status=400)
+    return HttpResponseBadRequest(f"<!doctype html><title>400</title><h1>400</h1><p>{escape(message)}</p>"
+                                  f"<p>{escape(problem)}</p>", content_type="text/html; charset=utf-8")

@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, PageNumber
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, FiniteNumber, InputSchema, PageNumber
 from sciencecity.plans import selectors, services
 from sciencecity.plans.models import Indicator, MajorProject, ObservedValue, Plan, Task
 from sciencecity.registry.models import Organisation
@@ -133,22 +133,22 @@ class IndicatorStatusOut(Schema):
     values: list[ValueOut]
 
 
-class ValueIn(Schema):
+class ValueIn(InputSchema):
     year: int
-    value: float
+    value: FiniteNumber
     note: str = ""
 
 
-class TaskPatch(Schema):
+class TaskPatch(InputSchema):
     lead_department: int | None = None
     supporting_departments: list[int] | None = None
     deadline: dt.date | None = None
     deliverables: str | None = None
-    weight: float | None = None
+    weight: FiniteNumber | None = None
     reason: str = ""
 
 
-class ProgressIn(Schema):
+class ProgressIn(InputSchema):
     period: str
     as_of: dt.date
     percent: int
@@ -177,10 +177,10 @@ class ProjectOut(Schema):
         return obj.host_id
 
 
-class ProjectPatch(Schema):
+class ProjectPatch(InputSchema):
     status: str | None = None
-    planned_investment: float | None = None
-    actual_investment: float | None = None
+    planned_investment: FiniteNumber | None = None
+    actual_investment: FiniteNumber | None = None
     host: int | None = None
     note: str = ""
 
@@ -336,13 +336,13 @@ def plan_import(request, file: File[UploadedFile], dry_run: Form[bool] = False):
 
 
 
-class IndicatorPatch(Schema):
+class IndicatorPatch(InputSchema):
     unit: str | None = None
     direction: str | None = None
     comparator: str | None = None
-    target_value: float | None = None
-    target_low: float | None = None
-    target_high: float | None = None
+    target_value: FiniteNumber | None = None
+    target_low: FiniteNumber | None = None
+    target_high: FiniteNumber | None = None
     target_year: int | None = None
     attribute: str | None = None
     data_source: str | None = None

@@ -16,7 +16,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, PageNumber, acting_organisation, error
+from sciencecity.core.api import (
+    PUBLIC_AUTH,
+    ErrorResponse,
+    InputSchema,
+    PageNumber,
+    acting_organisation,
+    error,
+)
 from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import CallState, Mechanism
 from sciencecity.programmes.models import Application, Call, IntegrityEntry
@@ -78,7 +85,7 @@ class CallDetailOut(CallOut):
         return list(obj.criteria.all())
 
 
-class CallIn(Schema):
+class CallIn(InputSchema):
     title: str
     mechanism: Mechanism
     opens_on: dt.date
@@ -110,12 +117,12 @@ class CallIn(Schema):
     keep_per_round: int = Field(1, ge=1)
 
 
-class TransitionIn(Schema):
+class TransitionIn(InputSchema):
     state: CallState
     reason: str = ""
 
 
-class CallFilters(Schema):
+class CallFilters(InputSchema):
     state: CallState | None = None
     mechanism: Mechanism | None = None
 
@@ -197,7 +204,7 @@ class DemandOut(Schema):
         return [t.pk for t in obj.topics.all()]
 
 
-class DemandIn(Schema):
+class DemandIn(InputSchema):
     title: str
     description: str
     sector: str | None = None
@@ -206,7 +213,7 @@ class DemandIn(Schema):
     deadline: dt.date | None = None
 
 
-class DemandFilters(Schema):
+class DemandFilters(InputSchema):
     q: str | None = None
     status: str | None = None
     sector: str | None = None
@@ -270,7 +277,7 @@ class ApplicationOut(Schema):
         return [m.person_id for m in obj.members.all()]
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(InputSchema):
     call_id: int
     title: str
     abstract: str
@@ -283,7 +290,7 @@ class ApplicationIn(Schema):
     representative_works: list[WorkSchema] = []
 
 
-class ApplicationFilters(Schema):
+class ApplicationFilters(InputSchema):
     call: int | None = None
     state: str | None = None
     q: str | None = None
@@ -356,7 +363,7 @@ class IntegrityOut(Schema):
         return obj.start_date <= today and (obj.end_date is None or obj.end_date >= today)
 
 
-class IntegrityIn(Schema):
+class IntegrityIn(InputSchema):
     person_id: int | None = None
     organisation_id: int | None = None
     reason: str
