@@ -11,6 +11,7 @@ import json
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from sciencecity.accounts import services as account_services
@@ -25,16 +26,22 @@ INF = float("inf")
 
 #: Values no client should be able to turn into a server error.
 HOSTILE = [
-    "\x00", "a\x00b", "\x1b[31m", "\ud800", "x" * 20_000, "", " ",
-    9223372036854775807, 9223372036854775808, -9223372036854775809, -1, 0,
-    NAN, INF, -INF, 1e308, -1e308, 1e16,
-    None, True, [], {}, ["\x00"], {"a": "\x00"},
+    "a\x00b", "\x1b[31m", "\ud800", "x" * 20_000, "",
+    9223372036854775808, -9223372036854775809, -1, 0,
+    NAN, INF, 1e308, -1e308, 1e16,
+    None, True, [], {}, ["\x00"],
 ]
 #: The same, as query-string or path text.
 HOSTILE_TEXT = [
     "\x00", "a%00b", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "-1", "0",
     "NaN", "Infinity", "-Infinity", "1e308", "x" * 5_000, "", "null", "[]", "%ff", "%ed%a0%80",
 ]
+
+
+#: On PostgreSQL (slower per request) only the values that reach the database: type errors are refused by
+#: the schema before any query, identically on both databases, and the SQLite run covers them.
+DATABASE_RELEVANT = {"a\x00b", "\ud800", 9223372036854775808, -9223372036854775809, 1e308, 1e16, None, ""}
+DATABASE_RELEVANT_TEXT = {"9223372036854775808", "-9223372036854775809", "1e308", "", "%ed%a0%80"}
 
 
 def _resolve(spec, schema):
@@ -75,6 +82,15 @@ def _sample(spec, schema, depth=0):
     return "测试 text"
 
 
+def _required_sample(spec, schema):
+    """Only the required fields of a body (optional ones are attacked one at a time, alone)."""
+    schema = _resolve(spec, schema)
+    if "properties" not in schema:
+        return _sample(spec, schema)
+    required = set(schema.get("required", []))
+    return {name: _sample(spec, sub) for name, sub in schema["properties"].items() if name in required}
+
+
 def _path(template, params, override=None):
     path = template
     for name, value in params.items():
@@ -96,7 +112,7 @@ def world(transactional_db):
     return {"token": raw, "ids": ids}
 
 
-def _requests(spec, ids, *, bodies=True):
+def _requests(spec, ids, *, bodies=True, hostile=HOSTILE, hostile_text=HOSTILE_TEXT):
     """``(method, path, query, body, label)`` for every hostile variant of every operation."""
     for template, operations in spec["paths"].items():
         for method, operation in operations.items():
@@ -108,7 +124,7 @@ def _requests(spec, ids, *, bodies=True):
             query_params = [p for p in parameters if p["in"] == "query"]
             content = operation.get("requestBody", {}).get("content", {})
             body_schema = content.get("application/json", {}).get("schema")
-            body = _sample(spec, body_schema) if body_schema else None
+            body = _required_sample(spec, body_schema) if body_schema else None
             base_query = {p["name"]: _sample(spec, p.get("schema", {})) for p in query_params if p.get("required")}
             path = _path(template, path_params)
             yield method, path, base_query, body, f"{method.upper()} {template} (plausible)"
@@ -117,16 +133,20 @@ def _requests(spec, ids, *, bodies=True):
                     yield method, _path(template, path_params, (name, value)), base_query, body, \
                         f"{method.upper()} {template} path {name}={value!r}"
             for p in query_params:
-                for value in HOSTILE_TEXT:
+                for value in hostile_text:
                     yield method, path, {**base_query, p["name"]: value}, body, \
                         f"{method.upper()} {template} query {p['name']}={value[:20]!r}"
             if bodies and isinstance(body, dict):
-                for field in body:
-                    for value in HOSTILE:
+                for field in _resolve(spec, body_schema).get("properties", {}):
+                    for value in hostile:
                         yield method, path, base_query, {**body, field: value}, \
                             f"{method.upper()} {template} body {field}={str(value)[:20]!r}"
                 for raw in ("{", "[]", "null", "\x00", '{"a": NaN}'):
                     yield method, path, base_query, raw, f"{method.upper()} {template} raw body {raw!r}"
+
+
+def _hashable(value) -> bool:
+    return not isinstance(value, list | dict) and not (isinstance(value, float) and value != value)
 
 
 def _send(client, method, path, query, body, headers):
@@ -147,10 +167,14 @@ def test_no_operation_answers_5xx_to_hostile_input(world):
     failures = []
     started = time.monotonic()
     count = 0
+    values = {}
+    if connection.vendor == "postgresql":
+        values = {"hostile": [v for v in HOSTILE if _hashable(v) and v in DATABASE_RELEVANT],
+                  "hostile_text": [v for v in HOSTILE_TEXT if v in DATABASE_RELEVANT_TEXT]}
     # Anonymous requests stop at authentication before the body is read: only their addresses are fuzzed.
     for who, headers in (("officer", {"Authorization": f"Bearer {world['token']}"}), ("anonymous", {})):
         client = Client(raise_request_exception=False)
-        for method, path, query, body, label in _requests(spec, world["ids"], bodies=who == "officer"):
+        for method, path, query, body, label in _requests(spec, world["ids"], bodies=who == "officer", **values):
             count += 1
             response = _send(client, method, path, query, body, headers)
             if response.status_code >= 500:

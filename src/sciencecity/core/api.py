@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PaginationBase
+from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
 from pydantic import AfterValidator, field_validator
@@ -113,6 +115,24 @@ class InputSchema(Schema):
     def _no_hostile_values(cls, value: Any) -> Any:
         _check_raw(value)
         return value
+
+
+def _finite(data: Any) -> Any:
+    """``data`` with NaN and ±Infinity replaced by None: the API only ever sends standard JSON."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
+
+
+class StrictJSONRenderer(JSONRenderer):
+    """JSON without the NaN/Infinity extensions Python's encoder allows (strict parsers reject them)."""
+
+    def render(self, request, data, *, response_status):
+        return super().render(request, _finite(data), response_status=response_status)
 
 
 class ErrorBody(Schema):

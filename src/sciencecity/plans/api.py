@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
@@ -100,6 +100,16 @@ class IndicatorOut(Schema):
     owner_department: int | None
     source_key: str
     targets: list[TargetOut]
+    plausible_min: float = Field(description="Lowest value accepted (the indicator's own or derived from its unit)")
+    plausible_max: float = Field(description="Highest value accepted")
+
+    @staticmethod
+    def resolve_plausible_min(obj):
+        return obj.plausible_range()[0]
+
+    @staticmethod
+    def resolve_plausible_max(obj):
+        return obj.plausible_range()[1]
 
     @staticmethod
     def resolve_owner_department(obj):
@@ -143,8 +153,8 @@ class TaskPatch(InputSchema):
     lead_department: int | None = None
     supporting_departments: list[int] | None = None
     deadline: dt.date | None = None
-    deliverables: str | None = None
-    weight: FiniteNumber | None = None
+    deliverables: str = Field("", description="Deliverables (empty clears them; null is refused)")
+    weight: FiniteNumber = Field(1.0, gt=0, description="Weight in the progress roll-up")
     reason: str = ""
 
 
@@ -348,6 +358,8 @@ class IndicatorPatch(InputSchema):
     data_source: str | None = None
     owner_department: int | None = None
     source_key: str | None = None
+    plausible_min: FiniteNumber | None = None
+    plausible_max: FiniteNumber | None = None
     reason: str = ""
 
 
