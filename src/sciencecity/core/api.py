@@ -7,10 +7,11 @@ import math
 import re
 from typing import Annotated, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404, HttpRequest
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -188,6 +189,21 @@ def install_error_handlers(api) -> None:
         code = {400: "bad_request", 403: "permission_denied", 404: "not_found", 409: "conflict"}.get(
             exc.status_code, "error")
         return respond(request, exc.status_code, code, str(exc))
+
+    @api.exception_handler(MultiPartParserError)
+    def _multipart(request, exc):
+        return respond(request, 400, "bad_request", _("The uploaded form data cannot be read: %(reason)s") % {
+            "reason": exc})
+
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request, exc):
+        """Django's refusals of a malformed or oversized request (too many fields, body too large)."""
+        status = 413 if isinstance(exc, RequestDataTooBig) else 400
+        return respond(request, status, "bad_request", _("The request is malformed or too large."))
+
+    @api.exception_handler(BadRequest)
+    def _bad_request(request, exc):
+        return respond(request, 400, "bad_request", _("The request is malformed."))
 
     @api.exception_handler(OverflowError)
     def _overflow(request, exc):

@@ -165,7 +165,7 @@ class ProgressIn(InputSchema):
     narrative: str
 
 
-class ProjectOut(Schema):
+class MajorProjectOut(Schema):
     id: int
     code: str
     box: str
@@ -187,7 +187,7 @@ class ProjectOut(Schema):
         return obj.host_id
 
 
-class ProjectPatch(InputSchema):
+class MajorProjectPatch(InputSchema):
     status: str | None = None
     planned_investment: FiniteNumber | None = None
     actual_investment: FiniteNumber | None = None
@@ -315,17 +315,17 @@ def value_set(request, indicator_id: int, payload: ValueIn):
     return Status(200 if existed else 201, value)
 
 
-@router.get("/{int:plan_id}/projects", response={200: list[ProjectOut], **ERRORS}, auth=PUBLIC_AUTH,
+@router.get("/{int:plan_id}/projects", response={200: list[MajorProjectOut], **ERRORS}, auth=PUBLIC_AUTH,
             summary="Major projects")
 @paginate(PageNumber)
 def project_list(request, plan_id: int, status: str | None = None):
     _require_plan(request)
-    projects = MajorProject.objects.filter(box__plan_id=plan_id).select_related("box")
+    projects = MajorProject.objects.filter(box__plan=_plan(plan_id)).select_related("box")
     return projects.filter(status=status) if status else projects
 
 
-@router.patch("/projects/{int:project_id}", response={200: ProjectOut, **ERRORS}, summary="Update a project (bureau)")
-def project_patch(request, project_id: int, payload: ProjectPatch):
+@router.patch("/projects/{int:project_id}", response={200: MajorProjectOut, **ERRORS}, summary="Update a project (bureau)")
+def project_patch(request, project_id: int, payload: MajorProjectPatch):
     project = get_object_or_404(MajorProject, pk=project_id)
     data = payload.dict(exclude_unset=True)
     note = data.pop("note", "")

@@ -177,7 +177,7 @@ def call_transition(request, pk: int, payload: TransitionIn):
 
 
 # --- demands
-class DemandOut(Schema):
+class TopicDemandOut(Schema):
     id: int
     code: str
     title: str
@@ -204,7 +204,7 @@ class DemandOut(Schema):
         return [t.pk for t in obj.topics.all()]
 
 
-class DemandIn(InputSchema):
+class TopicDemandIn(InputSchema):
     title: str
     description: str
     sector: str | None = None
@@ -224,7 +224,7 @@ def _require_programmes(request) -> None:
     permissions.require(selectors.can_use_programmes(request.auth))
 
 
-@router.get("/demands", response={200: list[DemandOut], **ERRORS},
+@router.get("/demands", response={200: list[TopicDemandOut], **ERRORS},
             summary="Technology demands (officers: all; others: their organisation's)")
 @paginate(PageNumber)
 def demand_list(request, filters: Query[DemandFilters]):
@@ -232,8 +232,8 @@ def demand_list(request, filters: Query[DemandFilters]):
     return selectors.demand_queryset(request.auth, filters.dict(exclude_none=True))
 
 
-@router.post("/demands", response={201: DemandOut, **ERRORS}, summary="Submit a technology demand")
-def demand_create(request, payload: DemandIn):
+@router.post("/demands", response={201: TopicDemandOut, **ERRORS}, summary="Submit a technology demand")
+def demand_create(request, payload: TopicDemandIn):
     permissions.require(selectors.can_submit_demand(request.auth))
     data = payload.dict()
     data["sector"] = get_object_or_404(Sector, code=data["sector"]) if data.get("sector") else None
