@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "sciencecity.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from sciencecity.core.forms import guard_model_choice_overflow
+
+        guard_model_choice_overflow()

@@ -61,7 +61,8 @@ class HostileQueryMiddleware:
         if problem is None and raw:
             for pair in raw.split("&"):
                 for part in pair.split("=", 1):
-                    problem = text_problem(unquote(part.replace("+", " "), errors="replace"), multiline=False)
+                    text = unquote(part.replace("+", " "), errors="replace")
+                    problem = text_problem(text, multiline=False) or _integer_problem(text)
                     if problem:
                         break
                 if problem:
@@ -69,6 +70,20 @@ class HostileQueryMiddleware:
         if problem is None:
             return self.get_response(request)
         return bad_request_response(request, problem)
+
+
+_INTEGER = re.compile(r"[+-]?\d{19,}")
+
+
+def _integer_problem(text: str) -> str | None:
+    """An integer no column can hold (beyond 64 bits): every id filter would overflow in SQLite."""
+    from django.utils.translation import gettext as _
+
+    if _INTEGER.fullmatch(text.strip()):
+        digits = text.strip().lstrip("+-")
+        if len(digits) > 19 or int(digits) > 2**63 - 1:
+            return _("The number is too large.")
+    return None
 
 
 def bad_request_response(request, problem: str):
