@@ -15,7 +15,7 @@ from sciencecity.accounts import selectors, services
 from sciencecity.accounts.choices import Role
 from sciencecity.accounts.models import Membership, User
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, InputSchema, PageNumber
+from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber
 from sciencecity.registry.models import Organisation
 
 router = Router(tags=["accounts"])
@@ -65,7 +65,7 @@ class UserOut(Schema):
 
 
 class UserFilter(InputSchema):
-    q: str = Field("", description="Words in the user name, display name, e-mail or phone")
+    q: Line = Field("", description="Words in the user name, display name, e-mail or phone")
     active: bool | None = Field(None, description="Only active (true) or inactive (false) accounts")
 
 

@@ -100,8 +100,6 @@ def _line(value: str | None) -> str | None:
 Line = Annotated[str, AfterValidator(_line)]
 #: A finite number within ±``MAX_NUMBER`` (NaN, Infinity and 1e308 are refused with a clear message).
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_NUMBER, le=MAX_NUMBER)]
-#: A database id: a positive integer that fits the column.
-Id = Annotated[int, Field(ge=1, le=MAX_INTEGER)]
 
 
 class InputSchema(Schema):

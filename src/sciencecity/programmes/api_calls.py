@@ -20,6 +20,7 @@ from sciencecity.core.api import (
     PUBLIC_AUTH,
     ErrorResponse,
     InputSchema,
+    Line,
     PageNumber,
     acting_organisation,
     error,
@@ -214,7 +215,7 @@ class TopicDemandIn(InputSchema):
 
 
 class DemandFilters(InputSchema):
-    q: str | None = None
+    q: Line | None = None
     status: str | None = None
     sector: str | None = None
     organisation: int | None = None
@@ -293,7 +294,7 @@ class ApplicationIn(InputSchema):
 class ApplicationFilters(InputSchema):
     call: int | None = None
     state: str | None = None
-    q: str | None = None
+    q: Line | None = None
 
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS},
@@ -403,14 +404,14 @@ def _person_label(person: Person) -> str:
 
 @router.get("/people-search", response={200: list[PickOut], **ERRORS}, url_name="programmes_people_search",
             summary="Registry people by name or code (for team members)")
-def people_search(request, q: str = ""):
+def people_search(request, q: Line = ""):
     _require_programmes(request)
     return [{"id": p.pk, "label": _person_label(p)} for p in selectors.person_search(q)]
 
 
 @router.get("/organisation-search", response={200: list[PickOut], **ERRORS},
             url_name="programmes_organisation_search", summary="Registry organisations by name or code")
-def organisation_search(request, q: str = ""):
+def organisation_search(request, q: Line = ""):
     _require_programmes(request)
     return [{"id": o.pk, "label": o.name} for o in selectors.organisation_search(q)]
 

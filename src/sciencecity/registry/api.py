@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, InputSchema, PageNumber, acting_organisation
+from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber, acting_organisation
 from sciencecity.registry import selectors, services
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus
 from sciencecity.registry.models import Affiliation, Organisation, Person, Sector
@@ -112,7 +112,7 @@ class OrganisationDetailOut(OrganisationOut):
 
 
 class OrganisationFilters(InputSchema):
-    q: str | None = None
+    q: Line | None = None
     kind: OrganisationKind | None = None
     level: Level | None = None
     status: OrganisationStatus | None = None
@@ -249,7 +249,7 @@ class PersonOut(Schema):
 
 
 class PersonFilters(InputSchema):
-    q: str | None = None
+    q: Line | None = None
     category: str | None = None
     sector: str | None = None
     organisation: int | None = None

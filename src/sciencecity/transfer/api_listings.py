@@ -13,7 +13,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, PageNumber, acting_organisation
+from sciencecity.core.api import (
+    PUBLIC_AUTH,
+    ErrorResponse,
+    InputSchema,
+    Line,
+    PageNumber,
+    acting_organisation,
+)
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import (
@@ -214,7 +221,7 @@ class NotificationOut(Schema):
 
 
 class ListFilters(InputSchema):
-    q: str | None = None
+    q: Line | None = None
     sector: str | None = None
     mine: bool = False
 
@@ -339,7 +346,7 @@ def feedback(request, payload: FeedbackIn):
 
 
 class SearchParams(InputSchema):
-    q: str = Field(..., min_length=1, max_length=300)
+    q: Line = Field(..., min_length=1, max_length=300)
     kind: str = Field("achievements", pattern="^(achievements|demands)$")
     sector: str = ""
     limit: int = Field(10, ge=1, le=100)
