@@ -82,6 +82,14 @@ def test_control_characters_in_q_answer_400_in_the_error_format(api, q):
         assert "U+00" in error["details"][0]["message"]
 
 
+def test_chinese_search_words_pass_whether_escaped_or_raw(officer):
+    """Raw UTF-8 in QUERY_STRING arrives latin-1 decoded (C1 code points): it must not look like control text."""
+    client = Client()
+    client.force_login(officer)
+    assert client.get("/transfer/search/?q=成果").status_code == 200
+    assert client.get("/transfer/search/", {"q": "成果 石墨烯"}).status_code == 200
+
+
 def test_nul_in_the_query_string_of_a_page_gives_400_not_500(officer):
     client = Client(raise_request_exception=False)
     client.force_login(officer)

@@ -52,16 +52,13 @@ class HostileQueryMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from urllib.parse import unquote
-
         from sciencecity.core.api import text_problem
 
-        raw = request.META.get("QUERY_STRING", "")
+        # request.GET decodes like every view will (percent-escapes and raw UTF-8 bytes alike)
         problem = text_problem(request.path, multiline=False)
-        if problem is None and raw:
-            for pair in raw.split("&"):
-                for part in pair.split("=", 1):
-                    text = unquote(part.replace("+", " "), errors="replace")
+        if problem is None and request.META.get("QUERY_STRING"):
+            for key, values in request.GET.lists():
+                for text in (key, *values):
                     problem = text_problem(text, multiline=False) or _integer_problem(text)
                     if problem:
                         break
