@@ -55,9 +55,10 @@ class HostileQueryMiddleware:
         from sciencecity.core.api import text_problem
 
         # request.GET decodes like every view will (percent-escapes and raw UTF-8 bytes alike)
-        problem = text_problem(request.path, multiline=False)
+        field, problem = "", text_problem(request.path, multiline=False)
         if problem is None and request.META.get("QUERY_STRING"):
             for key, values in request.GET.lists():
+                field = key
                 for text in (key, *values):
                     problem = text_problem(text, multiline=False) or _integer_problem(text)
                     if problem:
@@ -66,7 +67,7 @@ class HostileQueryMiddleware:
                     break
         if problem is None:
             return self.get_response(request)
-        return bad_request_response(request, problem)
+        return bad_request_response(request, field, problem)
 
 
 _INTEGER = re.compile(r"[+-]?\d{19,}")
@@ -83,8 +84,8 @@ def _integer_problem(text: str) -> str | None:
     return None
 
 
-def bad_request_response(request, problem: str):
-    """400 in the API's error format under /api/, else a short HTML page."""
+def bad_request_response(request, field: str, problem: str):
+    """400 in the API's error format under /api/ (``field`` the query parameter), else a short HTML page."""
     from django.http import HttpResponseBadRequest, JsonResponse
     from django.utils.html import escape
     from django.utils.translation import gettext as _
@@ -92,6 +93,6 @@ def bad_request_response(request, problem: str):
     message = _("The address contains characters that are not allowed.")
     if request.path.startswith("/api/"):
         return JsonResponse({"error": {"code": "bad_request", "message": message,
-                                       "details": [{"field": "", "message": problem}]}}, status=400)
+                                       "details": [{"field": field, "message": problem}]}}, status=400)
     return HttpResponseBadRequest(f"<!doctype html><title>400</title><h1>400</h1><p>{escape(message)}</p>"
-                                  f"<p>{escape(problem)}</p>", content_type="text/html; charset=utf-8")
+                                  f"<p>{escape(f'{field}: ' if field else '')}{escape(problem)}</p>", content_type="text/html; charset=utf-8")
