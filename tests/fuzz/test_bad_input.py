@@ -78,7 +78,7 @@ def _post(client, url, data, method="post"):
 def test_control_characters_in_q_answer_400_in_the_error_format(api, q):
     for url in SEARCH_ENDPOINTS:
         error = _is_error(api.get(url, {"q": q}), 400)
-        assert error["code"] == "bad_request" and error["details"][0]["field"] == "page", url
+        assert error["code"] == "bad_request", url
         assert "U+00" in error["details"][0]["message"] and error["details"][0]["field"] == "q"
 
 
