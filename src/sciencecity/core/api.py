@@ -20,7 +20,7 @@ from ninja.pagination import PaginationBase
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 from ninja.security import SessionAuth as NinjaSessionAuth
-from pydantic import AfterValidator, field_validator
+from pydantic import AfterValidator, ConfigDict, field_validator
 
 from sciencecity.accounts import services as account_services
 
@@ -102,12 +102,37 @@ Line = Annotated[str, AfterValidator(_line)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_NUMBER, le=MAX_NUMBER)]
 
 
+#: The text rule as a JSON-schema pattern, so that the OpenAPI document says what the server enforces.
+TEXT_PATTERN = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+
+
+def _document_text_rule(schema: dict[str, Any]) -> None:
+    """Add :data:`TEXT_PATTERN` to every free-text string of a request schema (not to enums or formats)."""
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and not ({"enum", "format", "pattern", "const"} & set(node)):
+                node["pattern"] = TEXT_PATTERN
+            for key in ("properties",):
+                for child in node.get(key, {}).values():
+                    visit(child)
+            for key in ("items", "additionalProperties"):
+                visit(node.get(key))
+            for key in ("anyOf", "oneOf", "allOf"):
+                for child in node.get(key, []):
+                    visit(child)
+
+    visit(schema)
+
+
 class InputSchema(Schema):
     """Base of every request schema: text without control characters, integers that fit a column.
 
     Checked on the raw value of each field (nested lists and objects included) before the field's own
-    type, so the error names the field whatever its type.
+    type, so the error names the field whatever its type. The OpenAPI document shows the text rule as a
+    ``pattern`` on each free-text field.
     """
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, _cls: _document_text_rule(schema))
 
     @field_validator("*", mode="before")
     @classmethod
