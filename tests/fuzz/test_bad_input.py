@@ -269,3 +269,11 @@ def test_huge_ids_in_the_path_and_filters_are_client_errors(plan, api):
     assert api.get(f"/api/plans/{2**63}/projects").status_code in (400, 404)
     assert api.get(f"/api/plans/{plan.pk}/tasks", {"department": str(2**63)}).status_code in (400, 422)
     assert api.get("/api/registry/people", {"organisation": str(2**64)}).status_code in (400, 422)
+
+
+def test_unknown_api_paths_and_wrong_methods_answer_in_the_error_format(api):
+    error = _is_error(api.get("/api/no-such-thing"), 404)
+    assert error["code"] == "not_found"
+    response = api.put("/api/registry/sectors")
+    error = _is_error(response, 405)
+    assert error["code"] == "method_not_allowed" and "GET" in response["Allow"]

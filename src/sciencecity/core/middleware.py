@@ -65,9 +65,13 @@ class HostileQueryMiddleware:
                         break
                 if problem:
                     break
-        if problem is None:
-            return self.get_response(request)
-        return bad_request_response(request, field, problem)
+        if problem is not None:
+            return bad_request_response(request, field, problem)
+        response = self.get_response(request)
+        if request.path.startswith("/api/") and response.status_code >= 400 and not response.get(
+                "Content-Type", "").startswith("application/json"):
+            return _api_error_response(request, response)
+        return response
 
 
 _INTEGER = re.compile(r"[+-]?\d{19,}")
@@ -82,6 +86,24 @@ def _integer_problem(text: str) -> str | None:
         if len(digits) > 19 or int(digits) > 2**63 - 1:
             return _("The number is too large.")
     return None
+
+
+def _api_error_response(request, response):
+    """The API's error format for what Django answers outside Django Ninja (unknown path, wrong method)."""
+    from django.http import JsonResponse
+    from django.utils.translation import gettext as _
+
+    status = response.status_code
+    code, message = {
+        404: ("not_found", _("Not found.")),
+        405: ("method_not_allowed", _("This method is not allowed here.")),
+    }.get(status, ("server_error", _("Something went wrong on our side. Quote the request id when you report it."))
+          if status >= 500 else ("bad_request", _("The request is malformed.")))
+    details = {"request_id": getattr(request, "request_id", "")} if status >= 500 else None
+    json_response = JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
+    if response.has_header("Allow"):
+        json_response["Allow"] = response["Allow"]
+    return json_response
 
 
 def bad_request_response(request, field: str, problem: str):
