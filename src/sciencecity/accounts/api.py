@@ -16,7 +16,7 @@ from sciencecity.accounts.choices import Role
 from sciencecity.accounts.decorators import require_api_reauthentication
 from sciencecity.accounts.models import Membership, User
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, PageNumber
+from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber
 from sciencecity.registry.models import Organisation
 
 router = Router(tags=["accounts"])
@@ -71,12 +71,12 @@ class UserOut(Schema):
         return list(user.memberships.all())
 
 
-class UserFilter(Schema):
-    q: str = Field("", description="Words in the user name, display name, e-mail or phone")
+class UserFilter(InputSchema):
+    q: Line = Field("", description="Words in the user name, display name, e-mail or phone")
     active: bool | None = Field(None, description="Only active (true) or inactive (false) accounts")
 
 
-class MembershipIn(Schema):
+class MembershipIn(InputSchema):
     user_id: int
     role: Role
     organisation_id: int | None = Field(None, description="Required for business roles except expert; "

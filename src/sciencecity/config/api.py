@@ -2,7 +2,7 @@
 
 from ninja import NinjaAPI
 
-from sciencecity.core.api import SessionAuth, TokenAuth, install_error_handlers
+from sciencecity.core.api import SessionAuth, StrictJSONRenderer, TokenAuth, install_error_handlers
 
 api = NinjaAPI(
     title="sciencecity API",
@@ -14,6 +14,7 @@ api = NinjaAPI(
     ),
     auth=[TokenAuth(), SessionAuth()],
     urls_namespace="api",
+    renderer=StrictJSONRenderer(),
 )
 install_error_handlers(api)
 

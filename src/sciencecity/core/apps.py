@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         from sciencecity.core import import_jobs
 
         import_jobs.register_kinds()
+
+        from sciencecity.core.forms import guard_model_choice_overflow
+
+        guard_model_choice_overflow()

@@ -16,7 +16,7 @@ router = Router(tags=["jobs"])
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse}
 
 
-class JobOut(Schema):
+class BackgroundJobOut(Schema):
     id: int
     kind: str
     label: str
@@ -46,12 +46,12 @@ def _job(request, job_id: int) -> Job:
     return job
 
 
-@router.get("/{int:job_id}", response={200: JobOut, **ERRORS}, summary="A background job: state, progress, result")
+@router.get("/{int:job_id}", response={200: BackgroundJobOut, **ERRORS}, summary="A background job: state, progress, result")
 def job_get(request, job_id: int):
     return job_out(_job(request, job_id))
 
 
-@router.post("/{int:job_id}/cancel", response={200: JobOut, **ERRORS},
+@router.post("/{int:job_id}/cancel", response={200: BackgroundJobOut, **ERRORS},
              summary="Cancel a background job (at once when queued, at its next step when running)")
 def job_cancel(request, job_id: int):
     return job_out(jobs.job_cancel(job=_job(request, job_id), actor=request.auth))

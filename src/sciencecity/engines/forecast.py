@@ -7,6 +7,7 @@ with parameters so the caller can word them in the user's language.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 #: "左右" (about): within this relative tolerance of the target counts as meeting it.
@@ -103,6 +104,10 @@ def assess(points: list[Point], target: Target, direction: str = "higher") -> As
     if trend is not None:
         slope, intercept = trend
         projected = slope * max(target.year, latest.year) + intercept
+        if not (math.isfinite(slope) and math.isfinite(projected)):
+            slope = projected = None  # values near the float limit (1e308) overflow: no projection, no crash
+    if progress is not None and not math.isfinite(progress):
+        progress = None
     params = {"latest": latest.value, "latest_year": latest.year, "target": ref, "target_year": target.year,
               "projected": projected}
     common = {"latest": latest, "projected": projected, "slope": slope, "progress": progress}

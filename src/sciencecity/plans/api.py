@@ -3,13 +3,13 @@
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, PageNumber
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, FiniteNumber, InputSchema, PageNumber
 from sciencecity.plans import selectors, services
 from sciencecity.plans.models import Indicator, MajorProject, ObservedValue, Plan, Task
 from sciencecity.registry.models import Organisation
@@ -100,6 +100,16 @@ class IndicatorOut(Schema):
     owner_department: int | None
     source_key: str
     targets: list[TargetOut]
+    plausible_min: float = Field(description="Lowest value accepted (the indicator's own or derived from its unit)")
+    plausible_max: float = Field(description="Highest value accepted")
+
+    @staticmethod
+    def resolve_plausible_min(obj):
+        return obj.plausible_range()[0]
+
+    @staticmethod
+    def resolve_plausible_max(obj):
+        return obj.plausible_range()[1]
 
     @staticmethod
     def resolve_owner_department(obj):
@@ -133,29 +143,29 @@ class IndicatorStatusOut(Schema):
     values: list[ValueOut]
 
 
-class ValueIn(Schema):
+class ValueIn(InputSchema):
     year: int
-    value: float
+    value: FiniteNumber
     note: str = ""
 
 
-class TaskPatch(Schema):
+class TaskPatch(InputSchema):
     lead_department: int | None = None
     supporting_departments: list[int] | None = None
     deadline: dt.date | None = None
-    deliverables: str | None = None
-    weight: float | None = None
+    deliverables: str = Field("", description="Deliverables (empty clears them; null is refused)")
+    weight: FiniteNumber = Field(1.0, gt=0, description="Weight in the progress roll-up")
     reason: str = ""
 
 
-class ProgressIn(Schema):
+class ProgressIn(InputSchema):
     period: str
     as_of: dt.date
     percent: int
     narrative: str
 
 
-class ProjectOut(Schema):
+class MajorProjectOut(Schema):
     id: int
     code: str
     box: str
@@ -177,10 +187,10 @@ class ProjectOut(Schema):
         return obj.host_id
 
 
-class ProjectPatch(Schema):
+class MajorProjectPatch(InputSchema):
     status: str | None = None
-    planned_investment: float | None = None
-    actual_investment: float | None = None
+    planned_investment: FiniteNumber | None = None
+    actual_investment: FiniteNumber | None = None
     host: int | None = None
     note: str = ""
 
@@ -305,17 +315,17 @@ def value_set(request, indicator_id: int, payload: ValueIn):
     return Status(200 if existed else 201, value)
 
 
-@router.get("/{int:plan_id}/projects", response={200: list[ProjectOut], **ERRORS}, auth=PUBLIC_AUTH,
+@router.get("/{int:plan_id}/projects", response={200: list[MajorProjectOut], **ERRORS}, auth=PUBLIC_AUTH,
             summary="Major projects")
 @paginate(PageNumber)
 def project_list(request, plan_id: int, status: str | None = None):
     _require_plan(request)
-    projects = MajorProject.objects.filter(box__plan_id=plan_id).select_related("box")
+    projects = MajorProject.objects.filter(box__plan=_plan(plan_id)).select_related("box")
     return projects.filter(status=status) if status else projects
 
 
-@router.patch("/projects/{int:project_id}", response={200: ProjectOut, **ERRORS}, summary="Update a project (bureau)")
-def project_patch(request, project_id: int, payload: ProjectPatch):
+@router.patch("/projects/{int:project_id}", response={200: MajorProjectOut, **ERRORS}, summary="Update a project (bureau)")
+def project_patch(request, project_id: int, payload: MajorProjectPatch):
     project = get_object_or_404(MajorProject, pk=project_id)
     data = payload.dict(exclude_unset=True)
     note = data.pop("note", "")
@@ -336,18 +346,20 @@ def plan_import(request, file: File[UploadedFile], dry_run: Form[bool] = False):
 
 
 
-class IndicatorPatch(Schema):
+class IndicatorPatch(InputSchema):
     unit: str | None = None
     direction: str | None = None
     comparator: str | None = None
-    target_value: float | None = None
-    target_low: float | None = None
-    target_high: float | None = None
+    target_value: FiniteNumber | None = None
+    target_low: FiniteNumber | None = None
+    target_high: FiniteNumber | None = None
     target_year: int | None = None
     attribute: str | None = None
     data_source: str | None = None
     owner_department: int | None = None
     source_key: str | None = None
+    plausible_min: FiniteNumber | None = None
+    plausible_max: FiniteNumber | None = None
     reason: str = ""
 
 

@@ -83,7 +83,7 @@ class ProgressReportForm(forms.Form):
 
 class ValueForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100)
-    value = forms.FloatField(label=_("Value"))
+    value = forms.FloatField(label=_("Value"), min_value=-1e15, max_value=1e15)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 
@@ -119,6 +119,12 @@ class IndicatorMetadataForm(forms.Form):
     data_source = forms.CharField(label=_("Data source"), max_length=200, required=False)
     owner_department = forms.ModelChoiceField(label=_("Owner department"), queryset=_departments(), required=False)
     source_key = forms.ChoiceField(label=_("Registry computation"), required=False)
+    plausible_min = forms.FloatField(label=_("Plausible minimum"), required=False, min_value=-1e15, max_value=1e15,
+                                     help_text=_("Values below are refused as typing errors. Empty: derived "
+                                                 "from the unit."))
+    plausible_max = forms.FloatField(label=_("Plausible maximum"), required=False, min_value=-1e15, max_value=1e15,
+                                     help_text=_("Values above are refused as typing errors. Empty: derived "
+                                                 "from the unit."))
     reason = forms.CharField(label=_("Reason for the change"), max_length=500, required=False,
                              help_text=_("Required when the target changes."))
 
@@ -132,7 +138,7 @@ class IndicatorMetadataForm(forms.Form):
     def initial_for(cls, indicator, target) -> dict:
         initial = {name: getattr(indicator, name) for name in (
             "unit", "direction", "comparator", "target_year", "attribute", "data_source", "owner_department",
-            "source_key")}
+            "source_key", "plausible_min", "plausible_max")}
         if target is not None:
             initial.update(target_value=target.value, target_low=target.low, target_high=target.high)
         return initial

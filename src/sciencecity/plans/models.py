@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -287,6 +290,12 @@ class Indicator(BaseModel):
     source_key = models.CharField(_("registry computation"), max_length=64, blank=True)
     table_number = models.PositiveIntegerField(_("table"), null=True, blank=True)
     line = models.PositiveIntegerField(_("source line"), null=True, blank=True)
+    plausible_min = models.FloatField(
+        _("plausible minimum"), null=True, blank=True,
+        help_text=_("Values below are refused as typing errors. Empty: derived from the unit."))
+    plausible_max = models.FloatField(
+        _("plausible maximum"), null=True, blank=True,
+        help_text=_("Values above are refused as typing errors. Empty: derived from the unit."))
 
     class Meta:
         ordering = ["plan_id", "number"]
@@ -296,6 +305,31 @@ class Indicator(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
+
+    def plausible_range(self) -> tuple[float, float]:
+        """The range an observed value must fall in: the indicator's own, else one derived from its unit.
+
+        Percentages (shares and growth rates) lie in −100…1,000; other units (counts, money, per-capita
+        figures) in 0…10¹²; no unit −10¹²…10¹². Either bound may be set per indicator.
+        """
+        unit = (self.unit or "").strip()
+        if "%" in unit or "％" in unit or "百分" in unit:
+            low, high = -100.0, 1000.0
+        elif unit:
+            low, high = 0.0, 1e12
+        else:
+            low, high = -1e12, 1e12
+        return (self.plausible_min if self.plausible_min is not None else low,
+                self.plausible_max if self.plausible_max is not None else high)
+
+    def clean(self) -> None:
+        super().clean()
+        for name in ("plausible_min", "plausible_max"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and abs(value) <= 1e15):
+                raise ValidationError({name: _("Enter a finite number between −10¹⁵ and 10¹⁵.")})
+        if self.plausible_min is not None and self.plausible_max is not None and self.plausible_min >= self.plausible_max:
+            raise ValidationError({"plausible_max": _("The plausible maximum must be above the minimum.")})
 
 
 class TargetValue(BaseModel):

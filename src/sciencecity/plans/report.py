@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import io
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -245,6 +246,10 @@ def _year_value(value) -> str:
     return "—" if value is None else f"{_num(value.value)} ({value.year})"
 
 
+#: Beyond this magnitude a value cannot be a real figure and reportlab's axis arithmetic overflows.
+PLOTTABLE = 1e15
+
+
 def _indicator_chart(row: selectors.IndicatorRow, font: str, width: float, height: float):
     from reportlab.graphics.charts.lineplots import LinePlot
     from reportlab.graphics.shapes import Drawing, String
@@ -280,6 +285,11 @@ def _indicator_chart(row: selectors.IndicatorRow, font: str, width: float, heigh
     plot.lines[0].symbol = makeMarker("Circle", size=2.5)
     years = [x for series in data for x, _y in series]
     values = [y for series in data for _x, y in series]
+    if not all(math.isfinite(v) and abs(v) <= PLOTTABLE for v in values):
+        # One absurd stored value (1e308) must not take the report down: say so instead of plotting.
+        drawing.add(String(width / 2, height / 2, _("A value is too large to plot"), fontName=font, fontSize=8,
+                           textAnchor="middle"))
+        return drawing
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = min(years), max(years)
     plot.xValueAxis.valueSteps = sorted(set(range(min(years), max(years) + 1, max(1, (max(years) - min(years)) // 4))))
     plot.xValueAxis.labelTextFormat = "%d"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -407,6 +408,20 @@ def can_enter_value(actor: Any, indicator: Indicator) -> bool:
     return indicator.owner_department_id in permissions.organisation_ids(actor)
 
 
+def check_plausible(indicator: Indicator, value: float) -> None:
+    """Refuse a value outside the indicator's plausible range (NaN and infinities included), naming both."""
+    low, high = indicator.plausible_range()
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ValidationError({"value": _(
+            "%(value)s is outside the plausible range of “%(name)s” (%(low)s to %(high)s %(unit)s); check the "
+            "figure, or ask the bureau to widen the range.") % {
+            "value": value, "name": indicator.name, "low": f"{low:g}", "high": f"{high:g}", "unit": indicator.unit}})
+
+
 @transaction.atomic
 def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
                         scope: str = DISTRICT_SCOPE, note: str = "", provenance: str = "",
@@ -419,6 +434,7 @@ def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: f
         permissions.require(can_enter_value(actor, indicator))
     if value is None:
         raise ValidationError({"value": _("Enter a number.")})
+    check_plausible(indicator, value)
     current = ObservedValue.objects.select_for_update().filter(indicator=indicator, year=year, scope=scope).first()
     if current is not None and current.locked:
         raise ValidationError({"value": _("The %(year)s value of “%(name)s” is approved and locked; the bureau must "
@@ -650,8 +666,8 @@ def plan_setup_apply(*, actor: Any, plan: Plan, setup: dict[str, Any]) -> dict[s
 
 # --- indicator metadata
 INDICATOR_FIELDS = ("unit", "direction", "comparator", "target_year", "attribute", "data_source", "owner_department",
-                    "source_key")
-NULLABLE_FIELDS = ("target_year", "owner_department")
+                    "source_key", "plausible_min", "plausible_max")
+NULLABLE_FIELDS = ("target_year", "owner_department", "plausible_min", "plausible_max")
 #: Keys of ``data`` for the target row (TargetValue of the target year): value, low, high.
 TARGET_KEYS = {"target_value": "value", "target_low": "low", "target_high": "high"}
 #: Changing any of these changes the target: a reason is required.

@@ -51,10 +51,9 @@ def dashboard(request):
     plan = selectors.current_plan()
     if plan is None:
         return render(request, "plans/no_plan.html", {"can_import": permissions.can_manage_plan(request.user)})
-    try:
-        as_of_year = int(request.GET["as_of"]) if request.GET.get("as_of") else None
-    except ValueError:
-        as_of_year = None
+    from sciencecity.plans.views_report import _as_of
+
+    as_of_year = _as_of(request)
     context = selectors.dashboard(plan, as_of_year=as_of_year)
     context["can_manage"] = permissions.can_manage_plan(request.user)
     if permissions.is_officer(request.user):  # the approvers and the departments that filed them
@@ -184,7 +183,7 @@ def task_list(request):
     tasks = plan.tasks.select_related("chapter", "section", "lead_department").prefetch_related("supporting_departments")
     can_manage = permissions.can_manage_plan(request.user)
     department = request.GET.get("department")
-    if department:
+    if department and department.isdigit() and len(department) < 19:
         tasks = tasks.for_department(int(department))
     if request.GET.get("overdue"):
         tasks = tasks.filter(deadline__lt=dt.date.today(), progress__lt=100)

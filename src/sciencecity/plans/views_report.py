@@ -68,6 +68,7 @@ def plan_json(request):
 def _as_of(request) -> int | None:
     """``?as_of=YEAR`` evaluates the indicators with the values up to that year."""
     try:
-        return int(request.GET["as_of"]) if request.GET.get("as_of") else None
+        year = int(request.GET["as_of"]) if request.GET.get("as_of") else None
     except ValueError:
         return None
+    return year if year is None or 1900 <= year <= 2200 else None  # -1 reached dt.date(-1, 12, 31): a 500

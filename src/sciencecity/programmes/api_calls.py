@@ -16,7 +16,15 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, PageNumber, acting_organisation, error
+from sciencecity.core.api import (
+    PUBLIC_AUTH,
+    ErrorResponse,
+    InputSchema,
+    Line,
+    PageNumber,
+    acting_organisation,
+    error,
+)
 from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import CallState, Mechanism
 from sciencecity.programmes.models import Application, Call, IntegrityEntry
@@ -78,7 +86,7 @@ class CallDetailOut(CallOut):
         return list(obj.criteria.all())
 
 
-class CallIn(Schema):
+class CallIn(InputSchema):
     title: str
     mechanism: Mechanism
     opens_on: dt.date
@@ -110,12 +118,12 @@ class CallIn(Schema):
     keep_per_round: int = Field(1, ge=1)
 
 
-class TransitionIn(Schema):
+class TransitionIn(InputSchema):
     state: CallState
     reason: str = ""
 
 
-class CallFilters(Schema):
+class CallFilters(InputSchema):
     state: CallState | None = None
     mechanism: Mechanism | None = None
 
@@ -170,7 +178,7 @@ def call_transition(request, pk: int, payload: TransitionIn):
 
 
 # --- demands
-class DemandOut(Schema):
+class TopicDemandOut(Schema):
     id: int
     code: str
     title: str
@@ -197,7 +205,7 @@ class DemandOut(Schema):
         return [t.pk for t in obj.topics.all()]
 
 
-class DemandIn(Schema):
+class TopicDemandIn(InputSchema):
     title: str
     description: str
     sector: str | None = None
@@ -206,8 +214,8 @@ class DemandIn(Schema):
     deadline: dt.date | None = None
 
 
-class DemandFilters(Schema):
-    q: str | None = None
+class DemandFilters(InputSchema):
+    q: Line | None = None
     status: str | None = None
     sector: str | None = None
     organisation: int | None = None
@@ -217,7 +225,7 @@ def _require_programmes(request) -> None:
     permissions.require(selectors.can_use_programmes(request.auth))
 
 
-@router.get("/demands", response={200: list[DemandOut], **ERRORS},
+@router.get("/demands", response={200: list[TopicDemandOut], **ERRORS},
             summary="Technology demands (officers: all; others: their organisation's)")
 @paginate(PageNumber)
 def demand_list(request, filters: Query[DemandFilters]):
@@ -225,8 +233,8 @@ def demand_list(request, filters: Query[DemandFilters]):
     return selectors.demand_queryset(request.auth, filters.dict(exclude_none=True))
 
 
-@router.post("/demands", response={201: DemandOut, **ERRORS}, summary="Submit a technology demand")
-def demand_create(request, payload: DemandIn):
+@router.post("/demands", response={201: TopicDemandOut, **ERRORS}, summary="Submit a technology demand")
+def demand_create(request, payload: TopicDemandIn):
     permissions.require(selectors.can_submit_demand(request.auth))
     data = payload.dict()
     data["sector"] = get_object_or_404(Sector, code=data["sector"]) if data.get("sector") else None
@@ -270,7 +278,7 @@ class ApplicationOut(Schema):
         return [m.person_id for m in obj.members.all()]
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(InputSchema):
     call_id: int
     title: str
     abstract: str
@@ -283,10 +291,10 @@ class ApplicationIn(Schema):
     representative_works: list[WorkSchema] = []
 
 
-class ApplicationFilters(Schema):
+class ApplicationFilters(InputSchema):
     call: int | None = None
     state: str | None = None
-    q: str | None = None
+    q: Line | None = None
 
 
 @router.get("/applications", response={200: list[ApplicationOut], **ERRORS},
@@ -356,7 +364,7 @@ class IntegrityOut(Schema):
         return obj.start_date <= today and (obj.end_date is None or obj.end_date >= today)
 
 
-class IntegrityIn(Schema):
+class IntegrityIn(InputSchema):
     person_id: int | None = None
     organisation_id: int | None = None
     reason: str
@@ -396,14 +404,14 @@ def _person_label(person: Person) -> str:
 
 @router.get("/people-search", response={200: list[PickOut], **ERRORS}, url_name="programmes_people_search",
             summary="Registry people by name or code (for team members)")
-def people_search(request, q: str = ""):
+def people_search(request, q: Line = ""):
     _require_programmes(request)
     return [{"id": p.pk, "label": _person_label(p)} for p in selectors.person_search(q)]
 
 
 @router.get("/organisation-search", response={200: list[PickOut], **ERRORS},
             url_name="programmes_organisation_search", summary="Registry organisations by name or code")
-def organisation_search(request, q: str = ""):
+def organisation_search(request, q: Line = ""):
     _require_programmes(request)
     return [{"id": o.pk, "label": o.name} for o in selectors.organisation_search(q)]
 

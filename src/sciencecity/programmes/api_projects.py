@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema
 from sciencecity.programmes.models import Application, Call, FundedProject, ProjectMilestone
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
@@ -38,7 +38,7 @@ class RankedDecisionOut(Schema):
     rationale: str | None
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     application: int
     outcome: str
     amount: Decimal | None = None
@@ -48,7 +48,7 @@ class DecisionIn(Schema):
     rationale: str = ""
 
 
-class NotifyIn(Schema):
+class NotifyIn(InputSchema):
     start_date: dt.date
     end_date: dt.date
     managers: dict[int, str]  # application id → person code of the 项目经理人
@@ -125,23 +125,23 @@ class DisclosureOut(Schema):
     state: str
 
 
-class MilestoneActionIn(Schema):
+class MilestoneActionIn(InputSchema):
     text: str = ""
 
 
-class MilestoneRowIn(Schema):
+class MilestoneRowIn(InputSchema):
     title: str
     deliverables: str = ""
     due_date: dt.date
     tranche: Decimal = Decimal(0)
 
 
-class MilestonePlanIn(Schema):
+class MilestonePlanIn(InputSchema):
     milestones: list[MilestoneRowIn]
     reason: str
 
 
-class PromoteIn(Schema):
+class PromoteIn(InputSchema):
     amount: Decimal
     manager: str  # person code of the 项目经理人
     reason: str

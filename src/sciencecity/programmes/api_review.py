@@ -9,7 +9,7 @@ from ninja import Router, Schema
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse
+from sciencecity.core.api import ErrorResponse, InputSchema
 from sciencecity.programmes.choices import DeclineReason
 from sciencecity.programmes.models import Assignment, AssignmentJob, Call
 from sciencecity.programmes.services import assignment as assignment_services
@@ -99,13 +99,13 @@ def _reviewer_view(assignment: Assignment) -> dict[str, Any]:
     }
 
 
-class ReviewIn(Schema):
+class ReviewIn(InputSchema):
     scores: dict[str, int] = {}
     comment: str = ""
     conflict_flagged: bool = False
 
 
-class DeclineIn(Schema):
+class DeclineIn(InputSchema):
     reason: DeclineReason
     note: str = ""
 

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, PageNumber, acting_organisation
+from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber, acting_organisation
 from sciencecity.registry import selectors, services
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus
 from sciencecity.registry.models import Affiliation, Organisation, Person, Sector
@@ -111,8 +111,8 @@ class OrganisationDetailOut(OrganisationOut):
         return rows
 
 
-class OrganisationFilters(Schema):
-    q: str | None = None
+class OrganisationFilters(InputSchema):
+    q: Line | None = None
     kind: OrganisationKind | None = None
     level: Level | None = None
     status: OrganisationStatus | None = None
@@ -121,7 +121,7 @@ class OrganisationFilters(Schema):
     synthetic: bool | None = None
 
 
-class OrganisationIn(Schema):
+class OrganisationIn(InputSchema):
     name: str
     kind: OrganisationKind
     code: str = ""
@@ -139,7 +139,7 @@ class OrganisationIn(Schema):
     aliases: list[str] = []
 
 
-class OrganisationPatch(Schema):
+class OrganisationPatch(InputSchema):
     name: str | None = None
     name_en: str | None = None
     kind: OrganisationKind | None = None
@@ -248,15 +248,15 @@ class PersonOut(Schema):
         return obj.phone if permissions.can_view_person_contact(context["request"].auth, obj) else None
 
 
-class PersonFilters(Schema):
-    q: str | None = None
+class PersonFilters(InputSchema):
+    q: Line | None = None
     category: str | None = None
     sector: str | None = None
     organisation: int | None = None
     synthetic: bool | None = None
 
 
-class PersonIn(Schema):
+class PersonIn(InputSchema):
     name: str
     code: str = ""
     name_en: str = ""
@@ -269,7 +269,7 @@ class PersonIn(Schema):
     sectors: list[str] = []
 
 
-class PersonPatch(Schema):
+class PersonPatch(InputSchema):
     name: str | None = None
     name_en: str | None = None
     categories: list[str] | None = None

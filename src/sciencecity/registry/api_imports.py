@@ -21,7 +21,7 @@ from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse, error
 from sciencecity.core.import_jobs import import_batch_confirm_submit, import_batch_submit
 from sciencecity.core.importing import ConfirmRefused, ImportError, ImportRejected, ImportReport
-from sciencecity.core.jobs_api import JobOut, job_out
+from sciencecity.core.jobs_api import BackgroundJobOut, job_out
 from sciencecity.core.models import ImportBatch
 from sciencecity.registry.importers import IMPORTERS_BY_SLUG
 
@@ -56,7 +56,7 @@ class BatchOut(Schema):
 
 class QueuedOut(Schema):
     batch: int
-    job: JobOut
+    job: BackgroundJobOut
 
 
 def batch_out(batch: ImportBatch) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, PageNumber
+from sciencecity.core.api import ErrorResponse, InputSchema, PageNumber
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import ContractType, DealState
@@ -82,7 +82,7 @@ class DealDetailOut(DealOut):
         return list(obj.notes.select_related("author"))
 
 
-class DealIn(Schema):
+class DealIn(InputSchema):
     achievement_id: int
     message: str = Field("", max_length=2000)
     demand_id: int | None = None
@@ -90,13 +90,13 @@ class DealIn(Schema):
     buyer_id: int | None = Field(None, description="The enterprise acting as buyer (default: the acting one)")
 
 
-class DealActionIn(Schema):
+class DealActionIn(InputSchema):
     text: str = Field("", max_length=4000, description="The note (action 'note')")
     reason: str = Field("", max_length=500, description="Why (actions 'decline', 'agree', 'close')")
     broker_id: int | None = Field(None, description="The broker (action 'broker'; null clears it)")
 
 
-class DealFilters(Schema):
+class DealFilters(InputSchema):
     state: DealState | None = None
 
 
@@ -172,7 +172,7 @@ class ContractOut(PartiesOut):
     is_synthetic: bool
 
 
-class ContractIn(Schema):
+class ContractIn(InputSchema):
     contract_type: ContractType
     title: str = Field(..., max_length=200)
     amount: Decimal = Field(..., description="Contract amount, 10k CNY")

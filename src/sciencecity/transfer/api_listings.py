@@ -13,7 +13,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, PageNumber, acting_organisation
+from sciencecity.core.api import (
+    PUBLIC_AUTH,
+    ErrorResponse,
+    InputSchema,
+    Line,
+    PageNumber,
+    acting_organisation,
+)
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import (
@@ -107,7 +114,7 @@ class DemandOut(Schema):
         return obj.description if selectors.can_read_demand_description(user, obj) else None
 
 
-class AchievementIn(Schema):
+class AchievementIn(InputSchema):
     title: str
     abstract: str
     sectors: list[str] = []
@@ -127,7 +134,7 @@ class AchievementIn(Schema):
     invited: list[str] = Field([], description="registry codes of the invited organisations")
 
 
-class AchievementPatch(Schema):
+class AchievementPatch(InputSchema):
     title: str | None = None
     abstract: str | None = None
     sectors: list[str] | None = None
@@ -149,7 +156,7 @@ class AchievementPatch(Schema):
     reason: str = ""
 
 
-class DemandIn(Schema):
+class DemandIn(InputSchema):
     title: str
     public_summary: str
     description: str = ""
@@ -163,7 +170,7 @@ class DemandIn(Schema):
     min_trl: int | None = Field(None, ge=1, le=9)
 
 
-class DemandPatch(Schema):
+class DemandPatch(InputSchema):
     title: str | None = None
     public_summary: str | None = None
     description: str | None = None
@@ -192,7 +199,7 @@ class MatchOut(Schema):
     url: str
 
 
-class FeedbackIn(Schema):
+class FeedbackIn(InputSchema):
     label: FeedbackLabel
     demand_id: int | None = None
     achievement_id: int | None = None
@@ -213,8 +220,8 @@ class NotificationOut(Schema):
     created_at: dt.datetime
 
 
-class ListFilters(Schema):
-    q: str | None = None
+class ListFilters(InputSchema):
+    q: Line | None = None
     sector: str | None = None
     mine: bool = False
 
@@ -338,8 +345,8 @@ def feedback(request, payload: FeedbackIn):
                         "achievement_id": row.achievement_id})
 
 
-class SearchParams(Schema):
-    q: str = Field(..., min_length=1, max_length=300)
+class SearchParams(InputSchema):
+    q: Line = Field(..., min_length=1, max_length=300)
     kind: str = Field("achievements", pattern="^(achievements|demands)$")
     sector: str = ""
     limit: int = Field(10, ge=1, le=100)

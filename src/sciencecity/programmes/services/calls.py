@@ -108,7 +108,7 @@ def call_transition(*, actor: Any, call: Call, new: str, reason: str = "") -> Ca
     """Move a call along draft → open → closed → review → panel → decided (officers only)."""
     permissions.require(can_manage_programmes(actor))
     call = Call.objects.select_for_update().get(pk=call.pk)
-    transition(actor=actor, obj=call, field="state", new=new, allowed_from=_CALL_FLOW[CallState(new)],
+    transition(actor=actor, obj=call, field="state", new=new, allowed_from=_CALL_FLOW.get(CallState(new), ()),
                reason=reason, labels=CallState)
     if new == CallState.REVIEW:
         from sciencecity.programmes.choices import ApplicationState
