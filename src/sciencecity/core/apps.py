@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sciencecity.core import import_jobs
+        from sciencecity.core import (
+            checks,  # noqa: F401  (registers the `check --deploy` rules)
+            import_jobs,
+        )
 
         import_jobs.register_kinds()
 

@@ -1,16 +1,7 @@
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 
 from sciencecity.core import permissions
 from sciencecity.portal import selectors
-
-
-def healthz(request):
-    """Liveness and database check for the reverse proxy / monitoring."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def home(request):
