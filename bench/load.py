@@ -14,7 +14,9 @@ Database: ``bench_sciencecity_load`` on ``postgres://root@127.0.0.1:5432`` built
 demo --scale city``, ``demo-marketplace --scale city``, ``demo-programmes``, the bundled plan and 10 years of values (``--reuse`` keeps an already built
 one; otherwise it is created and, at the end, dropped). For each worker count the server runs the
 code under test and, with ``--baseline-src``, the baseline code against the same database, one after
-the other, so the ratio is measured in one run. Each configuration: 5 s warm-up, then ``--seconds``
+the other, so the ratio is measured in one run; each with its own gunicorn settings
+(``sciencecity/config/gunicorn.py`` when the code has one, else gunicorn's defaults; the worker count
+and timeout are the same). Each configuration: 20 s warm-up, then ``--seconds``
 (default 60; ``--long`` = 300) or ``--max-requests`` (default 200,000), whichever ends first.
 
 Prints requests/s, p50/p95/p99, errors (non-2xx/3xx or connection failures) per configuration and
@@ -50,7 +52,7 @@ DATABASE_URL = f"{common.POSTGRES_SERVER}/{DATABASE}"
 VAR = ROOT / "var" / "bench" / "load"
 WRITE_EVERY = 20  # one write per 20 reads
 LOGIN_EVERY = 100  # one full login per 100 requests
-WARM_UP_SECONDS = 5.0
+WARM_UP_SECONDS = 20.0  # every worker has served every kind of page before the measurement
 GOAL_RPS, GOAL_P95_MS = 300.0, 200.0
 SEARCH_TERMS = ["光明", "生物", "材料", "实验室", "智能", "石墨烯", "医疗器械", "新能源", "芯片", "graphene", "robotics"]
 
@@ -285,6 +287,9 @@ def start_gunicorn(env: dict[str, str], src: Path, workers: int) -> tuple[subpro
                   "GUNICORN_BIND": f"127.0.0.1:{port}"}
     cmd = [str(BIN / "gunicorn"), "sciencecity.config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
            "--log-level", "warning", "--timeout", "60"]
+    config = src / "sciencecity" / "config" / "gunicorn.py"
+    if config.exists():  # the code's own deployment settings (docs/deploy.md §3), when it has them
+        cmd[2:2] = ["-c", str(config)]
     process = subprocess.Popen(cmd, env=server_env, cwd=ROOT, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not common.wait_for(port, process, seconds=60):

@@ -254,3 +254,22 @@ def test_readiness_check_that_raises_is_a_failure_not_a_crash(client):
     assert response.json()["checks"]["broken_for_test"] == {
         "ok": False, "ms": response.json()["checks"]["broken_for_test"]["ms"],
         "error": "RuntimeError: index file missing"}
+
+
+def test_warm_up_builds_the_indexes_before_fork_and_survives_a_broken_warmer():
+    from sciencecity.transfer.services import matching
+
+    def broken():
+        raise RuntimeError("no dictionary")
+
+    matching.reset()
+    ops.register_warmer("broken_for_test", broken)
+    try:
+        seconds = ops.warm_up()
+    finally:
+        ops.WARMERS.pop("broken_for_test")
+        state = matching.index_state(compare=False)
+        matching.reset()
+    assert set(seconds) == {"urls", "search_index", "broken_for_test"}
+    assert state["achievements"]["built"] and state["demands"]["built"]
+    assert not state["experts"]["built"]  # built on first use, where it is used

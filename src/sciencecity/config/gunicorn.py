@@ -30,6 +30,20 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+# Load the application once in the master and fork it: Django's start-up, the tokenizer's dictionary and
+# the marketplace indexes (built in when_ready) are shared by every worker instead of paid by each on
+# its first request (seconds each at city scale). GUNICORN_PRELOAD=0 turns it off.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+
+
+def when_ready(server):
+    """In the master, before the workers are forked: warm what every worker would otherwise build."""
+    if preload_app and os.environ.get("GUNICORN_WARM_UP", "1") != "0":
+        from sciencecity.core import ops
+
+        server.log.info("warm-up: %s", ops.warm_up())
+
+
 def on_starting(server):
     """Empty the Prometheus multiprocess folder: files of the previous run would be counted again."""
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")

@@ -54,6 +54,42 @@ def register_gauge(name: str, collect: Callable[[], tuple[str, list[tuple[dict[s
     GAUGES[name] = collect
 
 
+#: Warm-up steps run once in the gunicorn master before it forks its workers (``preload_app``): what
+#: they load (the tokenizer's dictionary, the search indexes) is then shared by every worker.
+WARMERS: dict[str, Callable[[], None]] = {}
+
+
+def register_warmer(name: str, warm: Callable[[], None]) -> None:
+    WARMERS[name] = warm
+
+
+def warm_up() -> dict[str, float]:
+    """Run every warmer (seconds each); a failing warmer is logged and skipped: the worker builds lazily."""
+    from django.db import connections
+
+    seconds: dict[str, float] = {}
+    for name, warm in WARMERS.items():
+        started = time.perf_counter()
+        try:
+            warm()
+        except Exception:
+            logger.exception("warm-up %s failed; workers build it on first use", name)
+        seconds[name] = round(time.perf_counter() - started, 2)
+    connections.close_all()  # never hand a database connection across fork()
+    return seconds
+
+
+def _warm_urls() -> None:
+    """Import every view and the API schema (the first request of a cold worker took seconds for it)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (the property imports the URLconf)
+    get_resolver().resolve("/")
+
+
+register_warmer("urls", _warm_urls)
+
+
 # --- core's readiness checks ---------------------------------------------------------------------
 def check_database() -> CheckResult:
     with connection.cursor() as cursor:

@@ -43,7 +43,16 @@ def _rows() -> tuple[str, list[tuple[dict[str, str], float]]]:
              for kind, item in matching.index_state(compare=False).items()])
 
 
+def warm_indexes() -> None:
+    """Load the tokenizer and build the marketplace indexes (in the gunicorn master, before fork)."""
+    from sciencecity.transfer.services import matching
+
+    for kind in ("achievements", "demands"):
+        matching.source_index(kind)
+
+
 def register() -> None:
+    ops.register_warmer("search_index", warm_indexes)
     ops.register_readiness_check("search_index", index_check)
     ops.register_gauge("sciencecity_search_index_lag_seconds", _freshness)
     ops.register_gauge("sciencecity_search_index_rows", _rows)
