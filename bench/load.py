@@ -183,9 +183,10 @@ class Client:
         """One unit of traffic: (kind, ok)."""
         self.count += 1
         rng = self.rng
-        if self.count % LOGIN_EVERY == 0:
+        # drawn, not counted: a short run at low throughput still sees its share of logins and writes
+        if rng.random() < 1 / LOGIN_EVERY:
             return "login", self.login()
-        if self.count % (WRITE_EVERY + 1) == 0:
+        if rng.random() < 1 / (WRITE_EVERY + 1):
             return "write", self.write()
         kind, template = rng.choice(self.paths)
         path = template.format(term=urllib.parse.quote(rng.choice(SEARCH_TERMS)),
