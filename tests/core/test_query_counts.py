@@ -68,7 +68,7 @@ CASES = [
     ("/api/registry/people?page_size=100", _people),
     ("/api/transfer/achievements?page_size=100", _achievements),
     ("/api/transfer/demands?page_size=100", _demands),
-    ("/api/programmes/calls?page_size=100", _calls),
+    ("/api/programmes/calls?page_size=100&state=open", _calls),
     ("/api/programmes/applications?page_size=100", _applications),
 ]
 
