@@ -10,14 +10,15 @@ from fractions import Fraction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from sciencecity.engines.rules import hnte
 from sciencecity.engines.rules import profile as engine
-from sciencecity.enterprises.choices import CertificationKind
 from sciencecity.enterprises.models import (
-    Certification,
     EnterpriseProfile,
     FiscalYear,
     MonthlyStaff,
 )
+from sciencecity.registry.choices import CertificationKind
+from sciencecity.registry.models import Certification
 
 YEAR_AMOUNTS = ("main_revenue", "other_revenue", "total_income", "non_taxable_income", "high_tech_revenue",
                 "technical_income", "net_assets", "total_assets", "total_costs", "staff_average", "st_staff_average")
@@ -45,7 +46,7 @@ def profiles_with_data() -> QuerySet[EnterpriseProfile]:
         Prefetch("fiscal_years", queryset=FiscalYear.objects.prefetch_related(
             Prefetch("months", queryset=MonthlyStaff.objects.order_by("month")))),
         "ip_rights",
-        Prefetch("certifications", queryset=Certification.objects.order_by("-issued_on")),
+        Prefetch("organisation__certifications", queryset=Certification.objects.order_by("-issued_on", "-id")),
         "incidents",
     )
 
@@ -69,11 +70,37 @@ def _fiscal_year(row: FiscalYear) -> engine.FiscalYear:
 
 
 def hnte_certificate(profile: EnterpriseProfile, on: dt.date | None = None) -> Certification | None:
-    """The latest 高新技术企业 certificate issued on or before ``on`` (any, when ``on`` is None)."""
-    for cert in profile.certifications.all():  # newest first (prefetch order)
-        if cert.kind == CertificationKind.HNTE and (on is None or cert.issued_on <= on):
+    """The latest 高新技术企业 certificate (registry) issued on or before ``on`` (any, when ``on`` is None)."""
+    for cert in profile.organisation.certifications.all():  # newest first (prefetch order)
+        if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE and (on is None or cert.issued_on <= on):
             return cert
     return None
+
+
+def certificate_validity(cert: Certification) -> tuple[dt.date, dt.date]:
+    """(valid from, valid until): the registry's expiry, else three years for a high-tech certificate
+    (办法 第九条), else open-ended (31 December 9999)."""
+    if cert.expires_on is not None:
+        return cert.issued_on, cert.expires_on
+    if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE:
+        return cert.issued_on, hnte.certificate_valid_until(cert.issued_on)
+    return cert.issued_on, dt.date.max
+
+
+#: The rule language's certificate fields by the registry's certification kinds.
+CERTIFICATE_FIELDS = {CertificationKind.HIGH_TECH_ENTERPRISE: "hnte", CertificationKind.TECH_SME: "tech_sme",
+                      CertificationKind.SPECIALISED_SME: "specialised"}
+
+
+def certificates_held(profile: EnterpriseProfile, on: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    """Rule-language certificate field → (valid from, valid until) of the latest certificate of each
+    kind issued by ``on`` (registry certifications; e.g. ``{"hnte": (2023-12-12, 2026-12-11)}``)."""
+    held: dict[str, tuple[dt.date, dt.date]] = {}
+    for cert in profile.organisation.certifications.all():  # newest first
+        name = CERTIFICATE_FIELDS.get(cert.kind)
+        if name and name not in held and cert.issued_on <= on:
+            held[name] = certificate_validity(cert)
+    return held
 
 
 def to_engine_profile(profile: EnterpriseProfile, *, assessed_on: dt.date) -> engine.EnterpriseProfile:
