@@ -6,3 +6,10 @@ class EnterprisesConfig(AppConfig):
     name = "sciencecity.enterprises"
     label = "enterprises"
     verbose_name = _("Enterprise services")
+
+    def ready(self) -> None:
+        from sciencecity.enterprises import indicator_sources, navigation, permissions
+
+        permissions.register()
+        navigation.register()
+        indicator_sources.register_all()

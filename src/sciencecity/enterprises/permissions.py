@@ -42,3 +42,15 @@ def can_import_profiles(user: Any) -> bool:
 def can_manage_cultivation(user: Any) -> bool:
     """The reserve pool, the tiers, their criteria and history: the S&T bureau."""
     return permissions.is_bureau_officer(user)
+
+
+def register() -> None:
+    permissions.register("enterprises.view_financials", can_view_financials)
+    permissions.register("enterprises.edit_profile", can_edit_profile)
+    permissions.register("enterprises.import_profiles", can_import_profiles)
+    permissions.register("enterprises.manage_cultivation", can_manage_cultivation)
+    permissions.register("enterprises.use", is_enterprise_user)
+
+
+def is_enterprise_user(user: Any) -> bool:
+    return permissions.has_role(user, Role.ENTERPRISE_USER)
