@@ -72,6 +72,7 @@ def profile_save(*, actor: Any, organisation: Organisation, data: dict[str, Any]
         profile.self_rating = {}
     profile.full_clean()
     profile.save()
+    profile.refresh_from_db()
     changes = diff(before, snapshot(profile, PROFILE_FIELDS))
     if created or changes:
         audit_record(action=AuditAction.CREATE if created else AuditAction.UPDATE, actor=actor, obj=profile,
@@ -121,6 +122,7 @@ def fiscal_year_save(*, actor: Any, organisation: Organisation, year: int, data:
                 raise ValidationError({f"months[{number}].st_start": _("More S&T staff than staff.")})
             month_rows.append(item)
     row.save()
+    row.refresh_from_db()  # amounts as stored (4900 → 4900.00), so an unchanged figure is no change
     if month_rows is not None:
         row.months.all().delete()
         MonthlyStaff.objects.bulk_create(month_rows)
