@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sciencecity.core.models import AuditEvent
 from sciencecity.enterprises import cultivation, services
@@ -12,6 +12,13 @@ from sciencecity.plans import sources
 from sciencecity.registry.models import Certification
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The reasons are stored in the language active at the write; these tests read them in English."""
+    with translation.override("en"):
+        yield
 
 
 def _open(org, tier):
