@@ -83,3 +83,17 @@ def test_history_page_lists_entries(client, login, bureau, filled):
     login(bureau)
     page = client.get("/enterprises/tiers/history/?tier=reserve")
     assert page.status_code == 200 and filled.name in page.content.decode()
+
+
+def test_indicator_5_page_shows_the_pool_beside_the_certified_count(client, login, bureau, filled):
+    from django.urls import reverse
+
+    from sciencecity.plans.models import Indicator
+    from sciencecity.plans.services import plan_import_bundled
+
+    plan_import_bundled()
+    indicator = Indicator.objects.get(source_key="registry.hnte")
+    login(bureau)
+    page = client.get(reverse("plans:indicator_detail", args=[indicator.pk])).content.decode()
+    assert 'data-testid="related-enterprises.reserve_pool"' in page
+    assert 'data-testid="related-enterprises.pool_conversions"' in page
