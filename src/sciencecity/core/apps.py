@@ -10,8 +10,12 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from sciencecity.core import (
             checks,  # noqa: F401  (registers the `check --deploy` rules)
-            import_jobs,
+            navigation_entries,
         )
+
+        navigation_entries.register_permissions()
+        navigation_entries.register()
+        from sciencecity.core import import_jobs
 
         import_jobs.register_kinds()
 
