@@ -6,3 +6,8 @@ class EnterprisesConfig(AppConfig):
     name = "sciencecity.enterprises"
     label = "enterprises"
     verbose_name = _("Enterprise services")
+
+    def ready(self) -> None:
+        from sciencecity.enterprises.finance.indicator_sources import register_all as register_finance
+
+        register_finance()

@@ -1,0 +1,193 @@
+"""Reads of the policy library: every enterprise as columns for the rules engine, and the results.
+
+``enterprise_table`` builds one ``vector.Table`` over all enterprise profiles (the h-ent profile
+selector gives the typed profiles; district, tier, certificates and growth score are added here),
+so one columnar pass answers the editor's preview, an enterprise's "my policies" and a policy's
+免申即享 list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from sciencecity.engines.rules import fields, growth, vector
+from sciencecity.engines.rules.lang import RuleError
+from sciencecity.enterprises.choices import CertificationKind, Tier
+from sciencecity.enterprises.models import EnterpriseProfile, TierMembership
+from sciencecity.enterprises.policies.choices import PolicyStatus
+from sciencecity.enterprises.policies.models import Policy
+from sciencecity.enterprises.selectors import profiles_with_data, to_engine_profile
+
+#: The highest open tier names an enterprise's tier in rules.
+TIER_RANK = [Tier.UNICORN, Tier.GAZELLE, Tier.CHUFENG, Tier.RESERVE]
+
+
+@dataclass
+class EnterpriseColumns:
+    """All enterprises in one table; row ``i`` is organisation ``organisation_ids[i]``."""
+
+    organisation_ids: list[int]
+    names: list[str]
+    codes: list[str]
+    table: vector.Table
+    today: dt.date
+
+    def index_of(self, organisation_id: int) -> int | None:
+        try:
+            return self.organisation_ids.index(organisation_id)
+        except ValueError:
+            return None
+
+
+def _certificate_until(kind: str, issued_on: dt.date, valid_until: dt.date | None) -> dt.date:
+    if valid_until is not None:
+        return valid_until
+    if kind == CertificationKind.TECH_SME:
+        return dt.date(issued_on.year, 12, 31)  # 入库登记编号: for the year of registration
+    return fields.three_years_from(issued_on)
+
+
+def _certificates(profile: EnterpriseProfile) -> dict[str, tuple[dt.date, dt.date]]:
+    held: dict[str, tuple[dt.date, dt.date]] = {}
+    for cert in profile.certifications.all():  # newest first
+        name = {CertificationKind.HNTE: "hnte", CertificationKind.TECH_SME: "tech_sme",
+                CertificationKind.SPECIALISED: "specialised", CertificationKind.LITTLE_GIANT: "specialised"}.get(
+            cert.kind)
+        if name and name not in held:
+            held[name] = (cert.issued_on, _certificate_until(cert.kind, cert.issued_on, cert.valid_until))
+    return held
+
+
+def _tiers(organisation_ids: Iterable[int]) -> dict[int, str]:
+    found: dict[int, list[str]] = {}
+    for org_id, tier in TierMembership.objects.filter(organisation_id__in=list(organisation_ids),
+                                                      left_at__isnull=True).values_list("organisation_id", "tier"):
+        found.setdefault(org_id, []).append(tier)
+    return {org: min(tiers, key=lambda t: TIER_RANK.index(t) if t in TIER_RANK else 99) for org, tiers in found.items()}
+
+
+def enterprise_records(profiles: Sequence[EnterpriseProfile], today: dt.date) -> list[dict]:
+    tiers = _tiers(p.organisation_id for p in profiles)
+    records = []
+    for row in profiles:
+        typed = to_engine_profile(row, assessed_on=today)
+        records.append(fields.policy_record(
+            typed, district=row.organisation.district or None, tier=tiers.get(row.organisation_id),
+            certificates=_certificates(row), growth_score=growth.growth_score(typed).total_points))
+    return records
+
+
+def enterprise_table(*, today: dt.date | None = None, organisation_ids: Iterable[int] | None = None
+                     ) -> EnterpriseColumns:
+    """Every enterprise profile (or those of ``organisation_ids``) as columns, as of ``today``."""
+    today = today or timezone.localdate()
+    rows = profiles_with_data()
+    if organisation_ids is not None:
+        rows = rows.filter(organisation_id__in=list(organisation_ids))
+    profiles = list(rows)
+    records = enterprise_records(profiles, today)
+    return EnterpriseColumns(
+        organisation_ids=[p.organisation_id for p in profiles], names=[p.organisation.name for p in profiles],
+        codes=[p.organisation.code for p in profiles],
+        table=vector.Table.from_records(records, fields.SCHEMA), today=today)
+
+
+def compile_policy(policy: Policy) -> vector.Policy:
+    return vector.compile_policy(str(policy.pk), policy.rule, fields.SCHEMA, policy.amount_formula or None)
+
+
+def compile_policies(policies: Iterable[Policy]) -> tuple[list[Policy], list[vector.Policy]]:
+    """The policies whose rules still compile (a rule saved before a field was renamed is skipped)."""
+    kept, compiled = [], []
+    for policy in policies:
+        try:
+            compiled.append(compile_policy(policy))
+        except RuleError:
+            continue
+        kept.append(policy)
+    return kept, compiled
+
+
+def published_policies(today: dt.date | None = None) -> QuerySet[Policy]:
+    """Published policies in force on ``today``."""
+    today = today or timezone.localdate()
+    return Policy.objects.filter(status=PolicyStatus.PUBLISHED, valid_from__lte=today).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+
+
+def preview(rule: str, amount_formula: str = "", *, columns: EnterpriseColumns | None = None) -> dict:
+    """How many enterprises a rule would reach; raises ``RuleError`` naming the clause."""
+    columns = columns or enterprise_table()
+    compiled = vector.compile_policy("preview", rule, fields.SCHEMA, amount_formula or None)
+    result = vector.evaluate_all([compiled], columns.table, columns.today)
+    truth, unmet = result.truth[0], result.unmet[0]
+    eligible = result.eligible(0)
+    amounts = [a for a in result.amounts[0][1].tolist() if a == a]
+    return {"eligible": int(len(eligible)), "unknown": int((truth == vector.UNKNOWN).sum()),
+            "nearly": int(((unmet >= 1) & (unmet <= 1)).sum()),
+            "enterprises": columns.table.n, "total_amount": round(sum(amounts), 2) if amounts else None,
+            "sample": [columns.names[i] for i in eligible[:10].tolist()]}
+
+
+@dataclass(frozen=True)
+class EligibleRow:
+    organisation_id: int
+    code: str
+    name: str
+    amount: float | None
+
+
+def eligible_enterprises(policy: Policy, *, columns: EnterpriseColumns | None = None) -> list[EligibleRow]:
+    """The 免申即享 list of ``policy``: every enterprise its rule holds for, with the estimated amount."""
+    columns = columns or enterprise_table()
+    compiled = compile_policy(policy)
+    result = vector.evaluate_all([compiled], columns.table, columns.today, costs=False)
+    indices, amounts = result.amounts[0]
+    rows = [EligibleRow(columns.organisation_ids[i], columns.codes[i], columns.names[i],
+                        None if a != a else round(float(a), 2)) for i, a in zip(indices.tolist(), amounts.tolist(),
+                                                                                 strict=True)]
+    return sorted(rows, key=lambda r: r.name)
+
+
+@dataclass(frozen=True)
+class MyPolicy:
+    policy: Policy
+    amount: float | None
+    unmet: tuple = ()
+
+
+def policies_for(organisation_id: int, *, max_unmet: int = 2) -> tuple[list[MyPolicy], list[MyPolicy]]:
+    """One enterprise's eligible policies (largest amount first) and nearly-eligible ones with the
+    unmet clauses (fewest first)."""
+    columns = enterprise_table(organisation_ids=[organisation_id])
+    if not columns.organisation_ids:
+        return [], []
+    policies, compiled = compile_policies(published_policies(columns.today))
+    if not compiled:
+        return [], []
+    result = vector.evaluate_all(compiled, columns.table, columns.today)
+    matches = result.for_entity(columns.table, 0, columns.today, max_unmet=max_unmet)
+    by_id = {str(p.pk): p for p in policies}
+    eligible = [MyPolicy(by_id[e.policy], None if e.amount is None else round(e.amount, 2)) for e in matches.eligible]
+    nearly = [MyPolicy(by_id[n.policy], None, n.unmet) for n in matches.nearly]
+    return eligible, nearly
+
+
+def calendar(year: int) -> list[tuple[int, list[Policy]]]:
+    """The published policies whose application window touches each month of ``year``."""
+    policies = list(Policy.objects.filter(status=PolicyStatus.PUBLISHED, application_opens__isnull=False)
+                    .filter(Q(application_closes__isnull=True) | Q(application_closes__gte=dt.date(year, 1, 1)))
+                    .filter(application_opens__lte=dt.date(year, 12, 31)).order_by("application_opens", "code"))
+    months = []
+    for month in range(1, 13):
+        first = dt.date(year, month, 1)
+        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+        months.append((month, [p for p in policies
+                               if p.application_opens <= last and (p.application_closes is None
+                                                                   or p.application_closes >= first)]))
+    return months
