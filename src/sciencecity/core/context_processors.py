@@ -18,6 +18,9 @@ def navigation(request):
     if permissions.is_business_user(user):
         items.append((_("Funding programmes"), reverse("programmes:index")))
         items.append((_("Technology transfer"), reverse("transfer:index")))
+    if permissions.is_business_user(user) or permissions.is_bureau_officer(user):
+        items.append((_("Policies"), reverse("enterprises:policy_list")))
+        items.append((_("Tech finance"), reverse("enterprises:finance_index")))
     if permissions.has_role(user, "expert"):
         items.append((_("My reviews"), reverse("programmes:my_reviews")))
     if permissions.can_view_registry(user):
