@@ -5,7 +5,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from sciencecity.enterprises.models import Certification, EnterpriseProfile, FiscalYear
+from sciencecity.enterprises.models import EnterpriseProfile, FiscalYear
+from sciencecity.registry.models import Certification
 from tests.conftest import make_organisation
 
 
@@ -31,5 +32,5 @@ def make_enterprise(*, name: str, district: str = "光明区", sales: str | None
                               staff_average=None if staff is None else Decimal(staff),
                               st_staff_average=None if st_staff is None else Decimal(st_staff))
     if hnte_issued:
-        Certification.objects.create(profile=profile, kind="hnte", number=f"GR{org.pk}", issued_on=hnte_issued)
+        Certification.objects.create(organisation=org, kind="hnte", number=f"GR{org.pk}", issued_on=hnte_issued)
     return org

@@ -8,14 +8,14 @@ import pytest
 
 from sciencecity.engines.rules import hnte
 from sciencecity.enterprises.models import (
-    Certification,
     EnterpriseProfile,
     FiscalYear,
     Incident,
     IntellectualProperty,
     MonthlyStaff,
 )
-from sciencecity.enterprises.selectors import profile_records
+from sciencecity.enterprises.selectors import certificates_held, profile_records
+from sciencecity.registry.models import Certification
 from tests.conftest import make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,9 @@ def test_profile_records_builds_the_engine_profile_of_the_assessment_year():
     FiscalYear.objects.create(profile=profile, year=2026, main_revenue=Decimal("9999"))  # not before 2026-06-30
     IntellectualProperty.objects.create(profile=profile, ip_class="I", kind="invention_patent",
                                         granted_on=dt.date(2021, 5, 10))
-    Certification.objects.create(profile=profile, kind="hnte", number="GR2023", issued_on=dt.date(2023, 12, 12))
+    Certification.objects.create(organisation=org, kind="hnte", number="GR2023", issued_on=dt.date(2023, 12, 12))
+    Certification.objects.create(organisation=org, kind="tech_sme", number="202644030100000123",
+                                 issued_on=dt.date(2026, 4, 1), expires_on=dt.date(2026, 12, 31))
     Incident.objects.create(profile=profile, kind="safety", occurred_on=dt.date(2025, 1, 1))  # > 365 days before
 
     [record] = profile_records(assessed_on=dt.date(2026, 6, 30))
@@ -46,6 +48,9 @@ def test_profile_records_builds_the_engine_profile_of_the_assessment_year():
     assert year.staff_averages() == (99, Fraction(29, 2))  # (98 + 100) ÷ 2; (14 + 15) ÷ 2
     assert record.incident_in_last_year is False
     assert record.hnte_certificate.number == "GR2023" and len(record.ip) == 1
+    assert certificates_held(profile, dt.date(2026, 6, 30)) == {
+        "hnte": (dt.date(2023, 12, 12), dt.date(2026, 12, 11)),  # three years (办法 第九条), the day before
+        "tech_sme": (dt.date(2026, 4, 1), dt.date(2026, 12, 31))}
     assert hnte.assess(record).verdict in (hnte.CERTAIN, hnte.POSSIBLE, hnte.NOT_YET)
 
 

@@ -8,6 +8,14 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("Enterprise services")
 
     def ready(self) -> None:
-        from sciencecity.enterprises.finance.indicator_sources import register_all as register_finance
+        from sciencecity.enterprises import indicator_sources, navigation, permissions
 
-        register_finance()
+        permissions.register()
+        navigation.register()
+        indicator_sources.register_all()
+
+        from sciencecity.enterprises.finance.indicator_sources import register_all as register_finance_sources
+        from sciencecity.enterprises.policies.navigation import register as register_policy_navigation
+
+        register_finance_sources()
+        register_policy_navigation()

@@ -1,4 +1,4 @@
-"""Choices of the enterprise services: HNTE domains, IP classes, certifications, incidents, tiers."""
+"""Choices of the enterprise services: HNTE domains, IP classes, incidents, tiers."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -36,14 +36,6 @@ class IpKind(models.TextChoices):
 class IpAcquisition(models.TextChoices):
     OWN = "own", _("Own development")
     TRANSFERRED = "transferred", _("Transferred, donated or acquired (受让/受赠/并购)")
-
-
-class CertificationKind(models.TextChoices):
-    HNTE = "hnte", _("High-tech enterprise (高新技术企业)")
-    TECH_SME = "tech_sme", _("Tech-SME (科技型中小企业)")
-    SPECIALISED = "specialised", _("Specialised and innovative SME (专精特新)")
-    LITTLE_GIANT = "little_giant", _("Little giant (专精特新“小巨人”)")
-    OTHER = "other", _("Other")
 
 
 class IncidentKind(models.TextChoices):

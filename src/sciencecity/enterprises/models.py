@@ -1,6 +1,10 @@
 """Enterprise services: the profile of an enterprise on the registry's organisation (yearly financial
-and staff data as in enterprise-assessment-format.md, IP portfolio, standards, certifications,
-incidents) and tiered cultivation (criteria, membership with history).
+and staff data as in enterprise-assessment-format.md, IP portfolio, standards, incidents) and tiered
+cultivation (criteria, membership with history).
+
+Certificates (高新技术企业, 科技型中小企业 with its 入库登记编号 as the number, 专精特新) are the
+registry's ``Certification`` rows with their validity, so the indicator of certified enterprises
+and these pages read one source; the 年报 filed on a high-tech certificate is kept here.
 
 Amounts are 万元 (10k CNY) as ``Decimal``; staff are head counts (全年月平均数 or month by month).
 """
@@ -15,7 +19,6 @@ from django.utils.translation import gettext_lazy as _
 
 from sciencecity.core.models import BaseModel
 from sciencecity.enterprises.choices import (
-    CertificationKind,
     IncidentKind,
     IpAcquisition,
     IpClass,
@@ -152,31 +155,25 @@ class IntellectualProperty(BaseModel):
         return self.number or self.title or self.get_kind_display()
 
 
-class Certification(BaseModel):
-    """资质认定. A certification with its validity: 高新技术企业 certificate, 科技型中小企业 入库登记编号, 专精特新 …"""
+class AnnualReport(BaseModel):
+    """高企年报. The yearly report of a high-tech enterprise on one year of its certificate's validity,
+    filed before 31 May of the next year (the certificate itself is the registry's ``Certification``)."""
 
-    profile = models.ForeignKey(EnterpriseProfile, verbose_name=_("enterprise profile"), on_delete=models.CASCADE,
-                                related_name="certifications")
-    kind = models.CharField(_("kind"), max_length=16, choices=CertificationKind.choices)
-    number = models.CharField(_("certificate number"), max_length=64, blank=True)
-    registration_number = models.CharField(_("registration number (入库登记编号)"), max_length=64, blank=True)
-    issued_on = models.DateField(_("issued on"))
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
-    annual_reports = models.JSONField(_("years with the annual report (年报) filed"), default=list, blank=True)
+    certification = models.ForeignKey("registry.Certification", verbose_name=_("certificate"),
+                                      on_delete=models.CASCADE, related_name="annual_reports")
+    year = models.PositiveSmallIntegerField(_("reported year"))
+    filed_on = models.DateField(_("filed on"))
+    filed_by = models.ForeignKey(USER, verbose_name=_("filed by"), on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
 
     class Meta:
-        ordering = ["profile", "kind", "-issued_on"]
-        verbose_name = _("certification")
-        verbose_name_plural = _("certifications")
-        constraints = [models.UniqueConstraint(fields=["profile", "kind", "issued_on"],
-                                               name="enterprise_certification_unique")]
+        ordering = ["certification", "year"]
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        constraints = [models.UniqueConstraint(fields=["certification", "year"], name="enterprise_annual_report_unique")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.number or self.registration_number}"
-
-    def clean(self) -> None:
-        if self.valid_until and self.issued_on and self.valid_until < self.issued_on:
-            raise ValidationError({"valid_until": _("Before the issue date.")})
+        return f"{self.certification} {self.year}"
 
 
 class Incident(BaseModel):

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from sciencecity.engines.rules import hnte, techsme
 from sciencecity.engines.rules import profile as engine
-from sciencecity.enterprises.choices import CertificationKind
+from sciencecity.engines.rules.i18n import translating
 from sciencecity.enterprises.models import (
-    Certification,
     EnterpriseProfile,
     FiscalYear,
     MonthlyStaff,
 )
+from sciencecity.registry.choices import CertificationKind
+from sciencecity.registry.models import Certification
 
 YEAR_AMOUNTS = ("main_revenue", "other_revenue", "total_income", "non_taxable_income", "high_tech_revenue",
                 "technical_income", "net_assets", "total_assets", "total_costs", "staff_average", "st_staff_average")
@@ -45,7 +49,7 @@ def profiles_with_data() -> QuerySet[EnterpriseProfile]:
         Prefetch("fiscal_years", queryset=FiscalYear.objects.prefetch_related(
             Prefetch("months", queryset=MonthlyStaff.objects.order_by("month")))),
         "ip_rights",
-        Prefetch("certifications", queryset=Certification.objects.order_by("-issued_on")),
+        Prefetch("organisation__certifications", queryset=Certification.objects.order_by("-issued_on", "-id")),
         "incidents",
     )
 
@@ -69,11 +73,37 @@ def _fiscal_year(row: FiscalYear) -> engine.FiscalYear:
 
 
 def hnte_certificate(profile: EnterpriseProfile, on: dt.date | None = None) -> Certification | None:
-    """The latest 高新技术企业 certificate issued on or before ``on`` (any, when ``on`` is None)."""
-    for cert in profile.certifications.all():  # newest first (prefetch order)
-        if cert.kind == CertificationKind.HNTE and (on is None or cert.issued_on <= on):
+    """The latest 高新技术企业 certificate (registry) issued on or before ``on`` (any, when ``on`` is None)."""
+    for cert in profile.organisation.certifications.all():  # newest first (prefetch order)
+        if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE and (on is None or cert.issued_on <= on):
             return cert
     return None
+
+
+def certificate_validity(cert: Certification) -> tuple[dt.date, dt.date]:
+    """(valid from, valid until): the registry's expiry, else three years for a high-tech certificate
+    (办法 第九条), else open-ended (31 December 9999)."""
+    if cert.expires_on is not None:
+        return cert.issued_on, cert.expires_on
+    if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE:
+        return cert.issued_on, hnte.certificate_valid_until(cert.issued_on)
+    return cert.issued_on, dt.date.max
+
+
+#: The rule language's certificate fields by the registry's certification kinds.
+CERTIFICATE_FIELDS = {CertificationKind.HIGH_TECH_ENTERPRISE: "hnte", CertificationKind.TECH_SME: "tech_sme",
+                      CertificationKind.SPECIALISED_SME: "specialised"}
+
+
+def certificates_held(profile: EnterpriseProfile, on: dt.date) -> dict[str, tuple[dt.date, dt.date]]:
+    """Rule-language certificate field → (valid from, valid until) of the latest certificate of each
+    kind issued by ``on`` (registry certifications; e.g. ``{"hnte": (2023-12-12, 2026-12-11)}``)."""
+    held: dict[str, tuple[dt.date, dt.date]] = {}
+    for cert in profile.organisation.certifications.all():  # newest first
+        name = CERTIFICATE_FIELDS.get(cert.kind)
+        if name and name not in held and cert.issued_on <= on:
+            held[name] = certificate_validity(cert)
+    return held
 
 
 def to_engine_profile(profile: EnterpriseProfile, *, assessed_on: dt.date) -> engine.EnterpriseProfile:
@@ -108,3 +138,140 @@ def profile_records(*, year: int | None = None, assessed_on: dt.date | None = No
     day = assessed_on or assessment_day(year)
     rows = profiles if profiles is not None else profiles_with_data()
     return [to_engine_profile(p, assessed_on=day) for p in rows]
+
+
+# --- the assessment pages ------------------------------------------------------------------------
+
+@dataclass
+class CertificateStatus:
+    """A registry certificate with its validity on the day and, for a high-tech one, the 年报 reminders."""
+
+    certification: Certification
+    valid_from: dt.date
+    valid_until: dt.date
+    valid: bool
+    reminders: list[hnte.Reminder]
+    reported_years: list[int]
+
+
+def certificate_statuses(organisation, *, day: dt.date) -> list[CertificateStatus]:
+    from sciencecity.enterprises.models import AnnualReport
+
+    certs = list(organisation.certifications.all().order_by("-issued_on", "-id"))
+    reported: dict[int, set[int]] = {}
+    for cert_id, year in AnnualReport.objects.filter(certification__in=certs).values_list("certification_id", "year"):
+        reported.setdefault(cert_id, set()).add(year)
+    return [certificate_status(cert, day=day, reported=frozenset(reported.get(cert.pk, ()))) for cert in certs]
+
+
+def certificate_status(cert: Certification, *, day: dt.date, reported: frozenset[int]) -> CertificateStatus:
+    valid_from, valid_until = certificate_validity(cert)
+    reminders = []
+    if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE:
+        reminders = hnte.certificate_reminders(cert.issued_on, day, reported_years=reported)
+    return CertificateStatus(cert, valid_from, valid_until, valid_from <= day <= valid_until, reminders,
+                             sorted(reported))
+
+
+@dataclass
+class Assessment:
+    profile: EnterpriseProfile
+    record: engine.EnterpriseProfile
+    hnte: hnte.HnteAssessment
+    tech_sme: techsme.TechSmeResult
+    day: dt.date
+
+
+def declarations(profile: EnterpriseProfile) -> techsme.TechSmeDeclarations:
+    return techsme.TechSmeDeclarations(resident_mainland=profile.resident_mainland,
+                                       forbidden_industry=profile.forbidden_industry)
+
+
+def assessment_of(profile: EnterpriseProfile, *, day: dt.date | None = None) -> Assessment:
+    """Both assessments of ``profile`` as of ``day`` (today), messages in the active language."""
+    day = day or timezone.localdate()
+    record = to_engine_profile(profile, assessed_on=day)
+    with translating(gettext):
+        result = hnte.assess(record)
+        tech = techsme.evaluate(record, declarations=declarations(profile))
+    return Assessment(profile=profile, record=record, hnte=result, tech_sme=tech, day=day)
+
+
+def profile_of(organisation) -> EnterpriseProfile | None:
+    return profiles_with_data().filter(organisation=organisation).first()
+
+
+# --- the bureau pages ----------------------------------------------------------------------------
+
+def current_members(tier: str) -> QuerySet:
+    from sciencecity.enterprises.models import TierMembership
+
+    return (TierMembership.objects.filter(tier=tier, left_at__isnull=True).select_related("organisation", "entered_by")
+            .order_by("organisation__name", "id"))
+
+
+def tier_history(*, tier: str | None = None, organisation=None, limit: int = 200) -> list:
+    """Entries and exits, newest first: (time, organisation, tier label, "entered"/"left", who, why)."""
+    from sciencecity.enterprises.models import TierMembership
+
+    stays = TierMembership.objects.select_related("organisation", "entered_by", "left_by")
+    if tier:
+        stays = stays.filter(tier=tier)
+    if organisation is not None:
+        stays = stays.filter(organisation=organisation)
+    events = []
+    for stay in stays.order_by("-updated_at")[:limit * 2]:
+        events.append((stay.entered_at, stay, "entered", stay.entered_by, stay.entered_reason))
+        if stay.left_at:
+            events.append((stay.left_at, stay, "left", stay.left_by, stay.left_reason))
+    events.sort(key=lambda e: (e[0], e[2] == "left"), reverse=True)
+    return events[:limit]
+
+
+def pool_figures(*, day: dt.date | None = None, months: int = 12) -> dict:
+    """Reserve pool: its size at the end of each of the last ``months`` months, and the conversions
+    (stays that ended because the enterprise became certified) in each month."""
+    from sciencecity.enterprises.choices import Tier
+    from sciencecity.enterprises.models import TierMembership
+
+    day = day or timezone.localdate()
+    stays = list(TierMembership.objects.filter(tier=Tier.RESERVE).values_list("entered_at", "left_at", "certified"))
+    points = []
+    year, month = day.year, day.month
+    ends = []
+    for _i in range(months):
+        ends.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    tz = timezone.get_current_timezone()
+    for year, month in reversed(ends):
+        start = dt.datetime(year, month, 1, tzinfo=tz)
+        end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=tz)
+        size = sum(1 for entered, left, _c in stays if entered < end and (left is None or left >= end))
+        converted = sum(1 for _e, left, certified in stays if certified and left is not None and start <= left < end)
+        points.append({"month": f"{year}-{month:02d}", "size": size, "converted": converted})
+    return {"points": points, "size": sum(1 for _e, left, _c in stays if left is None),
+            "converted": sum(1 for _e, left, certified in stays if certified and left is not None)}
+
+
+def hnte_certificate_list(*, day: dt.date | None = None) -> list[CertificateStatus]:
+    """Every high-tech certificate still relevant on ``day`` (valid, or expired within a year: re-recognition),
+    with its reminders, the ones needing action first."""
+    from sciencecity.enterprises.models import AnnualReport
+
+    day = day or timezone.localdate()
+    certs = list(Certification.objects.filter(kind=CertificationKind.HIGH_TECH_ENTERPRISE, issued_on__lte=day,
+                                              issued_on__gte=day.replace(year=day.year - 4, day=min(day.day, 28)))
+                 .select_related("organisation").order_by("organisation__name", "-issued_on"))
+    reported: dict[int, set[int]] = {}
+    for cert_id, year in AnnualReport.objects.filter(certification__in=certs).values_list("certification_id", "year"):
+        reported.setdefault(cert_id, set()).add(year)
+    latest: dict[int, Certification] = {}
+    for cert in certs:
+        latest.setdefault(cert.organisation_id, cert)
+    rows = []
+    for cert in latest.values():
+        status = certificate_status(cert, day=day, reported=frozenset(reported.get(cert.pk, ())))
+        if status.valid or (day - status.valid_until).days <= 366:
+            rows.append(status)
+    rows.sort(key=lambda s: (not s.reminders, s.valid_until))
+    return rows

@@ -58,15 +58,6 @@ FIELDS: tuple[RuleField, ...] = (
 SCHEMA: dict[str, str] = {f.name: f.type for f in FIELDS}
 
 
-def three_years_from(issued: dt.date) -> dt.date:
-    """The last day of a 高新技术企业 certificate's validity (办法 第十二条: three years from issue)."""
-    try:
-        end = issued.replace(year=issued.year + 3)
-    except ValueError:  # 29 February
-        end = dt.date(issued.year + 3, 3, 1)
-    return end - dt.timedelta(days=1)
-
-
 def _float(value: Fraction | None) -> float | None:
     return None if value is None else float(value)
 
@@ -88,7 +79,7 @@ def policy_record(profile: EnterpriseProfile, *, district: str | None = None, ti
     """The values of ``FIELDS`` for one enterprise (None = unknown). ``certificates`` maps a
     certificate field to (valid from, valid until); the 高新 certificate of the profile is used
     when ``certificates`` does not name ``hnte``."""
-    from .hnte import growth_rate
+    from .hnte import certificate_valid_until, growth_rate
 
     year = latest_year(profile)
     record: dict[str, Any] = {f.name: None for f in FIELDS}
@@ -125,7 +116,7 @@ def policy_record(profile: EnterpriseProfile, *, district: str | None = None, ti
     held = dict(certificates or {})
     if "hnte" not in held and profile.hnte_certificate is not None:
         issued = profile.hnte_certificate.issued_on
-        held["hnte"] = (issued, three_years_from(issued))
+        held["hnte"] = (issued, certificate_valid_until(issued))
     for name in ("hnte", "tech_sme", "specialised"):
         record[name] = held.get(name)
     return record

@@ -17,11 +17,11 @@ from django.utils import timezone
 
 from sciencecity.engines.rules import fields, growth, vector
 from sciencecity.engines.rules.lang import RuleError
-from sciencecity.enterprises.choices import CertificationKind, Tier
+from sciencecity.enterprises.choices import Tier
 from sciencecity.enterprises.models import EnterpriseProfile, TierMembership
 from sciencecity.enterprises.policies.choices import PolicyStatus
 from sciencecity.enterprises.policies.models import Policy
-from sciencecity.enterprises.selectors import profiles_with_data, to_engine_profile
+from sciencecity.enterprises.selectors import certificates_held, profiles_with_data, to_engine_profile
 
 #: The highest open tier names an enterprise's tier in rules.
 TIER_RANK = [Tier.UNICORN, Tier.GAZELLE, Tier.CHUFENG, Tier.RESERVE]
@@ -44,25 +44,6 @@ class EnterpriseColumns:
             return None
 
 
-def _certificate_until(kind: str, issued_on: dt.date, valid_until: dt.date | None) -> dt.date:
-    if valid_until is not None:
-        return valid_until
-    if kind == CertificationKind.TECH_SME:
-        return dt.date(issued_on.year, 12, 31)  # 入库登记编号: for the year of registration
-    return fields.three_years_from(issued_on)
-
-
-def _certificates(profile: EnterpriseProfile) -> dict[str, tuple[dt.date, dt.date]]:
-    held: dict[str, tuple[dt.date, dt.date]] = {}
-    for cert in profile.certifications.all():  # newest first
-        name = {CertificationKind.HNTE: "hnte", CertificationKind.TECH_SME: "tech_sme",
-                CertificationKind.SPECIALISED: "specialised", CertificationKind.LITTLE_GIANT: "specialised"}.get(
-            cert.kind)
-        if name and name not in held:
-            held[name] = (cert.issued_on, _certificate_until(cert.kind, cert.issued_on, cert.valid_until))
-    return held
-
-
 def _tiers(organisation_ids: Iterable[int]) -> dict[int, str]:
     found: dict[int, list[str]] = {}
     for org_id, tier in TierMembership.objects.filter(organisation_id__in=list(organisation_ids),
@@ -78,7 +59,7 @@ def enterprise_records(profiles: Sequence[EnterpriseProfile], today: dt.date) ->
         typed = to_engine_profile(row, assessed_on=today)
         records.append(fields.policy_record(
             typed, district=row.organisation.district or None, tier=tiers.get(row.organisation_id),
-            certificates=_certificates(row), growth_score=growth.growth_score(typed).total_points))
+            certificates=certificates_held(row, today), growth_score=growth.growth_score(typed).total_points))
     return records
 
 
