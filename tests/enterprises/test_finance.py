@@ -202,3 +202,30 @@ def test_growth_page_and_api(client, world):
     assert client.get(f"/api/enterprises/finance/growth/{world['small'].pk}").status_code == 403
     page = client.get("/enterprises/my/financing/")
     assert page.status_code == 200 and b'data-testid="growth-total">19.58<' in page.content
+
+
+def test_api_walks_the_pipeline_and_matches_both_ways(client, world):
+    client.force_login(world["owner"])
+    assert [p["code"] for p in client.get(f"/api/enterprises/finance/needs/{world['need'].pk}/products").json()] == [
+        "IPL-1"]
+    response = client.post("/api/enterprises/finance/matches", {"need_id": world["need"].pk,
+                                                                "product_id": world["loan"].pk},
+                           content_type="application/json")
+    assert response.status_code == 201
+    match_id = response.json()["id"]
+    assert client.post(f"/api/enterprises/finance/matches/{match_id}/introduce", {},
+                       content_type="application/json").status_code == 403
+    client.force_login(world["banker"])
+    assert [n["code"] for n in client.get(f"/api/enterprises/finance/products/{world['loan'].pk}/needs").json()] == [
+        world["need"].code]
+    for action in ("introduce", "due_diligence"):
+        assert client.post(f"/api/enterprises/finance/matches/{match_id}/{action}", {},
+                           content_type="application/json").status_code == 200
+    response = client.post(f"/api/enterprises/finance/matches/{match_id}/fund", {"amount": "-1"},
+                           content_type="application/json")
+    assert response.status_code in (400, 422)
+    response = client.post(f"/api/enterprises/finance/matches/{match_id}/fund", {"amount": "250"},
+                           content_type="application/json")
+    assert response.status_code == 200 and response.json()["state"] == "funded"
+    client.force_login(world["other_banker"])
+    assert client.get(f"/api/enterprises/finance/products/{world['loan'].pk}/needs").status_code == 403

@@ -192,3 +192,12 @@ def test_api_preview_create_and_my_policies(client, bureau, enterprises):
     mine = client.get("/api/enterprises/my/policies").json()
     assert [(m["policy"]["code"], m["amount"]) for m in mine["eligible"]] == [("P-001", 20.0)]
     assert client.get(f"/api/enterprises/policies/{policy_id}/eligible").status_code == 403
+
+
+def test_header_shows_the_unread_notification_count(client, bureau, enterprises):
+    user = make_user(Role.ENTERPRISE_USER, enterprises["A"])
+    services.policy_create(actor=bureau, **_values())
+    services.policy_matches_refresh(actor=bureau)
+    client.force_login(user)
+    page = client.get("/enterprises/my/policies/").content.decode()
+    assert 'data-testid="notification-count"' in page and "🔔 1<" in page
