@@ -201,3 +201,21 @@ def test_header_shows_the_unread_notification_count(client, bureau, enterprises)
     client.force_login(user)
     page = client.get("/enterprises/my/policies/").content.decode()
     assert 'data-testid="notification-count"' in page and "🔔 1<" in page
+
+
+def test_the_cached_table_follows_every_change_of_the_data(enterprises):
+    from sciencecity.enterprises.models import FiscalYear
+    from sciencecity.registry.models import Certification
+
+    assert selectors.preview("revenue >= 1000")["eligible"] == 2
+    assert selectors.enterprise_table() is selectors.enterprise_table()  # unchanged data: the same table
+    year = FiscalYear.objects.get(profile__organisation=enterprises["B"])
+    year.main_revenue = 1500
+    year.save()
+    assert selectors.preview("revenue >= 1000")["eligible"] == 3
+    Certification.objects.create(organisation=enterprises["B"], kind="hnte", number="GR-B",
+                                 issued_on=dt.date(2025, 1, 1))
+    assert selectors.preview('has_cert("hnte")')["eligible"] == 3
+    enterprises["B"].district = "南山区"
+    enterprises["B"].save()
+    assert selectors.preview('district == "光明区"')["eligible"] == 2  # A and D

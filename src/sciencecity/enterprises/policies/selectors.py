@@ -9,10 +9,11 @@ so one columnar pass answers the editor's preview, an enterprise's "my policies"
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from sciencecity.engines.rules import fields, growth, vector
@@ -63,10 +64,44 @@ def enterprise_records(profiles: Sequence[EnterpriseProfile], today: dt.date) ->
     return records
 
 
+def data_version(today: dt.date) -> tuple:
+    """A stamp that changes whenever anything the table reads changes: the row count and the latest
+    change of every table involved (a deletion changes a count, an edit an ``updated_at``)."""
+    from sciencecity.enterprises.models import FiscalYear, Incident, IntellectualProperty, MonthlyStaff
+    from sciencecity.registry.models import Certification, Organisation
+
+    stamp: list = [today.toordinal()]
+    for model in (EnterpriseProfile, FiscalYear, MonthlyStaff, IntellectualProperty, Incident, TierMembership,
+                  Certification, Organisation):
+        agg = model.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+        stamp.append((agg["n"], agg["last"]))
+    return tuple(stamp)
+
+
+#: The last full table built in this process, with its ``data_version`` (the live preview reuses it
+#: until a profile, certificate, tier or organisation changes).
+_cache: dict[str, tuple[tuple, EnterpriseColumns]] = {}
+_cache_lock = threading.Lock()
+
+
 def enterprise_table(*, today: dt.date | None = None, organisation_ids: Iterable[int] | None = None
                      ) -> EnterpriseColumns:
-    """Every enterprise profile (or those of ``organisation_ids``) as columns, as of ``today``."""
+    """Every enterprise profile (or those of ``organisation_ids``) as columns, as of ``today``. The
+    full table is cached per process and rebuilt when ``data_version`` changes."""
     today = today or timezone.localdate()
+    if organisation_ids is not None:
+        return _build_table(today, organisation_ids)
+    version = data_version(today)
+    with _cache_lock:
+        cached = _cache.get("all")
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        columns = _build_table(today, None)
+        _cache["all"] = (version, columns)
+        return columns
+
+
+def _build_table(today: dt.date, organisation_ids: Iterable[int] | None) -> EnterpriseColumns:
     rows = profiles_with_data()
     if organisation_ids is not None:
         rows = rows.filter(organisation_id__in=list(organisation_ids))
