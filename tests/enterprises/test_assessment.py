@@ -103,11 +103,17 @@ def test_score_ranges_and_the_verdict(filled, member):
     assert (result.score_min, result.score_max) == (72, 80) and result.verdict == "certain"
 
 
-def test_tech_sme_score_through_the_app(filled):
+def test_tech_sme_score_through_the_app(filled, member):
     result = selectors.assessment_of(selectors.profile_of(filled)).tech_sme
-    # 15 % S&T staff; R&D 260 (as booked, other within its cap) of sales 5,000 = 5.2 % or of costs 4,000 = 6.5 %
-    assert result.parts["ip"] is not None and result.score == sum(result.parts.values())
-    assert result.rd_options["sales"] is not None and result.parts["rd"] == max(result.rd_options.values())
+    # S&T 15 / 100 = 15 % → 8; R&D (119 caliber) 200 + 80 % × 50 + other 10 (cap 26.67) = 250:
+    # of sales 250 ÷ 5,000 = 5 % → 40, of costs 250 ÷ 4,000 = 6.25 % → 0, the higher 40; one class I → 30
+    assert result.parts == {"staff": 8, "rd": 40, "ip": 30} and result.score == 78
+    assert result.rd_options == {"sales": 40, "costs": 0} and result.qualifies
+    # S&T exactly 20 % enters the 12-point band; R&D exactly 6 % of sales the 50-point band
+    services.fiscal_year_save(actor=member, organisation=filled, year=_latest(filled),
+                              data={"st_staff_average": Decimal("20"), "rd_personnel": Decimal("200")})
+    result = selectors.assessment_of(selectors.profile_of(filled)).tech_sme
+    assert result.parts == {"staff": 12, "rd": 50, "ip": 30} and result.score == 92  # (250 + 50) ÷ 5,000 = 6 %
 
 
 def test_assessment_api_has_the_format_document_shape(client, login, member, filled):

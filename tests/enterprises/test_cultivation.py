@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sciencecity.core.models import AuditEvent
 from sciencecity.enterprises import cultivation, services
@@ -12,6 +12,13 @@ from sciencecity.plans import sources
 from sciencecity.registry.models import Certification
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The reasons are stored in the language active at the write; these tests read them in English."""
+    with translation.override("en"):
+        yield
 
 
 def _open(org, tier):
@@ -76,3 +83,17 @@ def test_history_page_lists_entries(client, login, bureau, filled):
     login(bureau)
     page = client.get("/enterprises/tiers/history/?tier=reserve")
     assert page.status_code == 200 and filled.name in page.content.decode()
+
+
+def test_indicator_5_page_shows_the_pool_beside_the_certified_count(client, login, bureau, filled):
+    from django.urls import reverse
+
+    from sciencecity.plans.models import Indicator
+    from sciencecity.plans.services import plan_import_bundled
+
+    plan_import_bundled()
+    indicator = Indicator.objects.get(source_key="registry.hnte")
+    login(bureau)
+    page = client.get(reverse("plans:indicator_detail", args=[indicator.pk])).content.decode()
+    assert 'data-testid="related-enterprises.reserve_pool"' in page
+    assert 'data-testid="related-enterprises.pool_conversions"' in page

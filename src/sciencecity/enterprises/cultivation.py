@@ -29,7 +29,7 @@ from sciencecity.engines.rules import hnte
 from sciencecity.engines.rules import profile as engine
 from sciencecity.enterprises import selectors
 from sciencecity.enterprises.choices import Tier
-from sciencecity.enterprises.models import EnterpriseProfile, TierCriteria, TierMembership
+from sciencecity.enterprises.models import TierCriteria, TierMembership
 from sciencecity.registry.models import Organisation
 
 #: The criteria a fresh installation starts with (the bureau edits them): 万元, shares, years.
@@ -113,9 +113,9 @@ def tier_reasons(tier: TierCriteria, m: Metrics) -> tuple[bool, list[str]]:
     return ok, reasons
 
 
-def holds_valid_hnte(profile: EnterpriseProfile, day: dt.date) -> bool:
-    cert = selectors.hnte_certificate(profile, day)
-    return cert is not None and hnte.certificate_valid_on(cert.issued_on, day)
+def holds_valid_hnte(loaded: selectors.LoadedProfile, day: dt.date) -> bool:
+    validity = loaded.certificates.get("hnte")
+    return validity is not None and validity[0] <= day <= validity[1]
 
 
 def reserve_reason(assessment: hnte.HnteAssessment, margin: Fraction) -> str | None:
@@ -143,11 +143,11 @@ def reserve_reason(assessment: hnte.HnteAssessment, margin: Fraction) -> str | N
                                                                       "conditions": "; ".join(near)}
 
 
-def evaluate(profile: EnterpriseProfile, day: dt.date, rows: dict[str, TierCriteria]) -> dict[str, str]:
-    """tier → reason, for every tier ``profile`` qualifies for on ``day``."""
-    record = selectors.to_engine_profile(profile, assessed_on=day)
+def evaluate(loaded: selectors.LoadedProfile, day: dt.date, rows: dict[str, TierCriteria]) -> dict[str, str]:
+    """tier → reason, for every tier the enterprise qualifies for on ``day``."""
+    record = loaded.record
     result: dict[str, str] = {}
-    m = metrics(record, profile.valuation)
+    m = metrics(record, loaded.valuation)
     for tier in (Tier.CHUFENG, Tier.GAZELLE, Tier.UNICORN):
         row = rows.get(tier)
         if row is None:
@@ -156,7 +156,7 @@ def evaluate(profile: EnterpriseProfile, day: dt.date, rows: dict[str, TierCrite
         if ok and reasons:
             result[tier] = "; ".join(reasons)
     reserve = rows.get(Tier.RESERVE)
-    if reserve is not None and not holds_valid_hnte(profile, day):
+    if reserve is not None and not holds_valid_hnte(loaded, day):
         reason = reserve_reason(hnte.assess(record), Fraction(reserve.margin or 0))
         if reason:
             result[Tier.RESERVE] = reason
@@ -171,10 +171,8 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
     Returns how many stays were opened and closed."""
     day = day or timezone.localdate()
     rows = criteria()
-    profiles = selectors.profiles_with_data()
-    if organisations is not None:
-        profiles = profiles.filter(organisation__in=list(organisations))
     org_ids = None if organisations is None else [o.pk for o in organisations]
+    profiles = selectors.load_profiles(assessed_on=day, organisation_ids=org_ids)
     open_stays = TierMembership.objects.filter(left_at__isnull=True)
     if org_ids is not None:
         open_stays = open_stays.filter(organisation_id__in=org_ids)
@@ -187,6 +185,7 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
     seen: set[tuple[int, str]] = set()
     for profile in profiles:
         qualified = evaluate(profile, day, rows)
+        code = profile.record.id
         for tier, why in qualified.items():
             key = (profile.organisation_id, tier)
             seen.add(key)
@@ -194,7 +193,7 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
                 full = f"{reason}: {why}" if reason else why
                 opened.append(TierMembership(organisation_id=profile.organisation_id, tier=tier, entered_at=now,
                                              entered_by=user, entered_reason=full[:500]))
-                lines.append([profile.organisation.code, tier, "entered", full[:500]])
+                lines.append([code, tier, "entered", full[:500]])
         for tier in Tier.values:
             key = (profile.organisation_id, tier)
             stay = current.get(key)
@@ -206,7 +205,7 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
             stay.left_at, stay.left_by, stay.certified = now, user, certified
             stay.left_reason = (f"{reason}: {why}" if reason else why)[:500]
             closed.append(stay)
-            lines.append([profile.organisation.code, tier, "left", stay.left_reason])
+            lines.append([code, tier, "left", stay.left_reason])
     if opened:
         TierMembership.objects.bulk_create(opened)
     if closed:

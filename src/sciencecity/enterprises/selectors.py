@@ -129,15 +129,106 @@ def to_engine_profile(profile: EnterpriseProfile, *, assessed_on: dt.date) -> en
         self_rating=rating)
 
 
+@dataclass(frozen=True)
+class LoadedProfile:
+    """One enterprise as the set-based loader reads it: ids, valuation, certificates held, typed profile."""
+
+    profile_id: int
+    organisation_id: int
+    district: str
+    valuation: Decimal | None
+    certificates: dict[str, tuple[dt.date, dt.date]]
+    record: engine.EnterpriseProfile
+
+
+def _year_from_values(row: dict, months: list[dict]) -> engine.FiscalYear:
+    values: dict = {"year": row["year"]}
+    for name in YEAR_AMOUNTS:
+        if row[name] is not None:
+            values[name] = Fraction(row[name])
+    rd = {category: row[column] for category, column in RD_FIELDS.items()}
+    if any(value is not None for value in rd.values()):
+        values["rd"] = engine.RDExpense(**{k: Fraction(v) for k, v in rd.items() if v is not None})
+    if len(months) == 12:
+        values["staff_monthly"] = tuple(engine.MonthlyStaff(Fraction(m["start"]), Fraction(m["end"]),
+                                                            Fraction(m["st_start"]), Fraction(m["st_end"]))
+                                        for m in sorted(months, key=lambda m: m["month"]))
+    if row["conversions"] is not None:
+        values["conversions"] = row["conversions"]
+    return engine.FiscalYear(**values)
+
+
+def load_profiles(*, assessed_on: dt.date, organisation_ids: Iterable[int] | None = None) -> list[LoadedProfile]:
+    """Every enterprise profile (or those of ``organisation_ids``) in a fixed number of set-based
+    queries (no per-row ORM objects), as of ``assessed_on``; ordered by organisation name."""
+    from sciencecity.enterprises.models import Incident, IntellectualProperty
+
+    profiles = EnterpriseProfile.objects.all()
+    if organisation_ids is not None:
+        profiles = profiles.filter(organisation_id__in=list(organisation_ids))
+    rows = list(profiles.order_by("organisation__name", "id").values(
+        "id", "organisation_id", "organisation__code", "organisation__name", "organisation__founded_on",
+        "organisation__district", "technology_domain", "standards_drafted", "self_rating", "incidents_declared",
+        "valuation"))
+    ids = [r["id"] for r in rows]
+    org_ids = [r["organisation_id"] for r in rows]
+    years: dict[int, list[dict]] = {}
+    year_rows = list(FiscalYear.objects.filter(profile_id__in=ids, year__lt=assessed_on.year).values())
+    months: dict[int, list[dict]] = {}
+    for m in MonthlyStaff.objects.filter(fiscal_year_id__in=[y["id"] for y in year_rows]).values():
+        months.setdefault(m["fiscal_year_id"], []).append(m)
+    for y in year_rows:
+        years.setdefault(y["profile_id"], []).append(y)
+    ip: dict[int, list[engine.IntellectualProperty]] = {}
+    for r in IntellectualProperty.objects.filter(profile_id__in=ids).values("profile_id", "ip_class", "kind",
+                                                                            "acquired", "granted_on"):
+        if r["granted_on"] is None or r["granted_on"] <= assessed_on:
+            ip.setdefault(r["profile_id"], []).append(engine.IntellectualProperty(
+                ip_class=r["ip_class"], kind=r["kind"], acquired=r["acquired"], granted_on=r["granted_on"]))
+    since = assessed_on - dt.timedelta(days=INCIDENT_WINDOW_DAYS)
+    incident_ids = set(Incident.objects.filter(profile_id__in=ids, occurred_on__gte=since,
+                                               occurred_on__lte=assessed_on).values_list("profile_id", flat=True))
+    certs: dict[int, list[Certification]] = {}
+    for cert in Certification.objects.filter(organisation_id__in=org_ids, issued_on__lte=assessed_on).order_by(
+            "-issued_on", "-id"):
+        certs.setdefault(cert.organisation_id, []).append(cert)
+    loaded = []
+    for r in rows:
+        held: dict[str, tuple[dt.date, dt.date]] = {}
+        hnte_cert = None
+        for cert in certs.get(r["organisation_id"], []):
+            name = CERTIFICATE_FIELDS.get(cert.kind)
+            if name and name not in held:
+                held[name] = certificate_validity(cert)
+                if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE:
+                    hnte_cert = cert
+        founded = r["organisation__founded_on"]
+        record = engine.EnterpriseProfile(
+            id=r["organisation__code"], name=r["organisation__name"], assessed_on=assessed_on,
+            registered_on=founded if founded and founded <= assessed_on else None,
+            years=tuple(sorted((_year_from_values(y, months.get(y["id"], [])) for y in years.get(r["id"], [])),
+                               key=lambda y: y.year)),
+            ip=tuple(ip.get(r["id"], ())), standards_drafted=r["standards_drafted"],
+            incident_in_last_year=(r["id"] in incident_ids) if r["incidents_declared"] else None,
+            field=r["technology_domain"] or None,
+            hnte_certificate=engine.Certificate(number=hnte_cert.number, issued_on=hnte_cert.issued_on)
+            if hnte_cert else None,
+            self_rating={k: v for k, v in (r["self_rating"] or {}).items() if k in engine.SELF_RATING_ITEMS})
+        loaded.append(LoadedProfile(profile_id=r["id"], organisation_id=r["organisation_id"],
+                                    district=r["organisation__district"], valuation=r["valuation"],
+                                    certificates=held, record=record))
+    return loaded
+
+
 def profile_records(*, year: int | None = None, assessed_on: dt.date | None = None,
-                    profiles: Iterable[EnterpriseProfile] | None = None) -> list[engine.EnterpriseProfile]:
-    """Every enterprise profile (or ``profiles``) as the engine's typed ``EnterpriseProfile``.
+                    organisation_ids: Iterable[int] | None = None) -> list[engine.EnterpriseProfile]:
+    """Every enterprise profile (or those of ``organisation_ids``) as the engine's typed ``EnterpriseProfile``.
 
     ``year`` is the assessment year (its fiscal years are the ones before it); ``assessed_on``
-    defaults to ``assessment_day(year)``. Ordered as the profiles (by organisation name)."""
+    defaults to ``assessment_day(year)``. Ordered by organisation name. ``load_profiles`` gives the
+    same with the certificates held (for the rule language's certificate fields) and the ids."""
     day = assessed_on or assessment_day(year)
-    rows = profiles if profiles is not None else profiles_with_data()
-    return [to_engine_profile(p, assessed_on=day) for p in rows]
+    return [loaded.record for loaded in load_profiles(assessed_on=day, organisation_ids=organisation_ids)]
 
 
 # --- the assessment pages ------------------------------------------------------------------------

@@ -97,6 +97,8 @@ def profile(request, code: str | None = None):
 @require_http_methods(["GET", "POST"])
 def profile_edit(request, code: str | None = None):
     org = _organisation(request, code, edit=True)
+    if request.method == "GET":
+        _audit_read(request, org)  # the form shows the valuation
     instance = services.profile_for(org) or EnterpriseProfile(organisation=org)
     form = forms.ProfileForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -114,6 +116,8 @@ def profile_edit(request, code: str | None = None):
 @require_http_methods(["GET", "POST"])
 def year_edit(request, code: str | None = None, year: int | None = None):
     org = _organisation(request, code, edit=True)
+    if request.method == "GET":
+        _audit_read(request, org)
     instance = FiscalYear(year=timezone.localdate().year - 1)
     if year is not None:
         instance = get_object_or_404(FiscalYear.objects.prefetch_related("months"), profile__organisation=org,

@@ -22,7 +22,7 @@ from sciencecity.enterprises.choices import Tier
 from sciencecity.enterprises.models import EnterpriseProfile, TierMembership
 from sciencecity.enterprises.policies.choices import PolicyStatus
 from sciencecity.enterprises.policies.models import Policy
-from sciencecity.enterprises.selectors import certificates_held, profiles_with_data, to_engine_profile
+from sciencecity.enterprises.selectors import LoadedProfile, load_profiles
 
 #: The highest open tier names an enterprise's tier in rules.
 TIER_RANK = [Tier.UNICORN, Tier.GAZELLE, Tier.CHUFENG, Tier.RESERVE]
@@ -53,15 +53,12 @@ def _tiers(organisation_ids: Iterable[int]) -> dict[int, str]:
     return {org: min(tiers, key=lambda t: TIER_RANK.index(t) if t in TIER_RANK else 99) for org, tiers in found.items()}
 
 
-def enterprise_records(profiles: Sequence[EnterpriseProfile], today: dt.date) -> list[dict]:
-    tiers = _tiers(p.organisation_id for p in profiles)
-    records = []
-    for row in profiles:
-        typed = to_engine_profile(row, assessed_on=today)
-        records.append(fields.policy_record(
-            typed, district=row.organisation.district or None, tier=tiers.get(row.organisation_id),
-            certificates=certificates_held(row, today), growth_score=growth.growth_score(typed).total_points))
-    return records
+def enterprise_records(loaded: Sequence[LoadedProfile]) -> list[dict]:
+    """The rule-language record of each loaded profile (district, tier, certificates, growth score added)."""
+    tiers = _tiers(p.organisation_id for p in loaded)
+    return [fields.policy_record(p.record, district=p.district or None, tier=tiers.get(p.organisation_id),
+                                 certificates=p.certificates, growth_score=growth.growth_score(p.record).total_points)
+            for p in loaded]
 
 
 def data_version(today: dt.date) -> tuple:
@@ -102,15 +99,11 @@ def enterprise_table(*, today: dt.date | None = None, organisation_ids: Iterable
 
 
 def _build_table(today: dt.date, organisation_ids: Iterable[int] | None) -> EnterpriseColumns:
-    rows = profiles_with_data()
-    if organisation_ids is not None:
-        rows = rows.filter(organisation_id__in=list(organisation_ids))
-    profiles = list(rows)
-    records = enterprise_records(profiles, today)
+    loaded = load_profiles(assessed_on=today, organisation_ids=organisation_ids)
     return EnterpriseColumns(
-        organisation_ids=[p.organisation_id for p in profiles], names=[p.organisation.name for p in profiles],
-        codes=[p.organisation.code for p in profiles],
-        table=vector.Table.from_records(records, fields.SCHEMA), today=today)
+        organisation_ids=[p.organisation_id for p in loaded], names=[p.record.name for p in loaded],
+        codes=[p.record.id for p in loaded],
+        table=vector.Table.from_records(enterprise_records(loaded), fields.SCHEMA), today=today)
 
 
 def compile_policy(policy: Policy) -> vector.Policy:
