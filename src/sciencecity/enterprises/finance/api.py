@@ -68,7 +68,7 @@ class NeedIn(InputSchema):
     purpose: str
 
 
-class MatchOut(Schema):
+class FinanceMatchOut(Schema):
     id: int
     code: str
     need_id: int
@@ -79,12 +79,12 @@ class MatchOut(Schema):
     decline_reason: str
 
 
-class MatchIn(InputSchema):
+class FinanceMatchIn(InputSchema):
     need_id: int
     product_id: int
 
 
-class ActionIn(InputSchema):
+class FinanceActionIn(InputSchema):
     amount: Decimal | None = None
     funded_on: dt.date | None = None
     reason: str = ""
@@ -146,21 +146,21 @@ def need_products(request, pk: int):
     return [fit.product for fit in fits]
 
 
-@router.get("/finance/matches", response={200: list[MatchOut], **ERRORS}, summary="Matches you may see")
+@router.get("/finance/matches", response={200: list[FinanceMatchOut], **ERRORS}, summary="Matches you may see")
 def match_list(request):
     return permissions.match_queryset(request.auth)
 
 
-@router.post("/finance/matches", response={201: MatchOut, **ERRORS}, summary="Request a product for a need")
-def match_create(request, payload: MatchIn):
+@router.post("/finance/matches", response={201: FinanceMatchOut, **ERRORS}, summary="Request a product for a need")
+def match_create(request, payload: FinanceMatchIn):
     need = get_object_or_404(permissions.need_queryset(request.auth), pk=payload.need_id)
     product = get_object_or_404(FinancialProduct, pk=payload.product_id)
     return Status(201, services.match_request(actor=request.auth, need=need, product=product))
 
 
-@router.post("/finance/matches/{int:pk}/{action}", response={200: MatchOut, **ERRORS},
+@router.post("/finance/matches/{int:pk}/{action}", response={200: FinanceMatchOut, **ERRORS},
              summary="A pipeline transition: introduce, due_diligence, fund (amount, funded_on), decline (reason)")
-def match_action(request, pk: int, action: str, payload: ActionIn):
+def match_action(request, pk: int, action: str, payload: FinanceActionIn):
     match = get_object_or_404(permissions.match_queryset(request.auth), pk=pk)
     if action == "introduce":
         return services.match_introduce(actor=request.auth, match=match)
