@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sciencecity.core.context_processors.navigation",
+                "sciencecity.transfer.context_processors.unread_notifications",
             ],
         },
     }

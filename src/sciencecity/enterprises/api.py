@@ -297,3 +297,11 @@ def tier_criteria_put(request, tier: Tier, payload: CriteriaIn):
     _bureau(request)
     row = cultivation.tier_criteria_update(actor=request.auth, tier=tier, data=payload.dict(exclude_unset=True))
     return {name: getattr(row, name) for name in cultivation.CRITERIA_FIELDS} | {"tier": row.tier}
+
+
+# Policies (政策找人 / 免申即享) and tech finance
+from sciencecity.enterprises.finance.api import router as finance_router  # noqa: E402
+from sciencecity.enterprises.policies.api import router as policies_router  # noqa: E402
+
+router.add_router("", policies_router)
+router.add_router("", finance_router)

@@ -13,3 +13,9 @@ class EnterprisesConfig(AppConfig):
         permissions.register()
         navigation.register()
         indicator_sources.register_all()
+
+        from sciencecity.enterprises.finance.indicator_sources import register_all as register_finance_sources
+        from sciencecity.enterprises.policies.navigation import register as register_policy_navigation
+
+        register_finance_sources()
+        register_policy_navigation()

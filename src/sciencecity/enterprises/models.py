@@ -254,3 +254,8 @@ class TierMembership(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.get_tier_display()}"
+
+
+# Policies and tech finance live in their own modules; imported here so that Django registers them.
+from sciencecity.enterprises.finance.models import FinanceMatch, FinancialProduct, FinancingNeed  # noqa: E402, F401
+from sciencecity.enterprises.policies.models import Policy, PolicyMatch  # noqa: E402, F401

@@ -35,3 +35,9 @@ urlpatterns = [
     path("tiers/history/", views.history, name="history"),
     path("tiers/recompute/", views.recompute, name="recompute"),
 ]
+
+# Policies (政策找人 / 免申即享) and tech finance
+from sciencecity.enterprises.finance.urls import urlpatterns as finance_urls  # noqa: E402
+from sciencecity.enterprises.policies.urls import urlpatterns as policy_urls  # noqa: E402
+
+urlpatterns += policy_urls + finance_urls

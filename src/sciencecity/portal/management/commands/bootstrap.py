@@ -49,3 +49,5 @@ class Command(BaseCommand):
             call_command("demo-enterprises", verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-programmes" in commands:
             call_command("demo-programmes", verbosity=verbosity, **dated)
+        if demo_scale != "none" and "demo-policies" in commands:  # after demo-enterprises (profiles) when present
+            call_command("demo-policies", verbosity=verbosity, **dated)
