@@ -22,5 +22,8 @@ def may_open_rounds(user: Any) -> bool:
 
 @register.filter
 def shown_warning(warning: Any) -> warning_text.ShownWarning:
-    """A parser warning (stored or just parsed) as :func:`warning_text.shown` says it."""
+    """A parser warning (stored, just parsed, or kept as a dict in an upload's preview) as
+    :func:`warning_text.shown` says it."""
+    if isinstance(warning, dict):
+        return warning_text.shown(warning.get("code", ""), warning.get("message", ""), warning.get("line"))
     return warning_text.shown(warning.code, warning.message, getattr(warning, "line", None))
