@@ -53,11 +53,20 @@ def axe_problems(page, path: str) -> list[str]:
     return [f"{path}: {v['impact']} {v['id']} ({v['help']}): {v['nodes']}" for v in page.evaluate(RUN_AXE)]
 
 
-@pytest.mark.parametrize("role", ["anonymous", "officer", "enterprise", "expert"])
-def test_main_pages_have_no_serious_or_critical_accessibility_violation(page, demo_users, role):
-    if role != "anonymous":
-        login(page, demo_users[role].username, PASSWORD)
-    problems = [problem for path in MAIN_PAGES[role] for problem in axe_problems(page, path)]
+def log_out(page) -> None:
+    with page.expect_navigation():
+        page.click("header form[action$='/logout/'] button")
+
+
+def test_main_pages_have_no_serious_or_critical_accessibility_violation(page, demo_users):
+    """One browser session for every role (one demo database): anonymous, then each account in turn."""
+    problems = []
+    for role, paths in MAIN_PAGES.items():
+        if role != "anonymous":
+            login(page, demo_users[role].username, PASSWORD)
+        problems += [f"{role} {problem}" for path in paths for problem in axe_problems(page, path)]
+        if role != "anonymous":
+            log_out(page)
     assert not problems, "\n".join(problems)
 
 
@@ -86,18 +95,20 @@ def test_phone_header_is_short_the_menu_opens_and_tables_become_cards(browser, l
         context.close()
 
 
-@pytest.mark.parametrize("role", ["officer", "enterprise"])
-def test_english_header_fits_on_one_row_at_1280(browser, live_server, demo_users, role):
+def test_english_header_fits_on_one_row_at_1280(browser, live_server, demo_users):
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.base_url = live_server.url
     try:
-        login(page, demo_users[role].username, PASSWORD)
-        with page.expect_navigation():
-            page.select_option("[data-testid=language-select]", "en")
-        assert page.locator("html").get_attribute("lang") == "en"
-        tops = page.eval_on_selector_all(
-            "header.site-header li", "items => items.map(li => Math.round(li.getBoundingClientRect().top))")
-        assert len(tops) >= 6 and max(tops) - min(tops) <= 8, tops
+        for role in ("officer", "enterprise", "expert"):
+            login(page, demo_users[role].username, PASSWORD)
+            if page.locator("html").get_attribute("lang") != "en":
+                with page.expect_navigation():
+                    page.select_option("[data-testid=language-select]", "en")
+            assert page.locator("html").get_attribute("lang") == "en"
+            tops = page.eval_on_selector_all(
+                "header.site-header li", "items => items.map(li => Math.round(li.getBoundingClientRect().top))")
+            assert len(tops) >= 6 and max(tops) - min(tops) <= 10, (role, tops)
+            log_out(page)
     finally:
         context.close()
