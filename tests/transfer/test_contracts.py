@@ -69,7 +69,9 @@ def test_registration_updates_the_plan_indicator_by_exactly_the_amount(deal_worl
     register(deal_world, agreed, amount="1250.00", technical_income="1000.00")
     value = ObservedValue.objects.get(indicator=turnover_indicator, year=year)
     assert value.value - before == pytest.approx(1250 / 10000)
-    assert (value.source, value.provenance) == ("computed", f"技术转移：{year} 年登记的技术合同（成交金额合计，亿元）")
+    # the provenance is written in the language of the request that registered the contract (English here)
+    assert (value.source, value.provenance) == ("computed", f"transfer: technology contracts registered in {year} "
+                                                            "(sum of amounts, 亿元)")
 
 
 def test_the_dashboard_live_value_shows_the_contract_at_once(deal_world, agreed, turnover_indicator):
