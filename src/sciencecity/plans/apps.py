@@ -6,3 +6,9 @@ class PlansConfig(AppConfig):
     name = "sciencecity.plans"
     label = "plans"
     verbose_name = _("Plan monitoring")
+
+    def ready(self) -> None:
+        from sciencecity.plans import navigation, permissions
+
+        permissions.register()
+        navigation.register()

@@ -4,8 +4,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from sciencecity.accounts.choices import Role
-from sciencecity.core import permissions
-from sciencecity.portal import selectors
+from sciencecity.core import navigation
 
 
 def healthz(request):
@@ -16,11 +15,10 @@ def healthz(request):
 
 
 def home(request):
-    context = {}
-    if permissions.can_view_registry(request.user):
-        context["registry"] = selectors.registry_overview()
-        context["incubation"] = selectors.incubation_overview()
-    return render(request, "portal/home.html", context)
+    """The home page: the blocks the apps registered (:mod:`sciencecity.core.navigation`) that the user sees."""
+    widgets = [{"template": w.template, "context": w.context(request)} for w in navigation.home_widgets(request.user)]
+    scripts = list(dict.fromkeys(s for w in navigation.home_widgets(request.user) for s in w.scripts))
+    return render(request, "portal/home.html", {"widgets": widgets, "widget_scripts": scripts})
 
 
 #: The user guide's section for each kind of account (the roles without a section of their own share one).

@@ -8,6 +8,10 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Innovation-resource registry")
 
     def ready(self) -> None:
+        from sciencecity.registry import navigation, permissions
+
+        permissions.register()
+        navigation.register()
         from sciencecity.registry.indicator_sources import register_all
 
         register_all()
