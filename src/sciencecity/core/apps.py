@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from sciencecity.core import navigation_entries
+        from sciencecity.core import (
+            checks,  # noqa: F401  (registers the `check --deploy` rules)
+            navigation_entries,
+        )
 
         navigation_entries.register_permissions()
         navigation_entries.register()

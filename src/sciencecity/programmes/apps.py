@@ -15,3 +15,8 @@ class ProgrammesConfig(AppConfig):
         from sciencecity.programmes.indicator_sources import register_all
 
         register_all()
+
+        from sciencecity.core.jobs import register
+        from sciencecity.programmes.services.assignment import ASSIGNMENT_JOB_KIND, assignment_job_background
+
+        register(ASSIGNMENT_JOB_KIND, assignment_job_background, label=_("Reviewer assignment"))

@@ -15,3 +15,7 @@ class TransferConfig(AppConfig):
         from sciencecity.transfer.indicator_sources import register_all
 
         register_all()
+
+        from sciencecity.transfer import ops
+
+        ops.register()
