@@ -169,3 +169,29 @@ def test_revoke_needs_a_reason_and_is_audited(login, secadmin, enterprise_user):
     assert (event.actor, event.object_id, event.reason) == (secadmin, str(enterprise_user.pk), "left the company")
     assert event.changes == {"role": ["enterprise_user", None], "organisation": [membership.organisation_id, None]}
     assert client.post(url, {"reason": "again"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_grant_form_chooses_no_role_in_advance_and_refuses_a_missing_role(login, secadmin, factories, organisation):
+    newcomer = factories.make_user(username="newcomer")
+    client = login(secadmin)
+    form = client.get(GRANT).context["form"]
+    assert form["role"].value() is None and form.fields["role"].choices[0] == ("", "---------")
+    response = _grant(client, newcomer, "", organisation)
+    assert response.status_code == 400 and "role" in response.context["form"].errors
+    assert not newcomer.memberships.exists() and not events("role_grant")
+
+
+@pytest.mark.django_db
+def test_grant_organisation_picker_lists_the_departments_before_any_search_and_narrows_as_one_types(
+        login, secadmin, factories):
+    statistics = factories.make_organisation(name="光明区统计局", kind="government_department")
+    bureau = factories.make_organisation(name="光明区科技创新局", kind="government_department")
+    laboratory = factories.make_organisation(name="光明实验室", kind="laboratory")
+    client = login(secadmin)
+    form = client.get(GRANT).context["form"]
+    assert [value for value, _ in form.fields["organisation"].choices] == ["", bureau.pk, statistics.pk]  # by name: 科 (U+79D1) before 统 (U+7EDF)
+    page = client.get(GRANT).content.decode()
+    assert 'hx-get="/accounts/roles/grant/"' in page and 'hx-select="#id_organisation"' in page
+    swapped = client.get(GRANT, {"organisation_q": "实验室"}, HTTP_HX_REQUEST="true")
+    assert [value for value, _ in swapped.context["form"].fields["organisation"].choices] == ["", laboratory.pk]

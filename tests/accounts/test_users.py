@@ -183,3 +183,25 @@ def test_user_list_pages_keep_the_search(login, sysadmin, factories, monkeypatch
     assert 'href="?q=staff&amp;page=2"' in html
     second = client.get(USERS, {"q": "staff", "page": 2})
     assert [a.username for a in second.context["page"]] == ["staff2"]
+
+
+def test_one_time_passwords_use_an_unambiguous_alphabet_and_pass_the_policy():
+    from sciencecity.accounts.services import generate_one_time_password
+
+    passwords = [generate_one_time_password() for _ in range(300)]
+    seen = set("".join(passwords))
+    assert not seen & set("0Oo1lIS5Z2B8"), seen & set("0Oo1lIS5Z2B8")
+    for password in passwords:
+        assert len(password) == 16
+        assert any(c.isupper() for c in password) and any(c.islower() for c in password)
+        assert any(c.isdigit() for c in password) and any(c in "!@#$%&*+=?" for c in password)
+
+
+@pytest.mark.django_db
+def test_one_time_password_is_shown_in_monospace_with_a_copy_button(login, sysadmin):
+    client = login(sysadmin)
+    response = client.post(reverse("accounts:user_create"), {"username": "copy_me", "display_name": "", "email": "",
+                                                             "phone": ""})
+    page = response.content.decode()
+    assert 'class="secret"' in page and 'id="one-time-password"' in page
+    assert 'data-copy="one-time-password"' in page

@@ -99,7 +99,7 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     assert page.locator(f"[data-testid=latest-{CODE}]").inner_text().strip() == "136"
     page.goto(f"{page.base_url}/plan/indicators/{indicator.pk}/")
     row = page.locator("[data-testid=value-2025]")
-    assert "136" in row.inner_text() and "🔒" in row.inner_text()
+    assert "136" in row.inner_text() and "已锁定" in row.inner_text()
     logout(page)
 
     # A further upload changing the locked value is refused, row by row, and nothing is written.

@@ -200,7 +200,7 @@ def test_header_shows_the_unread_notification_count(client, bureau, enterprises)
     services.policy_matches_refresh(actor=bureau)
     client.force_login(user)
     page = client.get("/enterprises/my/policies/").content.decode()
-    assert 'data-testid="notification-count"' in page and "🔔 1<" in page
+    assert 'data-testid="notification-count"' in page and '<span class="badge">1</span>' in page
 
 
 def test_the_cached_table_follows_every_change_of_the_data(enterprises):

@@ -83,7 +83,12 @@ def test_new_institutions_are_counted_from_the_plan_start_year(db):
     assert new_research_institutions(2028, "district", plan_start=2026)[0] == 2.0
     assert new_research_institutions(2028, "district", plan_start=2021)[0] == 3.0
     value, provenance = new_research_institutions(2028, "district", plan_start=2026)
-    assert "founded 2026-01-01..2028-12-31" in provenance
+    assert provenance == "资源库：2026-01-01 至 2028-12-31 新成立的实验室、新型研发机构、科研院所"  # names, not codes
+    from django.utils import translation
+
+    with translation.override("en"):
+        english = new_research_institutions(2028, "district", plan_start=2026)[1]
+    assert english == "registry: Laboratory, New-type R&D institution, Research institute founded 2026-01-01–2028-12-31"
     source = sources.get("registry.new_institutions")
     assert sources.compute(source, year=2028, scope="district", plan_start=2026)[0] == 2.0
 
@@ -97,7 +102,7 @@ def test_sources_respect_the_scope(db):
                                  issued_on=dt.date(2025, 1, 1), expires_on=dt.date(2027, 12, 31))
     assert new_research_institutions(2026, "district", plan_start=2026)[0] == 2.0
     value, provenance = new_research_institutions(2026, "滨江区", plan_start=2026)
-    assert value == 1.0 and "in 滨江区" in provenance
+    assert value == 1.0 and "（滨江区）" in provenance
     assert new_research_institutions(2026, "海港区", plan_start=2026)[0] == 0.0
     assert carriers_municipal_or_higher(2026, "滨江区")[0] == carriers_municipal_or_higher(2026, "district")[0] == 1.0
     assert carriers_municipal_or_higher(2026, "江北区")[0] == 0.0

@@ -293,3 +293,65 @@ def test_service_refuses_a_stranger(released, enterprise_user):
     with pytest.raises(PermissionDenied):
         services.review_decline(actor=enterprise_user, assignment=released["assignment"]["battery"],
                                 reason="conflict")
+
+
+def test_half_points_are_accepted_and_other_fractions_refused_naming_the_step(released, login):
+    call = released["call"]
+    first = call.criteria.get()
+    second = Criterion.objects.create(call=call, order=2, name="可行性", weight=Decimal("3"), max_score=5)
+    mine = released["assignment"]["battery"]
+    client = login(released["experts"]["battery"].user)
+    url = reverse("programmes:review_form", args=[mine.pk])
+    form = client.get(url).content.decode()
+    assert 'step="0.5"' in form and "以 0.5 分为步长，例如 7.5。" in form
+    bad = client.post(url, {f"score_{first.pk}": "7.3", f"score_{second.pk}": "4", "comment": "好"})
+    assert bad.status_code == 200 and not Review.objects.exists()
+    assert bad.context["form"].errors[f"score_{first.pk}"] == [
+        f"“{first.name}”的评分以 0.5 分为步长（例如 7 或 7.5），不能打 7.3 分。"]
+    response = client.post(url, {f"score_{first.pk}": "7.5", f"score_{second.pk}": "4", "comment": "创新性强"})
+    assert response.status_code == 302
+    review = Review.objects.get(assignment=mine)
+    # 100 × (1 × 7.5/10 + 3 × 4/5) / (1 + 3) = 100 × 3.15 / 4 = 78.75
+    assert review.total == 78.75 and review.scores == {str(first.pk): 7.5, str(second.pk): 4}
+    assert client.get(url).context["form"].initial[f"score_{first.pk}"] == 7.5
+
+
+def test_half_points_through_the_api(released, login):
+    mine = released["assignment"]["solar"]
+    criterion = released["call"].criteria.get()
+    client = login(released["experts"]["solar"].user)
+    refused = client.post(f"{API}/reviews/{mine.pk}", json.dumps({"scores": {str(criterion.pk): 6.25},
+                                                                   "comment": "可"}), content_type="application/json")
+    assert refused.status_code == 400 and not Review.objects.exists()
+    done = client.post(f"{API}/reviews/{mine.pk}", json.dumps({"scores": {str(criterion.pk): 6.5}, "comment": "可"}),
+                       content_type="application/json")
+    assert done.status_code in (200, 201), done.content
+    assert Review.objects.get(assignment=mine).scores == {str(criterion.pk): 6.5}
+
+
+def test_reviewer_sees_the_full_proposal_and_its_attachments(released, login):
+    from django.core.files.base import ContentFile
+
+    from sciencecity.programmes.models import ApplicationAttachment
+
+    mine = released["assignment"]["battery"]
+    application = mine.application
+    application.budget_lines = [{"category": "设备费", "amount": "120"}]
+    application.save(update_fields=["budget_lines"])
+    ApplicationAttachment.objects.create(application=application, title="可行性研究报告", size=4,
+                                         content_type="application/pdf", file=ContentFile(b"%PDF", name="r.pdf"))
+    page = login(released["experts"]["battery"].user).get(reverse("programmes:review_form", args=[mine.pk]))
+    html = page.content.decode()
+    assert 'data-testid="full-proposal"' in html and "设备费" in html and "可行性研究报告" in html
+
+
+def test_unreviewed_applications_are_listed_last_without_a_rank(harsh_and_lenient, bureau, login):
+    call, (first, second) = harsh_and_lenient
+    waiting = make_application(call, make_organisation(), title="丙项目")
+    rows = services.ranking(call)
+    assert [(row.application, row.rank) for row in rows] == [(first, 1), (second, 2), (waiting, None)]
+    client = login(bureau)
+    page = client.get(reverse("programmes:ranking", args=[call.pk])).content.decode()
+    assert page.count('data-testid="not-ranked"') == 1 and "尚未评审" in page
+    api = client.get(f"{API}/calls/{call.pk}/ranking").json()
+    assert [row["rank"] for row in api] == [1, 2, None]

@@ -69,6 +69,7 @@ def test_registration_updates_the_plan_indicator_by_exactly_the_amount(deal_worl
     register(deal_world, agreed, amount="1250.00", technical_income="1000.00")
     value = ObservedValue.objects.get(indicator=turnover_indicator, year=year)
     assert value.value - before == pytest.approx(1250 / 10000)
+    # the provenance is written in the language of the request that registered the contract (English here)
     assert (value.source, value.provenance) == ("computed", f"transfer: technology contracts registered in {year} "
                                                             "(sum of amounts, 亿元)")
 

@@ -128,3 +128,21 @@ def test_command_small(registry, media):
     assert Achievement.objects.count() == 60
     call_command("demo-marketplace", "--scale", "small", "--verbosity", "0", stdout=out)
     assert events().count() == 1
+
+
+def test_contract_pdf_embeds_its_chinese_font_and_reads_back():
+    import pypdf
+
+    content = demo.contract_pdf(["技术合同（合成演示数据）", "合同金额：120.00 万元"])
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    assert "技术合同（合成演示数据）" in reader.pages[0].extract_text()
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    embedded = []
+    for font in fonts.values():
+        font = font.get_object()
+        descendants = [d.get_object() for d in font.get("/DescendantFonts", [])] or [font]
+        for described in descendants:
+            descriptor = described.get("/FontDescriptor")
+            descriptor = descriptor.get_object() if descriptor is not None else {}
+            embedded += [key for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in descriptor]
+    assert embedded, f"no embedded font program among {[f.get_object()['/BaseFont'] for f in fonts.values()]}"

@@ -32,7 +32,7 @@ def test_contract_turnover_by_scope():
     whole, words = sources.compute(turnover, year=2024, scope="district")
     assert whole == 0.9 and "光明区" not in words
     value, words = sources.compute(turnover, year=2024, scope="光明区")
-    assert value == 0.4 and "sold by organisations in 光明区" in words
+    assert value == 0.4 and "（卖方位于光明区）" in words
     assert sources.compute(turnover, year=2024, scope="南山区")[0] == 0.5
     assert sources.compute(turnover, year=2024, scope="宝安区")[0] == 0.0
     assert sources.compute(turnover, year=2024, scope="")[0] == 0.9

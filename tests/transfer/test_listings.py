@@ -225,3 +225,18 @@ def test_pages_render_for_anonymous_and_members(client, world):
         assert client.get(url).status_code == 200, url
     client.force_login(world["users"]["sysadmin"])
     assert client.get("/transfer/notifications/").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["enterprise", "officer", "expert"])
+def test_express_interest_is_shown_only_to_those_it_opens_for(db, university, bureau, enterprise_user, role):
+    from django.test import Client
+    from django.urls import reverse
+
+    achievement = make_achievement(university, visibility="public")
+    user = {"enterprise": enterprise_user, "officer": bureau, "expert": make_user(Role.EXPERT)}[role]
+    client = Client()
+    client.force_login(user)
+    page = client.get(reverse("transfer:achievement_detail", args=[achievement.pk])).content.decode()
+    target = client.get(f"{reverse('transfer:deal_create')}?achievement={achievement.pk}")
+    shown = 'data-testid="express-interest"' in page
+    assert shown == (role == "enterprise") and (target.status_code < 400) == shown

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -158,8 +159,13 @@ class RoleGrantSearchForm(forms.Form):
 
     user_q = forms.CharField(label=_("Find account"), required=False,
                              widget=forms.TextInput(attrs={"type": "search"}))
+    # Typing narrows the organisation picker below at once (htmx swaps in the page's own picker).
     organisation_q = forms.CharField(label=_("Find organisation"), required=False,
-                                     widget=forms.TextInput(attrs={"type": "search"}),
+                                     widget=forms.TextInput(attrs={
+                                         "type": "search", "hx-get": reverse_lazy("accounts:role_grant"),
+                                         "hx-trigger": "input changed delay:300ms, search",
+                                         "hx-target": "#id_organisation", "hx-select": "#id_organisation",
+                                         "hx-swap": "outerHTML", "autocomplete": "off"}),
                                      help_text=_("Name, English name, alias, code or credit code."))
 
 
@@ -168,7 +174,8 @@ class RoleGrantForm(forms.Form):
 
     user = forms.ModelChoiceField(label=_("Account"), queryset=User.objects.all(),
                                   help_text=_("Find the account above to list it here."))
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # No role is chosen in advance (issue 11: the form defaulted to 系统管理员).
+    role = forms.ChoiceField(label=_("Role"), choices=[("", "---------"), *Role.choices])
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.all(), required=False,
         help_text=_("Find the organisation above to list it here. Administrator roles are held without an "

@@ -22,6 +22,7 @@ from django.utils import timezone
 from sciencecity.accounts.choices import ADMIN_ROLES, AdminChangeState
 from sciencecity.accounts.models import AdminAccountChange, ApiToken, LoginThrottle, Membership, User
 from sciencecity.core import permissions
+from sciencecity.registry.choices import OrganisationKind
 from sciencecity.registry.models import Organisation
 
 #: How many matches an organisation or user picker offers at once.
@@ -117,8 +118,12 @@ def own_tokens(user: User) -> QuerySet[ApiToken]:
 
 
 def organisation_choices(query: str, *, selected_id: int | None = None) -> list[Organisation]:
-    """Up to :data:`PICKER_LIMIT` organisations matching ``query``, plus the selected one."""
-    found = list(Organisation.objects.search(query).order_by("name")[:PICKER_LIMIT]) if query.strip() else []
+    """Up to :data:`PICKER_LIMIT` organisations matching ``query``, plus the selected one; without a query the
+    government departments (where officer roles are granted), so the picker is usable before any search."""
+    if query.strip():
+        found = list(Organisation.objects.search(query).order_by("name")[:PICKER_LIMIT])
+    else:
+        found = list(Organisation.objects.filter(kind=OrganisationKind.GOVERNMENT_DEPARTMENT).order_by("name")[:PICKER_LIMIT])
     if selected_id and all(o.pk != selected_id for o in found):
         found = list(Organisation.objects.filter(pk=selected_id)) + found
     return found

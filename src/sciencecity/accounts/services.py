@@ -31,15 +31,20 @@ from sciencecity.core.audit import audit_record
 from sciencecity.core.middleware import client_ip
 from sciencecity.core.models import AuditAction
 
-
 # --- one-time passwords
+#: Letters and digits that cannot be mistaken for one another when read aloud or copied by hand:
+#: no 0/O/o, 1/l/I, 5/S, 2/Z, 8/B (issue 11: one-time passwords mixed l, I and O).
+UNAMBIGUOUS_LETTERS = "".join(c for c in string.ascii_letters if c not in "OoIlSZB")
+UNAMBIGUOUS_DIGITS = "34679"
+ONE_TIME_PASSWORD_SPECIALS = "!@#$%&*+=?"
+
+
 def generate_one_time_password(length: int = 16) -> str:
-    """A random password that satisfies the character-class rule."""
-    alphabet = string.ascii_letters + string.digits
-    specials = "!@#$%^&*-_=+"
+    """A random password that satisfies the character-class rule, from an unambiguous alphabet."""
+    alphabet = UNAMBIGUOUS_LETTERS + UNAMBIGUOUS_DIGITS
     while True:
         chars = [secrets.choice(alphabet) for _ in range(length - 2)]
-        chars += [secrets.choice(specials), secrets.choice(string.digits)]
+        chars += [secrets.choice(ONE_TIME_PASSWORD_SPECIALS), secrets.choice(UNAMBIGUOUS_DIGITS)]
         secrets.SystemRandom().shuffle(chars)
         pwd = "".join(chars)
         if any(c.isupper() for c in pwd) and any(c.islower() for c in pwd):

@@ -284,7 +284,7 @@ INSTRUCTIONS = (
 STATUS_TEXT = {
     ValueStatus.DRAFT: "草稿 / Draft",
     ValueStatus.SUBMITTED: "已提交 / Submitted",
-    ValueStatus.APPROVED: "已审核，锁定 / Approved, locked 🔒",
+    ValueStatus.APPROVED: "已审核，锁定 / Approved, locked",
 }
 
 

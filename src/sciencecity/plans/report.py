@@ -87,10 +87,10 @@ def _value_sources(row: selectors.IndicatorRow) -> list[dict]:
             detail = _("Generated for demonstration; not real data.")
         elif source == ValueSource.PLAN_TEXT:
             kind, label = "plan_text", _("Plan text")
-            detail = "；".join(dict.fromkeys(v.provenance for v in values if v.provenance))
+            detail = "；".join(dict.fromkeys(_(v.provenance) for v in values if v.provenance))  # demo notes in the catalogue
         elif source == ValueSource.COMPUTED:
             kind, label = "computed", _("Registry computation")
-            detail = "；".join(dict.fromkeys(v.provenance for v in values if v.provenance))
+            detail = "；".join(dict.fromkeys(_(v.provenance) for v in values if v.provenance))  # demo notes in the catalogue
         else:
             kind = "submission"
             label = _("Submitted by %(department)s (%(channel)s)") % {

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.core.models import ImportBatch, ImportStatus
-from sciencecity.plans import selectors, services, sources
+from sciencecity.plans import selectors, services, sources, warning_text
 from sciencecity.plans.choices import HostMatch, StatementKind, ValueStatus
 from sciencecity.plans.forms import (
     IndicatorMetadataForm,
@@ -91,7 +91,7 @@ def structure(request):
         "goals": statements["goal"], "strategies": statements["strategy"], "measures": statements["measure"],
         "indicators": plan.indicators.prefetch_related("targets"),
         "commitments": plan.commitments.select_related("indicator"),
-        "warnings": plan.warnings.all(),
+        "warnings": [warning_text.shown(w.code, w.message, w.line) for w in plan.warnings.all()],
     })
 
 

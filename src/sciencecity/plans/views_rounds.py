@@ -41,6 +41,7 @@ from sciencecity.plans.importers import (
     value_template,
 )
 from sciencecity.plans.models import ReportingRound, RoundSubmission
+from sciencecity.plans.templatetags.plans_tags import may_open_rounds
 from sciencecity.registry.models import Organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm
 
@@ -55,7 +56,7 @@ class RoundOpenForm(forms.Form):
 
 def _require_officer(user) -> None:
     """Round pages are for the bureau and department officers."""
-    permissions.require(permissions.is_bureau_officer(user) or bool(department_ids(user)))
+    permissions.require(may_open_rounds(user))
 
 
 def _visible(user) -> set[int] | None:

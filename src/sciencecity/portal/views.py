@@ -1,5 +1,7 @@
 from django.shortcuts import render
+from django.utils.translation import get_language
 
+from sciencecity.accounts.choices import Role
 from sciencecity.core import navigation
 
 
@@ -8,3 +10,26 @@ def home(request):
     widgets = [{"template": w.template, "context": w.context(request)} for w in navigation.home_widgets(request.user)]
     scripts = list(dict.fromkeys(s for w in navigation.home_widgets(request.user) for s in w.scripts))
     return render(request, "portal/home.html", {"widgets": widgets, "widget_scripts": scripts})
+
+
+#: The user guide's section for each kind of account (the roles without a section of their own share one).
+HELP_SECTIONS = {
+    "enterprise_user": "role-enterprise_user", "expert": "role-expert", "department_officer": "role-department_officer",
+    "bureau_officer": "role-bureau_officer", "academic_user": "role-others", "investor": "role-others",
+    "facility_manager": "role-others", "incubator_operator": "role-others", "system_admin": "role-administrators",
+    "security_admin": "role-administrators", "audit_admin": "role-administrators",
+}
+
+
+def help_page(request):
+    """The user guide: a short guide per role in the current language, the reader's own roles first.
+
+    Open to everyone (the header links to it from every page); the guide of each role a signed-in user
+    holds is listed at the top."""
+    user = request.user
+    own = []
+    if user.is_authenticated:
+        held = set(user.memberships.values_list("role", flat=True))
+        own = [(HELP_SECTIONS[role], Role(role).label) for role in HELP_SECTIONS if role in held]
+    language = "en" if (get_language() or "").startswith("en") else "zh"
+    return render(request, "portal/help.html", {"own_roles": own, "guide": f"portal/help/guide_{language}.html"})

@@ -61,7 +61,7 @@ class JobOut(Schema):
 
 class ReviewOut(Schema):
     total: float
-    scores: dict[str, int]
+    scores: dict[str, float]
     comment: str
     conflict_flagged: bool
     submitted_at: dt.datetime | None
@@ -100,7 +100,7 @@ def _reviewer_view(assignment: Assignment) -> dict[str, Any]:
 
 
 class ReviewIn(InputSchema):
-    scores: dict[str, int] = {}
+    scores: dict[str, float] = {}  # half points allowed (7.5); other fractions are refused naming the step
     comment: str = ""
     conflict_flagged: bool = False
 
@@ -116,7 +116,7 @@ class DeclineOut(Schema):
 
 
 class RankingRowOut(Schema):
-    rank: int
+    rank: int | None  # None: not reviewed yet
     application_id: int
     reference: str
     title: str

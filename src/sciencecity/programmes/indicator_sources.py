@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -19,8 +20,8 @@ def funded_amount(year: int, scope: str) -> tuple[float, str]:
 
     qs = Payment.objects.filter(paid_on__gte=dt.date(year, 1, 1), paid_on__lte=dt.date(year, 12, 31))
     total = in_scope(qs, scope, "project__application__organisation__district").aggregate(s=Sum("amount"))["s"] or 0
-    return float(total), (f"programmes: tranches and rewards released in {year}"
-                          f"{scope_words(scope, 'to projects of organisations')} (10k CNY)")
+    return float(total), gettext("programmes: tranches and rewards released in %(year)s%(scope)s (10k CNY)") % {
+        "year": year, "scope": scope_words(scope, gettext(" to projects of organisations in %(scope)s"))}
 
 
 def register_all() -> None:

@@ -3,6 +3,8 @@ and the ranking. Thin views: permission, service or selector, render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +29,7 @@ from sciencecity.programmes.services import assignment as assignment_services
 from sciencecity.programmes.services import experts as expert_services
 from sciencecity.programmes.services import reviews as review_services
 from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.views import _questions
 from sciencecity.registry.models import Organisation, Person
 
 
@@ -85,11 +88,14 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.criteria = list(criteria)
         for criterion in self.criteria:
-            self.fields[f"score_{criterion.pk}"] = forms.IntegerField(
+            help_text = gettext_lazy("In steps of 0.5, e.g. 7.5.")
+            self.fields[f"score_{criterion.pk}"] = forms.DecimalField(
                 label=f"{criterion.name} (0–{criterion.max_score}, ×{criterion.weight})", required=False,
-                min_value=0, max_value=criterion.max_score, help_text=criterion.descriptors)
+                min_value=0, max_value=criterion.max_score, max_digits=5, decimal_places=1,
+                help_text=f"{help_text} {criterion.descriptors}".strip(),
+                widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}))
 
-    def scores(self) -> dict[str, int | None]:
+    def scores(self) -> dict[str, Any]:
         return {str(c.pk): self.cleaned_data.get(f"score_{c.pk}") for c in self.criteria}
 
 
@@ -268,6 +274,7 @@ def review_form(request, pk: int):
     return render(request, "programmes/review_form.html", {
         "assignment": assignment, "application": application, "form": form, "criteria": criteria,
         "blind": application.call.blind_review, "members": members, "review": existing,
+        "questions": _questions(application), "attachments": application.attachments.all(),
         "editable": application.call.state == CallState.REVIEW,
     })
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.registry.choices import (
@@ -36,13 +37,21 @@ def in_scope(qs, scope: str, field: str = "district"):
 
 
 def scope_words(scope: str, subject: str = "") -> str:
-    """`` in 光明区`` (or `` sold by organisations in 光明区``) for a named scope, nothing for the whole area."""
+    """`` in 光明区`` for a named scope (in the current language), nothing for the whole area.
+
+    ``subject`` is a phrase with ``%(scope)s`` (already translated) saying whose location counts, as in
+    `` sold by organisations in %(scope)s``."""
     if not scope or scope == "district":
         return ""
-    return f" {subject} in {scope}" if subject else f" in {scope}"
+    return (subject or pgettext("provenance scope", " in %(scope)s")) % {"scope": scope}
 
 
 _scope_words = scope_words
+
+
+def kind_names(kinds) -> str:
+    """The organisation kinds by their names in the current language (never the internal codes), listed."""
+    return pgettext("list separator", ", ").join(str(OrganisationKind(kind).label) for kind in sorted(kinds))
 
 
 def _existing_on(day: dt.date):
@@ -55,8 +64,8 @@ def carriers_municipal_or_higher(year: int, scope: str) -> tuple[float, str]:
                                      level__in=MUNICIPAL_OR_HIGHER, status=OrganisationStatus.OPERATING)
     qs = in_scope(qs, scope)
     return float(qs.count()), (
-        f"registry: operating organisations of kinds {', '.join(sorted(CARRIER_KINDS))} at municipal level or "
-        f"higher{_scope_words(scope)}, founded by {year}-12-31"
+        gettext("registry: operating %(kinds)s at municipal level or higher%(scope)s, founded by %(day)s") % {
+            "kinds": kind_names(CARRIER_KINDS), "scope": _scope_words(scope), "day": f"{year}-12-31"}
     )
 
 
@@ -65,7 +74,8 @@ def high_tech_enterprises(year: int, scope: str) -> tuple[float, str]:
     qs = Certification.objects.valid_on(day).filter(kind=CertificationKind.HIGH_TECH_ENTERPRISE)
     n = in_scope(qs, scope, "organisation__district").values("organisation").distinct().count()
     return float(n), (
-        f"registry: enterprises{_scope_words(scope)} with a 高新技术企业 certificate valid on {day.isoformat()}"
+        gettext("registry: enterprises%(scope)s with a 高新技术企业 certificate valid on %(day)s") % {
+            "scope": _scope_words(scope), "day": day.isoformat()}
     )
 
 
@@ -77,8 +87,8 @@ def new_research_institutions(year: int, scope: str, *, plan_start: int | None =
                                      founded_on__lte=_year_end(year)).exclude(status=OrganisationStatus.CLOSED)
     n = in_scope(qs, scope).count()
     return float(n), (
-        f"registry: research institutes, new-type R&D institutions and laboratories{_scope_words(scope)} founded "
-        f"{since.isoformat()}..{year}-12-31"
+        gettext("registry: %(kinds)s%(scope)s founded %(since)s–%(day)s") % {
+            "kinds": kind_names(kinds), "scope": _scope_words(scope), "since": since.isoformat(), "day": f"{year}-12-31"}
     )
 
 
@@ -88,8 +98,8 @@ def incubators_district_or_higher(year: int, scope: str) -> tuple[float, str]:
                                      status=OrganisationStatus.OPERATING)
     n = in_scope(qs, scope).count()
     return float(n), (
-        f"registry: operating maker spaces and incubators{_scope_words(scope)} at district level or higher, "
-        f"founded by {year}-12-31"
+        gettext("registry: operating %(kinds)s at district level or higher%(scope)s, founded by %(day)s") % {
+            "kinds": kind_names(kinds), "scope": _scope_words(scope), "day": f"{year}-12-31"}
     )
 
 

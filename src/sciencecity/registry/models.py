@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sciencecity.core.models import BaseModel
 from sciencecity.registry.choices import (
@@ -225,7 +226,7 @@ class Person(BaseModel):
     name = models.CharField(_("name"), max_length=100, db_index=True)
     name_en = models.CharField(_("English name"), max_length=150, blank=True)
     categories = models.JSONField(_("categories"), default=list, blank=True)
-    title = models.CharField(_("title"), max_length=100, blank=True)  # 职称
+    title = models.CharField(pgettext_lazy("job title of a person", "title"), max_length=100, blank=True)  # 职称
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     expertise = models.JSONField(_("expertise keywords"), default=list, blank=True)

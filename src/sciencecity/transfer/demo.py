@@ -462,40 +462,31 @@ def startup_path(seed: int, index: int, pool: Pool, today: dt.date) -> list[tupl
 
 
 # --------------------------------------------------------------------------------------------
-# The written contract (a one-page PDF with the standard CJK font STSong-Light, not embedded)
+# The written contract (a one-page PDF with the report's Chinese font embedded as a subset)
 # --------------------------------------------------------------------------------------------
 
 
 def contract_pdf(lines: Sequence[str]) -> bytes:
-    """A small valid PDF showing ``lines`` (Chinese via the Adobe-GB1 font STSong-Light)."""
-    text = ["BT", "/F1 12 Tf", "16 TL", "56 780 Td"]
+    """A one-page PDF showing ``lines``, drawn with the mid-term report's Chinese font (the vendored
+    WenQuanYi Micro Hei, embedded as a subset) so it reads the same on a machine without Chinese fonts."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from sciencecity.plans.report import pdf_font
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, pageCompression=1)
+    page.setTitle(lines[0] if lines else "")
+    page.setFont(pdf_font(), 12)
+    y = A4[1] - 62
     for line in lines:
-        text.append(f"<{line.encode('utf-16-be').hex().upper()}> Tj T*")
-    text.append("ET")
-    stream = "\n".join(text).encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 6 0 R >>",
-        b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
-        b"/DescendantFonts [5 0 R] >>",
-        b"<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light "
-        b"/CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 2 >> /FontDescriptor 7 0 R >>",
-        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
-        b"<< /Type /FontDescriptor /FontName /STSong-Light /Flags 6 /FontBBox [-25 -254 1000 880] "
-        b"/ItalicAngle 0 /Ascent 880 /Descent -120 /CapHeight 880 /StemV 93 >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+        page.drawString(56, y, line)
+        y -= 18
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
 
 
 def _contract_file(fields: dict[str, Any], names: dict[int, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Sum
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,8 +21,8 @@ def contract_turnover(year: int, scope: str) -> tuple[float, str]:
     qs = TechContract.objects.filter(registered_on__gte=dt.date(year, 1, 1), registered_on__lte=dt.date(year, 12, 31))
     total = in_scope(qs, scope, "seller__district").aggregate(s=Sum("amount"))["s"] or 0
     return round(float(total) / 10000, 4), (
-        f"transfer: technology contracts registered in {year}{scope_words(scope, 'sold by organisations')} "
-        "(sum of amounts, 亿元)")
+        gettext("transfer: technology contracts registered in %(year)s%(scope)s (sum of amounts, 亿元)") % {
+            "year": year, "scope": scope_words(scope, gettext(" sold by organisations in %(scope)s"))})
 
 
 def register_all() -> None:

@@ -238,6 +238,7 @@ def incubation(request):
         "counts": counts, "cohorts": cohorts, "graduation_rate": incubation_services.graduation_rate(cohorts),
         "chart": {"labels": [label for _s, label, _n in counts], "values": [n for _s, _l, n in counts]},
         "carriers": incubation_services.carriers(), "startups": incubation_services.startups(), "form": form,
+        "visible_achievement_ids": set(selectors.achievement_queryset(user).values_list("pk", flat=True)),
     }, status=400 if form is not None and form.errors else 200)
 
 

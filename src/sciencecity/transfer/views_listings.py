@@ -21,6 +21,7 @@ from sciencecity.registry.models import Organisation, Sector
 from sciencecity.transfer import forms, selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, TechDemand, TopicWatch
+from sciencecity.transfer.services import deals as deal_services
 from sciencecity.transfer.services import listings, matching, watch
 
 PAGE_SIZE = 50
@@ -100,6 +101,7 @@ def achievement_detail(request, pk: int):
         "matches": matching.matches_for_achievement(achievement, user=user) if is_owner else None,
         "feedback_labels": FeedbackLabel.choices,
         "can_feedback": selectors.can_use_marketplace(user),
+        "can_express_interest": deal_services.can_express_interest(user),
     })
 
 

@@ -59,26 +59,46 @@ def hides_applicant(assignment: Assignment) -> bool:
     return assignment.application.call.blind_review
 
 
-def weighted_total(call: Call, scores: dict[str, Any]) -> tuple[dict[str, int], float]:
-    """Validate per-criterion scores (0..max) and compute the weighted total on a 0–100 scale:
-    ``100 × Σ weightᵢ·scoreᵢ/maxᵢ / Σ weightᵢ``."""
-    clean: dict[str, int] = {}
+#: Reviewers score in half points (7.5), as paper review forms do; finer steps are refused with this step named.
+SCORE_STEP = Decimal("0.5")
+
+
+def _score_value(raw: Any) -> Decimal | None:
+    """The score as a number, or None when it is missing or not a finite number."""
+    if raw is None or raw == "" or isinstance(raw, bool):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() else None
+
+
+def weighted_total(call: Call, scores: dict[str, Any]) -> tuple[dict[str, int | float], float]:
+    """Validate per-criterion scores (0..max in steps of :data:`SCORE_STEP`) and compute the weighted total on
+    a 0–100 scale: ``100 × Σ weightᵢ·scoreᵢ/maxᵢ / Σ weightᵢ``. Whole scores are kept as integers, half
+    points as 7.5."""
+    clean: dict[str, int | float] = {}
     errors: dict[str, str] = {}
     weighted = Decimal(0)
     weights = Decimal(0)
     for criterion in call.criteria.all():
         raw = scores.get(str(criterion.pk), scores.get(criterion.pk))
-        try:
-            value = int(raw)
-        except (TypeError, ValueError):
+        value = _score_value(raw)
+        if value is None:
             errors[f"score_{criterion.pk}"] = _("Give a score for “%(name)s”.") % {"name": criterion.name}
             continue
         if not 0 <= value <= criterion.max_score:
             errors[f"score_{criterion.pk}"] = _("The score of “%(name)s” must be between 0 and %(max)s.") % {
                 "name": criterion.name, "max": criterion.max_score}
             continue
-        clean[str(criterion.pk)] = value
-        weighted += criterion.weight * value / criterion.max_score
+        if value % SCORE_STEP:
+            errors[f"score_{criterion.pk}"] = _(
+                "The score of “%(name)s” goes in steps of %(step)s (for example 7 or 7.5); %(value)s is not allowed."
+            ) % {"name": criterion.name, "step": SCORE_STEP, "value": value}
+            continue
+        clean[str(criterion.pk)] = int(value) if value == value.to_integral_value() else float(value)
+        weighted += Decimal(criterion.weight) * value / criterion.max_score
         weights += criterion.weight
     if errors:
         raise ValidationError(errors)
@@ -176,7 +196,7 @@ class RankingRow:
     application: Application
     scores: list[float] = field(default_factory=list)  # reviewers' weighted totals
     normalised: list[float] = field(default_factory=list)
-    rank: int = 0
+    rank: int | None = None
 
     @property
     def count(self) -> int:
@@ -226,7 +246,8 @@ def normalised_totals(reviews: list[tuple[int, int, float]], *, normalise: bool 
 
 
 def ranking(call: Call) -> list[RankingRow]:
-    """Applications under review (or decided) ranked by mean normalised score; unreviewed last."""
+    """Applications under review (or decided) ranked by mean normalised score; unreviewed last and without a
+    rank (``rank`` None: a number would suggest a place they have not earned)."""
     applications = list(call.applications.filter(
         state__in=(ApplicationState.UNDER_REVIEW, *DECIDED_STATES)).select_related("organisation"))
     rows = {a.pk: RankingRow(a) for a in applications}
@@ -239,6 +260,6 @@ def ranking(call: Call) -> list[RankingRow]:
         rows[application].scores.append(total)
         rows[application].normalised.append(scores[(reviewer, application)])
     ordered = sorted(rows.values(), key=lambda r: (r.score is None, -(r.score or 0), r.application.reference))
-    for rank, row in enumerate(ordered, start=1):
+    for rank, row in enumerate((row for row in ordered if row.score is not None), start=1):
         row.rank = rank
     return ordered

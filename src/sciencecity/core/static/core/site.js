@@ -2,7 +2,11 @@
    forbids inline scripts and on…= handlers.
    data-autosubmit   on a <select>: submit its form when the choice changes
    data-print        on a button: print the page
-   data-select-on-focus on an input: select its whole text when focused (one-time secrets) */
+   data-select-on-focus on an input: select its whole text when focused (one-time secrets)
+   data-copy="ID"    on a button: copy the value of the input with that id; the button then reads
+                     its data-copied text for two seconds
+   data-nav-toggle   on a button: open and close the element named by its aria-controls (phone menu)
+   tables in main    get each cell's column heading as data-label (shown when a table becomes cards) */
 (function () {
   "use strict";
   function bind(root) {
@@ -22,6 +26,53 @@
       if (input.dataset.bound) { return; }
       input.dataset.bound = "1";
       input.addEventListener("focus", function () { input.select(); });
+    });
+    root.querySelectorAll("button[data-copy]").forEach(function (button) {
+      if (button.dataset.bound) { return; }
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () {
+        var input = document.getElementById(button.dataset.copy);
+        if (!input) { return; }
+        var label = button.textContent;
+        function done() {
+          button.textContent = button.dataset.copied || label;
+          window.setTimeout(function () { button.textContent = label; }, 2000);
+        }
+        input.focus();
+        input.select();
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(input.value).then(done, function () { document.execCommand("copy"); done(); });
+        } else {
+          document.execCommand("copy");
+          done();
+        }
+      });
+    });
+    root.querySelectorAll("button[data-nav-toggle]").forEach(function (button) {
+      if (button.dataset.bound) { return; }
+      button.dataset.bound = "1";
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+        var target = document.getElementById(button.getAttribute("aria-controls"));
+        if (target) { target.classList.toggle("nav-open", open); }
+      });
+    });
+    root.querySelectorAll("main table").forEach(function (table) {
+      if (table.dataset.labelled) { return; }
+      table.dataset.labelled = "1";
+      var headings = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      if (!headings.length) { return; }
+      table.classList.add("cards-on-phone");
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.children, function (cell) {
+          if (headings[column] && !cell.hasAttribute("data-label")) { cell.setAttribute("data-label", headings[column]); }
+          column += cell.colSpan || 1;
+        });
+      });
     });
   }
   document.addEventListener("DOMContentLoaded", function () { bind(document); });
