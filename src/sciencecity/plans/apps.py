@@ -8,7 +8,8 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plan monitoring")
 
     def ready(self) -> None:
-        from sciencecity.plans import navigation, permissions
+        from sciencecity.plans import navigation, permissions, registry_sources
 
         permissions.register()
         navigation.register()
+        registry_sources.register_all()

@@ -12,6 +12,3 @@ class RegistryConfig(AppConfig):
 
         permissions.register()
         navigation.register()
-        from sciencecity.registry.indicator_sources import register_all
-
-        register_all()
