@@ -14,15 +14,17 @@ import resource
 import statistics
 import time
 
+import results
 from sciencecity.engines.text import Filter, TextIndex, Tokenizer, evaluate, load_embedder
 from sciencecity.engines.text.embed import available_backends
 from text_corpus import labelled_set, rss_bytes, synthetic_listings, synthetic_queries
 
 
-def quality() -> None:
+def quality() -> dict[str, dict[str, float]]:
     listings, queries = labelled_set()
     print(f"Labelled set: {len(listings)} listings, {len(queries)} queries")
     print(f"{'configuration':<44}{'recall@10':>10}{'MRR':>8}")
+    figures: dict[str, dict[str, float]] = {}
     configurations = [
         ("lexical, no synonyms", Tokenizer(), False),
         ("lexical + synonyms (default)", Tokenizer(), True),
@@ -36,6 +38,7 @@ def quality() -> None:
             queries, lambda t, ix=index, e=expand: [h.id for h in ix.search(t, explain=False, expand=e)]
         )
         print(f"{name:<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
+        figures[name] = {"recall_at_10": round(result.recall_at_k, 4), "mrr": round(result.mrr, 4)}
         if expand and name.endswith("(default)"):
             for kind, (recall, mrr, count) in result.by_kind(queries).items():
                 print(f"    {kind + f' ({count})':<40}{recall:>10.3f}{mrr:>8.3f}")
@@ -47,7 +50,10 @@ def quality() -> None:
         index.add_many(listings)
         result = evaluate(queries, lambda t: [h.id for h in index.search(t, explain=False)])
         print(f"{'fused dense (' + embedder.name + ')':<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
+        figures[f"fused dense ({embedder.name})"] = {"recall_at_10": round(result.recall_at_k, 4),
+                                                     "mrr": round(result.mrr, 4)}
     print(f"available dense backends: {available_backends() or 'none'}")
+    return figures
 
 
 def scale(size: int, workers: int) -> dict[str, float]:
@@ -112,8 +118,9 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
+    figures: dict = {"quality": {}, "scale": []}
     if not args.skip_quality:
-        quality()
+        figures["quality"] = quality()
         print()
     print(
         f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine slows wall time)"
@@ -140,10 +147,12 @@ def main() -> int:
     print("".join(f"{h:>11}" for h in header))
     for size in args.sizes:
         row = scale(size, args.workers)
+        figures["scale"].append(row)
         print(
             f"{row['docs']:>11,}{row['build_s']:>11.1f}{row['docs_per_s']:>11,.0f}{row['docs_per_cpu_s']:>11,.0f}{row['rss_mb']:>11.0f}{row['index_mb']:>11.0f}"
             f"{row['postings_m']:>11.1f}{row['p50']:>11.1f}{row['p95']:>11.1f}{row['max']:>11.1f}{row['cpu_p50']:>11.1f}{row['cpu_p95']:>11.1f}{row['update_ms']:>11.2f}{row['seal_ms']:>11.1f}"
         )
+    results.write("matching", figures)
     return 0
 
 
