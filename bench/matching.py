@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import statistics
 import time
+from pathlib import Path
 
 import results
 from sciencecity.engines.text import Filter, TextIndex, Tokenizer, evaluate, load_embedder
 from sciencecity.engines.text.embed import available_backends
+from sciencecity.engines.text.quality import LabelledQuery
 from text_corpus import labelled_set, rss_bytes, synthetic_listings, synthetic_queries
 
 
@@ -53,6 +56,40 @@ def quality() -> dict[str, dict[str, float]]:
         figures[f"fused dense ({embedder.name})"] = {"recall_at_10": round(result.recall_at_k, 4),
                                                      "mrr": round(result.mrr, 4)}
     print(f"available dense backends: {available_backends() or 'none'}")
+    return figures
+
+
+INDEPENDENT_SET = Path(__file__).resolve().parent / "data" / "marketplace_independent_queries.json"
+SYNONYM_FILE = Path(__file__).resolve().parent.parent / "src" / "sciencecity" / "engines" / "text" / "data" / "synonyms.txt"
+
+
+def _synonym_phrases() -> set[str]:
+    phrases = set()
+    for line in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        phrases.update(p.strip().lower() for p in line.split("|") if len(p.strip()) >= 2)
+    return phrases
+
+
+def independent_quality() -> dict:
+    """The queries of bench/data/marketplace_independent_queries.json (written from real public
+    listings and patent abstracts, labelled before the synonym table was read) on the same listings,
+    with and without synonyms, and how many of them contain a phrase of the synonym table."""
+    listings, _queries = labelled_set()
+    data = json.loads(INDEPENDENT_SET.read_text(encoding="utf-8"))
+    queries = [LabelledQuery(q["id"], q["text"], frozenset(q["relevant"]), "independent") for q in data["queries"]]
+    phrases = _synonym_phrases()
+    touching = [q.id for q in queries if any(p in q.text.lower() for p in phrases)]
+    print(f"Independent set: {len(queries)} queries from public listings/patent abstracts "
+          f"({len(touching)} contain a synonym-table phrase)")
+    print(f"{'configuration':<44}{'recall@10':>10}{'MRR':>8}")
+    figures: dict = {"queries": len(queries), "queries_with_a_synonym_phrase": touching}
+    for name, expand in (("lexical, no synonyms", False), ("lexical + synonyms (default)", True)):
+        index = TextIndex(tokenizer=Tokenizer())
+        index.add_many(listings)
+        result = evaluate(queries, lambda t, ix=index, e=expand: [h.id for h in ix.search(t, explain=False, expand=e)])
+        figures[name] = {"recall_at_10": round(result.recall_at_k, 4), "mrr": round(result.mrr, 4)}
+        print(f"{name:<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
     return figures
 
 
@@ -121,6 +158,8 @@ def main() -> int:
     figures: dict = {"quality": {}, "scale": []}
     if not args.skip_quality:
         figures["quality"] = quality()
+        print()
+        figures["independent_quality"] = independent_quality()
         print()
     print(
         f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine slows wall time)"
