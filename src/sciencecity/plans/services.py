@@ -51,6 +51,7 @@ from sciencecity.plans.models import (
     Task,
     TaskProgressReport,
 )
+from sciencecity.plans.permissions import can_enter_value, can_report_on_task
 from sciencecity.registry.choices import OrganisationKind, OrganisationStatus
 from sciencecity.registry.models import Organisation, OrganisationAlias
 
@@ -361,15 +362,6 @@ def task_update(*, actor: Any, task: Task, data: dict[str, Any], reason: str = "
     return changes
 
 
-def can_report_on_task(actor: Any, task: Task) -> bool:
-    if permissions.is_bureau_officer(actor):
-        return True
-    if not permissions.has_role(actor, "department_officer"):
-        return False
-    ids = permissions.organisation_ids(actor)
-    return task.lead_department_id in ids or task.supporting_departments.filter(pk__in=ids).exists()
-
-
 @transaction.atomic
 def task_progress_report(*, actor: Any, task: Task, period: str, as_of: dt.date, percent: int, narrative: str,
                          evidence=None, department: Organisation | None = None) -> TaskProgressReport:
@@ -398,14 +390,6 @@ def task_progress_report(*, actor: Any, task: Task, period: str, as_of: dt.date,
 # --- indicator values and reporting rounds
 def indicator_department(indicator: Indicator) -> Organisation | None:
     return indicator.owner_department
-
-
-def can_enter_value(actor: Any, indicator: Indicator) -> bool:
-    if permissions.is_bureau_officer(actor):
-        return True
-    if not permissions.has_role(actor, "department_officer"):
-        return False
-    return indicator.owner_department_id in permissions.organisation_ids(actor)
 
 
 def check_plausible(indicator: Indicator, value: float) -> None:

@@ -31,15 +31,9 @@ from sciencecity.core.importing import (
 )
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.plans import selectors, services
-from sciencecity.plans.importers import (
-    can_report_for,
-    department_ids,
-    importer_for_batch,
-    round_batches,
-    value_importer,
-    value_template,
-)
+from sciencecity.plans.importers import importer_for_batch, round_batches, value_importer, value_template
 from sciencecity.plans.models import ReportingRound, RoundSubmission
+from sciencecity.plans.permissions import can_report_for, department_ids
 from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm

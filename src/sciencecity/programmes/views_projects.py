@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sciencecity.core import permissions
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import (
     CallState,
     DecisionOutcome,
@@ -29,9 +30,9 @@ from sciencecity.programmes.choices import (
     ProjectState,
 )
 from sciencecity.programmes.models import Call, ChangeRequest, FundedProject, ProjectMilestone
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
-from sciencecity.programmes.services.calls import can_manage_programmes
 from sciencecity.registry.models import Person
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -209,7 +210,7 @@ def project_list(request):
 def _project_or_403(request, pk: int) -> FundedProject:
     project = get_object_or_404(FundedProject.objects.select_related(
         "application__call", "application__organisation", "manager"), pk=pk)
-    permissions.require(project_services.can_view_project(request.user, project))
+    permissions.require(access.can_view_project(request.user, project))
     return project
 
 
@@ -254,8 +255,8 @@ def project_detail(request, pk: int):
         "project": project, "call": project.application.call,
         "milestones": project.milestones.select_related("payment"),
         "payments": project.payments.all(), "changes": project.change_requests.all(),
-        "can_report": project_services.is_project_member(request.user, project),
-        "can_manage": project_services.is_project_manager(request.user, project),
+        "can_report": access.is_project_member(request.user, project),
+        "can_manage": access.is_project_manager(request.user, project),
         "is_active": project.state == ProjectState.ACTIVE, "outcomes": Outcome.choices,
         "plan": plan or _milestone_formset(project), "plan_reason": request.POST.get("reason", "") if plan else "",
     })

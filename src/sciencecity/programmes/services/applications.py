@@ -24,6 +24,7 @@ from sciencecity.programmes.models import (
     ApplicationVersion,
     Call,
 )
+from sciencecity.programmes.permissions import can_edit_application
 from sciencecity.programmes.services.common import next_code, transition
 from sciencecity.programmes.services.integrity import listed_organisation, listed_people
 
@@ -35,10 +36,6 @@ ATTACHMENT_TYPES = {".pdf": "application/pdf", ".docx": "application/vnd.openxml
                     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 _MAGIC = {".pdf": b"%PDF", ".docx": b"PK", ".xlsx": b"PK", ".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8"}
-
-
-def can_edit_application(user: Any, application: Application) -> bool:
-    return application.organisation_id in permissions.organisation_ids(user)
 
 
 def _acting_for(actor: Any, organisation: Any) -> None:

@@ -36,7 +36,7 @@ from sciencecity.engines.assignment import (
 )
 from sciencecity.programmes.choices import AssignmentState, CallState, JobState
 from sciencecity.programmes.models import Application, Assignment, AssignmentJob, Call, ExpertProfile
-from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services.experts import (
     AffinityTable,
     affinity_table,

@@ -15,6 +15,7 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.choices import CallState, DemandStatus, Mechanism
 from sciencecity.programmes.models import Call, Criterion, Demand, Topic, TopicList
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services.common import next_code, transition
 
 CALL_FIELDS = ("title", "description", "mechanism", "topic", "opens_on", "closes_on", "review_until", "panel_on",
@@ -22,10 +23,6 @@ CALL_FIELDS = ("title", "description", "mechanism", "topic", "opens_on", "closes
                "form_fields", "reviews_per_application", "min_load", "max_load", "require_senior", "blind_review",
                "conflict_years", "alliance_conflicts", "normalise_scores", "reward", "acceptance_criteria",
                "teams_funded", "keep_per_round")
-
-
-def can_manage_programmes(user: Any) -> bool:
-    return permissions.is_bureau_officer(user)
 
 
 @transaction.atomic

@@ -44,7 +44,8 @@ from sciencecity.programmes.models import (
     PanelMeeting,
     ProjectMilestone,
 )
-from sciencecity.programmes.services.calls import call_transition, can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_programmes
+from sciencecity.programmes.services.calls import call_transition
 from sciencecity.programmes.services.common import next_code
 from sciencecity.programmes.services.reviews import RankingRow, ranking
 

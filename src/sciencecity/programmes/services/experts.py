@@ -49,7 +49,7 @@ from sciencecity.programmes.models import (
     ExpertProfile,
     Publication,
 )
-from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_declarations, can_manage_programmes
 from sciencecity.programmes.services.integrity import listed_people
 from sciencecity.registry.choices import OrganisationKind, PersonCategory, RelationKind
 from sciencecity.registry.models import Affiliation, Organisation, OrganisationAlias, Person, Relation
@@ -103,12 +103,6 @@ def expert_profile_update(*, actor: Any, profile: ExpertProfile, data: dict[str,
     audit_record(action=AuditAction.UPDATE, actor=actor, obj=profile, object_repr=profile.person.name,
                  changes=diff(before, snapshot(profile, PROFILE_FIELDS)))
     return profile
-
-
-def can_manage_declarations(user: Any, expert: Person) -> bool:
-    """The expert (a user whose person is the expert) or the bureau."""
-    return can_manage_programmes(user) or (
-        permissions.is_business_user(user) and getattr(user, "person_id", None) == expert.pk)
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from sciencecity.programmes.choices import (
     ProjectState,
 )
 from sciencecity.programmes.models import ChangeRequest, FundedProject, Payment, ProjectMilestone
+from sciencecity.programmes.permissions import is_project_manager, is_project_member
 from sciencecity.programmes.services.common import transition
 
 MILESTONE_ACTIONS = ("submit", "accept", "reject")
@@ -35,21 +36,6 @@ CENT = Decimal("0.01")
 
 
 # --- permissions ----------------------------------------------------------------------------------
-def is_project_member(user: Any, project: FundedProject) -> bool:
-    """A user of the applicant organisation."""
-    return permissions.is_business_user(user) and project.application.organisation_id in permissions.organisation_ids(user)
-
-
-def is_project_manager(user: Any, project: FundedProject) -> bool:
-    """The bureau, or the project's 项目经理人."""
-    if permissions.is_bureau_officer(user):
-        return True
-    return (permissions.is_business_user(user) and project.manager_id is not None
-            and getattr(user, "person_id", None) == project.manager_id)
-
-
-def can_view_project(user: Any, project: FundedProject) -> bool:
-    return is_project_manager(user, project) or is_project_member(user, project)
 
 
 def visible_projects(user: Any):

@@ -22,28 +22,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.choices import ApplicationState, AssignmentState, CallState, DeclineReason
 from sciencecity.programmes.models import Application, Assignment, Call, Review
+from sciencecity.programmes.permissions import REVIEWER_STATES, can_review, is_reviewer
 from sciencecity.programmes.services.assignment import reassign
 
-#: What a reviewer sees of their work.
-REVIEWER_STATES = (AssignmentState.RELEASED, AssignmentState.SUBMITTED)
 #: Application states after the decision: reviews may then be shown to the applicant, anonymised.
 DECIDED_STATES = (ApplicationState.FUNDED, ApplicationState.REJECTED, ApplicationState.ELIMINATED)
-
-
-def is_reviewer(user: Any) -> bool:
-    return permissions.has_role(user, Role.EXPERT) and getattr(user, "person_id", None) is not None
-
-
-def can_review(user: Any, assignment: Assignment) -> bool:
-    """Only the assigned expert, and only once the assignment is released to them."""
-    return (is_reviewer(user) and assignment.expert_id == user.person_id
-            and assignment.state in REVIEWER_STATES)
 
 
 def my_assignments(user: Any):

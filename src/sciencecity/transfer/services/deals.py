@@ -33,12 +33,12 @@ from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.registry.models import Organisation, Person
-from sciencecity.transfer import selectors
-from sciencecity.transfer.choices import ContractType, DealState
+from sciencecity.transfer import permissions as access
+from sciencecity.transfer.choices import OPEN_STATES, ContractType, DealState
 from sciencecity.transfer.models import Achievement, Deal, DealNote, Notification, TechContract, TechDemand
+from sciencecity.transfer.permissions import can_file_contract, can_set_broker, is_party, is_seller
 
 TURNOVER_SOURCE = "transfer.contract_turnover"
-OPEN_STATES = (DealState.INTEREST, DealState.CONTACT, DealState.NEGOTIATION, DealState.AGREED)
 #: The written contract: PDF, Word or an image (a scan), at most 20 MB; the extension and the first
 #: bytes must agree.
 CONTRACT_FILE_TYPES = {
@@ -59,23 +59,6 @@ def _orgs(user: Any) -> set[int]:
     return permissions.organisation_ids(user) if permissions.is_business_user(user) else set()
 
 
-def is_buyer(user: Any, deal: Deal) -> bool:
-    return deal.buyer_id in selectors.enterprise_organisation_ids(user)
-
-
-def is_seller(user: Any, deal: Deal) -> bool:
-    return deal.seller_id in _orgs(user)
-
-
-def is_party(user: Any, deal: Deal) -> bool:
-    return is_buyer(user, deal) or is_seller(user, deal)
-
-
-def is_deal_broker(user: Any, deal: Deal) -> bool:
-    return deal.broker_id is not None and permissions.is_business_user(user) \
-        and getattr(user, "person_id", None) == deal.broker_id
-
-
 def deal_queryset(user: Any) -> QuerySet[Deal]:
     """Deals ``user`` may see: the parties' users, the named broker, bureau officers (all)."""
     qs = Deal.objects.select_related("achievement", "demand", "seller", "buyer", "broker")
@@ -84,20 +67,10 @@ def deal_queryset(user: Any) -> QuerySet[Deal]:
     if not permissions.is_business_user(user):
         return qs.none()
     orgs = _orgs(user)
-    visible = Q(seller_id__in=orgs) | Q(buyer_id__in=selectors.enterprise_organisation_ids(user))
+    visible = Q(seller_id__in=orgs) | Q(buyer_id__in=access.enterprise_organisation_ids(user))
     if getattr(user, "person_id", None):
         visible |= Q(broker_id=user.person_id)
     return qs.filter(visible)
-
-
-def can_express_interest(user: Any) -> bool:
-    return bool(selectors.enterprise_organisation_ids(user))
-
-
-def can_see_contacts(user: Any, deal: Deal) -> bool:
-    """Both sides' contacts: once the owner has consented (by accepting), to the parties and the bureau."""
-    return deal.contact_consent and (is_party(user, deal) or permissions.is_bureau_officer(user)
-                                     or is_deal_broker(user, deal))
 
 
 def deal_contacts(deal: Deal) -> dict[str, dict[str, str]]:
@@ -113,10 +86,6 @@ def deal_contacts(deal: Deal) -> dict[str, dict[str, str]]:
     }
 
 
-def can_set_broker(user: Any, deal: Deal) -> bool:
-    return deal.state in OPEN_STATES and (is_party(user, deal) or permissions.is_bureau_officer(user))
-
-
 def contract_queryset(user: Any) -> QuerySet[TechContract]:
     """Bureau officers see every contract; organisations see those they are a party to."""
     qs = TechContract.objects.select_related("seller", "buyer", "deal", "filed_by")
@@ -124,12 +93,6 @@ def contract_queryset(user: Any) -> QuerySet[TechContract]:
         return qs
     orgs = _orgs(user)
     return qs.filter(Q(seller_id__in=orgs) | Q(buyer_id__in=orgs)) if orgs else qs.none()
-
-
-def can_file_contract(user: Any, seller: Organisation | None = None) -> bool:
-    """The seller's users file the registration."""
-    orgs = _orgs(user)
-    return bool(orgs) if seller is None else seller.pk in orgs
 
 
 def available_actions(user: Any, deal: Deal) -> list[str]:
@@ -214,8 +177,8 @@ def brokers() -> QuerySet[Person]:
 def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organisation, message: str = "",
                           demand: TechDemand | None = None, broker: Person | int | None = None) -> Deal:
     """意向. An enterprise (``buyer``, which the actor acts for) is interested in an achievement."""
-    permissions.require(buyer.pk in selectors.enterprise_organisation_ids(actor))
-    permissions.require(selectors.can_view_achievement(actor, achievement))
+    permissions.require(buyer.pk in access.enterprise_organisation_ids(actor))
+    permissions.require(access.can_view_achievement(actor, achievement))
     if achievement.owner_id == buyer.pk:
         raise ValidationError({"achievement": _("An organisation cannot express interest in its own achievement.")})
     if demand is not None and demand.organisation_id != buyer.pk:

@@ -21,7 +21,6 @@ from django.db.models import Min, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
@@ -29,6 +28,7 @@ from sciencecity.registry.choices import OrganisationKind
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer.choices import IncubationStage
 from sciencecity.transfer.models import Achievement, Startup, StartupStage
+from sciencecity.transfer.permissions import can_move_startup
 
 #: The pipeline's stages in order, each with the kind of carrier that hosts it.
 PIPELINE = (
@@ -44,28 +44,6 @@ FINAL_STAGES = (IncubationStage.GRADUATED, IncubationStage.CLOSED)
 
 
 # --- permissions
-def operator_carrier_ids(user: Any) -> set[int]:
-    if not permissions.has_role(user, Role.INCUBATOR_OPERATOR):
-        return set()
-    return set(user.memberships.filter(role=Role.INCUBATOR_OPERATOR, organisation__isnull=False)
-               .values_list("organisation_id", flat=True))
-
-
-def can_manage_incubation(user: Any) -> bool:
-    return permissions.is_bureau_officer(user) or bool(operator_carrier_ids(user))
-
-
-def can_move_startup(user: Any, startup: Startup | None, carrier: Organisation | None) -> bool:
-    """The bureau: any move; an operator: moves into its carrier, or out of it."""
-    if permissions.is_bureau_officer(user):
-        return True
-    own = operator_carrier_ids(user)
-    return bool(own) and ((carrier is not None and carrier.pk in own)
-                          or (startup is not None and startup.carrier_id in own))
-
-
-def can_view_incubation(user: Any) -> bool:
-    return permissions.is_business_user(user)
 
 
 # --- writes

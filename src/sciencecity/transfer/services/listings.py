@@ -19,7 +19,7 @@ from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.registry.models import Organisation, Sector
-from sciencecity.transfer import selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
 
@@ -108,7 +108,7 @@ def achievement_create(*, actor: Any, organisation: Organisation, data: dict[str
     """Post an achievement for ``organisation`` (the acting organisation). ``data``: model fields plus
     ``sectors`` (codes) and ``invited`` (organisation ids or codes)."""
     if check_permission:
-        permissions.require(selectors.can_create_achievement(actor, organisation))
+        permissions.require(access.can_create_achievement(actor, organisation))
     achievement = Achievement(owner=organisation, **{k: data[k] for k in ACHIEVEMENT_FIELDS
                                                      if k in data and data[k] is not None})
     achievement.modes = _check_modes(achievement.modes, "modes")
@@ -134,7 +134,7 @@ def achievement_update(*, actor: Any, achievement: Achievement, data: dict[str, 
                        check_permission: bool = True) -> dict[str, list[Any]]:
     """Change an achievement (the code and owner stay); returns the changes (empty: nothing changed)."""
     if check_permission:
-        permissions.require(selectors.can_edit_achievement(actor, achievement))
+        permissions.require(access.can_edit_achievement(actor, achievement))
     before = _achievement_snapshot(achievement)
     for name in ACHIEVEMENT_FIELDS:
         if name in data and name != "code" and data[name] is not None:
@@ -167,7 +167,7 @@ def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any
                   check_permission: bool = True) -> TechDemand:
     """Post a technology demand for an enterprise; ``data``: model fields plus ``sectors`` (codes)."""
     if check_permission:
-        permissions.require(selectors.can_create_demand(actor, organisation))
+        permissions.require(access.can_create_demand(actor, organisation))
     demand = TechDemand(organisation=organisation, **{k: data[k] for k in DEMAND_FIELDS
                                                       if k in data and data[k] is not None})
     demand.modes = _check_modes(demand.modes, "modes")
@@ -192,7 +192,7 @@ def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any
 def demand_update(*, actor: Any, demand: TechDemand, data: dict[str, Any], reason: str = "",
                   check_permission: bool = True) -> dict[str, list[Any]]:
     if check_permission:
-        permissions.require(selectors.can_edit_demand(actor, demand))
+        permissions.require(access.can_edit_demand(actor, demand))
     before = _demand_snapshot(demand)
     nullable = {"budget_min", "budget_max", "deadline", "min_trl"}
     for name in DEMAND_FIELDS:
@@ -223,12 +223,12 @@ def demand_close(*, actor: Any, demand: TechDemand, check_permission: bool = Tru
 def feedback_set(*, actor: Any, label: str, demand: TechDemand | None = None,
                  achievement: Achievement | None = None) -> MatchFeedback:
     """Store (or change) the user's feedback on a suggested pair; the latest label counts."""
-    permissions.require(selectors.can_use_marketplace(actor))
+    permissions.require(access.can_use_marketplace(actor))
     if label not in FeedbackLabel.values:
         raise ValidationError({"label": _("Unknown feedback label.")})
     if demand is None and achievement is None:
         raise ValidationError(_("Feedback needs a demand or an achievement."))
-    for obj, can_view in ((demand, selectors.can_view_demand), (achievement, selectors.can_view_achievement)):
+    for obj, can_view in ((demand, access.can_view_demand), (achievement, access.can_view_achievement)):
         if obj is not None:
             permissions.require(can_view(actor, obj))
     feedback, created = MatchFeedback.objects.update_or_create(

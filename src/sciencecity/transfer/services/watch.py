@@ -22,7 +22,7 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.engines.text import Listing, TextIndex
 from sciencecity.engines.text.tokenize import BIGRAM_PREFIX
-from sciencecity.transfer import selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.models import Notification, TopicWatch
 from sciencecity.transfer.services import matching
 
@@ -33,7 +33,7 @@ TOP_ORGANISATIONS = 10
 
 @transaction.atomic
 def watch_create(*, actor: Any, name: str, query: str, sector: Any = None) -> TopicWatch:
-    permissions.require(selectors.can_use_marketplace(actor))
+    permissions.require(access.can_use_marketplace(actor))
     watch = TopicWatch(user=actor, name=name.strip(), query=query.strip(), sector=sector,
                        last_alerted_at=timezone.now())
     watch.full_clean()
@@ -125,9 +125,9 @@ def _listing_of(kind: str, obj: Any) -> tuple[Listing | None, frozenset[str]]:
 
 def _visible(kind: str, user: Any, obj: Any) -> bool:
     if kind == "achievements":
-        return selectors.can_view_achievement(user, obj)
+        return access.can_view_achievement(user, obj)
     if kind == "demands":
-        return selectors.can_view_demand(user, obj)
+        return access.can_view_demand(user, obj)
     return True
 
 
