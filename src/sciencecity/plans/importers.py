@@ -17,7 +17,7 @@ import enum
 import io
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,6 +41,9 @@ from sciencecity.plans.choices import RoundStatus, SubmissionStatus, ValueSource
 from sciencecity.plans.models import DISTRICT_SCOPE, Indicator, ObservedValue, ReportingRound
 from sciencecity.plans.permissions import can_report_for
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 KIND_PREFIX = "plan_values"
 KIND_PATTERN = re.compile(rf"^{KIND_PREFIX}:(\d+):(\d+)$")
@@ -191,7 +194,7 @@ class IndicatorValueImporter(Importer):
         return (same_number(current.value, values["value"])
                 and current.note == (values.get("note") or current.note))
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         from sciencecity.plans.services import indicator_value_set
 
         indicator: Indicator = values["indicator"]

@@ -8,11 +8,14 @@ from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 
 if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
+if TYPE_CHECKING:
     from sciencecity.plans.models import Indicator, Task
     from sciencecity.registry.models import Organisation
 
 
-def can_report_on_task(actor: Any, task: Task) -> bool:
+def can_report_on_task(actor: User | None, task: Task) -> bool:
     if permissions.is_bureau_officer(actor):
         return True
     if not permissions.is_department_officer(actor):
@@ -21,7 +24,7 @@ def can_report_on_task(actor: Any, task: Task) -> bool:
     return task.lead_department_id in ids or task.supporting_departments.filter(pk__in=ids).exists()
 
 
-def can_enter_value(actor: Any, indicator: Indicator) -> bool:
+def can_enter_value(actor: User | None, indicator: Indicator) -> bool:
     if permissions.is_bureau_officer(actor):
         return True
     if not permissions.is_department_officer(actor):

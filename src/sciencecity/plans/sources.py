@@ -11,7 +11,10 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: (year, scope) → (value, provenance in words)
 Compute = Callable[[int, str], tuple[float, str]]
@@ -62,7 +65,7 @@ def compute(source: IndicatorSource, *, year: int, scope: str, plan_start: int |
     return source.compute(year, scope)
 
 
-def source_changed(key: str, year: int, *, actor: Any = None) -> Any:
+def source_changed(key: str, year: int, *, actor: User | None = None) -> Any:
     """The hook a service app calls when it changed what its source ``key`` counts for ``year``.
 
     Plans drops the dashboard's cached live value (now, and again when the caller's transaction

@@ -21,3 +21,14 @@ def acting_organisation(request: HttpRequest):
         wanted_id = None
     chosen = wanted_id if wanted_id in ids else (min(ids) if ids else None)
     return Organisation.objects.filter(pk=chosen).first() if chosen else None
+
+
+def acting_organisation_among(request: HttpRequest, allowed_ids: set[int]) -> Organisation:
+    """The organisation the request acts for among ``allowed_ids``: the chosen one when it is allowed,
+    else the lowest allowed id; ``PermissionDenied`` (403 in the UI and the API alike) when there is none."""
+    chosen = acting_organisation(request)
+    if chosen is not None and chosen.pk in allowed_ids:
+        return chosen
+    organisation = Organisation.objects.filter(pk__in=allowed_ids).order_by("pk").first()
+    permissions.require(organisation is not None)
+    return organisation

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -40,6 +40,9 @@ from sciencecity.registry import services
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
 from sciencecity.registry.models import Affiliation, Organisation, OrganisationAlias, Person, Sector
 from sciencecity.registry.validators import credit_code_problem, normalise_credit_code
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 EXPORT_CHUNK = 2000
 #: Rows written per round of set-based queries by the bulk organisation import.
@@ -187,7 +190,7 @@ class OrganisationImporter(Importer):
 
     bulk = True
 
-    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, report: ImportReport,
+    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: User | None, report: ImportReport,
                    progress: Progress | None = None, write: bool = True) -> list[list[Any]]:
         """Write every row with set-based queries (see :func:`services.organisations_bulk_write`)."""
         sector_ids = dict(Sector.objects.values_list("code", "pk"))
@@ -253,7 +256,7 @@ class OrganisationImporter(Importer):
                 return org
         return by_code.get(code) if code else None
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         org = self.match(values)
         if org is None:
             services.organisation_create(actor=actor, data=values, check_permission=False)
@@ -368,7 +371,7 @@ class PersonImporter(Importer):
                               value=value, matches=", ".join(o.code for o in named))
         return named[0]
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         organisation = self.organisation(values["organisation"]) if values.get("organisation") else None
         data = {k: values[k] for k in PERSON_DATA_KEYS if k in values}
         person = Person.objects.filter(code=values["code"]).first()

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +29,9 @@ from sciencecity.registry.models import (
     normalise_search_text,
 )
 from sciencecity.registry.validators import normalise_credit_code
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 ORGANISATION_FIELDS = (
     "code", "name", "name_en", "kind", "level", "status", "credit_code", "founded_on", "address",
@@ -90,7 +93,7 @@ def _snapshot_org(org: Organisation) -> dict[str, Any]:
 @transaction.atomic
 def organisation_create(
     *,
-    actor: Any,
+    actor: User | None,
     data: dict[str, Any],
     acting_organisation: Any = None,
     check_permission: bool = True,
@@ -126,7 +129,7 @@ def organisation_create(
 @transaction.atomic
 def organisation_update(
     *,
-    actor: Any,
+    actor: User | None,
     organisation: Organisation,
     data: dict[str, Any],
     reason: str = "",
@@ -207,7 +210,7 @@ def _state(org: Organisation, sector_ids: Iterable[int], aliases: Iterable[str])
 
 
 @transaction.atomic
-def organisations_bulk_write(*, actor: Any, items: list[OrganisationWrite], sector_ids: dict[str, int],
+def organisations_bulk_write(*, actor: User | None, items: list[OrganisationWrite], sector_ids: dict[str, int],
                              reason: str = "", write: bool = True, checked: Iterable[str] = ()) -> list[Any]:
     """Create and update many organisations with a fixed number of queries (spreadsheet imports).
 
@@ -335,7 +338,7 @@ def _update_organisations(updates: list[tuple[Organisation, dict[str, list[Any]]
 
 
 @transaction.atomic
-def relation_create(*, actor: Any, source: Organisation, kind: str, target: Organisation,
+def relation_create(*, actor: User | None, source: Organisation, kind: str, target: Organisation,
                     start_date: dt.date | None = None, end_date: dt.date | None = None, note: str = "") -> Relation:
     permissions.require(permissions.can_edit_organisation(actor, source))
     relation = Relation(source=source, kind=kind, target=target, start_date=start_date, end_date=end_date, note=note)
@@ -349,7 +352,7 @@ def relation_create(*, actor: Any, source: Organisation, kind: str, target: Orga
 
 
 @transaction.atomic
-def relation_delete(*, actor: Any, relation: Relation, reason: str = "") -> None:
+def relation_delete(*, actor: User | None, relation: Relation, reason: str = "") -> None:
     permissions.require(permissions.can_edit_organisation(actor, relation.source))
     before = snapshot(relation, ["source", "kind", "target", "start_date", "end_date", "note"])
     audit_record(action=AuditAction.DELETE, actor=actor, obj=relation, changes=diff(before, {}), reason=reason)
@@ -357,7 +360,7 @@ def relation_delete(*, actor: Any, relation: Relation, reason: str = "") -> None
 
 
 @transaction.atomic
-def certification_add(*, actor: Any, organisation: Organisation, kind: str, number: str,
+def certification_add(*, actor: User | None, organisation: Organisation, kind: str, number: str,
                       issued_on: dt.date, expires_on: dt.date | None = None, issuer: str = "",
                       check_permission: bool = True) -> Certification:
     if check_permission:
@@ -388,7 +391,7 @@ def _person_apply(person: Person, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def person_create(*, actor: Any, data: dict[str, Any], check_permission: bool = True) -> Person:
+def person_create(*, actor: User | None, data: dict[str, Any], check_permission: bool = True) -> Person:
     if check_permission:
         permissions.require(permissions.can_create_person(actor))
     person = Person(code=(data.get("code") or "").strip())
@@ -410,7 +413,7 @@ def person_create(*, actor: Any, data: dict[str, Any], check_permission: bool = 
 
 
 @transaction.atomic
-def person_update(*, actor: Any, person: Person, data: dict[str, Any], reason: str = "",
+def person_update(*, actor: User | None, person: Person, data: dict[str, Any], reason: str = "",
                   check_permission: bool = True) -> dict[str, list[Any]]:
     person = Person.objects.select_for_update().get(pk=person.pk)
     if check_permission:
@@ -430,7 +433,7 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any], reason: s
 
 
 @transaction.atomic
-def affiliation_add(*, actor: Any, person: Person, organisation: Organisation, position: str = "",
+def affiliation_add(*, actor: User | None, person: Person, organisation: Organisation, position: str = "",
                     start_date: dt.date | None = None, end_date: dt.date | None = None, is_primary: bool = False,
                     check_permission: bool = True) -> Affiliation:
     if check_permission:
@@ -445,7 +448,7 @@ def affiliation_add(*, actor: Any, person: Person, organisation: Organisation, p
 
 
 @transaction.atomic
-def affiliation_end(*, actor: Any, affiliation: Affiliation, end_date: dt.date) -> None:
+def affiliation_end(*, actor: User | None, affiliation: Affiliation, end_date: dt.date) -> None:
     permissions.require(permissions.can_edit_person(actor, affiliation.person))
     old = affiliation.end_date
     affiliation.end_date = end_date

@@ -14,8 +14,7 @@ from ninja.responses import Status
 
 from sciencecity.core import permissions
 from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, Line, PageNumber
-from sciencecity.registry.acting import acting_organisation
-from sciencecity.registry.models import Organisation
+from sciencecity.registry.acting import acting_organisation_among
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import (
@@ -231,15 +230,6 @@ def _visible_demand(user: Any, pk: int) -> TechDemand:
                              .prefetch_related("sectors"), pk=pk)
 
 
-def _acting(request, allowed: set[int]) -> Organisation:
-    chosen = acting_organisation(request)
-    if chosen is not None and chosen.pk in allowed:
-        return chosen
-    organisation = Organisation.objects.filter(pk__in=allowed).order_by("pk").first()
-    permissions.require(organisation is not None)
-    return organisation
-
-
 # --- achievements
 @listings_router.get("/achievements", response={200: list[AchievementOut], **ERRORS}, auth=PUBLIC_AUTH,
                      summary="Achievements the caller may see")
@@ -253,7 +243,7 @@ def achievement_list(request, filters: Query[ListFilters]):
 def achievement_create(request, payload: AchievementIn):
     user = request.auth
     permissions.require(access.can_create_achievement(user))
-    organisation = _acting(request, permissions.organisation_ids(user))
+    organisation = acting_organisation_among(request, permissions.organisation_ids(user))
     achievement = listings.achievement_create(actor=user, organisation=organisation, data=payload.dict())
     return Status(201, _visible_achievement(user, achievement.pk))
 
@@ -298,7 +288,7 @@ def demand_list(request, filters: Query[ListFilters]):
 def demand_create(request, payload: DemandIn):
     user = request.auth
     permissions.require(access.can_create_demand(user))
-    organisation = _acting(request, access.enterprise_organisation_ids(user))
+    organisation = acting_organisation_among(request, access.enterprise_organisation_ids(user))
     demand = listings.demand_create(actor=user, organisation=organisation, data=payload.dict())
     return Status(201, _visible_demand(user, demand.pk))
 

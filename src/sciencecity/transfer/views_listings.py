@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
-from sciencecity.registry.acting import acting_organisation
-from sciencecity.registry.models import Organisation, Sector
+from sciencecity.registry.acting import acting_organisation_among
+from sciencecity.registry.models import Sector
 from sciencecity.transfer import forms, selectors
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
@@ -36,13 +36,6 @@ def _page(request, queryset):
 
 def _params(request) -> dict[str, str]:
     return {k: v for k, v in request.GET.items() if v and k != "page"}
-
-
-def _acting(request, allowed_ids: set[int]) -> Organisation | None:
-    chosen = acting_organisation(request)
-    if chosen is not None and chosen.pk in allowed_ids:
-        return chosen
-    return Organisation.objects.filter(pk__in=allowed_ids).order_by("pk").first()
 
 
 def _mode_labels(modes: list[str]) -> list[str]:
@@ -137,7 +130,7 @@ def _edit(request, obj, *, form_class, update, name: str, saved: str, organisati
 def achievement_create(request):
     permissions.require(access.can_create_achievement(request.user))
     return _create(request, form_class=forms.AchievementForm, create=listings.achievement_create,
-                   organisation=_acting(request, permissions.organisation_ids(request.user)), name="achievement",
+                   organisation=acting_organisation_among(request, permissions.organisation_ids(request.user)), name="achievement",
                    saved=_("The achievement was posted."))
 
 
@@ -178,7 +171,7 @@ def demand_detail(request, pk: int):
 def demand_create(request):
     permissions.require(access.can_create_demand(request.user))
     return _create(request, form_class=forms.DemandForm, create=listings.demand_create,
-                   organisation=_acting(request, access.enterprise_organisation_ids(request.user)),
+                   organisation=acting_organisation_among(request, access.enterprise_organisation_ids(request.user)),
                    name="demand", saved=_("The demand was posted."))
 
 

@@ -141,7 +141,7 @@ def _locked(deal: Deal) -> Deal:
     return Deal.objects.select_for_update().get(pk=deal.pk)
 
 
-def _move(actor: Any, deal: Deal, new: str, *, allowed_from: tuple[str, ...], reason: str = "",
+def _move(actor: User | None, deal: Deal, new: str, *, allowed_from: tuple[str, ...], reason: str = "",
           **fields: Any) -> Deal:
     """One audited state change of a (locked) deal."""
     if deal.state not in allowed_from:
@@ -174,7 +174,7 @@ def brokers() -> QuerySet[Person]:
 
 # --- transitions
 @transaction.atomic
-def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organisation, message: str = "",
+def deal_express_interest(*, actor: User | None, achievement: Achievement, buyer: Organisation, message: str = "",
                           demand: TechDemand | None = None, broker: Person | int | None = None) -> Deal:
     """意向. An enterprise (``buyer``, which the actor acts for) is interested in an achievement."""
     permissions.require(buyer.pk in access.enterprise_organisation_ids(actor))
@@ -199,7 +199,7 @@ def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organi
     return deal
 
 
-def _seller_answers(actor: Any, deal: Deal, new: str, message: str, reason: str = "", **fields: Any) -> Deal:
+def _seller_answers(actor: User | None, deal: Deal, new: str, message: str, reason: str = "", **fields: Any) -> Deal:
     deal = _locked(deal)
     permissions.require(is_seller(actor, deal))
     _move(actor, deal, new, allowed_from=(DealState.INTEREST,), reason=reason, **fields)
@@ -208,31 +208,31 @@ def _seller_answers(actor: Any, deal: Deal, new: str, message: str, reason: str 
     return deal
 
 
-def _party_moves(actor: Any, deal: Deal, new: str, allowed_from: tuple[str, ...], reason: str = "") -> Deal:
+def _party_moves(actor: User | None, deal: Deal, new: str, allowed_from: tuple[str, ...], reason: str = "") -> Deal:
     deal = _locked(deal)
     permissions.require(is_party(actor, deal))
     return _move(actor, deal, new, allowed_from=allowed_from, reason=reason)
 
 
 @transaction.atomic
-def deal_accept(*, actor: Any, deal: Deal) -> Deal:
+def deal_accept(*, actor: User | None, deal: Deal) -> Deal:
     """The owner accepts: consent to share contacts; both sides now see each other's details."""
     return _seller_answers(actor, deal, DealState.CONTACT, contact_consent=True, message=_(
         "%(seller)s accepted your interest in deal %(code)s; contacts are shared."))
 
 
 @transaction.atomic
-def deal_decline(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_decline(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     return _seller_answers(actor, deal, DealState.DECLINED, _("%(seller)s declined deal %(code)s."), reason)
 
 
 @transaction.atomic
-def deal_negotiate(*, actor: Any, deal: Deal) -> Deal:
+def deal_negotiate(*, actor: User | None, deal: Deal) -> Deal:
     return _party_moves(actor, deal, DealState.NEGOTIATION, (DealState.CONTACT,))
 
 
 @transaction.atomic
-def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
+def deal_note_add(*, actor: User | None, deal: Deal, text: str) -> DealNote:
     """谈判记录 by either side; the first note after the contact exchange opens the negotiation."""
     deal = _locked(deal)
     permissions.require(is_party(actor, deal))
@@ -251,18 +251,18 @@ def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
 
 
 @transaction.atomic
-def deal_agree(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_agree(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     return _party_moves(actor, deal, DealState.AGREED, (DealState.CONTACT, DealState.NEGOTIATION), reason)
 
 
 @transaction.atomic
-def deal_close(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_close(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     """Either side ends the deal without a contract."""
     return _party_moves(actor, deal, DealState.CLOSED, OPEN_STATES, reason)
 
 
 @transaction.atomic
-def deal_broker_set(*, actor: Any, deal: Deal, broker: Person | int | None) -> Deal:
+def deal_broker_set(*, actor: User | None, deal: Deal, broker: Person | int | None) -> Deal:
     """Name (or clear) the technology broker credited with the deal: either party or the bureau."""
     deal = _locked(deal)
     permissions.require(is_party(actor, deal) or permissions.is_bureau_officer(actor))
@@ -365,7 +365,7 @@ def _clean_contract(data: dict[str, Any], upload: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, deal: Deal | None = None,
+def contract_register(*, actor: User | None, data: dict[str, Any], contract_file: Any, deal: Deal | None = None,
                       seller: Organisation | None = None, buyer: Organisation | None = None) -> TechContract:
     """技术合同认定登记 filed by the seller: from an agreed deal (its parties) or on its own."""
     if deal is not None:
@@ -397,7 +397,7 @@ def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, d
     return contract
 
 
-def turnover_refresh(*, actor: Any, year: int):
+def turnover_refresh(*, actor: User | None, year: int):
     """Tell plans that 技术合同成交金额 of ``year`` changed: it recomputes the current plan's value (a
     locked value stays as approved) and drops the dashboard's cached live value."""
     from sciencecity.plans import sources

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +29,9 @@ from sciencecity.registry.models import Organisation
 from sciencecity.transfer.choices import IncubationStage
 from sciencecity.transfer.models import Achievement, Startup, StartupStage
 from sciencecity.transfer.permissions import can_move_startup
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: The pipeline's stages in order, each with the kind of carrier that hosts it.
 PIPELINE = (
@@ -77,7 +80,7 @@ def _check_move(stage: str, carrier: Organisation | None, entered_on: dt.date, c
 
 
 @transaction.atomic
-def startup_move(*, actor: Any, organisation: Organisation, stage: str, entered_on: dt.date,
+def startup_move(*, actor: User | None, organisation: Organisation, stage: str, entered_on: dt.date,
                  carrier: Organisation | None = None, achievement: Achievement | None = None,
                  check_permission: bool = True) -> Startup:
     """Put ``organisation`` at ``stage`` (with ``carrier``) from ``entered_on``; the open stage closes that day."""

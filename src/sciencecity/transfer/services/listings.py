@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,6 +22,9 @@ from sciencecity.registry.models import Organisation, Sector
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 ACHIEVEMENT_FIELDS = (
     "code", "title", "abstract", "keywords", "trl", "ip_type", "ip_number", "ip_status", "ip_holders", "inventors",
@@ -103,7 +106,7 @@ def _after_write(kind: str, obj: Any, *, created: bool) -> None:
 
 # --- achievements
 @transaction.atomic
-def achievement_create(*, actor: Any, organisation: Organisation, data: dict[str, Any],
+def achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
                        check_permission: bool = True) -> Achievement:
     """Post an achievement for ``organisation`` (the acting organisation). ``data``: model fields plus
     ``sectors`` (codes) and ``invited`` (organisation ids or codes)."""
@@ -130,7 +133,7 @@ def achievement_create(*, actor: Any, organisation: Organisation, data: dict[str
 
 
 @transaction.atomic
-def achievement_update(*, actor: Any, achievement: Achievement, data: dict[str, Any], reason: str = "",
+def achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any], reason: str = "",
                        check_permission: bool = True) -> dict[str, list[Any]]:
     """Change an achievement (the code and owner stay); returns the changes (empty: nothing changed)."""
     if check_permission:
@@ -156,14 +159,14 @@ def achievement_update(*, actor: Any, achievement: Achievement, data: dict[str, 
     return changes
 
 
-def achievement_close(*, actor: Any, achievement: Achievement, check_permission: bool = True) -> dict[str, Any]:
+def achievement_close(*, actor: User | None, achievement: Achievement, check_permission: bool = True) -> dict[str, Any]:
     return achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
                               check_permission=check_permission)
 
 
 # --- demands
 @transaction.atomic
-def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any],
+def demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
                   check_permission: bool = True) -> TechDemand:
     """Post a technology demand for an enterprise; ``data``: model fields plus ``sectors`` (codes)."""
     if check_permission:
@@ -189,7 +192,7 @@ def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any
 
 
 @transaction.atomic
-def demand_update(*, actor: Any, demand: TechDemand, data: dict[str, Any], reason: str = "",
+def demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any], reason: str = "",
                   check_permission: bool = True) -> dict[str, list[Any]]:
     if check_permission:
         permissions.require(access.can_edit_demand(actor, demand))
@@ -213,14 +216,14 @@ def demand_update(*, actor: Any, demand: TechDemand, data: dict[str, Any], reaso
     return changes
 
 
-def demand_close(*, actor: Any, demand: TechDemand, check_permission: bool = True) -> dict[str, Any]:
+def demand_close(*, actor: User | None, demand: TechDemand, check_permission: bool = True) -> dict[str, Any]:
     return demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
                          check_permission=check_permission)
 
 
 # --- feedback on suggestions
 @transaction.atomic
-def feedback_set(*, actor: Any, label: str, demand: TechDemand | None = None,
+def feedback_set(*, actor: User | None, label: str, demand: TechDemand | None = None,
                  achievement: Achievement | None = None) -> MatchFeedback:
     """Store (or change) the user's feedback on a suggested pair; the latest label counts."""
     permissions.require(access.can_use_marketplace(actor))
