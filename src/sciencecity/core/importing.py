@@ -867,8 +867,8 @@ def _store_report(batch: ImportBatch, report: ImportReport) -> None:
 
 
 @transaction.atomic
-def import_batch_create(*, importer: Importer, file_name: str, content: bytes, actor: User | None,
-                        check_permission: bool = True, progress: Progress | None = None) -> ImportBatch:
+def _import_batch_create(*, importer: Importer, file_name: str, content: bytes, actor: User | None,
+                        check_permission: bool, progress: Progress | None = None) -> ImportBatch:
     """Store an upload and its dry-run report (status ``dry_run``, or ``rejected`` when it has errors)."""
     if check_permission:
         permissions.require(importer.can_import(actor))
@@ -885,7 +885,25 @@ def import_batch_create(*, importer: Importer, file_name: str, content: bytes, a
     return batch
 
 
-def import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permission: bool = True,
+def import_batch_create(
+    *,
+    importer: Importer,
+    file_name: str,
+    content: bytes,
+    actor: User | None,
+    progress: Progress | None = None,
+) -> ImportBatch:
+    """:func:`_import_batch_create` for a user: the actor's permission is checked first."""
+    return _import_batch_create(importer=importer, file_name=file_name, content=content, actor=actor,
+                                progress=progress, check_permission=True)
+
+
+def import_batch_create_unchecked(**kwargs: Any) -> ImportBatch:
+    """Internal: :func:`import_batch_create` without the permission check (importers, services that checked already)."""
+    return _import_batch_create(**kwargs, check_permission=False)
+
+
+def _import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permission: bool,
                          progress: Progress | None = None) -> ImportReport:
     """Apply a clean dry run in one transaction, audited as one ``import`` event (bulk importers list
     every created and updated record in it; the others also audit each row through their services).
@@ -921,3 +939,18 @@ def import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permis
     batch.refresh_from_db(fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
                                   "status", "confirmed_at", "updated_at"])
     return report
+
+
+def import_batch_confirm(
+    *,
+    batch: ImportBatch,
+    actor: User | None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """:func:`_import_batch_confirm` for a user: the actor's permission is checked first."""
+    return _import_batch_confirm(batch=batch, actor=actor, progress=progress, check_permission=True)
+
+
+def import_batch_confirm_unchecked(**kwargs: Any) -> ImportReport:
+    """Internal: :func:`import_batch_confirm` without the permission check (importers, services that checked already)."""
+    return _import_batch_confirm(**kwargs, check_permission=False)

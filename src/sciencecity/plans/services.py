@@ -66,10 +66,10 @@ MATCH_UNCERTAIN = 0.6
 
 # Words in a box item's title that say what kind of organisation runs it (checked in order).
 _KIND_WORDS = [
-    (("实验室",), OrganisationKind.LABORATORY),
-    (("孵化器",), OrganisationKind.INCUBATOR),
-    (("众创空间",), OrganisationKind.MAKER_SPACE),
-    (("加速器",), OrganisationKind.ACCELERATOR),
+    (("实验室"), OrganisationKind.LABORATORY),
+    (("孵化器"), OrganisationKind.INCUBATOR),
+    (("众创空间"), OrganisationKind.MAKER_SPACE),
+    (("加速器"), OrganisationKind.ACCELERATOR),
     (("概念验证", "验证平台"), OrganisationKind.CONCEPT_VERIFICATION_CENTRE),
     (("科学园", "科技园", "生命科学园", "光明园", "产业园"), OrganisationKind.SCIENCE_PARK),
     (("设施", "装置", "光源", "激光", "超级计算", "云脑"), OrganisationKind.MAJOR_FACILITY),
@@ -134,7 +134,6 @@ def _host_candidates() -> dict[int, list[str]]:
 
 
 def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: User | None) -> str:
-    from sciencecity.registry.services import organisation_create
 
     best_id, score = best_match(project.title, candidates)
     if best_id is not None and score >= MATCH_UNCERTAIN:
@@ -142,12 +141,13 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: U
         project.host_match = HostMatch.MATCHED if score >= MATCH_SURE else HostMatch.UNCERTAIN
         project.host_match_score = round(score, 3)
         return project.host_match
-    org = organisation_create(
-        actor=actor, check_permission=False,
+    from sciencecity.registry.services import organisation_create_unchecked
+
+    org = organisation_create_unchecked(
+        actor=actor,
         data={"name": project.title[:200], "kind": infer_organisation_kind(project.title),
               "status": OrganisationStatus.PLANNED, "description": project.text[:2000],
-              "keywords": project.group},
-    )
+              "keywords": project.group})
     candidates[org.pk] = [org.name]
     project.host = org
     project.host_match = HostMatch.CREATED
@@ -217,8 +217,7 @@ def _plan_store(*, actor: User | None, doc: plandoc.PlanDocument, sha: str, file
     plan = Plan.objects.create(
         code=f"plan-{sha[:12]}", title=doc.title[:300] or Path(filename).stem, start_year=start, target_year=target,
         source_name=filename[:300], source_format=doc.source_format or Path(filename).suffix.lstrip("."),
-        source_sha256=sha, preface=doc.preface, counts=doc.counts(), is_current=True,
-    )
+        source_sha256=sha, preface=doc.preface, counts=doc.counts(), is_current=True)
     chapters: dict[int, Chapter] = {}
     sections: dict[tuple[int, int], Section] = {}
     tasks = []
@@ -260,15 +259,13 @@ def _plan_store(*, actor: User | None, doc: plandoc.PlanDocument, sha: str, file
         project_box = ProjectBox.objects.create(
             plan=plan, order=order, number=box.number, title=box.title[:300],
             chapter=chapters.get(box.chapter_number), section=sections.get((box.chapter_number, box.section_number)),
-            line=box.line,
-        )
+            line=box.line)
         for group in box.groups:
             for i_index, item in enumerate(group.items, start=1):
                 project = MajorProject(
                     box=project_box, code=f"{box.number or 'X' + str(order)}.{item.number or i_index}",
                     group=(group.title or "")[:100], number=item.number, title=item.title[:300], text=item.text,
-                    line=item.line, status=ProjectStatus.PLANNED,
-                )
+                    line=item.line, status=ProjectStatus.PLANNED)
                 outcome = _link_host(project, candidates, actor)
                 host_matches[outcome] = host_matches.get(outcome, 0) + 1
                 project.save()
@@ -288,8 +285,7 @@ def _plan_store(*, actor: User | None, doc: plandoc.PlanDocument, sha: str, file
             target_basis=ind.target_basis, qualitative=ind.qualitative,
             parent_number=parent.number if parent is not None else None,
             footnotes=[note[:500] for note in ind.footnotes], marks=list(ind.marks),
-            source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
-        )
+            source_key=source.key if source else "", table_number=ind.table_number, line=ind.line)
         indicators[indicator.number] = indicator
         by_parsed_number.setdefault(ind.number, indicator)
         if indicator.target_year and (ind.target_value is not None or ind.target_low is not None):
@@ -302,8 +298,7 @@ def _plan_store(*, actor: User | None, doc: plandoc.PlanDocument, sha: str, file
             continue
         baselines[(indicator.pk, b.year)] = ObservedValue(
             indicator=indicator, year=b.year, value=b.value, source=ValueSource.PLAN_TEXT,
-            provenance=b.sentence[:2000], status=ValueStatus.APPROVED, approved_at=timezone.now(),
-        )
+            provenance=b.sentence[:2000], status=ValueStatus.APPROVED, approved_at=timezone.now())
     ObservedValue.objects.bulk_create(baselines.values())
     Commitment.objects.bulk_create([
         Commitment(plan=plan, text=c.text[:300], subject=c.subject[:200], value=c.value, value_high=c.value_high,
@@ -410,9 +405,9 @@ def check_plausible(indicator: Indicator, value: float) -> None:
 
 
 @transaction.atomic
-def indicator_value_set(*, actor: User | None, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
+def _indicator_value_set(*, actor: User | None, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
                         scope: str = DISTRICT_SCOPE, note: str = "", provenance: str = "",
-                        check_permission: bool = True, is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
+                        check_permission: bool, is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
     """Set an observed value (a draft until its round is approved). Locked (approved) values refuse.
 
     Returns the value and whether anything changed.
@@ -445,6 +440,28 @@ def indicator_value_set(*, actor: User | None, indicator: Indicator, year: int, 
     return obj, True
 
 
+def indicator_value_set(
+    *,
+    actor: User | None,
+    indicator: Indicator,
+    year: int,
+    value: float,
+    source: str = ValueSource.MANUAL,
+    scope: str = DISTRICT_SCOPE,
+    note: str = "",
+    provenance: str = "",
+    is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
+    """:func:`_indicator_value_set` for a user: the actor's permission is checked first."""
+    return _indicator_value_set(actor=actor, indicator=indicator, year=year, value=value, source=source,
+                                scope=scope, note=note, provenance=provenance, is_synthetic=is_synthetic,
+                                check_permission=True)
+
+
+def indicator_value_set_unchecked(**kwargs: Any) -> tuple[ObservedValue, bool]:
+    """Internal: :func:`indicator_value_set` without the permission check (importers, services that checked already)."""
+    return _indicator_value_set(**kwargs, check_permission=False)
+
+
 @transaction.atomic
 def indicator_value_compute(*, actor: User | None, indicator: Indicator, year: int) -> ObservedValue | None:
     """Store the registry computation of an indicator for a year, with its provenance.
@@ -461,8 +478,8 @@ def indicator_value_compute(*, actor: User | None, indicator: Indicator, year: i
         return current
     if not value and current is None:
         return None
-    obj, _changed = indicator_value_set(actor=actor, indicator=indicator, year=year, value=value,
-                                        source=ValueSource.COMPUTED, provenance=provenance, check_permission=False)
+    obj, _changed = indicator_value_set_unchecked(actor=actor, indicator=indicator, year=year, value=value,
+                                        source=ValueSource.COMPUTED, provenance=provenance)
     return obj
 
 
@@ -527,7 +544,8 @@ def submission_approve(*, actor: User | None, submission: RoundSubmission) -> Ro
     _require_bureau(actor)
     values = _department_values(submission).exclude(status=ValueStatus.APPROVED)
     values.update(status=ValueStatus.APPROVED, approved_by=actor, approved_at=timezone.now())
-    return _transition(actor, submission, SubmissionStatus.APPROVED, allowed_from=(SubmissionStatus.SUBMITTED,))
+    return _transition(actor, submission, SubmissionStatus.APPROVED,
+                       allowed_from=(SubmissionStatus.SUBMITTED))
 
 
 @transaction.atomic
@@ -536,7 +554,7 @@ def submission_return(*, actor: User | None, submission: RoundSubmission, commen
     if not comment.strip():
         raise ValidationError({"comment": _("Say what the department should revise.")})
     _department_values(submission).filter(status=ValueStatus.SUBMITTED).update(status=ValueStatus.DRAFT)
-    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED,),
+    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED),
                        comment=comment)
 
 
@@ -621,7 +639,6 @@ def plan_setup_apply(*, actor: User | None, plan: Plan, setup: dict[str, Any]) -
     One transaction; every write goes through its service (organisation_create, indicator_update,
     task_update), so each change is validated and audited, and a summary event records the counts.
     """
-    from sciencecity.registry.services import organisation_create
 
     _require_bureau(actor)
     counts = {"departments": 0, "indicators": 0, "tasks": 0}
@@ -631,7 +648,9 @@ def plan_setup_apply(*, actor: User | None, plan: Plan, setup: dict[str, Any]) -
     for code, name, name_en in setup.get("departments", []):
         org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
         if org is None:
-            org = organisation_create(actor=actor, check_permission=False, data={
+            from sciencecity.registry.services import organisation_create_unchecked
+
+            org = organisation_create_unchecked(actor=actor, data={
                 "code": code, "name": name, "name_en": name_en, "kind": OrganisationKind.GOVERNMENT_DEPARTMENT,
                 "level": "district", "district": district})
             counts["departments"] += 1

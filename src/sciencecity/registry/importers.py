@@ -259,10 +259,10 @@ class OrganisationImporter(Importer):
     def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         org = self.match(values)
         if org is None:
-            services.organisation_create(actor=actor, data=values, check_permission=False)
+            services.organisation_create_unchecked(actor=actor, data=values)
             return RowStatus.CREATED, {}
         data = {k: v for k, v in values.items() if k != "code"}
-        changes = services.organisation_update(actor=actor, organisation=org, data=data, check_permission=False,
+        changes = services.organisation_update_unchecked(actor=actor, organisation=org, data=data,
                                                reason=_("Spreadsheet import"))
         return (RowStatus.UPDATED, _readable_changes(changes)) if changes else (RowStatus.UNCHANGED, {})
 
@@ -346,7 +346,7 @@ class PersonImporter(Importer):
     kind = "registry.person"
     label = gettext_lazy("People")
     data_sheet = "人员"
-    unique_columns = ("code",)
+    unique_columns = ("code")
     list_url_name = "registry:person_list"
     upload_url_name = "registry:person_import"
     batch_url_name = "registry:import_batch_detail"
@@ -376,10 +376,10 @@ class PersonImporter(Importer):
         data = {k: values[k] for k in PERSON_DATA_KEYS if k in values}
         person = Person.objects.filter(code=values["code"]).first()
         if person is None:
-            person = services.person_create(actor=actor, data=data, check_permission=False)
+            person = services.person_create_unchecked(actor=actor, data=data)
             status, changes = RowStatus.CREATED, {}
         else:
-            changes = services.person_update(actor=actor, person=person, data=data, check_permission=False,
+            changes = services.person_update_unchecked(actor=actor, person=person, data=data,
                                              reason=_("Spreadsheet import"))
             status = RowStatus.UPDATED if changes else RowStatus.UNCHANGED
         if organisation is not None:
@@ -387,10 +387,9 @@ class PersonImporter(Importer):
             affiliations = list(person.affiliations.all())
             if not any(a.organisation_id == organisation.pk and _current(a, today) for a in affiliations):
                 position = values.get("position") or ""
-                services.affiliation_add(
+                services.affiliation_add_unchecked(
                     actor=actor, person=person, organisation=organisation, position=position,
-                    is_primary=not any(_current(a, today) for a in affiliations), check_permission=False,
-                )
+                    is_primary=not any(_current(a, today) for a in affiliations))
                 if status != RowStatus.CREATED:
                     status = RowStatus.UPDATED
                     changes["affiliation"] = [None, f"{organisation.code} {organisation.name} {position}".strip()]

@@ -91,12 +91,12 @@ def _snapshot_org(org: Organisation) -> dict[str, Any]:
 
 
 @transaction.atomic
-def organisation_create(
+def _organisation_create(
     *,
     actor: User | None,
     data: dict[str, Any],
     acting_organisation: Any = None,
-    check_permission: bool = True,
+    check_permission: bool,
     status_date: dt.date | None = None,
 ) -> Organisation:
     """Create an organisation. ``data`` holds model fields plus ``sectors`` (codes) and ``aliases``."""
@@ -126,15 +126,32 @@ def organisation_create(
     return org
 
 
+def organisation_create(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    acting_organisation: Any = None,
+    status_date: dt.date | None = None,
+) -> Organisation:
+    """:func:`_organisation_create` for a user: the actor's permission is checked first."""
+    return _organisation_create(actor=actor, data=data, acting_organisation=acting_organisation,
+                                status_date=status_date, check_permission=True)
+
+
+def organisation_create_unchecked(**kwargs: Any) -> Organisation:
+    """Internal: :func:`organisation_create` without the permission check (importers, services that checked already)."""
+    return _organisation_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def organisation_update(
+def _organisation_update(
     *,
     actor: User | None,
     organisation: Organisation,
     data: dict[str, Any],
     reason: str = "",
     acting_organisation: Any = None,
-    check_permission: bool = True,
+    check_permission: bool,
     status_date: dt.date | None = None,
 ) -> dict[str, list[Any]]:
     """Update the fields present in ``data``; returns the changes (empty when nothing changed)."""
@@ -180,6 +197,26 @@ def organisation_update(
     audit_record(action=AuditAction.UPDATE, actor=actor, obj=org, changes=changes, reason=reason,
                  acting_organisation=acting_organisation)
     return changes
+
+
+def organisation_update(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    data: dict[str, Any],
+    reason: str = "",
+    acting_organisation: Any = None,
+    status_date: dt.date | None = None,
+) -> dict[str, list[Any]]:
+    """:func:`_organisation_update` for a user: the actor's permission is checked first."""
+    return _organisation_update(actor=actor, organisation=organisation, data=data, reason=reason,
+                                acting_organisation=acting_organisation, status_date=status_date,
+                                check_permission=True)
+
+
+def organisation_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`organisation_update` without the permission check (importers, services that checked already)."""
+    return _organisation_update(**kwargs, check_permission=False)
 
 
 @dataclass
@@ -360,9 +397,9 @@ def relation_delete(*, actor: User | None, relation: Relation, reason: str = "")
 
 
 @transaction.atomic
-def certification_add(*, actor: User | None, organisation: Organisation, kind: str, number: str,
+def _certification_add(*, actor: User | None, organisation: Organisation, kind: str, number: str,
                       issued_on: dt.date, expires_on: dt.date | None = None, issuer: str = "",
-                      check_permission: bool = True) -> Certification:
+                      check_permission: bool) -> Certification:
     if check_permission:
         permissions.require(permissions.can_edit_certified_fields(actor, organisation))
     cert = Certification(organisation=organisation, kind=kind, number=number.strip(), issued_on=issued_on,
@@ -372,6 +409,27 @@ def certification_add(*, actor: User | None, organisation: Organisation, kind: s
     audit_record(action=AuditAction.CREATE, actor=actor, obj=cert,
                  changes=diff({}, snapshot(cert, ["organisation", "kind", "number", "issued_on", "expires_on", "issuer"])))
     return cert
+
+
+def certification_add(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    kind: str,
+    number: str,
+    issued_on: dt.date,
+    expires_on: dt.date | None = None,
+    issuer: str = "",
+) -> Certification:
+    """:func:`_certification_add` for a user: the actor's permission is checked first."""
+    return _certification_add(actor=actor, organisation=organisation, kind=kind, number=number,
+                              issued_on=issued_on, expires_on=expires_on, issuer=issuer,
+                              check_permission=True)
+
+
+def certification_add_unchecked(**kwargs: Any) -> Certification:
+    """Internal: :func:`certification_add` without the permission check (importers, services that checked already)."""
+    return _certification_add(**kwargs, check_permission=False)
 
 
 # --- people
@@ -391,7 +449,7 @@ def _person_apply(person: Person, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def person_create(*, actor: User | None, data: dict[str, Any], check_permission: bool = True) -> Person:
+def _person_create(*, actor: User | None, data: dict[str, Any], check_permission: bool) -> Person:
     if check_permission:
         permissions.require(permissions.can_create_person(actor))
     person = Person(code=(data.get("code") or "").strip())
@@ -412,9 +470,19 @@ def person_create(*, actor: User | None, data: dict[str, Any], check_permission:
     return person
 
 
+def person_create(*, actor: User | None, data: dict[str, Any]) -> Person:
+    """:func:`_person_create` for a user: the actor's permission is checked first."""
+    return _person_create(actor=actor, data=data, check_permission=True)
+
+
+def person_create_unchecked(**kwargs: Any) -> Person:
+    """Internal: :func:`person_create` without the permission check (importers, services that checked already)."""
+    return _person_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def person_update(*, actor: User | None, person: Person, data: dict[str, Any], reason: str = "",
-                  check_permission: bool = True) -> dict[str, list[Any]]:
+def _person_update(*, actor: User | None, person: Person, data: dict[str, Any], reason: str = "",
+                  check_permission: bool) -> dict[str, list[Any]]:
     person = Person.objects.select_for_update().get(pk=person.pk)
     if check_permission:
         permissions.require(permissions.can_edit_person(actor, person))
@@ -432,10 +500,26 @@ def person_update(*, actor: User | None, person: Person, data: dict[str, Any], r
     return changes
 
 
+def person_update(
+    *,
+    actor: User | None,
+    person: Person,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_person_update` for a user: the actor's permission is checked first."""
+    return _person_update(actor=actor, person=person, data=data, reason=reason, check_permission=True)
+
+
+def person_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`person_update` without the permission check (importers, services that checked already)."""
+    return _person_update(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def affiliation_add(*, actor: User | None, person: Person, organisation: Organisation, position: str = "",
+def _affiliation_add(*, actor: User | None, person: Person, organisation: Organisation, position: str = "",
                     start_date: dt.date | None = None, end_date: dt.date | None = None, is_primary: bool = False,
-                    check_permission: bool = True) -> Affiliation:
+                    check_permission: bool) -> Affiliation:
     if check_permission:
         permissions.require(permissions.can_edit_person(actor, person) or permissions.can_edit_organisation(actor, organisation))
     affiliation = Affiliation(person=person, organisation=organisation, position=position, start_date=start_date,
@@ -445,6 +529,27 @@ def affiliation_add(*, actor: User | None, person: Person, organisation: Organis
     audit_record(action=AuditAction.CREATE, actor=actor, obj=affiliation,
                  changes=diff({}, snapshot(affiliation, ["person", "organisation", "position", "start_date", "end_date", "is_primary"])))
     return affiliation
+
+
+def affiliation_add(
+    *,
+    actor: User | None,
+    person: Person,
+    organisation: Organisation,
+    position: str = "",
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    is_primary: bool = False,
+) -> Affiliation:
+    """:func:`_affiliation_add` for a user: the actor's permission is checked first."""
+    return _affiliation_add(actor=actor, person=person, organisation=organisation, position=position,
+                            start_date=start_date, end_date=end_date, is_primary=is_primary,
+                            check_permission=True)
+
+
+def affiliation_add_unchecked(**kwargs: Any) -> Affiliation:
+    """Internal: :func:`affiliation_add` without the permission check (importers, services that checked already)."""
+    return _affiliation_add(**kwargs, check_permission=False)
 
 
 @transaction.atomic

@@ -134,7 +134,7 @@ def demand_columns() -> list[Column]:
 
 class _ListingImporter(Importer):
     model: Any = None
-    unique_columns = ("code",)
+    unique_columns = ("code")
 
     def can_import(self, user: Any) -> bool:
         return permissions.is_bureau_officer(user)
@@ -197,7 +197,7 @@ class AchievementImporter(_ListingImporter):
 
     @staticmethod
     def update(actor: User | None, obj: Achievement, values: dict[str, Any]) -> dict[str, Any]:
-        return listings.achievement_update(actor=actor, achievement=obj, data=values, check_permission=False,
+        return listings.achievement_update_unchecked(actor=actor, achievement=obj, data=values,
                                            reason=_("Bulk import"))
 
 
@@ -219,7 +219,7 @@ class DemandImporter(_ListingImporter):
 
     @staticmethod
     def update(actor: User | None, obj: TechDemand, values: dict[str, Any]) -> dict[str, Any]:
-        return listings.demand_update(actor=actor, demand=obj, data=values, check_permission=False,
+        return listings.demand_update_unchecked(actor=actor, demand=obj, data=values,
                                       reason=_("Bulk import"))
 
 

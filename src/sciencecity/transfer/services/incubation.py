@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -80,9 +80,9 @@ def _check_move(stage: str, carrier: Organisation | None, entered_on: dt.date, c
 
 
 @transaction.atomic
-def startup_move(*, actor: User | None, organisation: Organisation, stage: str, entered_on: dt.date,
+def _startup_move(*, actor: User | None, organisation: Organisation, stage: str, entered_on: dt.date,
                  carrier: Organisation | None = None, achievement: Achievement | None = None,
-                 check_permission: bool = True) -> Startup:
+                 check_permission: bool) -> Startup:
     """Put ``organisation`` at ``stage`` (with ``carrier``) from ``entered_on``; the open stage closes that day."""
     startup = Startup.objects.select_for_update().filter(organisation=organisation).first()
     if check_permission:
@@ -108,6 +108,25 @@ def startup_move(*, actor: User | None, organisation: Organisation, stage: str, 
                           "entered_on": [None, entered_on.isoformat()],
                           **({"achievement": [None, achievement.pk]} if achievement else {})})
     return startup
+
+
+def startup_move(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    stage: str,
+    entered_on: dt.date,
+    carrier: Organisation | None = None,
+    achievement: Achievement | None = None,
+) -> Startup:
+    """:func:`_startup_move` for a user: the actor's permission is checked first."""
+    return _startup_move(actor=actor, organisation=organisation, stage=stage, entered_on=entered_on,
+                         carrier=carrier, achievement=achievement, check_permission=True)
+
+
+def startup_move_unchecked(**kwargs: Any) -> Startup:
+    """Internal: :func:`startup_move` without the permission check (importers, services that checked already)."""
+    return _startup_move(**kwargs, check_permission=False)
 
 
 # --- reads

@@ -106,8 +106,8 @@ def _after_write(kind: str, obj: Any, *, created: bool) -> None:
 
 # --- achievements
 @transaction.atomic
-def achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
-                       check_permission: bool = True) -> Achievement:
+def _achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                       check_permission: bool) -> Achievement:
     """Post an achievement for ``organisation`` (the acting organisation). ``data``: model fields plus
     ``sectors`` (codes) and ``invited`` (organisation ids or codes)."""
     if check_permission:
@@ -132,9 +132,24 @@ def achievement_create(*, actor: User | None, organisation: Organisation, data: 
     return achievement
 
 
+def achievement_create(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    data: dict[str, Any],
+) -> Achievement:
+    """:func:`_achievement_create` for a user: the actor's permission is checked first."""
+    return _achievement_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+
+
+def achievement_create_unchecked(**kwargs: Any) -> Achievement:
+    """Internal: :func:`achievement_create` without the permission check (importers, services that checked already)."""
+    return _achievement_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any], reason: str = "",
-                       check_permission: bool = True) -> dict[str, list[Any]]:
+def _achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any], reason: str = "",
+                       check_permission: bool) -> dict[str, list[Any]]:
     """Change an achievement (the code and owner stay); returns the changes (empty: nothing changed)."""
     if check_permission:
         permissions.require(access.can_edit_achievement(actor, achievement))
@@ -159,15 +174,42 @@ def achievement_update(*, actor: User | None, achievement: Achievement, data: di
     return changes
 
 
-def achievement_close(*, actor: User | None, achievement: Achievement, check_permission: bool = True) -> dict[str, Any]:
-    return achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
-                              check_permission=check_permission)
+def achievement_update(
+    *,
+    actor: User | None,
+    achievement: Achievement,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_achievement_update` for a user: the actor's permission is checked first."""
+    return _achievement_update(actor=actor, achievement=achievement, data=data, reason=reason,
+                               check_permission=True)
+
+
+def achievement_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`achievement_update` without the permission check (importers, services that checked already)."""
+    return _achievement_update(**kwargs, check_permission=False)
+
+
+def _achievement_close(*, actor: User | None, achievement: Achievement, check_permission: bool) -> dict[str, Any]:
+    return _achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
+                               reason="", check_permission=check_permission)
+
+
+def achievement_close(*, actor: User | None, achievement: Achievement) -> dict[str, Any]:
+    """:func:`_achievement_close` for a user: the actor's permission is checked first."""
+    return _achievement_close(actor=actor, achievement=achievement, check_permission=True)
+
+
+def achievement_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+    """Internal: :func:`achievement_close` without the permission check (importers, services that checked already)."""
+    return _achievement_close(**kwargs, check_permission=False)
 
 
 # --- demands
 @transaction.atomic
-def demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
-                  check_permission: bool = True) -> TechDemand:
+def _demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                  check_permission: bool) -> TechDemand:
     """Post a technology demand for an enterprise; ``data``: model fields plus ``sectors`` (codes)."""
     if check_permission:
         permissions.require(access.can_create_demand(actor, organisation))
@@ -191,9 +233,19 @@ def demand_create(*, actor: User | None, organisation: Organisation, data: dict[
     return demand
 
 
+def demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> TechDemand:
+    """:func:`_demand_create` for a user: the actor's permission is checked first."""
+    return _demand_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+
+
+def demand_create_unchecked(**kwargs: Any) -> TechDemand:
+    """Internal: :func:`demand_create` without the permission check (importers, services that checked already)."""
+    return _demand_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any], reason: str = "",
-                  check_permission: bool = True) -> dict[str, list[Any]]:
+def _demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any], reason: str = "",
+                  check_permission: bool) -> dict[str, list[Any]]:
     if check_permission:
         permissions.require(access.can_edit_demand(actor, demand))
     before = _demand_snapshot(demand)
@@ -216,9 +268,35 @@ def demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any
     return changes
 
 
-def demand_close(*, actor: User | None, demand: TechDemand, check_permission: bool = True) -> dict[str, Any]:
-    return demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
-                         check_permission=check_permission)
+def demand_update(
+    *,
+    actor: User | None,
+    demand: TechDemand,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_demand_update` for a user: the actor's permission is checked first."""
+    return _demand_update(actor=actor, demand=demand, data=data, reason=reason, check_permission=True)
+
+
+def demand_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`demand_update` without the permission check (importers, services that checked already)."""
+    return _demand_update(**kwargs, check_permission=False)
+
+
+def _demand_close(*, actor: User | None, demand: TechDemand, check_permission: bool) -> dict[str, Any]:
+    return _demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
+                          reason="", check_permission=check_permission)
+
+
+def demand_close(*, actor: User | None, demand: TechDemand) -> dict[str, Any]:
+    """:func:`_demand_close` for a user: the actor's permission is checked first."""
+    return _demand_close(actor=actor, demand=demand, check_permission=True)
+
+
+def demand_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+    """Internal: :func:`demand_close` without the permission check (importers, services that checked already)."""
+    return _demand_close(**kwargs, check_permission=False)
 
 
 # --- feedback on suggestions
