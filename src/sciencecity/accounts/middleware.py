@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.accounts import services
 
-_EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/logout/", "/accounts/password/", "/healthz")
+_EXEMPT_PREFIXES = ("/static/", "/i18n/", "/accounts/logout/", "/accounts/password/", "/healthz", "/readyz", "/metrics")
 
 
 class LoginPolicyMiddleware:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from sciencecity.accounts import two_factor
 
-_ALWAYS_OPEN = ("/static/", "/i18n/", "/accounts/logout/", "/accounts/login/", "/healthz")
+_ALWAYS_OPEN = ("/static/", "/i18n/", "/accounts/logout/", "/accounts/login/", "/healthz", "/readyz", "/metrics")
 _VERIFY_PATH = "/accounts/two-factor/verify/"
 _SETUP_PATH = "/accounts/two-factor/setup/"
 #: Someone who must enrol may first change an initial password (the login policy sends them there).

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "sciencecity.plans",
     "sciencecity.programmes",
     "sciencecity.transfer",
+    "sciencecity.enterprises",
     "sciencecity.portal",
 ]
 
@@ -224,20 +225,35 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Sessions read from the shared cache (one query less per request), written through to the database.
+    # Only with a shared cache: a per-process cache would keep a logged-out session alive in other workers.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 NINJA_PAGINATION_PER_PAGE = 50
 API_MAX_PAGE_SIZE = 200
 
+# Logs: one JSON object per line with the request id (core/logformat.py); LOG_FORMAT=plain for a terminal.
+LOG_FORMAT = env_str("LOG_FORMAT", "json")
+# One line per request on the logger sciencecity.request (method, route, status, duration, user).
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "sciencecity.core.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler",
+                             "formatter": "plain" if LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Audit checkpoints are always logged, whatever LOG_LEVEL: the operator ships these lines off-host.
     "loggers": {"django.server": {"level": "WARNING"}, "sciencecity.audit.checkpoint": {"level": "INFO"}},
 }
+
+# --- Operations (core/ops.py): /healthz, /readyz, /metrics.
+#: Bearer token for /metrics; without it only loopback clients that did not come through a proxy get in.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 SITE_NAME = _("Science City Innovation Platform")

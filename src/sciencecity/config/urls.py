@@ -1,12 +1,14 @@
 from django.urls import include, path
 
 from sciencecity.config.api import api
-from sciencecity.portal.views import healthz
+from sciencecity.core import views_ops
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", views_ops.healthz, name="healthz"),
+    path("readyz", views_ops.readyz, name="readyz"),
+    path("metrics", views_ops.metrics, name="metrics"),
     path("accounts/", include("sciencecity.accounts.urls")),
     path("audit/", include("sciencecity.core.urls")),
     path("jobs/", include("sciencecity.core.urls_jobs")),
@@ -14,5 +16,6 @@ urlpatterns = [
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),
     path("transfer/", include("sciencecity.transfer.urls")),
+    path("enterprises/", include("sciencecity.enterprises.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

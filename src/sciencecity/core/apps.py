@@ -11,7 +11,10 @@ class CoreConfig(RegisteringAppConfig):
 
     def ready(self) -> None:
         super().ready()
-        from sciencecity.core import import_jobs
+        from sciencecity.core import (
+            checks,  # noqa: F401  (registers the `check --deploy` rules)
+            import_jobs,
+        )
         from sciencecity.core.forms import guard_model_choice_overflow
 
         import_jobs.register_kinds()

@@ -115,6 +115,37 @@ def _clear_side_files(job_id: int) -> None:
         path.unlink(missing_ok=True)
 
 
+# --- files a job produces (a report …), handed over by /jobs/<id>/file/ -----------------------------
+def job_file_dir(job_id: int) -> Path:
+    return Path(settings.MEDIA_ROOT) / "jobs" / str(int(job_id))
+
+
+def job_file_save(job: Job, *, name: str, content: bytes, content_type: str) -> dict[str, Any]:
+    """Write the job's file (atomically: a retry replaces it, a reader never sees half a file).
+
+    Returns the part of the job's result that names it, with ``url`` (the job page sends the browser there).
+    """
+    from django.urls import reverse
+
+    safe = Path(name).name or "result"
+    folder = job_file_dir(job.pk)
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{safe}.{os.getpid()}.tmp"
+    temporary.write_bytes(content)
+    temporary.replace(folder / safe)
+    return {"file": safe, "content_type": content_type, "bytes": len(content),
+            "url": reverse("jobs:file", args=[job.pk])}
+
+
+def job_file_path(job: Job) -> Path | None:
+    """The finished job's file, or None (never a path outside the job's folder)."""
+    name = (job.result or {}).get("file")
+    if job.state != JobState.DONE or not name or Path(name).name != name:
+        return None
+    path = job_file_dir(job.pk) / name
+    return path if path.is_file() else None
+
+
 # --- the context a job runs with -----------------------------------------------------------------
 class JobContext:
     """Given to a running job: ``progress(done, total)`` and ``message``; checks for cancel."""

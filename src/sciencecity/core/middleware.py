@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 from django.conf import settings
 
-from sciencecity.core import context
+from sciencecity.core import context, ops
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -32,9 +33,12 @@ class RequestContextMiddleware:
         request.request_id = request_id
         channel = "api" if request.path.startswith("/api/") else "web"
         token = context.activate(context.RequestContext(request_id=request_id, ip=client_ip(request), channel=channel))
+        started = time.perf_counter()
+        response = None
         try:
             response = self.get_response(request)
         finally:
+            ops.observe_request(request, response, time.perf_counter() - started)
             context.deactivate(token)
         response["X-Request-ID"] = request_id
         return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -50,3 +50,17 @@ def job_cancel(request, pk: int):
     elif not job.is_finished:
         messages.info(request, _("The job stops at its next step; nothing of it will be kept."))
     return redirect("jobs:detail", pk=job.pk)
+
+
+@login_required
+@require_GET
+def job_file(request, pk: int):
+    """The file a finished job produced (a PDF report …), for the person who started the job."""
+    job = _job(request, pk)
+    path = jobs.job_file_path(job)
+    if path is None:
+        raise Http404(_("This job has no file (yet)."))
+    response = HttpResponse(path.read_bytes(), content_type=job.result.get("content_type")
+                            or "application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{path.name}"'
+    return response

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from sciencecity.accounts import two_factor
@@ -14,7 +12,7 @@ from sciencecity.accounts.decorators import reauthentication_redirect, reauthent
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
-from sciencecity.plans import report, selectors
+from sciencecity.plans import report, report_jobs, selectors
 from sciencecity.registry.acting import acting_organisation
 
 
@@ -41,14 +39,17 @@ def report_html(request):
 @login_required
 @reauthentication_required(check=permissions.can_view_monitoring)
 def report_pdf(request):
+    """Queue the PDF for the worker (the export is audited now, as asked); the job page hands the file over.
+
+    A job that finished before this answer (tests run jobs inline) sends the browser straight to the file.
+    """
     permissions.require(permissions.can_view_monitoring(request.user))
     plan = _plan_or_404()
-    data = report.report_data(plan, as_of_year=_as_of(request))
-    content = report.render_pdf(data)
-    _audit_export(request, plan, "pdf", report="mid-term evaluation", synthetic=data["synthetic"])
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{plan.code}-midterm-{dt.date.today():%Y%m%d}.pdf"'
-    return response
+    job = report_jobs.report_pdf_enqueue(plan=plan, as_of_year=_as_of(request), actor=request.user)
+    _audit_export(request, plan, "pdf", report="mid-term evaluation", job=job.pk)
+    if job.state == "done" and job.result.get("url"):
+        return redirect(job.result["url"])
+    return redirect("jobs:detail", pk=job.pk)
 
 
 def plan_json(request):

@@ -1,15 +1,6 @@
-from django.db import connection
-from django.http import JsonResponse
 from django.shortcuts import render
 
 from sciencecity.core import navigation
-
-
-def healthz(request):
-    """Liveness and database check for the reverse proxy / monitoring."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
 
 
 def home(request):

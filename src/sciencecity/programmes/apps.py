@@ -8,3 +8,10 @@ class ProgrammesConfig(RegisteringAppConfig):
     name = "sciencecity.programmes"
     verbose_name = _("Funding programmes")
     registers = ("permissions", "navigation", "indicator_sources")
+
+    def ready(self) -> None:
+        super().ready()
+        from sciencecity.core.jobs import register
+        from sciencecity.programmes.services.assignment import ASSIGNMENT_JOB_KIND, assignment_job_background
+
+        register(ASSIGNMENT_JOB_KIND, assignment_job_background, label=_("Reviewer assignment"))

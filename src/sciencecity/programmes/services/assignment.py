@@ -211,11 +211,64 @@ def assignment_job_create(*, actor: User | None, call: Call) -> AssignmentJob:
     return job
 
 
+ASSIGNMENT_JOB_KIND = "programmes.assignment"
+
+
 def assignment_run(*, actor: User | None, call: Call, today: dt.date | None = None) -> AssignmentJob:
-    """Create an assignment job for ``call`` and run it inline; returns the finished job."""
+    """Create an assignment job for ``call`` and queue it for the worker (the status page follows it).
+
+    The request returns at once with the queued job; ``sciencecity worker`` solves it (tests run it inline).
+    """
+    from sciencecity.core.jobs import job_enqueue
+
     job = assignment_job_create(actor=actor, call=call)
-    assignment_job_execute(job=job, actor=actor, today=today)
+    job_enqueue(kind=ASSIGNMENT_JOB_KIND, actor=actor, total=100, message=str(call),
+                params={"assignment_job": job.pk, "actor": getattr(actor, "pk", None),
+                        "today": today.isoformat() if today else None})
+    job.refresh_from_db()
     return job
+
+
+def assignment_job_background(background: Any, context: Any) -> dict[str, Any]:
+    """The worker's side of :func:`assignment_run` (a ``core.jobs`` kind); safe to run again.
+
+    A job a killed worker left ``running`` starts over (nothing was stored: the proposal is written
+    in one transaction at the end, replacing earlier proposals); a job already finished (the worker
+    died after storing) is left as it is, so a retry never writes twice.
+    """
+    from sciencecity.accounts.models import User
+    from sciencecity.core.jobs import JobCancelled
+
+    params = background.params
+    job = AssignmentJob.objects.select_related("call").get(pk=params["assignment_job"])
+    actor = User.objects.filter(pk=params.get("actor")).first()
+    today = dt.date.fromisoformat(params["today"]) if params.get("today") else None
+    if job.state == JobState.RUNNING and background.attempts > 1:
+        AssignmentJob.objects.filter(pk=job.pk, state=JobState.RUNNING).update(state=JobState.QUEUED)
+        job.refresh_from_db()
+    if job.state == JobState.QUEUED:
+        try:
+            assignment_job_execute(job=job, actor=actor, today=today)
+        except Exception as exc:
+            _job_finish(job, actor, JobState.FAILED, (str(exc) or exc.__class__.__name__)[:1000], {})
+            raise
+    job.refresh_from_db()
+    if job.state == JobState.CANCELLED:
+        raise JobCancelled
+    if job.state == JobState.FAILED:
+        raise _JobFailed(job.message.splitlines()[0] if job.message else str(JobState.FAILED.label))
+    context.job.message = job.message[:1000]
+    return {"assignment_job": job.pk, "state": job.state, **job.result}
+
+
+def assignment_job_background_cancel(job: AssignmentJob) -> None:
+    """Cancel the queue entry of ``job`` too (a queued entry is dropped at once)."""
+    from sciencecity.core.jobs import job_cancel
+    from sciencecity.core.models import Job
+
+    for background in Job.objects.filter(kind=ASSIGNMENT_JOB_KIND, params__assignment_job=job.pk,
+                                         state__in=(JobState.QUEUED, JobState.RUNNING)):
+        job_cancel(job=background)
 
 
 @transaction.atomic
@@ -227,6 +280,7 @@ def assignment_job_cancel(*, actor: User | None, job: AssignmentJob) -> Assignme
     if updated:
         job.refresh_from_db()
         audit_record(action=AuditAction.TRANSITION, actor=actor, obj=job, changes={"state": [None, job.state]})
+        assignment_job_background_cancel(job)
     return job
 
 

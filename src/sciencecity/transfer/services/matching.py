@@ -230,6 +230,32 @@ def source_index(kind: str) -> SourceIndex:
         return holder
 
 
+def index_state(*, compare: bool = True) -> dict[str, dict[str, Any]]:
+    """Per source, what this process's index has seen against the table now (readiness and metrics).
+
+    ``lag_seconds`` is how far the newest row the index has seen is behind the newest row of the table
+    (0 when current); ``rows_behind`` the difference in row counts; an index not built yet in this
+    process (it is built on first use) has ``built`` false.
+    """
+    state: dict[str, dict[str, Any]] = {}
+    now = time.monotonic()
+    for kind in _sources():
+        holder = _INDEXES.get(kind)
+        if holder is None:
+            state[kind] = {"built": False}
+            continue
+        if not compare:
+            state[kind] = {"built": True, "rows": len(holder.entries)}
+            continue
+        count, last = _table_stamp(kind)
+        seen_count, seen_last = holder.seen
+        lag = (last - seen_last).total_seconds() if last and seen_last and last > seen_last else 0.0
+        state[kind] = {"built": True, "rows": len(holder.entries), "rows_behind": count - seen_count,
+                       "lag_seconds": round(lag, 3), "checked_seconds_ago": round(now - holder.checked_at, 1),
+                       "builds": holder.builds}
+    return state
+
+
 def listing_changed(kind: str, obj: Any) -> None:
     """Called by the listing services after a write: update this process's index at once."""
     with _LOCK:
