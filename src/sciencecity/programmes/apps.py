@@ -1,21 +1,16 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.core.registering import RegisteringAppConfig
 
-class ProgrammesConfig(AppConfig):
+
+class ProgrammesConfig(RegisteringAppConfig):
+    default = True
     name = "sciencecity.programmes"
-    label = "programmes"
     verbose_name = _("Funding programmes")
+    registers = ("permissions", "navigation", "indicator_sources")
 
     def ready(self) -> None:
-        from sciencecity.programmes import navigation, permissions
-
-        permissions.register()
-        navigation.register()
-        from sciencecity.programmes.indicator_sources import register_all
-
-        register_all()
-
+        super().ready()
         from sciencecity.core.jobs import register
         from sciencecity.programmes.services.assignment import ASSIGNMENT_JOB_KIND, assignment_job_background
 

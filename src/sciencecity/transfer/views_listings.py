@@ -15,13 +15,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
-from sciencecity.registry.models import Organisation, Sector
+from sciencecity.registry.acting import acting_organisation_among
+from sciencecity.registry.models import Sector
 from sciencecity.transfer import forms, selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, TechDemand, TopicWatch
-from sciencecity.transfer.services import deals as deal_services
 from sciencecity.transfer.services import listings, matching, watch
 
 PAGE_SIZE = 50
@@ -38,13 +38,6 @@ def _params(request) -> dict[str, str]:
     return {k: v for k, v in request.GET.items() if v and k != "page"}
 
 
-def _acting(request, allowed_ids: set[int]) -> Organisation | None:
-    chosen = acting_organisation(request)
-    if chosen is not None and chosen.pk in allowed_ids:
-        return chosen
-    return Organisation.objects.filter(pk__in=allowed_ids).order_by("pk").first()
-
-
 def _mode_labels(modes: list[str]) -> list[str]:
     labels = dict(TransferMode.choices)
     return [labels.get(m, m) for m in modes]
@@ -52,14 +45,14 @@ def _mode_labels(modes: list[str]) -> list[str]:
 
 def _visible_achievement(request, pk: int) -> Achievement:
     achievement = get_object_or_404(Achievement.objects.select_related("owner"), pk=pk)
-    if not selectors.can_view_achievement(request.user, achievement):
+    if not access.can_view_achievement(request.user, achievement):
         raise Http404
     return achievement
 
 
 def _visible_demand(request, pk: int) -> TechDemand:
     demand = get_object_or_404(TechDemand.objects.select_related("organisation"), pk=pk)
-    if not selectors.can_view_demand(request.user, demand):
+    if not access.can_view_demand(request.user, demand):
         raise Http404
     return demand
 
@@ -67,15 +60,15 @@ def _visible_demand(request, pk: int) -> TechDemand:
 # --- index
 def index(request):
     user = request.user
-    business = selectors.can_use_marketplace(user)
+    business = access.can_use_marketplace(user)
     return render(request, "transfer/index.html", {
         "recent_achievements": selectors.achievement_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
         "recent_demands": selectors.demand_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
         "recommendations": matching.recommendations(user) if business else [],
         "unread": selectors.unread_notification_count(user) if business else 0,
         "business": business,
-        "can_create_achievement": selectors.can_create_achievement(user),
-        "can_create_demand": selectors.can_create_demand(user),
+        "can_create_achievement": access.can_create_achievement(user),
+        "can_create_demand": access.can_create_demand(user),
         "search_form": forms.SearchForm(),
     })
 
@@ -86,22 +79,22 @@ def achievement_list(request):
     page, query = _page(request, selectors.achievement_list(request.user, params))
     return render(request, "transfer/achievement_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
-        "business": selectors.can_use_marketplace(request.user),
-        "can_create": selectors.can_create_achievement(request.user),
+        "business": access.can_use_marketplace(request.user),
+        "can_create": access.can_create_achievement(request.user),
     })
 
 
 def achievement_detail(request, pk: int):
     achievement = _visible_achievement(request, pk)
     user = request.user
-    is_owner = selectors.can_edit_achievement(user, achievement)
+    is_owner = access.can_edit_achievement(user, achievement)
     return render(request, "transfer/achievement_detail.html", {
         "achievement": achievement, "is_owner": is_owner, "mode_labels": _mode_labels(achievement.modes),
-        "show_details": selectors.can_read_achievement_details(user, achievement),
+        "show_details": access.can_read_achievement_details(user, achievement),
         "matches": matching.matches_for_achievement(achievement, user=user) if is_owner else None,
         "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": selectors.can_use_marketplace(user),
-        "can_express_interest": deal_services.can_express_interest(user),
+        "can_feedback": access.can_use_marketplace(user),
+        "can_express_interest": access.can_express_interest(user),
     })
 
 
@@ -136,16 +129,16 @@ def _edit(request, obj, *, form_class, update, name: str, saved: str, organisati
 
 @login_required
 def achievement_create(request):
-    permissions.require(selectors.can_create_achievement(request.user))
+    permissions.require(access.can_create_achievement(request.user))
     return _create(request, form_class=forms.AchievementForm, create=listings.achievement_create,
-                   organisation=_acting(request, permissions.organisation_ids(request.user)), name="achievement",
+                   organisation=acting_organisation_among(request, permissions.organisation_ids(request.user)), name="achievement",
                    saved=_("The achievement was posted."))
 
 
 @login_required
 def achievement_edit(request, pk: int):
     achievement = get_object_or_404(Achievement, pk=pk)
-    permissions.require(selectors.can_edit_achievement(request.user, achievement))
+    permissions.require(access.can_edit_achievement(request.user, achievement))
     return _edit(request, achievement, form_class=forms.AchievementForm, name="achievement",
                  update=lambda actor, obj, data: listings.achievement_update(actor=actor, achievement=obj, data=data),
                  saved=_("The achievement was saved."), organisation=achievement.owner)
@@ -157,36 +150,36 @@ def demand_list(request):
     page, query = _page(request, selectors.demand_list(request.user, params))
     return render(request, "transfer/demand_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
-        "business": selectors.can_use_marketplace(request.user),
-        "can_create": selectors.can_create_demand(request.user),
+        "business": access.can_use_marketplace(request.user),
+        "can_create": access.can_create_demand(request.user),
     })
 
 
 def demand_detail(request, pk: int):
     demand = _visible_demand(request, pk)
     user = request.user
-    is_owner = selectors.can_edit_demand(user, demand)
+    is_owner = access.can_edit_demand(user, demand)
     return render(request, "transfer/demand_detail.html", {
         "demand": demand, "is_owner": is_owner, "mode_labels": _mode_labels(demand.modes),
-        "show_description": selectors.can_read_demand_description(user, demand),
+        "show_description": access.can_read_demand_description(user, demand),
         "matches": matching.matches_for_demand(demand, user=user) if is_owner else None,
         "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": selectors.can_use_marketplace(user),
+        "can_feedback": access.can_use_marketplace(user),
     })
 
 
 @login_required
 def demand_create(request):
-    permissions.require(selectors.can_create_demand(request.user))
+    permissions.require(access.can_create_demand(request.user))
     return _create(request, form_class=forms.DemandForm, create=listings.demand_create,
-                   organisation=_acting(request, selectors.enterprise_organisation_ids(request.user)),
+                   organisation=acting_organisation_among(request, access.enterprise_organisation_ids(request.user)),
                    name="demand", saved=_("The demand was posted."))
 
 
 @login_required
 def demand_edit(request, pk: int):
     demand = get_object_or_404(TechDemand, pk=pk)
-    permissions.require(selectors.can_edit_demand(request.user, demand))
+    permissions.require(access.can_edit_demand(request.user, demand))
     return _edit(request, demand, form_class=forms.DemandForm, name="demand",
                  update=lambda actor, obj, data: listings.demand_update(actor=actor, demand=obj, data=data),
                  saved=_("The demand was saved."), organisation=demand.organisation)
@@ -201,7 +194,7 @@ def search(request):
         results = matching.search(form.cleaned_data["q"], kind=form.cleaned_data["kind"] or "achievements",
                                   user=request.user, limit=30, sector=sector.code if sector else "")
     return render(request, "transfer/search.html", {"form": form, "results": results,
-                                                    "can_feedback": selectors.can_use_marketplace(request.user),
+                                                    "can_feedback": access.can_use_marketplace(request.user),
                                                     "feedback_labels": FeedbackLabel.choices})
 
 
@@ -227,7 +220,7 @@ def feedback(request):
 
 @login_required
 def notifications(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     if request.method == "POST":
         count = matching.notification_read(user=request.user)
         messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
@@ -239,7 +232,7 @@ def notifications(request):
 # --- topic watch
 @login_required
 def watch_list(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     form = forms.WatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -254,7 +247,7 @@ def watch_list(request):
 
 @login_required
 def watch_detail(request, pk: int):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     topic = get_object_or_404(TopicWatch.objects.select_related("sector"), pk=pk, user=request.user)
     if request.method == "POST":
         watch.watch_delete(actor=request.user, watch=topic)

@@ -9,7 +9,7 @@ from django import template
 
 from sciencecity.core import permissions
 from sciencecity.plans import warning_text
-from sciencecity.plans.importers import department_ids
+from sciencecity.plans.permissions import department_ids
 
 register = template.Library()
 
