@@ -8,3 +8,9 @@ class FacilitiesConfig(AppConfig):
     name = "sciencecity.facilities"
     label = "facilities"
     verbose_name = _("Shared facilities")
+
+    def ready(self) -> None:
+        from sciencecity.facilities import navigation, permissions
+
+        permissions.register()
+        navigation.register()
