@@ -244,6 +244,6 @@ def openness(request):
     hosts = data["hosts"]
     chart = {"labels": [h.name for h in hosts], "utilisation": [h.utilisation for h in hosts],
              "external_share": [h.external_share for h in hosts], "sme_hours": [round(h.sme_hours, 1) for h in hosts],
-             "names": {"utilisation": _("Utilisation %"), "external_share": _("External share %"),
+             "names": {"utilisation": _("Utilisation") + " %", "external_share": _("External-user share") + " %",
                        "sme_hours": _("SME hours")}}
     return render(request, "facilities/openness.html", {"data": data, "days": days, "today": today, "chart": chart})
