@@ -14,3 +14,6 @@ class FacilitiesConfig(AppConfig):
 
         permissions.register()
         navigation.register()
+        from sciencecity.facilities.indicator_sources import register_all
+
+        register_all()

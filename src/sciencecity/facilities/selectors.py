@@ -130,16 +130,19 @@ class OpennessRow:
         return round(100 * self.external_hours / self.used_hours, 1) if self.used_hours else 0.0
 
 
-def openness(*, since: dt.date, until: dt.date) -> dict[str, list[OpennessRow]]:
+def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> dict[str, list[OpennessRow]]:
     """Utilisation, external-user share and hours, SME hours and revenue per instrument and per host
     organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)."""
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(until, dt.time.min))
-    instruments = list(Instrument.objects.select_related("host").order_by("host__name", "code"))
+    qs = Instrument.objects.select_related("host").order_by("host__name", "code")
+    if district:
+        qs = qs.filter(host__district=district)
+    instruments = list(qs)
     rows = {i.pk: OpennessRow(i.code, i.name, i.host.name, open_hours(i, since, until), 0.0, 0.0, 0.0,
                               Decimal("0.00")) for i in instruments}
     hosts = {i.pk: i.host_id for i in instruments}
-    for u in UsageRecord.objects.filter(started_at__gte=start, started_at__lt=end).only(
+    for u in UsageRecord.objects.filter(started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
             "instrument_id", "organisation_id", "minutes", "fee", "user_class"):
         row = rows[u.instrument_id]
         hours = u.minutes / 60
