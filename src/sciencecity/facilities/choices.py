@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InstrumentKind(models.TextChoices):
@@ -27,7 +28,7 @@ class UserClass(models.TextChoices):
 
 class BookingState(models.TextChoices):
     REQUESTED = "requested", _("Awaiting approval")
-    CONFIRMED = "confirmed", _("Confirmed")
+    CONFIRMED = "confirmed", pgettext_lazy("booking state", "Confirmed")
     CHECKED_IN = "checked_in", _("Checked in")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")

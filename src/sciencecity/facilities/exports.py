@@ -44,7 +44,7 @@ def _rows(statement):
 
 
 def _headers() -> list[str]:
-    return [_("Checked in"), _("Code"), _("Instrument"), _("Host"), _("User"), _("User class"), _("Minutes"),
+    return [_("Checked in"), _("Code"), _("Instrument"), _("Host"), _("User"), _("User class"), _("Billed minutes"),
             _("Price per hour (CNY)"), _("Fee (CNY)"), _("Voucher (CNY)"), _("Payable (CNY)")]
 
 
