@@ -9,6 +9,7 @@ class InstrumentKind(models.TextChoices):
     INSTRUMENT = "instrument", _("Instrument")  # 仪器设备
     END_STATION = "end_station", _("Facility end-station / beamline")  # 大设施线站
     COMPUTING = "computing", _("Computing resource")  # 算力
+    TESTING_SERVICE = "testing_service", _("Testing and certification service")  # 检验检测服务
 
 
 class InstrumentStatus(models.TextChoices):

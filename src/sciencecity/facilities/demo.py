@@ -66,7 +66,13 @@ CATALOGUE = [
      "XAFS 吸收谱、原位实验", "同步辐射 线站 XAFS", (500, 1000, 2000, 1500)),
     ("脑成像 7T 磁共振", "7 T MRI for brain imaging", "instrument", "Siemens MAGNETOM Terra", "高场脑功能与结构成像",
      "脑科学 磁共振 成像", (800, 1600, 3200, 2400)),
+    ("锂电池安全性能检测", "Lithium battery safety testing", "testing_service", "GB 31241 / GB 38031 检测线",
+     "过充、短路、挤压、针刺、热滥用", "电池 安全 检测 认证", (200, 300, 500, 400)),
+    ("医疗器械电磁兼容检测", "EMC testing of medical devices", "testing_service", "3 m 法半电波暗室",
+     "YY 9706.102 电磁兼容全项", "医疗器械 EMC 检测", (300, 450, 800, 600)),
 ]
+#: CMA / CNAS numbers of the demo testing services (synthetic)
+ACCREDITATIONS = {"testing_service": ("CMA 2021190000XX（合成）", "CNAS L00000（合成）")}
 CLASSES = ("internal", "academic", "enterprise", "sme")
 
 
@@ -112,7 +118,9 @@ def demo_generate(*, today: dt.date | None = None, seed: int = SEED) -> DemoResu
                                 location=f"光明科学城 {host.name} {100 + n} 室", always_open=always,
                                 max_booking_minutes=24 * 60 if always else 8 * 60, training_required=False,
                                 approval_required=n % 4 == 0, rules="首次使用须阅读安全须知；样品须提前登记。",
-                                is_synthetic=True)
+                                cma_number=ACCREDITATIONS.get(kind, ("", ""))[0],
+                                cnas_number=ACCREDITATIONS.get(kind, ("", ""))[1],
+                                accredited_scope=caps if kind in ACCREDITATIONS else "", is_synthetic=True)
         instruments.append(instrument)
         prices += [InstrumentPrice(instrument=instrument, user_class=c, hourly_rate=Decimal(r))
                    for c, r in zip(CLASSES, rates, strict=True)]

@@ -14,17 +14,23 @@ from sciencecity.core import permissions as core_permissions
 from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Voucher
 
 
-def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None) -> QuerySet[Instrument]:
+def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None,
+                      accredited: str = "") -> QuerySet[Instrument]:
     """Instruments matching every word of ``q`` in code, names, model, capabilities, keywords, host."""
     qs = Instrument.objects.select_related("host").prefetch_related("prices")
     for word in q.split()[:8]:
         qs = qs.filter(Q(code__icontains=word) | Q(name__icontains=word) | Q(name_en__icontains=word)
                        | Q(model__icontains=word) | Q(capabilities__icontains=word) | Q(keywords__icontains=word)
-                       | Q(host__name__icontains=word) | Q(location__icontains=word))
+                       | Q(host__name__icontains=word) | Q(location__icontains=word)
+                       | Q(accredited_scope__icontains=word))
     if kind:
         qs = qs.filter(kind=kind)
     if host_id:
         qs = qs.filter(host_id=host_id)
+    if accredited == "cma":
+        qs = qs.exclude(cma_number="")
+    elif accredited == "cnas":
+        qs = qs.exclude(cnas_number="")
     return qs
 
 

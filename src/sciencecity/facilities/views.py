@@ -28,9 +28,11 @@ from sciencecity.registry.models import Organisation
 
 def instrument_list(request):
     q, kind = request.GET.get("q", "")[:100], request.GET.get("kind", "")
-    instruments = selectors.instrument_search(q=q, kind=kind if kind in InstrumentKind.values else "")
+    accredited = request.GET.get("accredited", "")
+    instruments = selectors.instrument_search(q=q, kind=kind if kind in InstrumentKind.values else "",
+                                              accredited=accredited)
     return render(request, "facilities/instrument_list.html", {
-        "instruments": instruments, "q": q, "kind": kind, "kinds": InstrumentKind.choices})
+        "instruments": instruments, "q": q, "kind": kind, "kinds": InstrumentKind.choices, "accredited": accredited})
 
 
 def _calendar(instrument: Instrument, day: dt.date, view: str) -> list[dict]:
