@@ -122,3 +122,28 @@ def test_testing_services_are_listed_with_accreditations_and_ordered_like_instru
     assert response.status_code == 201 and response.json()["purpose"] == "送检 18650 电芯 6 只"
     page = api.get("/facilities/?kind=testing_service&accredited=cma").content.decode()
     assert "TS-BAT-01" in page and "INS-XRD-01" not in page
+
+
+def test_permission_matrix_of_booking_actions_and_voucher_decisions(client, instrument, sme_user,
+                                                                   other_enterprise_user, manager, bureau, sysadmin):
+    from sciencecity.facilities.services import bookings
+
+    day = next_weekday(2)
+    booking = bookings.booking_create(actor=sme_user, instrument=instrument, starts_at=at(day, "09:00"),
+                                      ends_at=at(day, "10:00"))
+    url = f"/api/facilities/bookings/{booking.pk}/cancel"
+    assert client.post(url, {}, content_type="application/json").status_code == 401
+    for user, expected in ((other_enterprise_user, 403), (sysadmin, 403)):
+        client.force_login(user)
+        assert client.post(url, {}, content_type="application/json").status_code == expected
+    client.force_login(sme_user)  # own organisation may not approve; only the instrument's managers
+    assert client.post(f"/api/facilities/bookings/{booking.pk}/approve", {},
+                       content_type="application/json").status_code == 403
+    client.force_login(manager)
+    response = client.post(url, {"reason": "设备故障"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    assert AuditEvent.objects.filter(object_type="facilities.booking", reason="设备故障").count() == 1
+    client.force_login(sme_user)
+    assert client.get(f"/api/facilities/bookings/{booking.pk}/cancel").status_code == 405
+    assert client.post("/api/facilities/vouchers/NOPE/decide", {"approve": True},
+                       content_type="application/json").status_code == 404
