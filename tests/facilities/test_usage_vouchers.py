@@ -203,3 +203,11 @@ def test_voucher_of_another_enterprise_cannot_be_spent(voucher, other_enterprise
         vouchers.voucher_redeem(actor=other_enterprise_user, voucher=voucher, usage=UsageRecord(pk=1))
     assert exc.type.__name__ == "PermissionDenied"
     assert Voucher.objects.get(pk=voucher.pk).balance == Decimal("1000.00")
+
+
+def test_home_page_shows_the_voucher_budget_burn_to_the_bureau(client, voucher, bureau, sme_user):
+    client.force_login(bureau)
+    html = client.get("/").content.decode()
+    assert 'data-testid="home-vouchers"' in html and "2026年光明区科技创新券" in html
+    client.force_login(sme_user)
+    assert 'data-testid="home-vouchers"' not in client.get("/").content.decode()
