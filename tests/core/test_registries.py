@@ -21,11 +21,12 @@ def _labels(client, user) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (None, ["Home", "The plan", "API"]),
+        (None, ["Home", "The plan", "Shared instruments", "API"]),
         (Role.BUREAU_OFFICER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
+                               "Shared instruments", "Innovation vouchers", "Instrument openness",
                                "Organisations", "People", "API"]),
-        (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "My reviews",
-                       "Organisations", "People", "API"]),
+        (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "Shared instruments",
+                       "My reviews", "Organisations", "People", "API"]),
         (Role.SYSTEM_ADMIN, ["Home", "Users", "Administrator accounts", "API"]),
         (Role.SECURITY_ADMIN, ["Home", "Roles", "Administrator accounts", "API"]),
         (Role.AUDIT_ADMIN, ["Home", "Administrator accounts", "Audit trail", "API"]),

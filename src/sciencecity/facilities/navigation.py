@@ -9,7 +9,8 @@ from sciencecity.core import navigation, permissions
 
 def register() -> None:
     navigation.register_menu_item(navigation.MenuItem(
-        key="facilities.index", label=_("Shared instruments"), url_name="facilities:index", order=350))
+        key="facilities.index", label=_("Shared instruments"), url_name="facilities:index", order=350,
+        visible=lambda user: not permissions.is_administrator(user)))  # public catalogue; 三员 see no business
     navigation.register_menu_item(navigation.MenuItem(
         key="facilities.vouchers", label=_("Innovation vouchers"), url_name="facilities:vouchers", order=355,
         visible=lambda user: permissions.has_perm(user, "facilities.use")))

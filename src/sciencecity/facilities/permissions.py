@@ -19,8 +19,9 @@ def manages(user: Any, instrument: Any) -> bool:
 
 
 def can_use(user: Any) -> bool:
-    """Business users see their bookings, statements and vouchers."""
-    return permissions.is_business_user(user)
+    """Business users acting for an organisation see their bookings, statements and vouchers; so does the bureau."""
+    return permissions.is_business_user(user) and (bool(permissions.organisation_ids(user))
+                                                   or permissions.is_bureau_officer(user))
 
 
 def can_book(user: Any, instrument: Any) -> bool:
