@@ -23,8 +23,11 @@ def _labels(client, user) -> list[str]:
     [
         (None, ["Home", "The plan", "Shared instruments", "API"]),
         (Role.BUREAU_OFFICER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
-                               "Shared instruments", "Innovation vouchers", "Instrument openness",
-                               "Organisations", "People", "API"]),
+                               "Shared instruments", "Innovation vouchers", "Enterprise cultivation",
+                               "Instrument openness", "Organisations", "People", "API"]),
+        (Role.ENTERPRISE_USER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
+                                "My enterprise", "Shared instruments", "Innovation vouchers", "Organisations", "People",
+                                "API"]),
         (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "Shared instruments",
                        "My reviews", "Organisations", "People", "API"]),
         (Role.SYSTEM_ADMIN, ["Home", "Users", "Administrator accounts", "API"]),

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "sciencecity.programmes",
     "sciencecity.transfer",
     "sciencecity.facilities",
+    "sciencecity.enterprises",
     "sciencecity.portal",
 ]
 

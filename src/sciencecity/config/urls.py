@@ -15,5 +15,6 @@ urlpatterns = [
     path("programmes/", include("sciencecity.programmes.urls")),
     path("transfer/", include("sciencecity.transfer.urls")),
     path("facilities/", include("sciencecity.facilities.urls")),
+    path("enterprises/", include("sciencecity.enterprises.urls")),
     path("", include("sciencecity.portal.urls")),
 ]
