@@ -22,6 +22,7 @@ from sciencecity.accounts.api import router as accounts_router  # noqa: E402
 from sciencecity.core.audit_api import router as audit_router  # noqa: E402
 from sciencecity.core.jobs_api import router as jobs_router  # noqa: E402
 from sciencecity.enterprises.api import router as enterprises_router  # noqa: E402
+from sciencecity.facilities.api import router as facilities_router  # noqa: E402
 from sciencecity.plans.api import router as plans_router  # noqa: E402
 from sciencecity.programmes.api import router as programmes_router  # noqa: E402
 from sciencecity.registry.api import router as registry_router  # noqa: E402
@@ -34,4 +35,5 @@ api.add_router("/registry", registry_router)
 api.add_router("/plans", plans_router)
 api.add_router("/programmes", programmes_router)
 api.add_router("/transfer", transfer_router)
+api.add_router("/facilities", facilities_router)
 api.add_router("/enterprises", enterprises_router)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),
     path("transfer/", include("sciencecity.transfer.urls")),
+    path("facilities/", include("sciencecity.facilities.urls")),
     path("enterprises/", include("sciencecity.enterprises.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

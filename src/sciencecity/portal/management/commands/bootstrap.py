@@ -51,3 +51,5 @@ class Command(BaseCommand):
             call_command("demo-programmes", verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-policies" in commands:  # after demo-enterprises (profiles) when present
             call_command("demo-policies", verbosity=verbosity, **dated)
+        if demo_scale != "none" and "demo-facilities" in commands:
+            call_command("demo-facilities", verbosity=verbosity, **dated)

@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FacilitiesConfig(AppConfig):
+    """共享仪器与大设施机时. Shared instruments, bookings, usage and fees, innovation vouchers."""
+
+    name = "sciencecity.facilities"
+    label = "facilities"
+    verbose_name = _("Shared facilities")
+
+    def ready(self) -> None:
+        from sciencecity.facilities import navigation, permissions
+
+        permissions.register()
+        navigation.register()
+        from sciencecity.facilities.indicator_sources import register_all
+
+        register_all()
