@@ -21,6 +21,7 @@ install_error_handlers(api)
 from sciencecity.accounts.api import router as accounts_router  # noqa: E402
 from sciencecity.core.audit_api import router as audit_router  # noqa: E402
 from sciencecity.core.jobs_api import router as jobs_router  # noqa: E402
+from sciencecity.facilities.api import router as facilities_router  # noqa: E402
 from sciencecity.plans.api import router as plans_router  # noqa: E402
 from sciencecity.programmes.api import router as programmes_router  # noqa: E402
 from sciencecity.registry.api import router as registry_router  # noqa: E402
@@ -33,3 +34,4 @@ api.add_router("/registry", registry_router)
 api.add_router("/plans", plans_router)
 api.add_router("/programmes", programmes_router)
 api.add_router("/transfer", transfer_router)
+api.add_router("/facilities", facilities_router)

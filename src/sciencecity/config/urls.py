@@ -14,5 +14,6 @@ urlpatterns = [
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),
     path("transfer/", include("sciencecity.transfer.urls")),
+    path("facilities/", include("sciencecity.facilities.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FacilitiesConfig(AppConfig):
+    """共享仪器与大设施机时. Shared instruments, bookings, usage and fees, innovation vouchers."""
+
+    name = "sciencecity.facilities"
+    label = "facilities"
+    verbose_name = _("Shared facilities")

@@ -1,0 +1,45 @@
+"""Choices of the facilities app in one place."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class InstrumentKind(models.TextChoices):
+    INSTRUMENT = "instrument", _("Instrument")  # 仪器设备
+    END_STATION = "end_station", _("Facility end-station / beamline")  # 大设施线站
+    COMPUTING = "computing", _("Computing resource")  # 算力
+
+
+class InstrumentStatus(models.TextChoices):
+    ACTIVE = "active", _("Open for booking")
+    SUSPENDED = "suspended", _("Suspended")
+    RETIRED = "retired", _("Retired")
+
+
+class UserClass(models.TextChoices):
+    """价格类别. Who pays which price."""
+
+    INTERNAL = "internal", _("Internal (host organisation)")  # 内部
+    ACADEMIC = "academic", _("Academic")  # 高校院所
+    ENTERPRISE = "enterprise", _("Enterprise")  # 企业
+    SME = "sme", _("SME (voucher eligible)")  # 中小企业
+
+
+class BookingState(models.TextChoices):
+    REQUESTED = "requested", _("Awaiting approval")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CHECKED_IN = "checked_in", _("Checked in")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
+    REJECTED = "rejected", _("Rejected")
+    NO_SHOW = "no_show", _("No-show (released)")
+    WAITLISTED = "waitlisted", _("Waitlisted")
+
+
+#: States in which a booking holds its slot (the no-overlap rule applies to these only).
+SLOT_HOLDING_STATES = (
+    BookingState.REQUESTED,
+    BookingState.CONFIRMED,
+    BookingState.CHECKED_IN,
+    BookingState.COMPLETED,
+)
