@@ -8,3 +8,8 @@ class FacilitiesConfig(AppConfig):
     name = "sciencecity.facilities"
     label = "facilities"
     verbose_name = _("Shared facilities")
+
+    def ready(self) -> None:
+        from sciencecity.facilities.beamtime.services import register_jobs
+
+        register_jobs()

@@ -134,3 +134,14 @@ class Booking(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.instrument.code} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+# 机时 (facility time proposals and allocation) lives in its own module.
+from sciencecity.facilities.beamtime.models import (  # noqa: E402, F401
+    BeamtimeProposal,
+    BeamtimeReview,
+    BeamtimeRound,
+    ExperimentReport,
+    RoundBeamline,
+    ShiftRequest,
+)
