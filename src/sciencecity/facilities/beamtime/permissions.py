@@ -38,7 +38,10 @@ def can_manage_round(user: Any, round_: Any) -> bool:
 
 
 def can_propose(user: Any, organisation: Any) -> bool:
-    return organisation is not None and organisation.pk in permissions.organisation_ids(user)
+    """Users of enterprises, universities, institutes and facilities propose for their organisation; officers
+    (who rank and allocate nothing here but oversee) do not."""
+    return (organisation is not None and not permissions.is_officer(user)
+            and organisation.pk in permissions.organisation_ids(user))
 
 
 def is_beamline_scientist(user: Any, shift_request: Any) -> bool:

@@ -439,6 +439,11 @@ def allocation_run(*, actor: Any, round_: BeamtimeRound, policy: str,
     summary (totals of both policies, HiGHS's gap, seconds) is kept on the round and audited."""
     round_ = BeamtimeRound.objects.select_for_update().select_related("facility").get(pk=round_.pk)
     permissions.require(rules.can_manage_round(actor, round_))
+    return _allocate(actor=actor, round_=round_, policy=policy, progress=progress)
+
+
+def _allocate(*, actor: Any, round_: BeamtimeRound, policy: str, progress: Any = None) -> engine.AllocationResult:
+    """The allocation itself (the caller holds the round's row lock and has checked the permission)."""
     blockers = allocation_blockers(round_)
     if round_.state not in (RoundState.REVIEW, RoundState.ALLOCATED) or blockers:
         raise _invalid(" ".join(blockers) or _("Shifts are allocated once the proposals have been reviewed."),

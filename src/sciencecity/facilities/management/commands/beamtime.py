@@ -7,6 +7,7 @@ and exits with its status: 0, or 2 for a bad file with one error line naming the
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,7 +21,8 @@ class Command(BaseCommand):
     help = "Facility time (beamtime) allocation from CSV files: the largest total review score within capacity."
 
     def add_arguments(self, parser):
-        parser.add_argument("args", nargs="*", metavar="allocate --proposals P.csv --capacity C.csv --out A.csv")
+        # REMAINDER: the engine's options (--proposals …) pass through call_command too.
+        parser.add_argument("args", nargs=argparse.REMAINDER, metavar="allocate --proposals P.csv --capacity C.csv --out A.csv")
 
     def run_from_argv(self, argv):
         # argv = [prog, "beamtime", ...]: the engine's own parser reads the rest (its --help too).
