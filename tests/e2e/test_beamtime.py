@@ -44,7 +44,8 @@ def test_round_from_proposal_to_allocated_shifts(page):
     page.check("input[name=safety_declared]")
     click(page, "proposal-submit")
     a = BeamtimeProposal.objects.get(title="A 催化剂原位衍射")
-    assert page.inner_text("[data-testid=proposal-state]").strip() == "已提交"
+    assert page.get_attribute("[data-testid=proposal-state]", "data-state") == "submitted"
+    assert page.inner_text("[data-testid=proposal-state]").strip() == "已报送"
     logout(page)
     b = submit(world, 1, "B 电池材料结构", {world.line01: 5})
     c = submit(world, 2, "C 合金相变", {world.line01: 5})
