@@ -11,7 +11,7 @@ from sciencecity.facilities.beamtime import services
 from sciencecity.facilities.beamtime.models import BeamtimeProposal, BeamtimeReview, ShiftRequest
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import login
-from tests.facilities.conftest import make_beamtime_world, submit
+from tests.facilities.beamtime_world import make_beamtime_world, submit
 
 
 def logout(page) -> None:

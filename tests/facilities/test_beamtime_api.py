@@ -12,7 +12,12 @@ from sciencecity.accounts.choices import Role
 from sciencecity.core.models import AuditEvent
 from sciencecity.facilities.beamtime.models import BeamtimeProposal, BeamtimeReview, ShiftRequest
 from tests.conftest import make_user
-from tests.facilities.conftest import PROPOSAL, submit
+from tests.facilities.beamtime_world import PROPOSAL, make_beamtime_world, submit
+
+
+@pytest.fixture
+def world(db):
+    return make_beamtime_world()
 
 JSON = "application/json"
 

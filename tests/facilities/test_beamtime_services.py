@@ -9,7 +9,13 @@ from django.utils import timezone
 from sciencecity.core.models import AuditEvent
 from sciencecity.facilities.beamtime import services
 from sciencecity.facilities.beamtime.models import BeamtimeProposal, BeamtimeReview, ShiftRequest
-from tests.facilities.conftest import submit
+from tests.facilities.beamtime_world import make_beamtime_world, submit
+
+
+@pytest.fixture
+def world(db):
+    return make_beamtime_world()
+
 
 
 def review_all(world, scores):
@@ -120,7 +126,7 @@ def test_allocation_waits_for_feasibility_and_reviews(world):
     with pytest.raises(ValidationError) as caught:
         services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
     text = " ".join(caught.value.messages)
-    assert f"{p.reference} (BL01)" in text and "No submitted review yet" in text
+    assert f"{p.reference} (BL01)" in text and "尚无已提交的评审" in text  # zh-Hans, the default language
     assert world.round.allocation == {}
 
 

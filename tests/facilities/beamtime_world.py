@@ -1,11 +1,10 @@
-"""A facility with two beamlines, its manager and scientists, three experts (one affiliated with the
-first applicant organisation) and an open round: the world of the facility time tests."""
+"""The world of the facility time tests: a facility with two beamlines, its manager and scientists, three
+experts (one affiliated with the first applicant organisation) and an open round (``make_beamtime_world``)."""
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.utils import timezone
 
 from sciencecity.accounts.choices import Role
@@ -56,11 +55,6 @@ def make_beamtime_world(*, officer=None) -> BeamtimeWorld:
     Affiliation.objects.create(person=experts[0].person, organisation=orgs[0], start_date=dt.date(2020, 1, 1))
     return BeamtimeWorld(facility, manager, scientist1, scientist2, bl01, bl02, round_, line01, line02, orgs,
                          applicants, experts)
-
-
-@pytest.fixture
-def world(db):
-    return make_beamtime_world()
 
 
 PROPOSAL = {"abstract": "利用同步辐射X射线衍射研究催化材料的晶体结构", "keywords": "衍射 催化", "samples": "粉末样品 10 个",
