@@ -10,6 +10,10 @@ class FacilitiesConfig(AppConfig):
     verbose_name = _("Shared facilities")
 
     def ready(self) -> None:
+        from sciencecity.facilities.beamtime import navigation as beamtime_navigation
+        from sciencecity.facilities.beamtime import permissions as beamtime_permissions
         from sciencecity.facilities.beamtime.services import register_jobs
 
         register_jobs()
+        beamtime_permissions.register()
+        beamtime_navigation.register()

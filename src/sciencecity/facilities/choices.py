@@ -43,3 +43,32 @@ SLOT_HOLDING_STATES = (
     BookingState.CHECKED_IN,
     BookingState.COMPLETED,
 )
+
+
+class VoucherState(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class SchemeStatus(models.TextChoices):
+    OPEN = "open", _("Open for applications")
+    CLOSED = "closed", _("Closed")
+
+
+#: Plain fields a voucher scheme's eligibility rule may use (engines/rules/lang.py schema).
+VOUCHER_FIELDS = {
+    "employees": "number",          # 从业人数
+    "revenue": "number",            # 上年营业收入 (10k CNY)
+    "total_assets": "number",       # 资产总额 (10k CNY)
+    "rd_staff_share": "number",     # 研发人员占比 (0–1)
+    "registered_in_district": "bool",  # 注册在光明区
+}
+
+
+def refuse(errors: dict[str, str], code: str):
+    """A ``ValidationError`` naming its fields, with ``code`` on each (the API returns it as the error code)."""
+    from django.core.exceptions import ValidationError
+
+    return ValidationError({field: ValidationError(message, code=code) for field, message in errors.items()},
+                           code=code)

@@ -3,12 +3,21 @@ never overlap (enforced by the database), usage and fees."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.core.models import BaseModel
-from sciencecity.facilities.choices import BookingState, InstrumentKind, InstrumentStatus, UserClass
+from sciencecity.facilities.choices import (
+    BookingState,
+    InstrumentKind,
+    InstrumentStatus,
+    SchemeStatus,
+    UserClass,
+    VoucherState,
+)
 
 USER = settings.AUTH_USER_MODEL
 
@@ -134,6 +143,141 @@ class Booking(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.instrument.code} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+
+class TrainingRecord(BaseModel):
+    """上机培训. A user's training on an instrument that requires it, valid until a date."""
+
+    instrument = models.ForeignKey(Instrument, verbose_name=_("instrument"), on_delete=models.CASCADE,
+                                   related_name="trainings")
+    user = models.ForeignKey(USER, verbose_name=_("user"), on_delete=models.CASCADE, related_name="instrument_trainings")
+    valid_until = models.DateField(_("valid until"))
+
+    class Meta:
+        ordering = ["instrument", "user"]
+        verbose_name = _("training record")
+        verbose_name_plural = _("training records")
+        constraints = [models.UniqueConstraint(fields=["instrument", "user"], name="training_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.code} {self.user}"
+
+
+class UsageRecord(BaseModel):
+    """使用记录. What a completed booking used and costs: from check-in to check-out, at the price of its user class."""
+
+    booking = models.OneToOneField(Booking, verbose_name=_("booking"), on_delete=models.PROTECT, related_name="usage")
+    instrument = models.ForeignKey(Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT,
+                                   related_name="usage_records")
+    organisation = models.ForeignKey("registry.Organisation", verbose_name=_("organisation"), null=True, blank=True,
+                                     on_delete=models.PROTECT, related_name="instrument_usage")
+    user_class = models.CharField(_("user class"), max_length=12, choices=UserClass.choices)
+    started_at = models.DateTimeField(_("checked in at"))
+    ended_at = models.DateTimeField(_("checked out at"))
+    minutes = models.PositiveIntegerField(_("billed minutes"))
+    hourly_rate = models.DecimalField(_("price per hour (CNY)"), max_digits=12, decimal_places=2)
+    fee = models.DecimalField(_("fee (CNY)"), max_digits=12, decimal_places=2)
+    voucher_paid = models.DecimalField(_("paid by innovation voucher (CNY)"), max_digits=12, decimal_places=2,
+                                       default=0)
+    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name = _("usage record")
+        verbose_name_plural = _("usage records")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(fee__gte=0), name="usage_fee_not_negative"),
+            models.CheckConstraint(condition=models.Q(voucher_paid__gte=0, voucher_paid__lte=models.F("fee")),
+                                   name="usage_voucher_within_fee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument.code} {self.started_at:%Y-%m-%d} {self.fee}"
+
+    @property
+    def payable(self):
+        return self.fee - self.voucher_paid
+
+
+class VoucherScheme(BaseModel):
+    """创新券方案. A budget of innovation vouchers with an eligibility rule, a cap per enterprise and the share
+    of a fee a voucher may pay."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    budget = models.DecimalField(_("budget (CNY)"), max_digits=14, decimal_places=2)
+    cap_per_enterprise = models.DecimalField(_("cap per enterprise (CNY)"), max_digits=12, decimal_places=2)
+    max_share = models.DecimalField(_("largest share of a fee paid by voucher"), max_digits=4, decimal_places=2,
+                                    default=Decimal("0.5"))
+    eligibility = models.TextField(_("eligibility rule"), blank=True)
+    valid_until = models.DateField(_("vouchers valid until"))
+    status = models.CharField(_("status"), max_length=8, choices=SchemeStatus.choices, default=SchemeStatus.OPEN)
+    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("voucher scheme")
+        verbose_name_plural = _("voucher schemes")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(budget__gte=0, cap_per_enterprise__gt=0),
+                                   name="scheme_amounts_positive"),
+            models.CheckConstraint(condition=models.Q(max_share__gt=0, max_share__lte=1), name="scheme_share_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Voucher(BaseModel):
+    """创新券. An enterprise's application for and, once approved, its balance of innovation vouchers."""
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    scheme = models.ForeignKey(VoucherScheme, verbose_name=_("scheme"), on_delete=models.PROTECT,
+                               related_name="vouchers")
+    organisation = models.ForeignKey("registry.Organisation", verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                     related_name="innovation_vouchers")
+    facts = models.JSONField(_("declared facts"), default=dict)
+    requested = models.DecimalField(_("amount requested (CNY)"), max_digits=12, decimal_places=2)
+    granted = models.DecimalField(_("amount granted (CNY)"), max_digits=12, decimal_places=2, default=0)
+    balance = models.DecimalField(_("balance (CNY)"), max_digits=12, decimal_places=2, default=0)
+    state = models.CharField(_("state"), max_length=10, choices=VoucherState.choices, default=VoucherState.APPLIED)
+    applied_by = models.ForeignKey(USER, verbose_name=_("applied by"), null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("innovation voucher")
+        verbose_name_plural = _("innovation vouchers")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(balance__gte=0, balance__lte=models.F("granted")),
+                                   name="voucher_balance_within_grant"),
+            models.CheckConstraint(condition=models.Q(requested__gt=0), name="voucher_requested_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherRedemption(BaseModel):
+    """创新券抵扣. Part of a usage fee paid by a voucher; settled to the provider (the host) by the bureau."""
+
+    voucher = models.ForeignKey(Voucher, verbose_name=_("voucher"), on_delete=models.PROTECT,
+                                related_name="redemptions")
+    usage = models.OneToOneField(UsageRecord, verbose_name=_("usage record"), on_delete=models.PROTECT,
+                                 related_name="redemption")
+    amount = models.DecimalField(_("amount (CNY)"), max_digits=12, decimal_places=2)
+    settled_at = models.DateTimeField(_("settled to the provider at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("voucher redemption")
+        verbose_name_plural = _("voucher redemptions")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="redemption_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.voucher.code} {self.amount}"
 
 
 # 机时 (facility time proposals and allocation) lives in its own module.

@@ -6,3 +6,10 @@ class PlansConfig(AppConfig):
     name = "sciencecity.plans"
     label = "plans"
     verbose_name = _("Plan monitoring")
+
+    def ready(self) -> None:
+        from sciencecity.plans import navigation, permissions, registry_sources
+
+        permissions.register()
+        navigation.register()
+        registry_sources.register_all()

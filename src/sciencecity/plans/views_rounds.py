@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.importing import (
     ConfirmRefused,
@@ -41,6 +40,7 @@ from sciencecity.plans.importers import (
     value_template,
 )
 from sciencecity.plans.models import ReportingRound, RoundSubmission
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm
 

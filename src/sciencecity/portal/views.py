@@ -2,8 +2,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from sciencecity.core import permissions
-from sciencecity.portal import selectors
+from sciencecity.core import navigation
 
 
 def healthz(request):
@@ -14,8 +13,7 @@ def healthz(request):
 
 
 def home(request):
-    context = {}
-    if permissions.can_view_registry(request.user):
-        context["registry"] = selectors.registry_overview()
-        context["incubation"] = selectors.incubation_overview()
-    return render(request, "portal/home.html", context)
+    """The home page: the blocks the apps registered (:mod:`sciencecity.core.navigation`) that the user sees."""
+    widgets = [{"template": w.template, "context": w.context(request)} for w in navigation.home_widgets(request.user)]
+    scripts = list(dict.fromkeys(s for w in navigation.home_widgets(request.user) for s in w.scripts))
+    return render(request, "portal/home.html", {"widgets": widgets, "widget_scripts": scripts})

@@ -16,21 +16,14 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import (
-    PUBLIC_AUTH,
-    ErrorResponse,
-    InputSchema,
-    Line,
-    PageNumber,
-    acting_organisation,
-    error,
-)
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, Line, PageNumber, error
 from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import CallState, Mechanism
 from sciencecity.programmes.models import Application, Call, IntegrityEntry
 from sciencecity.programmes.services import applications as application_services
 from sciencecity.programmes.services import calls as call_services
 from sciencecity.programmes.services import integrity as integrity_services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation, Person, Sector
 
 router = Router(tags=["programmes"])

@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.programmes import forms, selectors
 from sciencecity.programmes.choices import ApplicationState, CallState, DemandStatus, Mechanism, MemberRole
@@ -23,6 +22,7 @@ from sciencecity.programmes.models import Application, Call, IntegrityEntry, Top
 from sciencecity.programmes.services import applications as application_services
 from sciencecity.programmes.services import calls as call_services
 from sciencecity.programmes.services import integrity as integrity_services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Sector
 
 PAGE_SIZE = 50

@@ -13,14 +13,8 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import (
-    PUBLIC_AUTH,
-    ErrorResponse,
-    InputSchema,
-    Line,
-    PageNumber,
-    acting_organisation,
-)
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, Line, PageNumber
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import (

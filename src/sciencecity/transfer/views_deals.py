@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.transfer import forms_deals as forms
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import DealState, IncubationStage

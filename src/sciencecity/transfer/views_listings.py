@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation, Sector
 from sciencecity.transfer import forms, selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode

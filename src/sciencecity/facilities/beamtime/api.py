@@ -16,13 +16,14 @@ from ninja.responses import Status
 from pydantic import Field
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, InputSchema, acting_organisation
+from sciencecity.core.api import ErrorResponse, InputSchema
 from sciencecity.core.jobs import job_status
 from sciencecity.facilities.beamtime import permissions as rules
 from sciencecity.facilities.beamtime import selectors, services
 from sciencecity.facilities.beamtime.choices import AllocationPolicy, Feasibility
 from sciencecity.facilities.beamtime.models import BeamtimeRound, ShiftRequest
 from sciencecity.facilities.models import Instrument
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation, Person
 
 router = Router(tags=["facilities: beamtime"])

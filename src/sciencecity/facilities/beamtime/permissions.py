@@ -75,3 +75,14 @@ def can_view_proposal(user: Any, proposal: Any) -> bool:
 def can_report(user: Any, proposal: Any) -> bool:
     return (proposal.organisation_id in permissions.organisation_ids(user)
             and proposal.state in (ProposalState.ALLOCATED, ProposalState.REPORTED))
+
+
+def register() -> None:
+    """The facility time actions, by name, for pages, API and menus (``permissions.has_perm``)."""
+    permissions.register("facilities.beamtime_use", can_use_beamtime)
+    permissions.register("facilities.beamtime_manage_round", can_manage_round)
+    permissions.register("facilities.beamtime_propose", can_propose)
+    permissions.register("facilities.beamtime_assess", can_assess)
+    permissions.register("facilities.beamtime_review", can_review)
+    permissions.register("facilities.beamtime_view_proposal", can_view_proposal)
+    permissions.register("facilities.beamtime_report", can_report)

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.facilities.beamtime import forms, selectors, services
 from sciencecity.facilities.beamtime import permissions as rules
@@ -21,6 +20,7 @@ from sciencecity.facilities.beamtime.choices import Feasibility, RoundState
 from sciencecity.facilities.beamtime.models import BeamtimeRound, ShiftRequest
 from sciencecity.facilities.choices import InstrumentKind
 from sciencecity.facilities.models import Instrument
+from sciencecity.registry.acting import acting_organisation
 
 
 def _round(code: str) -> BeamtimeRound:

@@ -435,19 +435,11 @@ def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, d
 
 
 def turnover_refresh(*, actor: Any, year: int):
-    """Recompute 技术合同成交金额 of ``year`` on the current plan (a locked value stays as approved) and
-    drop the dashboard's cached live value, so both show the new contract at once."""
-    from sciencecity.plans import selectors as plan_selectors
-    from sciencecity.plans import services as plan_services
-    from sciencecity.plans.models import Indicator
+    """Tell plans that 技术合同成交金额 of ``year`` changed: it recomputes the current plan's value (a
+    locked value stays as approved) and drops the dashboard's cached live value."""
+    from sciencecity.plans import sources
 
-    plan_selectors.live_value_forget(TURNOVER_SOURCE, year)
-    transaction.on_commit(lambda: plan_selectors.live_value_forget(TURNOVER_SOURCE, year))
-    plan = plan_selectors.current_plan()
-    indicator = Indicator.objects.filter(plan=plan, source_key=TURNOVER_SOURCE).first() if plan else None
-    if indicator is None:
-        return None
-    return plan_services.indicator_value_compute(actor=actor, indicator=indicator, year=year)
+    return sources.source_changed(TURNOVER_SOURCE, year, actor=actor)
 
 
 # --- brokers (技术经纪人)

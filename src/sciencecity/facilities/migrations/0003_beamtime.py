@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facilities', '0001_initial'),
+        ('facilities', '0002_usage_and_vouchers'),
         ('registry', '0003_search_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
