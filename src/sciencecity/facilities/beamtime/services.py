@@ -53,6 +53,8 @@ ROUND_FIELDS = ["code", "title", "facility", "state", "closes_on", "schedule_sta
 PROPOSAL_FIELDS = ["reference", "round", "organisation", "applicant", "title", "keywords", "samples", "hazards",
                    "safety_declared", "priority", "state"]
 ALLOCATE_KIND = "facilities.beamtime_allocate"
+#: Experts kept per proposal in the assignment's score table (as the funding calls' top-N).
+TOP_EXPERTS = 200
 #: Active proposals: not withdrawn.
 ACTIVE_PROPOSAL_STATES = (ProposalState.SUBMITTED, ProposalState.ALLOCATED, ProposalState.NOT_ALLOCATED,
                           ProposalState.REPORTED)
@@ -259,11 +261,13 @@ def reviewers_assign(*, actor: Any, round_: BeamtimeRound, today: dt.date | None
     table = programme_experts.affinity_table(proposals, expert_ids)
     subs, exps, scores = [], [], []
     for i in range(len(proposals)):
-        for j in range(len(expert_ids)):
-            if (i, j) not in forbidden:
-                subs.append(i)
-                exps.append(j)
-                scores.append(float(table.scores[i, j]))
+        # Each proposal's best eligible experts (a sparse table, as for funding calls), plus its forced pairs.
+        row = table.scores[i]
+        allowed = [j for j in np.argsort(-row, kind="stable").tolist() if (i, j) not in forbidden][:TOP_EXPERTS]
+        allowed += [j for (fi, j) in forced if fi == i and j not in allowed]
+        subs += [i] * len(allowed)
+        exps += allowed
+        scores += row[allowed].tolist()
     problem = AssignmentProblem(
         submission_ids=[str(p.pk) for p in proposals], expert_ids=[str(pk) for pk in expert_ids],
         edge_submission=np.asarray(subs, dtype=np.int64), edge_expert=np.asarray(exps, dtype=np.int64),
@@ -493,9 +497,16 @@ def _allocate(*, actor: Any, round_: BeamtimeRound, policy: str, progress: Any =
     return result
 
 
+class AllocationFailed(Exception):
+    """The allocation job stopped; the message says what to change."""
+
+
 def _run_allocation_job(job: Any, context: jobs.JobContext) -> dict[str, Any]:
     round_ = BeamtimeRound.objects.get(pk=job.params["round"])
-    allocation_run(actor=job.created_by, round_=round_, policy=job.params["policy"], progress=context.progress)
+    try:
+        allocation_run(actor=job.created_by, round_=round_, policy=job.params["policy"], progress=context.progress)
+    except ValidationError as exc:  # the job's message says what to change, in words
+        raise AllocationFailed(" ".join(exc.messages)) from None
     round_.refresh_from_db()
     context.job.message = _("Allocated %(shifts)s shifts to %(accepted)s proposals; total score %(total)s.") % {
         "shifts": round_.allocation["shifts"], "accepted": round_.allocation["accepted"],

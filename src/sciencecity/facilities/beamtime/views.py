@@ -62,7 +62,8 @@ def round_detail(request, code: str):
         "ranking": services.ranking(round_) if manager else [],
         "blockers": services.allocation_blockers(round_) if manager and round_.state != RoundState.OPEN else [],
         "capacity_form": capacity_form, "allocate_form": forms.AllocateForm(initial={"policy": round_.policy}),
-        "can_propose": round_.state == RoundState.OPEN and bool(permissions.organisation_ids(request.user)),
+        "can_propose": round_.state == RoundState.OPEN and rules.can_propose(request.user,
+                                                                             acting_organisation(request)),
     })
 
 
