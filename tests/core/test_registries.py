@@ -23,9 +23,9 @@ def _labels(client, user) -> list[str]:
     [
         (None, ["Home", "The plan", "API"]),
         (Role.BUREAU_OFFICER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
-                               "Organisations", "People", "API"]),
+                               "Organisations", "People", "Facility time (beamtime)", "API"]),
         (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "My reviews",
-                       "Organisations", "People", "API"]),
+                       "Organisations", "People", "Facility time (beamtime)", "API"]),
         (Role.SYSTEM_ADMIN, ["Home", "Users", "Administrator accounts", "API"]),
         (Role.SECURITY_ADMIN, ["Home", "Roles", "Administrator accounts", "API"]),
         (Role.AUDIT_ADMIN, ["Home", "Administrator accounts", "Audit trail", "API"]),
