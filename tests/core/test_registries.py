@@ -21,14 +21,16 @@ def _labels(client, user) -> list[str]:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        (None, ["Home", "The plan", "API"]),
+        (None, ["Home", "The plan", "Shared instruments", "API"]),
         (Role.BUREAU_OFFICER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
-                               "Organisations", "People", "Facility time (beamtime)", "API"]),
-        (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "My reviews",
-                       "Organisations", "People", "Facility time (beamtime)", "API"]),
-        (Role.SYSTEM_ADMIN, ["Home", "Users", "Administrator accounts", "API"]),
-        (Role.SECURITY_ADMIN, ["Home", "Roles", "Administrator accounts", "API"]),
-        (Role.AUDIT_ADMIN, ["Home", "Administrator accounts", "Audit trail", "API"]),
+                               "Shared instruments", "Innovation vouchers", "Instrument openness",
+                               "Facility time (beamtime)", "Organisations", "People", "API"]),
+        (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "Shared instruments",
+                       "My reviews", "Innovation vouchers", "Facility time (beamtime)", "Organisations", "People",
+                       "API"]),
+        (Role.SYSTEM_ADMIN, ["Home", "Shared instruments", "Users", "Administrator accounts", "API"]),
+        (Role.SECURITY_ADMIN, ["Home", "Shared instruments", "Roles", "Administrator accounts", "API"]),
+        (Role.AUDIT_ADMIN, ["Home", "Shared instruments", "Administrator accounts", "Audit trail", "API"]),
     ],
 )
 def test_navigation_per_role_is_what_the_apps_registered(client, settings, role, expected):

@@ -103,3 +103,22 @@ def test_waitlist_promoted_when_the_slot_is_cancelled(api, instrument, other_ent
                       content_type="application/json")
     assert cancel.status_code == 200 and cancel.json()["state"] == "cancelled"
     assert Booking.objects.get(pk=waiting.json()["id"]).state == "confirmed"
+
+
+def test_testing_services_are_listed_with_accreditations_and_ordered_like_instruments(api, lab, sme):
+    from tests.facilities.conftest import make_instrument
+
+    make_instrument(lab, code="TS-BAT-01", name="锂电池安全性能检测", kind="testing_service",
+                    cma_number="CMA 202119000001", accredited_scope="GB 31241 过充 短路 挤压")
+    make_instrument(lab, code="INS-XRD-01", name="X射线衍射仪")
+    listed = api.get("/api/facilities/instruments?kind=testing_service&accredited=cma").json()
+    assert [i["code"] for i in listed] == ["TS-BAT-01"] and listed[0]["cma_number"] == "CMA 202119000001"
+    assert [i["code"] for i in api.get("/api/facilities/instruments?q=挤压").json()] == ["TS-BAT-01"]
+    assert api.get("/api/facilities/instruments?accredited=cnas").json() == []
+    day = next_weekday(2)
+    response = api.post("/api/facilities/instruments/TS-BAT-01/bookings",
+                        {"start": at(day, "09:00").isoformat(), "end": at(day, "12:00").isoformat(),
+                         "purpose": "送检 18650 电芯 6 只"}, content_type="application/json")
+    assert response.status_code == 201 and response.json()["purpose"] == "送检 18650 电芯 6 只"
+    page = api.get("/facilities/?kind=testing_service&accredited=cma").content.decode()
+    assert "TS-BAT-01" in page and "INS-XRD-01" not in page

@@ -65,6 +65,9 @@ class InstrumentOut(Schema):
     training_required: bool
     approval_required: bool
     status: str
+    cma_number: str
+    cnas_number: str
+    accredited_scope: str
     prices: list[PriceOut]
 
     @staticmethod
@@ -153,8 +156,9 @@ def _booking(request, booking_id: int) -> Booking:
 
 
 @bookings_router.get("/instruments", response=list[InstrumentOut], auth=PUBLIC_AUTH, summary="The catalogue")
-def instrument_list(request, q: str = "", kind: str = "", host: int | None = None):
-    return selectors.instrument_search(q=q, kind=kind, host_id=host)
+def instrument_list(request, q: str = "", kind: str = "", host: int | None = None, accredited: str = ""):
+    """The catalogue; ``kind=testing_service`` lists 检验检测 services, ``accredited=cma|cnas`` the accredited ones."""
+    return selectors.instrument_search(q=q[:200], kind=kind, host_id=host, accredited=accredited)
 
 
 @bookings_router.get("/instruments/{code}", response={200: InstrumentOut, 404: ErrorResponse}, auth=PUBLIC_AUTH,

@@ -2,12 +2,14 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class InstrumentKind(models.TextChoices):
     INSTRUMENT = "instrument", _("Instrument")  # 仪器设备
     END_STATION = "end_station", _("Facility end-station / beamline")  # 大设施线站
     COMPUTING = "computing", _("Computing resource")  # 算力
+    TESTING_SERVICE = "testing_service", _("Testing and certification service")  # 检验检测服务
 
 
 class InstrumentStatus(models.TextChoices):
@@ -27,7 +29,7 @@ class UserClass(models.TextChoices):
 
 class BookingState(models.TextChoices):
     REQUESTED = "requested", _("Awaiting approval")
-    CONFIRMED = "confirmed", _("Confirmed")
+    CONFIRMED = "confirmed", pgettext_lazy("booking state", "Confirmed")
     CHECKED_IN = "checked_in", _("Checked in")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")

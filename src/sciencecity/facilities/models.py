@@ -28,7 +28,7 @@ class Instrument(BaseModel):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     name_en = models.CharField(_("English name"), max_length=200, blank=True)
-    kind = models.CharField(_("kind"), max_length=12, choices=InstrumentKind.choices, default=InstrumentKind.INSTRUMENT)
+    kind = models.CharField(_("kind"), max_length=16, choices=InstrumentKind.choices, default=InstrumentKind.INSTRUMENT)
     host = models.ForeignKey("registry.Organisation", verbose_name=_("host organisation"), on_delete=models.PROTECT,
                              related_name="instruments")
     model = models.CharField(_("make and model"), max_length=200, blank=True)
@@ -42,6 +42,9 @@ class Instrument(BaseModel):
     open_weekdays = models.CharField(_("open weekdays (ISO digits, 1=Monday)"), max_length=7, default="12345")
     always_open = models.BooleanField(_("open around the clock"), default=False)
     rules = models.TextField(_("rules of use"), blank=True)
+    cma_number = models.CharField(_("CMA certificate number"), max_length=40, blank=True)
+    cnas_number = models.CharField(_("CNAS accreditation number"), max_length=40, blank=True)
+    accredited_scope = models.TextField(_("accredited scope (tests and standards)"), blank=True)
     training_required = models.BooleanField(_("training required"), default=False)
     approval_required = models.BooleanField(_("bookings need approval"), default=False)
     min_booking_minutes = models.PositiveIntegerField(_("shortest booking (minutes)"), default=30)

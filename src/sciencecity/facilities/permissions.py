@@ -18,6 +18,11 @@ def manages(user: Any, instrument: Any) -> bool:
     return user.memberships.filter(role=Role.FACILITY_MANAGER, organisation_id=instrument.host_id).exists()
 
 
+def can_use(user: Any) -> bool:
+    """Business users see their bookings, statements and vouchers."""
+    return permissions.is_business_user(user)
+
+
 def can_book(user: Any, instrument: Any) -> bool:
     """Any business user (acting for an organisation) may book an instrument open for booking."""
     return (permissions.is_business_user(user) and bool(permissions.organisation_ids(user))
@@ -45,3 +50,13 @@ def can_manage_vouchers(user: Any) -> bool:
 
 def can_view_openness(user: Any) -> bool:
     return permissions.is_officer(user) or permissions.has_role(user, Role.FACILITY_MANAGER)
+
+
+def register() -> None:
+    """The facilities actions, registered at ``FacilitiesConfig.ready``."""
+    permissions.register("facilities.book", can_book)
+    permissions.register("facilities.manage_instrument", manages)
+    permissions.register("facilities.act_on_booking", can_act_on_booking)
+    permissions.register("facilities.use", can_use)
+    permissions.register("facilities.manage_vouchers", can_manage_vouchers)
+    permissions.register("facilities.view_openness", can_view_openness)

@@ -14,17 +14,23 @@ from sciencecity.core import permissions as core_permissions
 from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Voucher
 
 
-def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None) -> QuerySet[Instrument]:
+def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None,
+                      accredited: str = "") -> QuerySet[Instrument]:
     """Instruments matching every word of ``q`` in code, names, model, capabilities, keywords, host."""
     qs = Instrument.objects.select_related("host").prefetch_related("prices")
     for word in q.split()[:8]:
         qs = qs.filter(Q(code__icontains=word) | Q(name__icontains=word) | Q(name_en__icontains=word)
                        | Q(model__icontains=word) | Q(capabilities__icontains=word) | Q(keywords__icontains=word)
-                       | Q(host__name__icontains=word) | Q(location__icontains=word))
+                       | Q(host__name__icontains=word) | Q(location__icontains=word)
+                       | Q(accredited_scope__icontains=word))
     if kind:
         qs = qs.filter(kind=kind)
     if host_id:
         qs = qs.filter(host_id=host_id)
+    if accredited == "cma":
+        qs = qs.exclude(cma_number="")
+    elif accredited == "cnas":
+        qs = qs.exclude(cnas_number="")
     return qs
 
 
@@ -75,3 +81,91 @@ def statement(organisation: Any, year: int, month: int) -> Statement:
     fee = sum((r.fee for r in rows), Decimal("0.00"))
     voucher = sum((r.voucher_paid for r in rows), Decimal("0.00"))
     return Statement(organisation, year, month, rows, sum(r.minutes for r in rows), fee, voucher, fee - voucher)
+
+
+def scheme_burn(scheme: Any) -> dict[str, Decimal]:
+    """预算执行. Granted, redeemed (spent) and settled amounts of a scheme, and the share of its budget spent."""
+    from django.db.models import Sum
+
+    from sciencecity.facilities.models import VoucherRedemption
+
+    redeemed = VoucherRedemption.objects.filter(voucher__scheme=scheme)
+    spent = redeemed.aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    settled = redeemed.filter(settled_at__isnull=False).aggregate(s=Sum("amount"))["s"] or Decimal("0.00")
+    share = (spent / scheme.budget * 100).quantize(Decimal("0.1")) if scheme.budget else Decimal(0)
+    return {"spent": spent, "settled": settled, "spent_percent": share}
+
+
+def unsettled_redemptions():
+    from sciencecity.facilities.models import VoucherRedemption
+
+    return (VoucherRedemption.objects.filter(settled_at__isnull=True)
+            .select_related("voucher", "voucher__organisation", "usage__instrument__host"))
+
+
+def open_hours(instrument: Instrument, since: dt.date, until: dt.date) -> float:
+    """Hours the instrument is open between two local dates (``until`` excluded)."""
+    if instrument.always_open:
+        return 24.0 * (until - since).days
+    opens, closes = instrument.opens_at, instrument.closes_at
+    daily = (dt.datetime.combine(since, closes) - dt.datetime.combine(since, opens)).total_seconds() / 3600
+    days = sum(1 for n in range((until - since).days)
+               if str((since + dt.timedelta(days=n)).isoweekday()) in instrument.open_weekdays)
+    return max(daily, 0.0) * days
+
+
+@dataclass
+class OpennessRow:
+    """开放共享评价. One instrument's or host's figures over a period."""
+
+    key: str
+    name: str
+    host: str
+    open_hours: float
+    used_hours: float
+    external_hours: float
+    sme_hours: float
+    revenue: Decimal
+
+    @property
+    def utilisation(self) -> float:
+        return round(100 * self.used_hours / self.open_hours, 1) if self.open_hours else 0.0
+
+    @property
+    def external_share(self) -> float:
+        return round(100 * self.external_hours / self.used_hours, 1) if self.used_hours else 0.0
+
+
+def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> dict[str, list[OpennessRow]]:
+    """Utilisation, external-user share and hours, SME hours and revenue per instrument and per host
+    organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)."""
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(until, dt.time.min))
+    qs = Instrument.objects.select_related("host").order_by("host__name", "code")
+    if district:
+        qs = qs.filter(host__district=district)
+    instruments = list(qs)
+    rows = {i.pk: OpennessRow(i.code, i.name, i.host.name, open_hours(i, since, until), 0.0, 0.0, 0.0,
+                              Decimal("0.00")) for i in instruments}
+    hosts = {i.pk: i.host_id for i in instruments}
+    for u in UsageRecord.objects.filter(started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
+            "instrument_id", "organisation_id", "minutes", "fee", "user_class"):
+        row = rows[u.instrument_id]
+        hours = u.minutes / 60
+        row.used_hours += hours
+        if u.organisation_id != hosts[u.instrument_id]:
+            row.external_hours += hours
+        if u.user_class == "sme":
+            row.sme_hours += hours
+        row.revenue += u.fee
+    by_host: dict[str, OpennessRow] = {}
+    for i in instruments:
+        r = rows[i.pk]
+        h = by_host.setdefault(i.host.code, OpennessRow(i.host.code, i.host.name, i.host.name, 0.0, 0.0, 0.0, 0.0,
+                                                        Decimal("0.00")))
+        h.open_hours += r.open_hours
+        h.used_hours += r.used_hours
+        h.external_hours += r.external_hours
+        h.sme_hours += r.sme_hours
+        h.revenue += r.revenue
+    return {"instruments": [rows[i.pk] for i in instruments], "hosts": list(by_host.values())}

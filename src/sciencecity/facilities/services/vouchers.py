@@ -211,8 +211,12 @@ def redemptions_settle(*, actor: Any, redemptions: list[VoucherRedemption]) -> i
     if not permissions.can_manage_vouchers(actor):
         raise PermissionDenied
     now = timezone.now()
-    ids = [r.pk for r in redemptions]
-    count = VoucherRedemption.objects.filter(pk__in=ids, settled_at__isnull=True).update(settled_at=now)
+    pending = VoucherRedemption.objects.select_for_update().filter(pk__in=[r.pk for r in redemptions],
+                                                                    settled_at__isnull=True)
+    ids = list(pending.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    count = VoucherRedemption.objects.filter(pk__in=ids).update(settled_at=now)
     audit_record(action=AuditAction.UPDATE, actor=actor, object_type="facilities.voucherredemption",
                  object_id=",".join(map(str, ids))[:64], object_repr=_("Voucher settlement"),
                  changes={"settled": [None, count], "redemptions": [None, ids]})

@@ -47,3 +47,5 @@ class Command(BaseCommand):
                          verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-programmes" in commands:
             call_command("demo-programmes", verbosity=verbosity, **dated)
+        if demo_scale != "none" and "demo-facilities" in commands:
+            call_command("demo-facilities", verbosity=verbosity, **dated)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('facilities', '0002_usage_and_vouchers'),
+        ('facilities', '0003_testing_service_accreditations'),
         ('registry', '0003_search_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
