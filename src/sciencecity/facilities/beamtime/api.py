@@ -129,12 +129,12 @@ class FeasibilityIn(InputSchema):
     note: str = Field("", max_length=4000)
 
 
-class ReviewIn(InputSchema):
+class BeamtimeReviewIn(InputSchema):
     score: Decimal = Field(ge=1, le=5, max_digits=2, decimal_places=1)
     comment: str = Field(max_length=8000)
 
 
-class ReviewOut(Schema):
+class BeamtimeReviewOut(Schema):
     id: int
     proposal: str
     title: str
@@ -255,7 +255,7 @@ def reviewers_assign(request, code: str):
     return {"assigned": services.reviewers_assign(actor=request.user, round_=_round(code))}
 
 
-@router.get("/reviews", response={200: list[ReviewOut], **ERRORS})
+@router.get("/reviews", response={200: list[BeamtimeReviewOut], **ERRORS})
 def my_reviews(request):
     permissions.require(rules.is_reviewer(request.user))
     return [{"id": r.pk, "proposal": r.proposal.reference, "title": r.proposal.title, "state": r.state,
@@ -263,8 +263,8 @@ def my_reviews(request):
             for r in selectors.my_reviews(request.user)]
 
 
-@router.post("/reviews/{review_id}", response={200: ReviewOut, **ERRORS})
-def review_submit(request, review_id: int, payload: ReviewIn):
+@router.post("/reviews/{review_id}", response={200: BeamtimeReviewOut, **ERRORS})
+def review_submit(request, review_id: int, payload: BeamtimeReviewIn):
     review = get_object_or_404(selectors.my_reviews(request.user), pk=review_id)
     review = services.review_submit(actor=request.user, review=review, score=payload.score, comment=payload.comment)
     return {"id": review.pk, "proposal": review.proposal.reference, "title": review.proposal.title,
