@@ -8,3 +8,7 @@ router = Router(tags=["facilities"])
 from sciencecity.facilities.api_bookings import bookings_router  # noqa: E402
 
 router.add_router("", bookings_router)
+
+from sciencecity.facilities.beamtime.api import router as beamtime_router  # noqa: E402
+
+router.add_router("/beamtime", beamtime_router)

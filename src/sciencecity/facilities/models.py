@@ -281,3 +281,14 @@ class VoucherRedemption(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.voucher.code} {self.amount}"
+
+
+# 机时 (facility time proposals and allocation) lives in its own module.
+from sciencecity.facilities.beamtime.models import (  # noqa: E402, F401
+    BeamtimeProposal,
+    BeamtimeReview,
+    BeamtimeRound,
+    ExperimentReport,
+    RoundBeamline,
+    ShiftRequest,
+)

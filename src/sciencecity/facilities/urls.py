@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sciencecity.facilities import views
+from sciencecity.facilities.beamtime.urls import urlpatterns as beamtime_urlpatterns
 
 app_name = "facilities"
 urlpatterns = [
@@ -16,3 +17,4 @@ urlpatterns = [
     path("vouchers/<str:code>/decide/", views.voucher_decide, name="voucher_decide"),
     path("openness/", views.openness, name="openness"),
 ]
+urlpatterns += beamtime_urlpatterns
