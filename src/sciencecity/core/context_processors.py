@@ -37,4 +37,6 @@ def navigation(request):
         {"label": label, "url": url, "active": url != "/" and path.startswith(url) or (url == "/" and path == "/")}
         for label, url in items
     ]
-    return {"nav_items": nav}
+    from sciencecity.core.notifications import unread_count
+
+    return {"nav_items": nav, "unread_notifications": unread_count(user) if user is not None else 0}

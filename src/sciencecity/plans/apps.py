@@ -6,3 +6,8 @@ class PlansConfig(AppConfig):
     name = "sciencecity.plans"
     label = "plans"
     verbose_name = _("Plan monitoring")
+
+    def ready(self) -> None:
+        from sciencecity.plans import inbox
+
+        inbox.register_all()

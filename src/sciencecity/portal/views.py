@@ -1,8 +1,10 @@
+from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from sciencecity.core import permissions
+from sciencecity.core import inbox, permissions
+from sciencecity.portal import search as global_search
 from sciencecity.portal import selectors
 
 
@@ -14,8 +16,16 @@ def healthz(request):
 
 
 def home(request):
-    context = {}
+    context = {"inbox": inbox.items_for(request.user)}
     if permissions.can_view_registry(request.user):
         context["registry"] = selectors.registry_overview()
         context["incubation"] = selectors.incubation_overview()
     return render(request, "portal/home.html", context)
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "")
+    groups = global_search.search_all(request.user, query)
+    return render(request, "portal/search.html", {"query": " ".join(query.split())[:global_search.MAX_QUERY],
+                                                  "groups": groups})

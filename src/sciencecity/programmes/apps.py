@@ -11,3 +11,7 @@ class ProgrammesConfig(AppConfig):
         from sciencecity.programmes.indicator_sources import register_all
 
         register_all()
+
+        from sciencecity.programmes import inbox
+
+        inbox.register_all()

@@ -11,3 +11,7 @@ class RegistryConfig(AppConfig):
         from sciencecity.registry.indicator_sources import register_all
 
         register_all()
+
+        from sciencecity.registry import inbox
+
+        inbox.register_all()

@@ -11,3 +11,7 @@ class TransferConfig(AppConfig):
         from sciencecity.transfer.indicator_sources import register_all
 
         register_all()
+
+        from sciencecity.transfer import inbox
+
+        inbox.register_all()

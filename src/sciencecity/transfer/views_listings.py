@@ -278,13 +278,8 @@ def feedback(request):
 
 @login_required
 def notifications(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
-    if request.method == "POST":
-        count = matching.notification_read(user=request.user)
-        messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
-        return redirect("transfer:notifications")
-    page, query = _page(request, selectors.notifications(request.user))
-    return render(request, "transfer/notifications.html", {"page": page, "query": query})
+    """The marketplace's notifications are the user's notifications (one list for every app)."""
+    return redirect("notifications:list")
 
 
 # --- topic watch

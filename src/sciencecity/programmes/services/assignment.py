@@ -34,6 +34,7 @@ from sciencecity.engines.assignment import (
     InfeasibilityIssue,
     solve_assignment,
 )
+from sciencecity.programmes import notices
 from sciencecity.programmes.choices import AssignmentState, CallState, JobState
 from sciencecity.programmes.models import Application, Assignment, AssignmentJob, Call, ExpertProfile
 from sciencecity.programmes.services.calls import can_manage_programmes
@@ -447,6 +448,7 @@ def assignment_release(*, actor: Any, call: Call) -> int:
         audit_record(action=AuditAction.TRANSITION, actor=actor, obj=assignment,
                      object_repr=f"{assignment.application_id}/{assignment.expert_id}",
                      changes={"state": [AssignmentState.PROPOSED, AssignmentState.RELEASED]})
+        notices.review_assigned(assignment)
     return len(proposed)
 
 
@@ -491,6 +493,8 @@ def reassign(*, actor: Any, application: Application, state: str = AssignmentSta
         audit_record(action=AuditAction.CREATE, actor=actor, obj=created, object_repr=application.reference,
                      changes={"expert": [None, expert.pk], "state": [None, state]},
                      reason=_("Re-assigned after a decline"))
+        if state == AssignmentState.RELEASED:
+            notices.review_assigned(created)
     return created
 
 

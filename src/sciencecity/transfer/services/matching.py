@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
+from sciencecity.core.models import Notification
 from sciencecity.engines.text import (
     FeedbackEvent,
     Filter,
@@ -44,7 +45,7 @@ from sciencecity.engines.text import FeedbackLabel as EngineLabel
 from sciencecity.registry.choices import OrganisationKind
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
-from sciencecity.transfer.models import Achievement, MatchFeedback, Notification, TechDemand
+from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
 
 ANY_MODE = "*"
 """Mode of a listing that names none: it matches any mode filter that includes it."""
@@ -611,15 +612,12 @@ def notify_new_listing(kind: str, obj: Any) -> list[Notification]:
             else:
                 message = _("New demand “%(new)s” matches your achievement “%(yours)s”.")
             text = message % {"new": obj.title[:100], "yours": hit.obj.title[:100]}
-            created.append(Notification(user=user, message=text[:300], url=url))
+            created.append(Notification(user=user, message=text[:300], url=url, category="match"))
     return Notification.objects.bulk_create(created)
 
 
 def notification_read(*, user: Any, ids: list[int] | None = None) -> int:
-    """Mark the user's notifications (all, or ``ids``) as read; returns how many changed."""
-    from django.utils import timezone
+    """Mark the user's notifications (all, or ``ids``) as read (see ``core.notifications``)."""
+    from sciencecity.core.notifications import notification_read as mark_read
 
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    return mark_read(user=user, ids=ids)
