@@ -93,3 +93,18 @@ def test_marketplace_search_explains_an_empty_field_filter(client, strict):
                       HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "2 removed by “field”" in page
     assert 'data-testid="relax"' in page
+
+
+def test_api_says_what_each_filter_removed_and_relaxes_on_request(client, strict):
+    client.force_login(strict["user"])
+    pk = strict["demand"].pk
+    assert client.get(f"/api/transfer/demands/{pk}/matches/removed").json() == {
+        "achievements": {"trl": 2, "modes": 1}}
+    assert client.get(f"/api/transfer/demands/{pk}/matches").json()["achievements"] == []
+    relaxed = client.get(f"/api/transfer/demands/{pk}/matches?relax=trl").json()["achievements"]
+    assert [r["id"] for r in relaxed] == [strict["joint"].pk]
+    both = client.get(f"/api/transfer/demands/{pk}/matches?relax=trl&relax=modes").json()["achievements"]
+    assert {r["id"] for r in both} == {strict["licence"].pk, strict["joint"].pk}
+    assert client.get(f"/api/transfer/demands/{pk}/matches?relax=everything").status_code == 422
+    client.force_login(make_user(Role.ENTERPRISE_USER))  # not the owner
+    assert client.get(f"/api/transfer/demands/{pk}/matches/removed").status_code in (403, 404)
