@@ -190,3 +190,21 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_after_flush(request):
+    """Rows that migrations seed (the sector vocabulary) are there in every test, as in production.
+
+    A transactional test (every browser test) empties all tables when it ends, migration data included, so
+    a later test that imports organisations with sector ``IND-AI`` would see every row refused. Seeding
+    again before each such test keeps the result independent of the order the tests run in.
+    """
+    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed(apps, None)
