@@ -35,7 +35,9 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not e2e" -x -q
 
+# The architecture contracts of pyproject.toml ([tool.importlinter]) first, then ruff.
 lint: setup
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 	$(BIN)/ruff check src tests bench
 
 bench: setup

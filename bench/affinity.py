@@ -10,6 +10,7 @@ import argparse
 import random
 import time
 
+import results
 from sciencecity.engines.text import affinity_scores
 from sciencecity.engines.text.affinity import score_vectors, vectorise
 from sciencecity.engines.text.quality import reciprocal_rank
@@ -25,7 +26,7 @@ blockchain federated learning efficient low cost novel flexible portable durable
 control optimisation detection monitoring prediction recycling synthesis fabrication evaluation""".split()
 
 
-def aggregate_choice() -> None:
+def aggregate_choice() -> dict[str, float]:
     """Experts = pairs of listings of one field; submissions = the labelled queries."""
     listings, queries = labelled_set()
     by_field: dict[str, list] = {}
@@ -40,6 +41,7 @@ def aggregate_choice() -> None:
             for x in members[i : i + 2]:
                 owner[x.id] = expert_id
     submissions = {q.id: q.text for q in queries}
+    mrr: dict[str, float] = {}
     print(f"Aggregate choice: {len(experts)} experts (2 listings each), {len(submissions)} labelled queries")
     for aggregate in ("max", "mean"):
         result = affinity_scores(experts, submissions, aggregate=aggregate)
@@ -47,14 +49,16 @@ def aggregate_choice() -> None:
         for i, query in enumerate(queries):
             ranking = [result.expert_ids[j] for j in (-result.scores[i]).argsort(kind="stable")]
             total += reciprocal_rank(ranking, {owner[x] for x in query.relevant})
+        mrr[aggregate] = round(total / len(queries), 4)
         print(f"  {aggregate:<5} MRR of the right expert: {total / len(queries):.3f}")
+    return mrr
 
 
 def english_texts(n: int, rng: random.Random) -> list[str]:
     return [" ".join(rng.choices(ENGLISH_WORDS, k=rng.randint(25, 60))) for _ in range(n)]
 
 
-def throughput(language: str, n_experts: int, n_papers: int, n_submissions: int) -> None:
+def throughput(language: str, n_experts: int, n_papers: int, n_submissions: int) -> dict[str, dict]:
     rng = random.Random(11)
     total_papers = n_experts * n_papers
     if language == "Chinese":
@@ -67,6 +71,7 @@ def throughput(language: str, n_experts: int, n_papers: int, n_submissions: int)
     start = time.perf_counter()
     vectors = vectorise(experts, submissions)
     tokenise = time.perf_counter() - start
+    figures: dict[str, dict] = {}
     for aggregate in ("max", "mean"):
         start = time.perf_counter()
         score_vectors(vectors, aggregate=aggregate)
@@ -76,6 +81,9 @@ def throughput(language: str, n_experts: int, n_papers: int, n_submissions: int)
             f"  {language:<9}{aggregate:<6}{pairs:>10,}{tokenise:>11.2f}{scoring:>10.2f}"
             f"{pairs / total:>14,.0f}{pairs / scoring:>16,.0f}"
         )
+        figures[aggregate] = {"pairs": pairs, "tokenise_s": round(tokenise, 3), "score_s": round(scoring, 3),
+                              "pairs_per_s": round(pairs / total), "pairs_per_s_scoring": round(pairs / scoring)}
+    return figures
 
 
 def main() -> int:
@@ -84,14 +92,16 @@ def main() -> int:
     parser.add_argument("--papers", type=int, default=10)
     parser.add_argument("--submissions", type=int, default=1000)
     args = parser.parse_args()
-    aggregate_choice()
+    mrr = aggregate_choice()
     print()
     print(f"Throughput: {args.experts} experts × {args.papers} papers, {args.submissions} submissions")
     print(
         f"  {'language':<9}{'agg':<6}{'pairs':>10}{'tokenise s':>11}{'score s':>10}{'pairs/s':>14}{'pairs/s scoring':>16}"
     )
-    for language in ("Chinese", "English"):
-        throughput(language, args.experts, args.papers, args.submissions)
+    speed = {language: throughput(language, args.experts, args.papers, args.submissions)
+             for language in ("Chinese", "English")}
+    results.write("affinity", {"experts": args.experts, "papers": args.papers, "submissions": args.submissions,
+                               "mrr_of_right_expert": mrr, "throughput": speed})
     return 0
 
 

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import statistics
 import time
+from pathlib import Path
 
+import results
 from sciencecity.engines.text import Filter, TextIndex, Tokenizer, evaluate, load_embedder
 from sciencecity.engines.text.embed import available_backends
+from sciencecity.engines.text.quality import LabelledQuery
 from text_corpus import labelled_set, rss_bytes, synthetic_listings, synthetic_queries
 
 
-def quality() -> None:
+def quality() -> dict[str, dict[str, float]]:
     listings, queries = labelled_set()
     print(f"Labelled set: {len(listings)} listings, {len(queries)} queries")
     print(f"{'configuration':<44}{'recall@10':>10}{'MRR':>8}")
+    figures: dict[str, dict[str, float]] = {}
     configurations = [
         ("lexical, no synonyms", Tokenizer(), False),
         ("lexical + synonyms (default)", Tokenizer(), True),
@@ -36,6 +41,7 @@ def quality() -> None:
             queries, lambda t, ix=index, e=expand: [h.id for h in ix.search(t, explain=False, expand=e)]
         )
         print(f"{name:<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
+        figures[name] = {"recall_at_10": round(result.recall_at_k, 4), "mrr": round(result.mrr, 4)}
         if expand and name.endswith("(default)"):
             for kind, (recall, mrr, count) in result.by_kind(queries).items():
                 print(f"    {kind + f' ({count})':<40}{recall:>10.3f}{mrr:>8.3f}")
@@ -47,7 +53,44 @@ def quality() -> None:
         index.add_many(listings)
         result = evaluate(queries, lambda t: [h.id for h in index.search(t, explain=False)])
         print(f"{'fused dense (' + embedder.name + ')':<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
+        figures[f"fused dense ({embedder.name})"] = {"recall_at_10": round(result.recall_at_k, 4),
+                                                     "mrr": round(result.mrr, 4)}
     print(f"available dense backends: {available_backends() or 'none'}")
+    return figures
+
+
+INDEPENDENT_SET = Path(__file__).resolve().parent / "data" / "marketplace_independent_queries.json"
+SYNONYM_FILE = Path(__file__).resolve().parent.parent / "src" / "sciencecity" / "engines" / "text" / "data" / "synonyms.txt"
+
+
+def _synonym_phrases() -> set[str]:
+    phrases = set()
+    for line in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        phrases.update(p.strip().lower() for p in line.split("|") if len(p.strip()) >= 2)
+    return phrases
+
+
+def independent_quality() -> dict:
+    """The queries of bench/data/marketplace_independent_queries.json (written from real public
+    listings and patent abstracts, labelled before the synonym table was read) on the same listings,
+    with and without synonyms, and how many of them contain a phrase of the synonym table."""
+    listings, _queries = labelled_set()
+    data = json.loads(INDEPENDENT_SET.read_text(encoding="utf-8"))
+    queries = [LabelledQuery(q["id"], q["text"], frozenset(q["relevant"]), "independent") for q in data["queries"]]
+    phrases = _synonym_phrases()
+    touching = [q.id for q in queries if any(p in q.text.lower() for p in phrases)]
+    print(f"Independent set: {len(queries)} queries from public listings/patent abstracts "
+          f"({len(touching)} contain a synonym-table phrase)")
+    print(f"{'configuration':<44}{'recall@10':>10}{'MRR':>8}")
+    figures: dict = {"queries": len(queries), "queries_with_a_synonym_phrase": touching}
+    for name, expand in (("lexical, no synonyms", False), ("lexical + synonyms (default)", True)):
+        index = TextIndex(tokenizer=Tokenizer())
+        index.add_many(listings)
+        result = evaluate(queries, lambda t, ix=index, e=expand: [h.id for h in ix.search(t, explain=False, expand=e)])
+        figures[name] = {"recall_at_10": round(result.recall_at_k, 4), "mrr": round(result.mrr, 4)}
+        print(f"{name:<44}{result.recall_at_k:>10.3f}{result.mrr:>8.3f}")
+    return figures
 
 
 def scale(size: int, workers: int) -> dict[str, float]:
@@ -112,8 +155,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-quality", action="store_true")
     args = parser.parse_args()
+    figures: dict = {"quality": {}, "scale": []}
     if not args.skip_quality:
-        quality()
+        figures["quality"] = quality()
+        print()
+        figures["independent_quality"] = independent_quality()
         print()
     print(
         f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine slows wall time)"
@@ -140,10 +186,12 @@ def main() -> int:
     print("".join(f"{h:>11}" for h in header))
     for size in args.sizes:
         row = scale(size, args.workers)
+        figures["scale"].append(row)
         print(
             f"{row['docs']:>11,}{row['build_s']:>11.1f}{row['docs_per_s']:>11,.0f}{row['docs_per_cpu_s']:>11,.0f}{row['rss_mb']:>11.0f}{row['index_mb']:>11.0f}"
             f"{row['postings_m']:>11.1f}{row['p50']:>11.1f}{row['p95']:>11.1f}{row['max']:>11.1f}{row['cpu_p50']:>11.1f}{row['cpu_p95']:>11.1f}{row['update_ms']:>11.2f}{row['seal_ms']:>11.1f}"
         )
+    results.write("matching", figures)
     return 0
 
 

@@ -8,7 +8,11 @@ database: a fresh database (SQLite under var/bench/plan/, PostgreSQL ``bench_sci
 created and dropped here; helpers from bench/registry_api.py), migrate, ``sciencecity demo --scale
 city``, ``plan import --bundled``, ``plan demo-values --years 10``; a bureau officer logged in
 with a session cookie; then ≥ 200 GET /plan/ through gunicorn (2 workers, DEBUG=0, keep-alive)
-after a warm-up (goal p95 ≤ 150 ms); and the report built in a Django process, median of 5
+twice: **warm** (after a warm-up, the dashboard's cache filled: what a reader who reloads sees) and
+**cold** (before each request one major project of the plan is touched in the database, outside the
+timing, so the dashboard's data version changes and every request rebuilds the dashboard: what the
+first reader after any change sees; the registry counts behind live indicators keep their own
+≤ 60 s cache); goal p95 ≤ 150 ms for both, the cold/warm ratio printed; and the report built in a Django process, median of 5
 (HTML: data + template; PDF: data + reportlab; goal ≤ 10 s each). Writes
 bench/results/plan-<time>.json.
 """
@@ -138,11 +142,31 @@ def django_json(code: str, env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(port: int, cookie: str, count: int) -> list[float]:
+def touch_project(env: dict[str, str]):
+    """A function that changes the plan's data version (one major project's ``updated_at``) directly in
+    the database, so the next dashboard request finds its cache entry stale."""
+    url = env["DATABASE_URL"]
+    sql = ("UPDATE plans_majorproject SET updated_at = {now} "
+           "WHERE id = (SELECT MIN(id) FROM plans_majorproject)")
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
+        now = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+        return lambda: conn.execute(sql.format(now=now))
+    import psycopg
+
+    conn = psycopg.connect(url, autocommit=True)
+    return lambda: conn.execute(sql.format(now="clock_timestamp()"))
+
+
+def measure(port: int, cookie: str, count: int, before_each=None) -> list[float]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     headers = {"Cookie": cookie, "Accept": "text/html", "Connection": "keep-alive"}
     timings = []
     for _ in range(count):
+        if before_each is not None:
+            before_each()
         started = time.perf_counter()
         conn.request("GET", "/plan/", headers=headers)
         response = conn.getresponse()
@@ -178,13 +202,17 @@ def bench(db: str, *, requests: int, scale: str, seed: int) -> dict:
         server, port, server_label = common.start_server(env)
         print(f"   server: {server_label} on 127.0.0.1:{port}", flush=True)
         measure(port, setup["cookie"], common.WARM_UP)
-        timings = measure(port, setup["cookie"], requests)
-        dashboard = {"requests": len(timings), "p50_ms": round(common.percentile(timings, 0.5), 1),
-                     "p95_ms": round(common.percentile(timings, 0.95), 1), "max_ms": round(max(timings), 1)}
-        print(f"   GET /plan/ p50 {dashboard['p50_ms']:.1f} ms  p95 {dashboard['p95_ms']:.1f} ms "
-              f"(n={dashboard['requests']})", flush=True)
+        figures = {}
+        for kind, before_each in (("warm", None), ("cold", touch_project(env))):
+            timings = measure(port, setup["cookie"], requests, before_each)
+            figures[kind] = {"requests": len(timings), "p50_ms": round(common.percentile(timings, 0.5), 1),
+                             "p95_ms": round(common.percentile(timings, 0.95), 1), "max_ms": round(max(timings), 1)}
+            print(f"   GET /plan/ {kind}: p50 {figures[kind]['p50_ms']:.1f} ms  p95 {figures[kind]['p95_ms']:.1f} ms "
+                  f"(n={len(timings)})", flush=True)
+        figures["cold_to_warm_p50"] = round(figures["cold"]["p50_ms"] / figures["warm"]["p50_ms"], 1)
+        print(f"   cold / warm (p50): {figures['cold_to_warm_p50']}×", flush=True)
         return {"database": db, "server": server_label, "rows": setup["rows"], "build_seconds": round(build_seconds, 1),
-                "dashboard": dashboard, "report": report}
+                "dashboard": figures, "report": report}
     finally:
         if server is not None:
             common.stop(server)
@@ -213,9 +241,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{verdict(parse_s, GOAL_PARSE_S)}")
     over = [] if parse_s <= GOAL_PARSE_S else ["parse"]
     for result in runs:
-        d, r = result["dashboard"], result["report"]
-        lines = [(f"GET /plan/ p95 (n={d['requests']})", d["p95_ms"], "ms", "≤ 150 ms", d["p95_ms"] <= GOAL_DASHBOARD_P95_MS),
-                 ("GET /plan/ p50", d["p50_ms"], "ms", "", True),
+        w, c, r = result["dashboard"]["warm"], result["dashboard"]["cold"], result["report"]
+        lines = [(f"GET /plan/ cold p95 (n={c['requests']})", c["p95_ms"], "ms", "≤ 150 ms",
+                  c["p95_ms"] <= GOAL_DASHBOARD_P95_MS),
+                 ("GET /plan/ cold p50", c["p50_ms"], "ms", "", True),
+                 (f"GET /plan/ warm p95 (n={w['requests']})", w["p95_ms"], "ms", "≤ 150 ms",
+                  w["p95_ms"] <= GOAL_DASHBOARD_P95_MS),
+                 ("GET /plan/ warm p50", w["p50_ms"], "ms", "", True),
                  ("report HTML, median of 5", r["html_s"], "s", "≤ 10 s", r["html_s"] <= GOAL_REPORT_S),
                  ("report PDF, median of 5", r["pdf_s"], "s", "≤ 10 s", r["pdf_s"] <= GOAL_REPORT_S)]
         for name, value, unit, goal, ok in lines:

@@ -12,7 +12,7 @@ ones do; each with an amount formula) are generated from a fixed seed. Measured 
   speed ratio; both give identical results on the sample (checked). The same for truth values
   alone (``lang.evaluate`` only against ``evaluate_all(costs=False)``) as the stricter ratio.
 
-Goal: ≤ 2 s and ≥ 50× the loop. Writes bench/results/rules.json.
+Goal: ≤ 2 s and ≥ 50× the loop. Writes bench/results/rules-<time>.json.
 
 Usage: python bench/rules.py [--enterprises N] [--policies N] [--runs N] [--sample N]
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import resource
@@ -36,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+import results as bench_results  # noqa: E402
 from sciencecity.engines.rules import lang, vector  # noqa: E402
 
 SEED = 20261207
@@ -254,9 +254,7 @@ def main() -> int:
           f"(result matrices {2 * args.enterprises * args.policies / 2**20:.0f} MiB of it); "
           f"process peak resident {figures['peak_resident_mib']:.0f} MiB")
     print(f"eligible pairs {eligible:,}; nearly eligible (one clause short) {nearly:,}")
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "rules.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    bench_results.write("rules", figures)
     ok = median <= GOAL_SECONDS and figures["speedup"] >= GOAL_RATIO and same
     return 0 if ok else 2
 

@@ -105,7 +105,7 @@ def main() -> None:
     member_client.force_login(user)
     member = run(member_client, "member")
     changed = Achievement.objects.order_by("pk").first()
-    listing_services.achievement_update(actor=None, achievement=changed, check_permission=False,
+    listing_services.achievement_update_unchecked(actor=None, achievement=changed,
                                         data={"title": "量子点显示基准成果"})
     started = time.perf_counter()
     response = member_client.get("/api/transfer/search", {"q": "量子点显示基准成果", "kind": "achievements"})

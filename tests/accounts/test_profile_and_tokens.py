@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from sciencecity.accounts import services
 from sciencecity.accounts.models import ApiToken, Membership
-from sciencecity.core.api import acting_organisation
+from sciencecity.registry.acting import acting_organisation
 from tests.accounts.accounts_helpers import ApiClient, events
 
 TOKENS = reverse("accounts:token_list")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from sciencecity.accounts.choices import Role
 from sciencecity.core import inbox
 from sciencecity.registry.models import Certification
-from sciencecity.registry.services import person_create
+from sciencecity.registry.services import person_create_unchecked
 from sciencecity.transfer.services import deals
 from tests.conftest import make_organisation, make_user
 from tests.transfer.conftest import make_achievement, make_demand
@@ -71,7 +71,7 @@ def test_home_says_when_nothing_waits(client, enterprise_user):
 @pytest.fixture
 def searchable(university):
     enterprise = make_organisation(name="光明钙钛矿光伏公司", keywords="钙钛矿")
-    person_create(actor=None, data={"code": "T-PER-PVK", "name": "钙钛矿专家", "title": "研究员"}, check_permission=False)
+    person_create_unchecked(actor=None, data={"code": "T-PER-PVK", "name": "钙钛矿专家", "title": "研究员"})
     make_achievement(university, title="钙钛矿太阳能电池", abstract="高效钙钛矿电池。", keywords="钙钛矿")
     make_achievement(university, title="钙钛矿叠层电池（邀请可见）", abstract="保密。", keywords="钙钛矿", visibility="invited")
     make_demand(enterprise, title="钙钛矿组件封装", public_summary="寻求封装技术。", keywords="钙钛矿")

@@ -228,3 +228,44 @@ def test_decisions_api(bureau, panel_call, manager_person, client):
                             "managers": {str(first.pk): manager_person.code}}, content_type="application/json")
     assert notified.status_code == 200
     assert [p["amount"] for p in notified.json()] == ["80.00"]
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_panel_refuses_an_amount_that_is_not_a_number(bureau, panel_call, login):
+    """A bad amount is a form error on the amount field, not a negative number a later check refuses."""
+    from django import forms
+
+    client = login(bureau)
+    first = _apps(panel_call)[0]
+    url = reverse("programmes:panel", args=[panel_call.pk])
+    response = client.post(url, {"op": "decide", "application": first.pk, "outcome": "fund", "amount": "八十"})
+    assert response.status_code == 200
+    invalid = str(forms.DecimalField.default_error_messages["invalid"])
+    assert any(invalid in m for m in _messages(response)), _messages(response)
+    assert not any("-1" in m for m in _messages(response))
+    assert not Decision.objects.exists()
+
+
+@pytest.mark.parametrize("votes", ["-3", "five", "1e9999"])
+def test_panel_refuses_bad_vote_counts_instead_of_recording_zero(bureau, panel_call, login, votes):
+    client = login(bureau)
+    first = _apps(panel_call)[0]
+    url = reverse("programmes:panel", args=[panel_call.pk])
+    response = client.post(url, {"op": "decide", "application": first.pk, "outcome": "fund", "amount": "80",
+                                 "votes_for": votes})
+    assert response.status_code == 200
+    assert _messages(response), "the refusal is shown"
+    assert not Decision.objects.exists()
+
+
+def test_panel_records_empty_vote_counts_as_zero(bureau, panel_call, login):
+    client = login(bureau)
+    first = _apps(panel_call)[0]
+    url = reverse("programmes:panel", args=[panel_call.pk])
+    client.post(url, {"op": "decide", "application": first.pk, "outcome": "fund", "amount": "80", "votes_for": "5"})
+    decision = Decision.objects.get()
+    assert (decision.votes_for, decision.votes_against, decision.votes_abstain) == (5, 0, 0)
+    assert decision.amount == Decimal("80")

@@ -24,21 +24,23 @@ def _fresh_matching_indexes():
 
 def make_achievement(owner, *, actor=None, **data):
     """An achievement through the service (audited, indexed, notifying)."""
-    from sciencecity.transfer.services.listings import achievement_create
 
     n = next(_listing_seq)
     values = {"title": f"成果{n}", "abstract": f"测试成果摘要{n}", "trl": 5, "modes": ["licence"]}
     values.update(data)
-    return achievement_create(actor=actor, organisation=owner, data=values, check_permission=False)
+    from sciencecity.transfer.services.listings import achievement_create_unchecked
+
+    return achievement_create_unchecked(actor=actor, organisation=owner, data=values)
 
 
 def make_demand(organisation, *, actor=None, **data):
-    from sciencecity.transfer.services.listings import demand_create
 
     n = next(_listing_seq)
     values = {"title": f"需求{n}", "public_summary": f"测试需求摘要{n}"}
     values.update(data)
-    return demand_create(actor=actor, organisation=organisation, data=values, check_permission=False)
+    from sciencecity.transfer.services.listings import demand_create_unchecked
+
+    return demand_create_unchecked(actor=actor, organisation=organisation, data=values)
 
 
 @pytest.fixture

@@ -60,8 +60,7 @@ def test_filters_exclude_low_trl_and_other_modes(market):
     assert market["separator"].pk not in [r.id for r in results]
     unfiltered = matching.ranked("achievements", "锂电池 隔膜 负极", restrict_visibility=False)
     assert market["separator"].pk in [r.id for r in unfiltered]
-    listings.demand_update(actor=None, demand=market["demand"], data={"min_trl": 3, "modes": []},
-                           check_permission=False)
+    listings.demand_update_unchecked(actor=None, demand=market["demand"], data={"min_trl": 3, "modes": []})
     results = matching.ranked("achievements", "锂电池 隔膜 负极", restrict_visibility=False,
                               constraints=matching.demand_constraints(market["demand"]))
     assert market["separator"].pk in [r.id for r in results]
@@ -90,13 +89,12 @@ def test_update_changes_results_without_rebuild(market):
     assert before == []
     holder = matching.source_index("achievements")
     builds = holder.builds
-    listings.achievement_update(actor=None, achievement=market["vision"],
-                                data={"title": "钙钛矿太阳能电池", "abstract": "高效钙钛矿叠层电池。"},
-                                check_permission=False)
+    listings.achievement_update_unchecked(actor=None, achievement=market["vision"],
+                                data={"title": "钙钛矿太阳能电池", "abstract": "高效钙钛矿叠层电池。"})
     after = matching.search("钙钛矿", kind="achievements", restrict_visibility=False)
     assert [r.id for r in after] == [market["vision"].pk]
     assert matching.source_index("achievements").builds == builds
-    listings.achievement_close(actor=None, achievement=market["vision"], check_permission=False)
+    listings.achievement_close_unchecked(actor=None, achievement=market["vision"])
     assert matching.search("钙钛矿", kind="achievements", restrict_visibility=False) == []
     assert matching.source_index("achievements").builds == builds
 

@@ -8,4 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from sciencecity.accounts import navigation, permissions
+
+        permissions.register()
+        navigation.register()
         from sciencecity.accounts import two_factor  # noqa: F401  (connects: a new login starts unverified)

@@ -177,7 +177,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     credentials_revoke(actor=user, user=user, reason="password change")
 
 
-def credentials_revoke(*, actor: Any, user: User, reason: str) -> list[int]:
+def credentials_revoke(*, actor: User | None, user: User, reason: str) -> list[int]:
     """End every session of ``user`` and revoke every API token (after a password reset or change,
     a deactivation or a role removal). Returns the revoked token ids; audited when there were any.
 
@@ -209,7 +209,7 @@ def _set_password(user: User, raw: str, *, must_change: bool) -> None:
 
 # --- users (系统管理员)
 @transaction.atomic
-def user_create(*, actor: Any, username: str, display_name: str = "", email: str = "", phone: str = "",
+def user_create(*, actor: User | None, username: str, display_name: str = "", email: str = "", phone: str = "",
                 person: Any = None) -> tuple[User, str]:
     """Create an account with a one-time password that must be changed at first login."""
     if actor is not None:
@@ -229,7 +229,7 @@ def user_create(*, actor: Any, username: str, display_name: str = "", email: str
     return user, one_time
 
 
-def _refuse_administrator_target(*, actor: Any, user: User, action: str, attempted: str, reason: str) -> None:
+def _refuse_administrator_target(*, actor: User | None, user: User, action: str, attempted: str, reason: str) -> None:
     """三员分立: an administrator account is never changed by one person. Audit the refusal, then refuse.
 
     Called outside the service's transaction, so that the refusal stays in the audit trail.
@@ -243,7 +243,7 @@ def _refuse_administrator_target(*, actor: Any, user: User, action: str, attempt
                              "people (a request by the security administrator, approved by another administrator)."))
 
 
-def user_person_set(*, actor: Any, user: User, person: Any, reason: str = "") -> None:
+def user_person_set(*, actor: User | None, user: User, person: Any, reason: str = "") -> None:
     """Link the account to a registry person (e.g. the expert a reviewer is), or unlink it (``None``)."""
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
@@ -259,7 +259,7 @@ def user_person_set(*, actor: Any, user: User, person: Any, reason: str = "") ->
         audit_record(action=AuditAction.UPDATE, actor=actor, obj=user, changes={"person": [old, new]}, reason=reason)
 
 
-def user_password_reset(*, actor: Any, user: User, reason: str = "") -> str:
+def user_password_reset(*, actor: User | None, user: User, reason: str = "") -> str:
     """A new one-time password for an ordinary account (system administrator); ends its sessions and tokens."""
     if actor is not None:
         permissions.require(permissions.can_manage_users(actor))
@@ -270,7 +270,7 @@ def user_password_reset(*, actor: Any, user: User, reason: str = "") -> str:
     return one_time
 
 
-def _reset_password(*, actor: Any, user: User, reason: str, changes: dict[str, Any] | None = None) -> str:
+def _reset_password(*, actor: User | None, user: User, reason: str, changes: dict[str, Any] | None = None) -> str:
     one_time = generate_one_time_password()
     _set_password(user, one_time, must_change=True)
     LoginThrottle.objects.filter(username=user.username).delete()
@@ -279,7 +279,7 @@ def _reset_password(*, actor: Any, user: User, reason: str, changes: dict[str, A
     return one_time
 
 
-def user_set_active(*, actor: Any, user: User, active: bool, reason: str) -> None:
+def user_set_active(*, actor: User | None, user: User, active: bool, reason: str) -> None:
     permissions.require(permissions.can_manage_users(actor))
     if user.pk == getattr(actor, "pk", None) and not active:
         raise ValidationError(_("You cannot deactivate your own account."))
@@ -291,7 +291,7 @@ def user_set_active(*, actor: Any, user: User, active: bool, reason: str) -> Non
         _set_active(actor=actor, user=user, active=active, reason=reason)
 
 
-def _set_active(*, actor: Any, user: User, active: bool, reason: str, changes: dict[str, Any] | None = None) -> None:
+def _set_active(*, actor: User | None, user: User, active: bool, reason: str, changes: dict[str, Any] | None = None) -> None:
     old = user.is_active
     user.is_active = active
     user.save(update_fields=["is_active"])
@@ -302,14 +302,14 @@ def _set_active(*, actor: Any, user: User, active: bool, reason: str, changes: d
 
 
 @transaction.atomic
-def user_unlock(*, actor: Any, user: User, reason: str = "") -> None:
+def user_unlock(*, actor: User | None, user: User, reason: str = "") -> None:
     """Lift every login lock of the account (all addresses). Unlocking changes no credential."""
     permissions.require(permissions.can_unlock_logins(actor))
     login_unlock(actor=actor, username=user.username, reason=reason)
 
 
 @transaction.atomic
-def login_unlock(*, actor: Any, username: str, reason: str = "") -> int:
+def login_unlock(*, actor: User | None, username: str, reason: str = "") -> int:
     """Lift the login locks of ``username`` from every address (security or system administrator)."""
     permissions.require(permissions.can_unlock_logins(actor))
     user = User.objects.filter(username=username).first()
@@ -334,7 +334,7 @@ def admin_change_expires_at(change: AdminAccountChange) -> dt.datetime:
 
 
 @transaction.atomic
-def admin_change_request(*, actor: Any, target: User, kind: str, reason: str) -> AdminAccountChange:
+def admin_change_request(*, actor: User | None, target: User, kind: str, reason: str) -> AdminAccountChange:
     """The security administrator asks for a change to another administrator's account."""
     permissions.require(permissions.can_manage_roles(actor))
     kind = AdminChangeKind(kind)
@@ -365,7 +365,7 @@ def admin_change_request(*, actor: Any, target: User, kind: str, reason: str) ->
     return change
 
 
-def _decide(*, actor: Any, change: AdminAccountChange, state: str, reason: str = "") -> None:
+def _decide(*, actor: User | None, change: AdminAccountChange, state: str, reason: str = "") -> None:
     old = change.state
     change.state = state
     change.decided_by = actor
@@ -375,7 +375,7 @@ def _decide(*, actor: Any, change: AdminAccountChange, state: str, reason: str =
                  reason=reason)
 
 
-def _refuse_decision(*, actor: Any, change: AdminAccountChange, attempted: str) -> None:
+def _refuse_decision(*, actor: User | None, change: AdminAccountChange, attempted: str) -> None:
     """Audit a refused approval or decline (outside any transaction, so the record stays), then refuse."""
     audit_record(action=AuditAction.TRANSITION, actor=actor, obj=change, success=False,
                  changes={"attempted": attempted},
@@ -384,7 +384,7 @@ def _refuse_decision(*, actor: Any, change: AdminAccountChange, attempted: str) 
                              "approves this change."))
 
 
-def admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
+def admin_change_approve(*, actor: User | None, change: AdminAccountChange) -> str | None:
     """A second administrator approves, which carries the change out; returns the one-time password of a reset.
 
     The password is shown to the approver only (once), who hands it to the account's holder.
@@ -395,7 +395,7 @@ def admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | Non
 
 
 @transaction.atomic
-def _admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | None:
+def _admin_change_approve(*, actor: User | None, change: AdminAccountChange) -> str | None:
     change = AdminAccountChange.objects.select_for_update().select_related("target", "requested_by").get(pk=change.pk)
     permissions.require(permissions.can_approve_admin_change(actor, change))
     if change.state != AdminChangeState.REQUESTED:
@@ -413,7 +413,7 @@ def _admin_change_approve(*, actor: Any, change: AdminAccountChange) -> str | No
     return None
 
 
-def admin_change_decline(*, actor: Any, change: AdminAccountChange, reason: str = "") -> None:
+def admin_change_decline(*, actor: User | None, change: AdminAccountChange, reason: str = "") -> None:
     """The requester withdraws the request, or an administrator who could approve it declines it."""
     if not (change.requested_by_id == getattr(actor, "pk", None) or permissions.can_approve_admin_change(actor, change)):
         _refuse_decision(actor=actor, change=change, attempted="decline")
@@ -459,7 +459,7 @@ def role_conflict(user: User, role: str) -> str | None:
 
 
 @transaction.atomic
-def role_grant(*, actor: Any, user: User, role: str, organisation: Any = None, reason: str = "") -> Membership:
+def role_grant(*, actor: User | None, user: User, role: str, organisation: Any = None, reason: str = "") -> Membership:
     """Grant ``role`` (in ``organisation`` where it needs one). ``actor=None`` is the command line."""
     if actor is not None:
         permissions.require(permissions.can_manage_roles(actor))
@@ -486,7 +486,7 @@ def role_grant(*, actor: Any, user: User, role: str, organisation: Any = None, r
 
 
 @transaction.atomic
-def role_revoke(*, actor: Any, membership: Membership, reason: str) -> None:
+def role_revoke(*, actor: User | None, membership: Membership, reason: str) -> None:
     permissions.require(permissions.can_manage_roles(actor))
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason.")})

@@ -355,7 +355,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
 
 
 @transaction.atomic
-def two_factor_disable(*, actor: Any, user: User, reason: str = "", request=None) -> None:
+def two_factor_disable(*, actor: User | None, user: User, reason: str = "", request=None) -> None:
     """Remove the device and the recovery codes. A user whose role requires 2FA must enrol again at once.
 
     ``actor`` is the user themselves (after re-authentication) or ``None`` for the server command

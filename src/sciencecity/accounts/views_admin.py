@@ -43,7 +43,7 @@ from sciencecity.accounts.forms import (
 )
 from sciencecity.accounts.models import AdminAccountChange, ApiToken, Membership, User
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
+from sciencecity.registry.acting import acting_organisation
 
 PAGE_SIZE = 50
 

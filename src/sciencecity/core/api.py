@@ -275,24 +275,6 @@ class PageNumber(PaginationBase):
         }
 
 
-def acting_organisation(request: HttpRequest):
-    """The organisation the user acts for: header ``X-Acting-Organisation`` or the session's choice."""
-    from sciencecity.core import permissions
-    from sciencecity.registry.models import Organisation
-
-    user = request.user
-    ids = permissions.organisation_ids(user)
-    wanted = request.headers.get("X-Acting-Organisation") or (
-        request.session.get("acting_organisation_id") if hasattr(request, "session") else None
-    )
-    try:
-        wanted_id = int(wanted) if wanted else None
-    except (TypeError, ValueError):
-        wanted_id = None
-    chosen = wanted_id if wanted_id in ids else (min(ids) if ids else None)
-    return Organisation.objects.filter(pk=chosen).first() if chosen else None
-
-
 def _anonymous(request: HttpRequest):
     """Last resort for public endpoints: the (possibly anonymous) session user."""
     from django.contrib.auth.models import AnonymousUser

@@ -8,6 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from sciencecity.core import navigation_entries
+
+        navigation_entries.register_permissions()
+        navigation_entries.register()
         from sciencecity.core import import_jobs
 
         import_jobs.register_kinds()

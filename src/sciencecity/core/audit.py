@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -29,6 +29,9 @@ from django.utils import timezone
 from sciencecity.core import context
 from sciencecity.core.audit_keys import KeyRing, keyring
 from sciencecity.core.models import AuditAction, AuditChainHead, AuditEvent
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 logger = logging.getLogger("sciencecity.audit")
 checkpoint_logger = logging.getLogger("sciencecity.audit.checkpoint")
@@ -233,7 +236,7 @@ def _head_for_update(using: str = "default") -> AuditChainHead:
 def audit_record(
     *,
     action: str,
-    actor: Any = None,
+    actor: User | None = None,
     obj: models.Model | None = None,
     object_type: str = "",
     object_id: str | int = "",
@@ -627,7 +630,7 @@ def retention_limit() -> dt.datetime:
     return timezone.now() - dt.timedelta(days=retention_days())
 
 
-def audit_prune(*, before: dt.datetime, actor: Any = None) -> int:
+def audit_prune(*, before: dt.datetime, actor: User | None = None) -> int:
     """Delete events older than ``before`` (never younger than the retention setting).
 
     The hash of the last deleted event becomes the anchor, so the kept chain still verifies.

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
@@ -51,6 +51,9 @@ from sciencecity.core.audit import (
 )
 from sciencecity.core.audit_keys import keyring
 from sciencecity.core.models import AuditAction, AuditChainHead, AuditEvent
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 ARCHIVE_FORMAT = 1
 MANIFEST = "manifest.json"
@@ -245,7 +248,7 @@ class BackupResult:
     manifest: dict[str, Any]
 
 
-def backup_create(*, out_dir: str | os.PathLike, method: str = "auto", actor: Any = None,
+def backup_create(*, out_dir: str | os.PathLike, method: str = "auto", actor: User | None = None,
                   using: str = "default", media_root: str | os.PathLike | None = None) -> BackupResult:
     """Write one archive into ``out_dir``: database dump, uploaded files, checkpoints, manifest.
 
@@ -408,7 +411,7 @@ class RestoreResult:
 
 
 def backup_restore(*, archive: str | os.PathLike, database_url: str | None = None, force: bool = False,
-                   media_root: str | os.PathLike | None = None, actor: Any = None) -> RestoreResult:
+                   media_root: str | os.PathLike | None = None, actor: User | None = None) -> RestoreResult:
     """Restore ``archive`` into an empty database (``--force`` replaces a non-empty one), restore the
     uploaded files, migrate, then compare the counts with the manifest and verify the audit chain
     against the archive's signed checkpoints. The restore is recorded in the restored audit trail."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -33,6 +33,9 @@ from sciencecity.core.importing import (
     import_batch_create,
 )
 from sciencecity.core.models import ImportBatch, ImportStatus, Job, JobState
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 DRY_RUN_KIND = "import.dry_run"
 CONFIRM_KIND = "import.confirm"
@@ -59,7 +62,7 @@ def batch_url(batch: ImportBatch) -> str:
 
 
 def import_batch_submit(*, importer: Importer, file_name: str, content: bytes,
-                        actor: Any) -> tuple[ImportBatch, Job | None]:
+                        actor: User | None) -> tuple[ImportBatch, Job | None]:
     """Check an upload: in the request (small files) or as a job (large files; the batch is
     ``checking`` until the job has stored its dry-run report)."""
     permissions.require(importer.can_import(actor))
@@ -85,7 +88,7 @@ def pending_job(batch: ImportBatch) -> Job | None:
                                state__in=[JobState.QUEUED, JobState.RUNNING]).order_by("-pk").first())
 
 
-def import_batch_confirm_submit(*, batch: ImportBatch, actor: Any) -> tuple[ImportReport | None, Job | None]:
+def import_batch_confirm_submit(*, batch: ImportBatch, actor: User | None) -> tuple[ImportReport | None, Job | None]:
     """Confirm a clean dry run: in the request (small files) or as a job (returned)."""
     importer = IMPORTERS[batch.kind]()
     rows = batch.created_count + batch.updated_count + batch.unchanged_count

@@ -31,7 +31,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -43,6 +43,9 @@ from django.utils.translation import gettext_lazy
 from sciencecity.core import permissions, uploads, xlsx_reader
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 
 class ImportError(enum.StrEnum):  # the domain name: shadows the builtin inside this module only
@@ -391,7 +394,7 @@ class Importer:
     def check_row(self, values: dict[str, Any]) -> None:
         """Cross-column checks before writing; raise :class:`CellProblem`."""
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         """Write one row through the domain services; return its status and the changes."""
         raise NotImplementedError
 
@@ -399,7 +402,7 @@ class Importer:
     #: writes are audited as ONE ``import`` event listing every created and updated record.
     bulk: bool = False
 
-    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, report: ImportReport,
+    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: User | None, report: ImportReport,
                    progress: Progress | None = None, write: bool = True) -> list[list[Any]]:
         """Bulk importers: write ``rows``, add one :class:`RowResult` (or problems) per row to ``report``
         and return the audit lines ``[row, status, object id, key, changes]`` of created and updated rows.
@@ -738,7 +741,7 @@ class _Rollback(Exception):
     pass
 
 
-def _run(importer: Importer, *, content: bytes, file_name: str, actor: Any, commit: bool,
+def _run(importer: Importer, *, content: bytes, file_name: str, actor: User | None, commit: bool,
          progress: Progress | None = None, audit_obj: Any = None,
          audit_changes: dict[str, Any] | None = None) -> ImportReport:
     report = ImportReport(kind=importer.kind, file_name=file_name)
@@ -776,7 +779,7 @@ def _read_rows(importer: Importer, *, content: bytes, file_name: str, report: Im
 PROGRESS_EVERY = 500
 
 
-def _write_rows(importer: Importer, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, commit: bool,
+def _write_rows(importer: Importer, rows: list[tuple[int, dict[str, Any]]], *, actor: User | None, commit: bool,
                 report: ImportReport, progress: Progress | None = None, audit_obj: Any = None,
                 audit_changes: dict[str, Any] | None = None) -> None:
     """Write the rows (bulk, or each in a savepoint); roll everything back unless committing an
@@ -822,7 +825,7 @@ def _write_rows(importer: Importer, rows: list[tuple[int, dict[str, Any]]], *, a
         pass
 
 
-def _write_row(importer: Importer, number: int, values: dict[str, Any], *, actor: Any,
+def _write_row(importer: Importer, number: int, values: dict[str, Any], *, actor: User | None,
                report: ImportReport) -> None:
     key = importer.row_key(values)
     try:
@@ -839,13 +842,13 @@ def _write_row(importer: Importer, number: int, values: dict[str, Any], *, actor
         report.results.append(RowResult(row=number, status=status.value, key=key, changes=changes))
 
 
-def dry_run(importer: Importer, *, content: bytes, file_name: str, actor: Any,
+def dry_run(importer: Importer, *, content: bytes, file_name: str, actor: User | None,
             progress: Progress | None = None) -> ImportReport:
     """Validate and rehearse every write, then roll back: the report of what a confirm would do."""
     return _run(importer, content=content, file_name=file_name, actor=actor, commit=False, progress=progress)
 
 
-def apply(importer: Importer, *, content: bytes, file_name: str, actor: Any, progress: Progress | None = None,
+def apply(importer: Importer, *, content: bytes, file_name: str, actor: User | None, progress: Progress | None = None,
           audit_obj: Any = None, audit_changes: dict[str, Any] | None = None) -> ImportReport:
     """Validate and write every row in one transaction; raise :class:`ImportRejected` (nothing written)
     when any row fails. ``audit_obj``/``audit_changes`` describe the one ``import`` event."""
@@ -864,8 +867,8 @@ def _store_report(batch: ImportBatch, report: ImportReport) -> None:
 
 
 @transaction.atomic
-def import_batch_create(*, importer: Importer, file_name: str, content: bytes, actor: Any,
-                        check_permission: bool = True, progress: Progress | None = None) -> ImportBatch:
+def _import_batch_create(*, importer: Importer, file_name: str, content: bytes, actor: User | None,
+                        check_permission: bool, progress: Progress | None = None) -> ImportBatch:
     """Store an upload and its dry-run report (status ``dry_run``, or ``rejected`` when it has errors)."""
     if check_permission:
         permissions.require(importer.can_import(actor))
@@ -882,7 +885,25 @@ def import_batch_create(*, importer: Importer, file_name: str, content: bytes, a
     return batch
 
 
-def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bool = True,
+def import_batch_create(
+    *,
+    importer: Importer,
+    file_name: str,
+    content: bytes,
+    actor: User | None,
+    progress: Progress | None = None,
+) -> ImportBatch:
+    """:func:`_import_batch_create` for a user: the actor's permission is checked first."""
+    return _import_batch_create(importer=importer, file_name=file_name, content=content, actor=actor,
+                                progress=progress, check_permission=True)
+
+
+def import_batch_create_unchecked(**kwargs: Any) -> ImportBatch:
+    """Internal: :func:`import_batch_create` without the permission check (importers, services that checked already)."""
+    return _import_batch_create(**kwargs, check_permission=False)
+
+
+def _import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permission: bool,
                          progress: Progress | None = None) -> ImportReport:
     """Apply a clean dry run in one transaction, audited as one ``import`` event (bulk importers list
     every created and updated record in it; the others also audit each row through their services).
@@ -918,3 +939,18 @@ def import_batch_confirm(*, batch: ImportBatch, actor: Any, check_permission: bo
     batch.refresh_from_db(fields=["report", "created_count", "updated_count", "unchanged_count", "error_count",
                                   "status", "confirmed_at", "updated_at"])
     return report
+
+
+def import_batch_confirm(
+    *,
+    batch: ImportBatch,
+    actor: User | None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """:func:`_import_batch_confirm` for a user: the actor's permission is checked first."""
+    return _import_batch_confirm(batch=batch, actor=actor, progress=progress, check_permission=True)
+
+
+def import_batch_confirm_unchecked(**kwargs: Any) -> ImportReport:
+    """Internal: :func:`import_batch_confirm` without the permission check (importers, services that checked already)."""
+    return _import_batch_confirm(**kwargs, check_permission=False)

@@ -1,5 +1,8 @@
 """The to-do inbox (待办) on the home page: a registry that each app fills at ``ready()``.
 
+The inbox is one home-page block (``core.inbox`` in the home-widget registry of
+:mod:`sciencecity.core.navigation`); its items come from the providers registered here.
+
 A provider is a function ``(user) -> list[InboxItem]``: pending approvals and submissions,
 assigned reviews, incoming interest, overdue tasks, expiring certificates … each item links to
 the page that resolves it. Core lists no app; a provider that fails is logged and skipped so that

@@ -37,7 +37,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -45,6 +45,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sciencecity.core.models import Job, JobState
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +143,7 @@ class JobContext:
 
 
 # --- the three calls -----------------------------------------------------------------------------
-def job_enqueue(*, kind: str, params: dict[str, Any] | None = None, actor: Any = None, total: int = 0,
+def job_enqueue(*, kind: str, params: dict[str, Any] | None = None, actor: User | None = None, total: int = 0,
                 message: str = "") -> Job:
     """Queue a job of a registered ``kind``. With ``JOBS_INLINE`` (tests) it runs before returning."""
     if kind not in KINDS:
@@ -176,7 +179,7 @@ def job_status(job: Job) -> dict[str, Any]:
     }
 
 
-def job_cancel(*, job: Job, actor: Any = None) -> Job:
+def job_cancel(*, job: Job, actor: User | None = None) -> Job:
     """Cancel ``job``: at once when queued, at its next progress report when running."""
     if Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
             state=JobState.CANCELLED, cancel_requested=True, finished_at=timezone.now(),

@@ -1,21 +1,147 @@
-"""One permission module for the web UI and the API.
+"""One permission module for the web UI and the API, and the registry of named actions.
 
-Each function answers one question about one user (and, where it matters, one object). Views and
-API endpoints call :func:`require` with the answer; both raise the same ``PermissionDenied``.
+Two layers live here:
+
+* **The action registry** (NetBox's pattern). Each app declares its actions in its own
+  ``<app>/permissions.py`` and registers them from ``AppConfig.ready()``::
+
+      # myapp/permissions.py
+      from sciencecity.core import permissions
+
+      def can_edit_widget(user, widget) -> bool: ...
+
+      def register() -> None:
+          permissions.register("myapp.edit_widget", can_edit_widget)
+          permissions.register("myapp.view_widget", permissions.is_business_user,
+                               scope=lambda user, qs: qs.filter(owner__in=permissions.organisation_ids(user)))
+
+  Views, API endpoints, selectors and services then ask by name:
+  ``permissions.has_perm(user, "myapp.edit_widget", widget)`` (a boolean),
+  ``permissions.require(user, "myapp.edit_widget", widget)`` (raises ``PermissionDenied``), and
+  ``Widget.objects.restrict(user, "myapp.view_widget")`` on a model whose manager is built from
+  :class:`sciencecity.core.querysets.RestrictedQuerySet`.
+
+* **Shared predicates** about roles (:func:`has_role`, :func:`is_business_user`, ...) that the
+  apps' rules are written with. They answer one question about one user.
+
+``require(allowed)`` with a single boolean is the older form, kept so code written before the
+registry keeps working; new code passes ``(user, action, obj)``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
 from sciencecity.accounts.choices import ADMIN_ROLES, BUSINESS_ROLES, Role
 
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
 
-def require(allowed: bool, message: str = "") -> None:
+#: ``rule(user)`` for actions on no object, ``rule(user, obj)`` for actions on one object.
+Rule = Callable[..., bool]
+#: ``scope(user, queryset)`` → the rows of ``queryset`` the user may act on.
+Scope = Callable[[Any, "QuerySet"], "QuerySet"]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One registered action: its name (``"<app>.<verb>_<noun>"``), its rule and, optionally, its scope."""
+
+    name: str
+    rule: Rule
+    scope: Scope | None = None
+    takes_object: bool = False
+    needs_object: bool = False
+
+
+_ACTIONS: dict[str, Action] = {}
+
+
+def _arity(rule: Rule) -> tuple[bool, bool]:
+    """(takes an object, must be given one) from the rule's positional parameters after ``user``."""
+    try:
+        params = [
+            p
+            for p in inspect.signature(rule).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        return False, False
+    if len(params) < 2:
+        return False, False
+    return True, params[1].default is inspect.Parameter.empty
+
+
+def register(name: str, rule: Rule, *, scope: Scope | None = None) -> None:
+    """Register ``rule`` (and optionally a queryset ``scope``) under the action ``name``.
+
+    Call it from the app's ``AppConfig.ready()`` (through its ``permissions.register``). Registering
+    the same name again with the same function (a reloaded module) replaces it; a different
+    function under a taken name is a configuration error, so two apps cannot silently share one.
+    """
+    if "." not in name:
+        raise ImproperlyConfigured(f"permission action {name!r} must be named '<app>.<action>'")
+    existing = _ACTIONS.get(name)
+    if existing is not None and (existing.rule.__module__, existing.rule.__qualname__) != (
+        rule.__module__,
+        rule.__qualname__,
+    ):
+        raise ImproperlyConfigured(f"permission action {name!r} is already registered by {existing.rule.__module__}")
+    takes_object, needs_object = _arity(rule)
+    _ACTIONS[name] = Action(name, rule, scope, takes_object, needs_object)
+
+
+def action(name: str) -> Action:
+    """The registered action ``name``; an unknown name is a programming error, not a denial."""
+    try:
+        return _ACTIONS[name]
+    except KeyError:
+        raise ImproperlyConfigured(f"unknown permission action {name!r}; is its app's permissions registered?") from None
+
+
+def registered_actions() -> list[str]:
+    return sorted(_ACTIONS)
+
+
+def has_perm(user: Any, name: str, obj: Any = None) -> bool:
+    """Whether ``user`` may do the action ``name`` (on ``obj`` when the action is about one object)."""
+    registered = action(name)
+    if obj is None:
+        if registered.needs_object:
+            raise TypeError(f"permission action {name!r} is decided per object; pass obj")
+        return bool(registered.rule(user))
+    if not registered.takes_object:
+        raise TypeError(f"permission action {name!r} takes no object")
+    return bool(registered.rule(user, obj))
+
+
+def require(subject: Any, name: str | None = None, obj: Any = None, *, message: str = "") -> None:
+    """Raise ``PermissionDenied`` unless ``subject`` (a user) may do the action ``name`` on ``obj``.
+
+    ``require(allowed)`` — one argument, already decided — is the older form and still works.
+    """
+    allowed = bool(subject) if name is None else has_perm(subject, name, obj)
     if not allowed:
         raise PermissionDenied(message or "permission_denied")
+
+
+def restrict(queryset: QuerySet, user: Any, name: str) -> QuerySet:
+    """The rows of ``queryset`` on which ``user`` may do the action ``name``.
+
+    An action registered with a ``scope`` filters through it; an action about no object keeps all
+    rows or none; an action decided per object with no scope cannot be turned into a filter.
+    """
+    registered = action(name)
+    if registered.scope is not None:
+        return registered.scope(user, queryset)
+    if registered.needs_object:
+        raise ImproperlyConfigured(f"permission action {name!r} has no scope; register one to restrict a queryset")
+    return queryset if registered.rule(user) else queryset.none()
 
 
 def _active(user: Any) -> bool:

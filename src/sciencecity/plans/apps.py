@@ -8,6 +8,12 @@ class PlansConfig(AppConfig):
     verbose_name = _("Plan monitoring")
 
     def ready(self) -> None:
+        from sciencecity.plans import navigation, permissions, registry_sources
+
+        permissions.register()
+        navigation.register()
+        registry_sources.register_all()
+
         from sciencecity.plans import inbox
 
         inbox.register_all()

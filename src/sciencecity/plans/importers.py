@@ -17,13 +17,11 @@ import enum
 import io
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.accounts.choices import Role
-from sciencecity.core import permissions
 from sciencecity.core.excel import template_workbook
 from sciencecity.core.importing import (
     IMPORTERS,
@@ -41,7 +39,11 @@ from sciencecity.core.importing import (
 from sciencecity.core.models import ImportBatch
 from sciencecity.plans.choices import RoundStatus, SubmissionStatus, ValueSource, ValueStatus
 from sciencecity.plans.models import DISTRICT_SCOPE, Indicator, ObservedValue, ReportingRound
+from sciencecity.plans.permissions import can_report_for
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 KIND_PREFIX = "plan_values"
 KIND_PATTERN = re.compile(rf"^{KIND_PREFIX}:(\d+):(\d+)$")
@@ -101,19 +103,6 @@ def same_number(stored: float, entered: float | None) -> bool:
 
 def _max(name: str) -> int:
     return ObservedValue._meta.get_field(name).max_length
-
-
-def department_ids(user: Any) -> set[int]:
-    """The departments ``user`` is a department officer of."""
-    if not permissions.is_department_officer(user):
-        return set()
-    return set(user.memberships.filter(role=Role.DEPARTMENT_OFFICER, organisation__isnull=False)
-               .values_list("organisation_id", flat=True))
-
-
-def can_report_for(user: Any, department: Organisation) -> bool:
-    """The bureau, or a department officer of ``department``, may fill in its values."""
-    return permissions.is_bureau_officer(user) or department.pk in department_ids(user)
 
 
 #: Read-only, pre-filled columns of the template (ignored on import, except code and year).
@@ -205,7 +194,7 @@ class IndicatorValueImporter(Importer):
         return (same_number(current.value, values["value"])
                 and current.note == (values.get("note") or current.note))
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         from sciencecity.plans.services import indicator_value_set
 
         indicator: Indicator = values["indicator"]

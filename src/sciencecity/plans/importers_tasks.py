@@ -14,7 +14,7 @@ import decimal
 import enum
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +40,9 @@ from sciencecity.plans import selectors
 from sciencecity.plans.models import Plan, Task
 from sciencecity.registry.choices import OrganisationKind
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 KIND = "plans.tasks"
 #: Supporting departments are separated by 、 or ; (names may contain commas).
@@ -169,7 +172,7 @@ class TaskImporter(Importer):
             values["supporting_departments"] = [self.department(name, "supporting_departments")
                                                 for name in values["supporting_departments"] or []]
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         from sciencecity.plans.services import task_update
 
         data = {key: values[key] for key in DECOMPOSITION_FIELDS if key in values}

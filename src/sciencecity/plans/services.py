@@ -9,7 +9,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -51,8 +51,12 @@ from sciencecity.plans.models import (
     Task,
     TaskProgressReport,
 )
+from sciencecity.plans.permissions import can_enter_value, can_report_on_task
 from sciencecity.registry.choices import OrganisationKind, OrganisationStatus
 from sciencecity.registry.models import Organisation, OrganisationAlias
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 BUNDLED_PLAN = Path(__file__).resolve().parent / "data" / "guangming_sti_14th_fyp.txt"
 #: Name similarity (character-bigram Dice) at or above which a box item is the registry organisation.
@@ -62,10 +66,10 @@ MATCH_UNCERTAIN = 0.6
 
 # Words in a box item's title that say what kind of organisation runs it (checked in order).
 _KIND_WORDS = [
-    (("实验室",), OrganisationKind.LABORATORY),
-    (("孵化器",), OrganisationKind.INCUBATOR),
-    (("众创空间",), OrganisationKind.MAKER_SPACE),
-    (("加速器",), OrganisationKind.ACCELERATOR),
+    (("实验室"), OrganisationKind.LABORATORY),
+    (("孵化器"), OrganisationKind.INCUBATOR),
+    (("众创空间"), OrganisationKind.MAKER_SPACE),
+    (("加速器"), OrganisationKind.ACCELERATOR),
     (("概念验证", "验证平台"), OrganisationKind.CONCEPT_VERIFICATION_CENTRE),
     (("科学园", "科技园", "生命科学园", "光明园", "产业园"), OrganisationKind.SCIENCE_PARK),
     (("设施", "装置", "光源", "激光", "超级计算", "云脑"), OrganisationKind.MAJOR_FACILITY),
@@ -91,7 +95,7 @@ class PlanImportResult:
     host_matches: dict[str, int] = field(default_factory=dict)
 
 
-def _require_bureau(actor: Any) -> None:
+def _require_bureau(actor: User | None) -> None:
     if actor is not None:
         permissions.require(permissions.is_bureau_officer(actor))
 
@@ -129,8 +133,7 @@ def _host_candidates() -> dict[int, list[str]]:
     return names
 
 
-def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: Any) -> str:
-    from sciencecity.registry.services import organisation_create
+def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: User | None) -> str:
 
     best_id, score = best_match(project.title, candidates)
     if best_id is not None and score >= MATCH_UNCERTAIN:
@@ -138,12 +141,13 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: A
         project.host_match = HostMatch.MATCHED if score >= MATCH_SURE else HostMatch.UNCERTAIN
         project.host_match_score = round(score, 3)
         return project.host_match
-    org = organisation_create(
-        actor=actor, check_permission=False,
+    from sciencecity.registry.services import organisation_create_unchecked
+
+    org = organisation_create_unchecked(
+        actor=actor,
         data={"name": project.title[:200], "kind": infer_organisation_kind(project.title),
               "status": OrganisationStatus.PLANNED, "description": project.text[:2000],
-              "keywords": project.group},
-    )
+              "keywords": project.group})
     candidates[org.pk] = [org.name]
     project.host = org
     project.host_match = HostMatch.CREATED
@@ -151,7 +155,7 @@ def _link_host(project: MajorProject, candidates: dict[int, list[str]], actor: A
     return HostMatch.CREATED
 
 
-def plan_import(*, actor: Any, content: bytes, filename: str, dry_run: bool = False,
+def plan_import(*, actor: User | None, content: bytes, filename: str, dry_run: bool = False,
                 period: tuple[int, int] | None = None,
                 ocr_overrides: dict[int, list[list[str]]] | None = None,
                 accept_ocr: bool = False) -> PlanImportResult:
@@ -207,14 +211,13 @@ def _free_number(number: int, used: set[int]) -> int:
     return number
 
 
-def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: str) -> PlanImportResult:
+def _plan_store(*, actor: User | None, doc: plandoc.PlanDocument, sha: str, filename: str) -> PlanImportResult:
     start, target = _plan_years(doc)
     Plan.objects.filter(is_current=True).update(is_current=False)
     plan = Plan.objects.create(
         code=f"plan-{sha[:12]}", title=doc.title[:300] or Path(filename).stem, start_year=start, target_year=target,
         source_name=filename[:300], source_format=doc.source_format or Path(filename).suffix.lstrip("."),
-        source_sha256=sha, preface=doc.preface, counts=doc.counts(), is_current=True,
-    )
+        source_sha256=sha, preface=doc.preface, counts=doc.counts(), is_current=True)
     chapters: dict[int, Chapter] = {}
     sections: dict[tuple[int, int], Section] = {}
     tasks = []
@@ -256,15 +259,13 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
         project_box = ProjectBox.objects.create(
             plan=plan, order=order, number=box.number, title=box.title[:300],
             chapter=chapters.get(box.chapter_number), section=sections.get((box.chapter_number, box.section_number)),
-            line=box.line,
-        )
+            line=box.line)
         for group in box.groups:
             for i_index, item in enumerate(group.items, start=1):
                 project = MajorProject(
                     box=project_box, code=f"{box.number or 'X' + str(order)}.{item.number or i_index}",
                     group=(group.title or "")[:100], number=item.number, title=item.title[:300], text=item.text,
-                    line=item.line, status=ProjectStatus.PLANNED,
-                )
+                    line=item.line, status=ProjectStatus.PLANNED)
                 outcome = _link_host(project, candidates, actor)
                 host_matches[outcome] = host_matches.get(outcome, 0) + 1
                 project.save()
@@ -284,8 +285,7 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
             target_basis=ind.target_basis, qualitative=ind.qualitative,
             parent_number=parent.number if parent is not None else None,
             footnotes=[note[:500] for note in ind.footnotes], marks=list(ind.marks),
-            source_key=source.key if source else "", table_number=ind.table_number, line=ind.line,
-        )
+            source_key=source.key if source else "", table_number=ind.table_number, line=ind.line)
         indicators[indicator.number] = indicator
         by_parsed_number.setdefault(ind.number, indicator)
         if indicator.target_year and (ind.target_value is not None or ind.target_low is not None):
@@ -298,8 +298,7 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
             continue
         baselines[(indicator.pk, b.year)] = ObservedValue(
             indicator=indicator, year=b.year, value=b.value, source=ValueSource.PLAN_TEXT,
-            provenance=b.sentence[:2000], status=ValueStatus.APPROVED, approved_at=timezone.now(),
-        )
+            provenance=b.sentence[:2000], status=ValueStatus.APPROVED, approved_at=timezone.now())
     ObservedValue.objects.bulk_create(baselines.values())
     Commitment.objects.bulk_create([
         Commitment(plan=plan, text=c.text[:300], subject=c.subject[:200], value=c.value, value_high=c.value_high,
@@ -317,7 +316,7 @@ def _plan_store(*, actor: Any, doc: plandoc.PlanDocument, sha: str, filename: st
     return PlanImportResult(plan, True, counts, warnings, host_matches)
 
 
-def plan_import_bundled(*, actor: Any = None) -> PlanImportResult:
+def plan_import_bundled(*, actor: User | None = None) -> PlanImportResult:
     """Import the bundled Guangming plan and its default decomposition (both idempotent)."""
     import json
 
@@ -338,7 +337,7 @@ def _check_department(org: Organisation | None) -> None:
 
 
 @transaction.atomic
-def task_update(*, actor: Any, task: Task, data: dict[str, Any], reason: str = "") -> dict[str, list[Any]]:
+def task_update(*, actor: User | None, task: Task, data: dict[str, Any], reason: str = "") -> dict[str, list[Any]]:
     """Decompose a task: lead and supporting departments, deadline, deliverables, weight (bureau only)."""
     _require_bureau(actor)
     given, task = task, Task.objects.select_for_update().get(pk=task.pk)
@@ -361,17 +360,8 @@ def task_update(*, actor: Any, task: Task, data: dict[str, Any], reason: str = "
     return changes
 
 
-def can_report_on_task(actor: Any, task: Task) -> bool:
-    if permissions.is_bureau_officer(actor):
-        return True
-    if not permissions.has_role(actor, "department_officer"):
-        return False
-    ids = permissions.organisation_ids(actor)
-    return task.lead_department_id in ids or task.supporting_departments.filter(pk__in=ids).exists()
-
-
 @transaction.atomic
-def task_progress_report(*, actor: Any, task: Task, period: str, as_of: dt.date, percent: int, narrative: str,
+def task_progress_report(*, actor: User | None, task: Task, period: str, as_of: dt.date, percent: int, narrative: str,
                          evidence=None, department: Organisation | None = None) -> TaskProgressReport:
     """A department files progress on one of its tasks; the task's progress becomes the latest report's."""
     permissions.require(can_report_on_task(actor, task))
@@ -400,14 +390,6 @@ def indicator_department(indicator: Indicator) -> Organisation | None:
     return indicator.owner_department
 
 
-def can_enter_value(actor: Any, indicator: Indicator) -> bool:
-    if permissions.is_bureau_officer(actor):
-        return True
-    if not permissions.has_role(actor, "department_officer"):
-        return False
-    return indicator.owner_department_id in permissions.organisation_ids(actor)
-
-
 def check_plausible(indicator: Indicator, value: float) -> None:
     """Refuse a value outside the indicator's plausible range (NaN and infinities included), naming both."""
     low, high = indicator.plausible_range()
@@ -423,9 +405,9 @@ def check_plausible(indicator: Indicator, value: float) -> None:
 
 
 @transaction.atomic
-def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
+def _indicator_value_set(*, actor: User | None, indicator: Indicator, year: int, value: float, source: str = ValueSource.MANUAL,
                         scope: str = DISTRICT_SCOPE, note: str = "", provenance: str = "",
-                        check_permission: bool = True, is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
+                        check_permission: bool, is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
     """Set an observed value (a draft until its round is approved). Locked (approved) values refuse.
 
     Returns the value and whether anything changed.
@@ -458,8 +440,30 @@ def indicator_value_set(*, actor: Any, indicator: Indicator, year: int, value: f
     return obj, True
 
 
+def indicator_value_set(
+    *,
+    actor: User | None,
+    indicator: Indicator,
+    year: int,
+    value: float,
+    source: str = ValueSource.MANUAL,
+    scope: str = DISTRICT_SCOPE,
+    note: str = "",
+    provenance: str = "",
+    is_synthetic: bool = False) -> tuple[ObservedValue, bool]:
+    """:func:`_indicator_value_set` for a user: the actor's permission is checked first."""
+    return _indicator_value_set(actor=actor, indicator=indicator, year=year, value=value, source=source,
+                                scope=scope, note=note, provenance=provenance, is_synthetic=is_synthetic,
+                                check_permission=True)
+
+
+def indicator_value_set_unchecked(**kwargs: Any) -> tuple[ObservedValue, bool]:
+    """Internal: :func:`indicator_value_set` without the permission check (importers, services that checked already)."""
+    return _indicator_value_set(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> ObservedValue | None:
+def indicator_value_compute(*, actor: User | None, indicator: Indicator, year: int) -> ObservedValue | None:
     """Store the registry computation of an indicator for a year, with its provenance.
 
     ``None`` when there is no computation, or when the registry counts nothing for that year and no
@@ -474,13 +478,13 @@ def indicator_value_compute(*, actor: Any, indicator: Indicator, year: int) -> O
         return current
     if not value and current is None:
         return None
-    obj, _changed = indicator_value_set(actor=actor, indicator=indicator, year=year, value=value,
-                                        source=ValueSource.COMPUTED, provenance=provenance, check_permission=False)
+    obj, _changed = indicator_value_set_unchecked(actor=actor, indicator=indicator, year=year, value=value,
+                                        source=ValueSource.COMPUTED, provenance=provenance)
     return obj
 
 
 @transaction.atomic
-def round_open(*, actor: Any, plan: Plan, year: int, deadline: dt.date) -> ReportingRound:
+def round_open(*, actor: User | None, plan: Plan, year: int, deadline: dt.date) -> ReportingRound:
     _require_bureau(actor)
     rnd, created = ReportingRound.objects.get_or_create(plan=plan, year=year, defaults={"deadline": deadline})
     if created:
@@ -497,7 +501,7 @@ def _submission_for(rnd: ReportingRound, department: Organisation) -> RoundSubmi
     return submission
 
 
-def _transition(actor: Any, submission: RoundSubmission, new: str, *, allowed_from: tuple[str, ...],
+def _transition(actor: User | None, submission: RoundSubmission, new: str, *, allowed_from: tuple[str, ...],
                 comment: str = "") -> RoundSubmission:
     if submission.status not in allowed_from:
         raise ValidationError(_("A submission that is “%(status)s” cannot become “%(new)s”.") % {
@@ -543,7 +547,7 @@ def _department_values(submission: RoundSubmission):
 
 
 @transaction.atomic
-def submission_submit(*, actor: Any, rnd: ReportingRound, department: Organisation) -> RoundSubmission:
+def submission_submit(*, actor: User | None, rnd: ReportingRound, department: Organisation) -> RoundSubmission:
     """A department submits its values for the round's year."""
     if not (permissions.is_bureau_officer(actor) or department.pk in permissions.organisation_ids(actor)):
         raise PermissionDenied
@@ -554,26 +558,27 @@ def submission_submit(*, actor: Any, rnd: ReportingRound, department: Organisati
 
 
 @transaction.atomic
-def submission_approve(*, actor: Any, submission: RoundSubmission) -> RoundSubmission:
+def submission_approve(*, actor: User | None, submission: RoundSubmission) -> RoundSubmission:
     """The bureau approves: the department's values for that year are locked."""
     _require_bureau(actor)
     values = _department_values(submission).exclude(status=ValueStatus.APPROVED)
     values.update(status=ValueStatus.APPROVED, approved_by=actor, approved_at=timezone.now())
-    return _transition(actor, submission, SubmissionStatus.APPROVED, allowed_from=(SubmissionStatus.SUBMITTED,))
+    return _transition(actor, submission, SubmissionStatus.APPROVED,
+                       allowed_from=(SubmissionStatus.SUBMITTED))
 
 
 @transaction.atomic
-def submission_return(*, actor: Any, submission: RoundSubmission, comment: str) -> RoundSubmission:
+def submission_return(*, actor: User | None, submission: RoundSubmission, comment: str) -> RoundSubmission:
     _require_bureau(actor)
     if not comment.strip():
         raise ValidationError({"comment": _("Say what the department should revise.")})
     _department_values(submission).filter(status=ValueStatus.SUBMITTED).update(status=ValueStatus.DRAFT)
-    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED,),
+    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED),
                        comment=comment)
 
 
 @transaction.atomic
-def value_reopen(*, actor: Any, value: ObservedValue, reason: str) -> ObservedValue:
+def value_reopen(*, actor: User | None, value: ObservedValue, reason: str) -> ObservedValue:
     """Unlock an approved value; the reason is required and audited."""
     _require_bureau(actor)
     if not reason.strip():
@@ -594,7 +599,7 @@ PROJECT_FIELDS = ("status", "planned_investment", "actual_investment", "start_da
 
 
 @transaction.atomic
-def project_update(*, actor: Any, project: MajorProject, data: dict[str, Any], note: str = "",
+def project_update(*, actor: User | None, project: MajorProject, data: dict[str, Any], note: str = "",
                    date: dt.date | None = None) -> dict[str, list[Any]]:
     _require_bureau(actor)
     given, project = project, MajorProject.objects.select_for_update().get(pk=project.pk)
@@ -617,7 +622,7 @@ def project_update(*, actor: Any, project: MajorProject, data: dict[str, Any], n
 
 
 @transaction.atomic
-def milestone_add(*, actor: Any, project: MajorProject, title: str, due_date: dt.date) -> ProjectMilestone:
+def milestone_add(*, actor: User | None, project: MajorProject, title: str, due_date: dt.date) -> ProjectMilestone:
     _require_bureau(actor)
     milestone = ProjectMilestone(project=project, title=title.strip(), due_date=due_date)
     milestone.full_clean()
@@ -628,7 +633,7 @@ def milestone_add(*, actor: Any, project: MajorProject, title: str, due_date: dt
 
 
 @transaction.atomic
-def milestone_done(*, actor: Any, milestone: ProjectMilestone, done_date: dt.date) -> ProjectMilestone:
+def milestone_done(*, actor: User | None, milestone: ProjectMilestone, done_date: dt.date) -> ProjectMilestone:
     _require_bureau(actor)
     old = milestone.done_date
     milestone.done_date = done_date
@@ -637,7 +642,7 @@ def milestone_done(*, actor: Any, milestone: ProjectMilestone, done_date: dt.dat
     return milestone
 
 
-def importing_district(actor: Any) -> str:
+def importing_district(actor: User | None) -> str:
     """The district of the organisation the importing officer acts for ("" when unknown)."""
     if actor is None or not getattr(actor, "is_authenticated", False):
         return ""
@@ -646,40 +651,46 @@ def importing_district(actor: Any) -> str:
     return districts[0] if len(districts) == 1 else ""
 
 
-def plan_setup_apply(*, actor: Any, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
-    """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet."""
-    from sciencecity.registry.services import organisation_create
+@transaction.atomic
+def plan_setup_apply(*, actor: User | None, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
+    """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet.
 
+    One transaction; every write goes through its service (organisation_create, indicator_update,
+    task_update), so each change is validated and audited, and a summary event records the counts.
+    """
+
+    _require_bureau(actor)
     counts = {"departments": 0, "indicators": 0, "tasks": 0}
     departments: dict[str, Organisation] = {}
     district = setup.get("district") or importing_district(actor)
+    reason = "default decomposition of the bundled plan"
     for code, name, name_en in setup.get("departments", []):
         org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
         if org is None:
-            org = organisation_create(actor=actor, check_permission=False, data={
+            from sciencecity.registry.services import organisation_create_unchecked
+
+            org = organisation_create_unchecked(actor=actor, data={
                 "code": code, "name": name, "name_en": name_en, "kind": OrganisationKind.GOVERNMENT_DEPARTMENT,
                 "level": "district", "district": district})
             counts["departments"] += 1
         departments[code] = org
-    with transaction.atomic():
-        for indicator in plan.indicators.filter(owner_department__isnull=True):
-            code = setup.get("indicator_owners", {}).get(indicator.name)
-            if code in departments:
-                indicator.owner_department = departments[code]
-                indicator.save(update_fields=["owner_department", "updated_at"])
-                counts["indicators"] += 1
-        deadline = dt.date.fromisoformat(setup["deadline"]) if setup.get("deadline") else None
-        for chapter_number, (lead, supporting) in setup.get("chapter_leads", {}).items():
-            tasks = plan.tasks.filter(chapter__number=int(chapter_number), lead_department__isnull=True)
-            for task in tasks:
-                task.lead_department = departments.get(lead)
-                task.deadline = task.deadline or deadline
-                task.save(update_fields=["lead_department", "deadline", "updated_at"])
-                task.supporting_departments.set([departments[c] for c in supporting if c in departments])
-                counts["tasks"] += 1
-        if any(counts.values()):
-            audit_record(action=AuditAction.UPDATE, actor=actor, obj=plan, changes={"default_decomposition": [None, counts]},
-                         reason="default decomposition of the bundled plan")
+    owners = setup.get("indicator_owners", {})
+    for indicator in plan.indicators.filter(owner_department__isnull=True):
+        code = owners.get(indicator.name)
+        if code in departments:
+            indicator_update(actor=actor, indicator=indicator, data={"owner_department": departments[code]},
+                             reason=reason)
+            counts["indicators"] += 1
+    deadline = dt.date.fromisoformat(setup["deadline"]) if setup.get("deadline") else None
+    for chapter_number, (lead, supporting) in setup.get("chapter_leads", {}).items():
+        for task in plan.tasks.filter(chapter__number=int(chapter_number), lead_department__isnull=True):
+            task_update(actor=actor, task=task, reason=reason, data={
+                "lead_department": departments.get(lead), "deadline": task.deadline or deadline,
+                "supporting_departments": [departments[c] for c in supporting if c in departments]})
+            counts["tasks"] += 1
+    if any(counts.values()):
+        audit_record(action=AuditAction.UPDATE, actor=actor, obj=plan, changes={"default_decomposition": [None, counts]},
+                     reason=reason)
     return counts
 
 
@@ -716,7 +727,7 @@ def _check_target(indicator: Indicator, target: dict[str, float | None]) -> None
 
 
 @transaction.atomic
-def indicator_update(*, actor: Any, indicator: Indicator, data: dict[str, Any], reason: str = "") -> dict[str, list[Any]]:
+def indicator_update(*, actor: User | None, indicator: Indicator, data: dict[str, Any], reason: str = "") -> dict[str, list[Any]]:
     """Edit an indicator's metadata and its target (the TargetValue row of its target year). Bureau only.
 
     ``data`` holds any of :data:`INDICATOR_FIELDS` (``owner_department`` an Organisation or None,
@@ -785,7 +796,7 @@ def _ocr_preview(doc: plandoc.PlanDocument) -> list[dict[str, Any]]:
     return tables
 
 
-def plan_upload_stage(*, actor: Any, content: bytes, filename: str,
+def plan_upload_stage(*, actor: User | None, content: bytes, filename: str,
                       period: tuple[int, int] | None = None) -> ImportBatch:
     """Keep an uploaded plan document for review: parse it (OCR included) and store the preview.
 
@@ -822,7 +833,7 @@ def plan_upload_stage(*, actor: Any, content: bytes, filename: str,
     return batch
 
 
-def plan_upload_confirm(*, actor: Any, batch: ImportBatch,
+def plan_upload_confirm(*, actor: User | None, batch: ImportBatch,
                         ocr_cells: dict[int, list[list[str]]] | None = None) -> PlanImportResult:
     """Store a staged plan document with the officer's OCR corrections; the batch becomes confirmed."""
     _require_bureau(actor)

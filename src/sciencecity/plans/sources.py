@@ -11,6 +11,10 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: (year, scope) → (value, provenance in words)
 Compute = Callable[[int, str], tuple[float, str]]
@@ -59,3 +63,32 @@ def compute(source: IndicatorSource, *, year: int, scope: str, plan_start: int |
     if accepts:
         return source.compute(year, scope, plan_start=plan_start)
     return source.compute(year, scope)
+
+
+def source_changed(key: str, year: int, *, actor: User | None = None) -> Any:
+    """The hook a service app calls when it changed what its source ``key`` counts for ``year``.
+
+    Plans drops the dashboard's cached live value (now, and again when the caller's transaction
+    commits) and recomputes the stored value of the current plan's indicator bound to ``key`` (a
+    locked value stays as approved). Returns the stored value, or ``None`` when no indicator of the
+    current plan uses the source. The service app needs to know nothing else of plans.
+    """
+    from django.db import transaction
+
+    from sciencecity.plans import selectors, services
+    from sciencecity.plans.models import Indicator
+
+    selectors.live_value_forget(key, year)
+    transaction.on_commit(lambda: selectors.live_value_forget(key, year))
+    plan = selectors.current_plan()
+    indicator = Indicator.objects.filter(plan=plan, source_key=key).first() if plan else None
+    if indicator is None:
+        return None
+    return services.indicator_value_compute(actor=actor, indicator=indicator, year=year)
+
+
+def cache_forget(key: str, year: int) -> None:
+    """Drop the cached live value of source ``key`` for ``year`` (e.g. after generating demo data)."""
+    from sciencecity.plans import selectors
+
+    selectors.live_value_forget(key, year)

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.core.models import ImportBatch, ImportStatus
+from sciencecity.plans import permissions as access
 from sciencecity.plans import selectors, services, sources
 from sciencecity.plans.choices import HostMatch, StatementKind, ValueStatus
 from sciencecity.plans.forms import (
@@ -199,7 +200,7 @@ def task_detail(request, pk: int):
     _require_monitoring(request)
     task = get_object_or_404(Task.objects.select_related("plan", "chapter", "section", "lead_department"), pk=pk)
     can_manage = permissions.can_manage_plan(request.user)
-    can_report = services.can_report_on_task(request.user, task)
+    can_report = access.can_report_on_task(request.user, task)
     decomposition = TaskDecompositionForm(instance=task, prefix="d")
     report_form = ProgressReportForm(prefix="r", initial={"as_of": dt.date.today(), "period": str(dt.date.today().year)})
     if request.method == "POST":
@@ -241,7 +242,7 @@ def indicator_detail(request, pk: int):
     _require_monitoring(request)
     indicator = get_object_or_404(Indicator.objects.select_related("plan", "owner_department"), pk=pk)
     row = next(r for r in selectors.indicator_rows(indicator.plan) if r.indicator.pk == indicator.pk)
-    can_enter = services.can_enter_value(request.user, indicator)
+    can_enter = access.can_enter_value(request.user, indicator)
     can_manage = permissions.can_manage_plan(request.user)
     values = indicator.observations.select_related("entered_by", "approved_by").order_by("-year")
     if not can_enter:

@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from sciencecity.accounts import two_factor
 from sciencecity.accounts.decorators import reauthentication_redirect, reauthentication_required
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
 from sciencecity.plans import report, selectors
+from sciencecity.registry.acting import acting_organisation
 
 
 def _plan_or_404():

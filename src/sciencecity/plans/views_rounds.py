@@ -21,7 +21,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.importing import (
     ConfirmRefused,
@@ -32,15 +31,10 @@ from sciencecity.core.importing import (
 )
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.plans import selectors, services
-from sciencecity.plans.importers import (
-    can_report_for,
-    department_ids,
-    importer_for_batch,
-    round_batches,
-    value_importer,
-    value_template,
-)
+from sciencecity.plans.importers import importer_for_batch, round_batches, value_importer, value_template
 from sciencecity.plans.models import ReportingRound, RoundSubmission
+from sciencecity.plans.permissions import can_report_for, department_ids
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.importing import (
     ConfirmRefused,
@@ -22,6 +21,7 @@ from sciencecity.core.importing import (
 from sciencecity.core.models import AuditAction, ImportStatus
 from sciencecity.plans import importers_tasks
 from sciencecity.plans.importers_tasks import TaskImporter
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm
 
 REPORT_ROWS_SHOWN = 500

@@ -6,3 +6,8 @@ class PortalConfig(AppConfig):
     name = "sciencecity.portal"
     label = "portal"
     verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from sciencecity.portal import navigation
+
+        navigation.register()

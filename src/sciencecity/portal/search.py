@@ -49,7 +49,7 @@ def search_all(user: Any, query: str) -> list[Group]:
         return []
     encoded = urlencode({"q": query})
     groups = []
-    if permissions.can_view_registry(user):
+    if permissions.has_perm(user, "registry.view"):
         groups.append(_group("organisations", _("Organisations"),
                              registry_selectors.organisation_queryset({"q": query}),
                              lambda o: Row(o.name, o.get_kind_display(),
@@ -66,12 +66,12 @@ def search_all(user: Any, query: str) -> list[Group]:
                          transfer_selectors.demand_list(user, {"q": query}).order_by("-created_at"),
                          lambda d: Row(d.title, d.organisation.name, reverse("transfer:demand_detail", args=[d.pk])),
                          f"{reverse('transfer:demand_list')}?{encoded}"))
-    if programme_selectors.can_use_programmes(user):
+    if permissions.has_perm(user, "programmes.use"):
         calls = programme_selectors.call_queryset(user).filter(Q(title__icontains=query) | Q(code__icontains=query))
         groups.append(_group("calls", _("Calls"), calls,
                              lambda c: Row(c.title, c.get_state_display(),
                                            reverse("programmes:call_detail", args=[c.pk]))))
-    if permissions.can_view_monitoring(user):
+    if permissions.has_perm(user, "plans.view_monitoring"):
         from sciencecity.plans.models import Task
 
         tasks = Task.objects.select_related("lead_department").filter(

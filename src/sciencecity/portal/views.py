@@ -3,9 +3,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from sciencecity.core import inbox, permissions
+from sciencecity.core import navigation
 from sciencecity.portal import search as global_search
-from sciencecity.portal import selectors
 
 
 def healthz(request):
@@ -16,11 +15,10 @@ def healthz(request):
 
 
 def home(request):
-    context = {"inbox": inbox.items_for(request.user)}
-    if permissions.can_view_registry(request.user):
-        context["registry"] = selectors.registry_overview()
-        context["incubation"] = selectors.incubation_overview()
-    return render(request, "portal/home.html", context)
+    """The home page: the blocks the apps registered (:mod:`sciencecity.core.navigation`) that the user sees."""
+    widgets = [{"template": w.template, "context": w.context(request)} for w in navigation.home_widgets(request.user)]
+    scripts = list(dict.fromkeys(s for w in navigation.home_widgets(request.user) for s in w.scripts))
+    return render(request, "portal/home.html", {"widgets": widgets, "widget_scripts": scripts})
 
 
 @login_required

@@ -16,21 +16,15 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import (
-    PUBLIC_AUTH,
-    ErrorResponse,
-    InputSchema,
-    Line,
-    PageNumber,
-    acting_organisation,
-    error,
-)
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, Line, PageNumber, error
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import CallState, Mechanism
 from sciencecity.programmes.models import Application, Call, IntegrityEntry
 from sciencecity.programmes.services import applications as application_services
 from sciencecity.programmes.services import calls as call_services
 from sciencecity.programmes.services import integrity as integrity_services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation, Person, Sector
 
 router = Router(tags=["programmes"])
@@ -133,7 +127,7 @@ class CallFilters(InputSchema):
 @paginate(PageNumber)
 def call_list(request, filters: Query[CallFilters]):
     user = request.auth
-    if call_services.can_manage_programmes(user) and filters.state:
+    if access.can_manage_programmes(user) and filters.state:
         qs = selectors.call_queryset(user, {"state": filters.state})
     else:
         qs = selectors.open_calls()
@@ -144,7 +138,7 @@ def call_list(request, filters: Query[CallFilters]):
 
 def _visible_call(request, pk: int) -> Call:
     call = get_object_or_404(Call.objects.prefetch_related("criteria"), pk=pk)
-    if call.state == CallState.DRAFT and not call_services.can_manage_programmes(request.auth):
+    if call.state == CallState.DRAFT and not access.can_manage_programmes(request.auth):
         raise Http404
     return call
 
@@ -156,7 +150,7 @@ def call_detail(request, pk: int):
 
 @router.post("/calls", response={201: CallDetailOut, **ERRORS}, summary="Create a call (bureau)")
 def call_create(request, payload: CallIn):
-    permissions.require(call_services.can_manage_programmes(request.auth))
+    permissions.require(access.can_manage_programmes(request.auth))
     data = payload.dict()
     criteria = data.pop("criteria")
     topic_id = data.pop("topic_id")
@@ -171,7 +165,7 @@ def call_create(request, payload: CallIn):
 @router.post("/calls/{int:pk}/transition", response={200: CallDetailOut, **ERRORS},
              summary="Move a call to its next state (bureau)")
 def call_transition(request, pk: int, payload: TransitionIn):
-    permissions.require(call_services.can_manage_programmes(request.auth))
+    permissions.require(access.can_manage_programmes(request.auth))
     call = get_object_or_404(Call, pk=pk)
     call_services.call_transition(actor=request.auth, call=call, new=payload.state, reason=payload.reason)
     return _visible_call(request, pk)
@@ -222,7 +216,7 @@ class DemandFilters(InputSchema):
 
 
 def _require_programmes(request) -> None:
-    permissions.require(selectors.can_use_programmes(request.auth))
+    permissions.require(access.can_use_programmes(request.auth))
 
 
 @router.get("/demands", response={200: list[TopicDemandOut], **ERRORS},
@@ -235,7 +229,7 @@ def demand_list(request, filters: Query[DemandFilters]):
 
 @router.post("/demands", response={201: TopicDemandOut, **ERRORS}, summary="Submit a technology demand")
 def demand_create(request, payload: TopicDemandIn):
-    permissions.require(selectors.can_submit_demand(request.auth))
+    permissions.require(access.can_submit_demand(request.auth))
     data = payload.dict()
     data["sector"] = get_object_or_404(Sector, code=data["sector"]) if data.get("sector") else None
     demand = call_services.demand_submit(actor=request.auth, organisation=acting_organisation(request), data=data)
@@ -308,7 +302,7 @@ def application_list(request, filters: Query[ApplicationFilters]):
 @router.post("/applications", response={201: ApplicationOut, **ERRORS},
              summary="Start a draft application for the acting organisation")
 def application_create(request, payload: ApplicationIn):
-    permissions.require(selectors.can_apply(request.auth))
+    permissions.require(access.can_apply(request.auth))
     call = get_object_or_404(Call, pk=payload.call_id)
     if call.state == CallState.DRAFT:
         raise Http404
@@ -337,7 +331,7 @@ def application_create(request, payload: ApplicationIn):
 def application_submit(request, pk: int):
     _require_programmes(request)
     application = get_object_or_404(Application, pk=pk)
-    permissions.require(selectors.can_view_application(request.auth, application))
+    permissions.require(access.can_view_application(request.auth, application))
     try:
         application = application_services.application_submit(actor=request.auth, application=application)
     except ValidationError as exc:
@@ -376,13 +370,13 @@ class IntegrityIn(InputSchema):
 @router.get("/integrity", response={200: list[IntegrityOut], **ERRORS}, summary="Integrity list (bureau)")
 @paginate(PageNumber)
 def integrity_list(request):
-    permissions.require(call_services.can_manage_programmes(request.auth))
+    permissions.require(access.can_manage_programmes(request.auth))
     return IntegrityEntry.objects.all()
 
 
 @router.post("/integrity", response={201: IntegrityOut, **ERRORS}, summary="Add an integrity-list entry (bureau)")
 def integrity_create(request, payload: IntegrityIn):
-    permissions.require(call_services.can_manage_programmes(request.auth))
+    permissions.require(access.can_manage_programmes(request.auth))
     person = get_object_or_404(Person, pk=payload.person_id) if payload.person_id else None
     organisation = get_object_or_404(Organisation, pk=payload.organisation_id) if payload.organisation_id else None
     entry = integrity_services.integrity_entry_add(actor=request.auth, person=person, organisation=organisation,

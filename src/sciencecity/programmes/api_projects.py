@@ -10,10 +10,11 @@ from ninja.errors import HttpError
 
 from sciencecity.core import permissions
 from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.models import Application, Call, FundedProject, ProjectMilestone
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
-from sciencecity.programmes.services.calls import can_manage_programmes
 from sciencecity.registry.models import Person
 
 router = Router(tags=["programmes"])
@@ -219,7 +220,7 @@ def project_list(request):
 def milestone_action(request, pk: int, mid: int, action: str, payload: MilestoneActionIn | None = None):
     """submit (text = report) / accept (releases the tranche) / reject (text = note)."""
     project = get_object_or_404(FundedProject, pk=pk)
-    permissions.require(project_services.can_view_project(request.auth, project))
+    permissions.require(access.can_view_project(request.auth, project))
     milestone = get_object_or_404(ProjectMilestone, pk=mid, project=project)
     if action not in project_services.MILESTONE_ACTIONS:
         raise HttpError(404, "unknown action")
@@ -237,7 +238,7 @@ def _project_out(pk: int) -> FundedProject:
 def milestone_plan_set(request, pk: int, payload: MilestonePlanIn):
     """Replace the pending milestones (bureau or the project manager); the others stay."""
     project = get_object_or_404(FundedProject, pk=pk)
-    permissions.require(project_services.can_view_project(request.auth, project))
+    permissions.require(access.can_view_project(request.auth, project))
     project_services.milestone_plan_set(actor=request.auth, project=project, reason=payload.reason,
                                         milestones=[row.dict() for row in payload.milestones])
     return _project_out(project.pk)

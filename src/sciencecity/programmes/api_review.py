@@ -10,11 +10,12 @@ from ninja.responses import Status
 
 from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse, InputSchema
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import DeclineReason
 from sciencecity.programmes.models import Assignment, AssignmentJob, Call
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import assignment as assignment_services
 from sciencecity.programmes.services import reviews as review_services
-from sciencecity.programmes.services.calls import can_manage_programmes
 
 router = Router(tags=["programmes: review"])
 ERRORS = {400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 422: ErrorResponse}
@@ -151,14 +152,14 @@ def assignment_job(request, job_id: int):
 
 @router.get("/reviews", response={200: list[ReviewerAssignmentOut], **ERRORS})
 def my_reviews(request):
-    permissions.require(review_services.is_reviewer(request.user))
+    permissions.require(access.is_reviewer(request.user))
     assignments = review_services.my_assignments(request.user).prefetch_related("application__members__person")
     return [_reviewer_view(a) for a in assignments]
 
 
 def _assignment_for_reviewer(request, assignment_id: int) -> Assignment:
     assignment = get_object_or_404(Assignment.objects.select_related("application__call"), pk=assignment_id)
-    permissions.require(review_services.can_review(request.user, assignment))
+    permissions.require(access.can_review(request.user, assignment))
     return assignment
 
 

@@ -8,6 +8,10 @@ class ProgrammesConfig(AppConfig):
     verbose_name = _("Funding programmes")
 
     def ready(self) -> None:
+        from sciencecity.programmes import navigation, permissions
+
+        permissions.register()
+        navigation.register()
         from sciencecity.programmes.indicator_sources import register_all
 
         register_all()

@@ -251,3 +251,74 @@ class IntegrityEntryForm(forms.Form):
 class IntegrityEndForm(forms.Form):
     end_date = forms.DateField(label=_("Ends on"), widget=DATE)
     reason = forms.CharField(label=_("Reason"), max_length=500)
+
+
+# --- the panel page (评审会): one form per action
+def panel_pool():
+    """People offered as panel members and project managers: the expert pool and account holders."""
+    from django.db.models import Q
+
+    return Person.objects.filter(Q(expert_profile__isnull=False) | Q(users__isnull=False)).distinct().order_by("name")
+
+
+class PanelForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=DATE)
+    members = forms.ModelMultipleChoiceField(label=_("Panel members"), queryset=Person.objects.none(),
+                                             required=False)
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = panel_pool()
+
+
+class NotifyForm(forms.Form):
+    start_date = forms.DateField(label=_("Projects start"), widget=DATE)
+    end_date = forms.DateField(label=_("Projects end"), widget=DATE)
+
+
+class _ErrorText:
+    def error_text(self) -> str:
+        """The errors in one line, each named by its field's label (for the page's message)."""
+        parts = []
+        for name, errors in self.errors.items():
+            label = self.fields[name].label if name in self.fields else ""
+            parts.append(f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return "; ".join(parts)
+
+
+VOTE_FIELDS = ("votes_for", "votes_against", "votes_abstain")
+
+
+class DecisionForm(_ErrorText, forms.Form):
+    """One decision: outcome, amount (10k CNY), vote counts (empty means 0) and the rationale."""
+
+    outcome = forms.CharField(label=_("Outcome"), max_length=20, required=False)
+    amount = forms.DecimalField(label=_("Amount (10k CNY)"), max_digits=14, decimal_places=2,
+                                min_value=Decimal("0"), required=False)
+    votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, max_value=32767, required=False)
+    votes_against = forms.IntegerField(label=_("Votes against"), min_value=0, max_value=32767, required=False)
+    votes_abstain = forms.IntegerField(label=_("Abstentions"), min_value=0, max_value=32767, required=False)
+    rationale = forms.CharField(label=_("Rationale"), required=False)
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("application", None)
+        for name in VOTE_FIELDS:
+            data[name] = data[name] or 0
+        return data
+
+
+class PanelDecisionForm(DecisionForm):
+    """A decision on one application of the panel page."""
+
+    application = forms.IntegerField(label=_("Application"), min_value=1)
+
+
+class PromoteForm(_ErrorText, forms.Form):
+    """Promote an application from the reserve list with an amount and a reason."""
+
+    application = forms.IntegerField(label=_("Application"), min_value=1)
+    amount = forms.DecimalField(label=_("Amount (10k CNY)"), max_digits=14, decimal_places=2,
+                                min_value=Decimal("0"), required=False)
+    reason = forms.CharField(label=_("Reason"), required=False)

@@ -15,7 +15,7 @@ from sciencecity.core.inbox import InboxItem, register
 def items(user: Any) -> list[InboxItem]:
     from sciencecity.programmes.choices import ApplicationState, AssignmentState
     from sciencecity.programmes.models import Application, Assignment
-    from sciencecity.programmes.services.calls import can_manage_programmes
+    from sciencecity.programmes.permissions import can_manage_programmes
 
     out = []
     if permissions.has_role(user, "expert") and user.person_id:

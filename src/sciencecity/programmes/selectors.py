@@ -10,11 +10,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.programmes.choices import ApplicationState, CallState, DemandStatus, Mechanism
 from sciencecity.programmes.models import Application, Call, Demand, IntegrityEntry, TopicList
-from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.permissions import (
+    applicant_organisation_ids,
+    can_manage_programmes,
+    can_see_all_demands,
+)
 from sciencecity.registry.models import Organisation, Person
 
 #: Next steps of a call and the label of the button that takes it (draft → … → decided).
@@ -29,48 +32,6 @@ CALL_NEXT_STEPS: dict[str, tuple[str, ...]] = {
 
 
 # --- who may do what
-def can_use_programmes(user: Any) -> bool:
-    """Every business user (administrators do not handle business data)."""
-    return permissions.is_business_user(user)
-
-
-def can_see_all_demands(user: Any) -> bool:
-    return permissions.is_officer(user)
-
-
-def can_submit_demand(user: Any) -> bool:
-    """Enterprises, departments, facilities … submit for an organisation they act for (not experts alone)."""
-    return permissions.is_business_user(user) and bool(permissions.organisation_ids(user))
-
-
-def can_apply(user: Any) -> bool:
-    """Applicant organisations' users; officers and reviewers do not apply."""
-    return (permissions.is_business_user(user) and not permissions.is_officer(user)
-            and bool(permissions.organisation_ids(user)))
-
-
-def can_view_call(user: Any, call: Call) -> bool:
-    if not can_use_programmes(user):
-        return False
-    return call.state != CallState.DRAFT or can_manage_programmes(user)
-
-
-def can_view_application(user: Any, application: Application) -> bool:
-    if can_manage_programmes(user):
-        return True
-    return can_use_programmes(user) and application.organisation_id in applicant_organisation_ids(user)
-
-
-def applicant_organisation_ids(user: Any) -> set[int]:
-    """Organisations whose applications the user sees: business memberships other than the expert role."""
-    if not permissions.is_business_user(user):
-        return set()
-    return set(user.memberships.filter(organisation__isnull=False).exclude(role=Role.EXPERT)
-               .values_list("organisation_id", flat=True))
-
-
-def is_reviewer(user: Any) -> bool:
-    return permissions.has_role(user, Role.EXPERT)
 
 
 # --- calls

@@ -15,14 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.programmes import forms, selectors
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import ApplicationState, CallState, DemandStatus, Mechanism, MemberRole
 from sciencecity.programmes.models import Application, Call, IntegrityEntry, TopicList
 from sciencecity.programmes.services import applications as application_services
 from sciencecity.programmes.services import calls as call_services
 from sciencecity.programmes.services import integrity as integrity_services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Sector
 
 PAGE_SIZE = 50
@@ -40,11 +41,11 @@ def _params(request) -> dict[str, str]:
 
 
 def _require_programmes(request) -> None:
-    permissions.require(selectors.can_use_programmes(request.user))
+    permissions.require(access.can_use_programmes(request.user))
 
 
 def _require_manager(request) -> None:
-    permissions.require(call_services.can_manage_programmes(request.user))
+    permissions.require(access.can_manage_programmes(request.user))
 
 
 # --- index
@@ -52,13 +53,13 @@ def _require_manager(request) -> None:
 def index(request):
     _require_programmes(request)
     user = request.user
-    can_apply = selectors.can_apply(user)
+    can_apply = access.can_apply(user)
     return render(request, "programmes/index.html", {
         "open_calls": selectors.open_calls(),
         "my_applications": selectors.application_queryset(user)[:20] if can_apply else None,
-        "is_reviewer": selectors.is_reviewer(user),
-        "is_manager": call_services.can_manage_programmes(user),
-        "can_submit_demand": selectors.can_submit_demand(user),
+        "is_reviewer": access.holds_expert_role(user),
+        "is_manager": access.can_manage_programmes(user),
+        "can_submit_demand": access.can_submit_demand(user),
         "today": timezone.localdate(),
     })
 
@@ -71,15 +72,15 @@ def demand_list(request):
     page, query = _page(request, selectors.demand_queryset(request.user, params))
     return render(request, "programmes/demand_list.html", {
         "page": page, "query": query, "params": params, "statuses": DemandStatus.choices,
-        "sectors": Sector.objects.all(), "see_all": selectors.can_see_all_demands(request.user),
-        "can_submit": selectors.can_submit_demand(request.user),
-        "can_curate": call_services.can_manage_programmes(request.user),
+        "sectors": Sector.objects.all(), "see_all": access.can_see_all_demands(request.user),
+        "can_submit": access.can_submit_demand(request.user),
+        "can_curate": access.can_manage_programmes(request.user),
     })
 
 
 @login_required
 def demand_create(request):
-    permissions.require(selectors.can_submit_demand(request.user))
+    permissions.require(access.can_submit_demand(request.user))
     organisation = acting_organisation(request)
     form = forms.DemandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -100,7 +101,7 @@ def demand_detail(request, pk: int):
     demand = get_object_or_404(selectors.demand_queryset(request.user), pk=pk)
     return render(request, "programmes/demand_detail.html", {
         "demand": demand, "topics": demand.topics.select_related("topic_list"),
-        "can_curate": call_services.can_manage_programmes(request.user),
+        "can_curate": access.can_manage_programmes(request.user),
     })
 
 
@@ -108,7 +109,7 @@ def demand_detail(request, pk: int):
 @login_required
 def topic_list(request):
     _require_programmes(request)
-    is_manager = call_services.can_manage_programmes(request.user)
+    is_manager = access.can_manage_programmes(request.user)
     form = forms.TopicListForm(request.POST or None)
     if request.method == "POST":
         _require_manager(request)
@@ -154,7 +155,7 @@ def call_list(request):
     page, query = _page(request, selectors.call_queryset(request.user, params))
     return render(request, "programmes/call_list.html", {
         "page": page, "query": query, "params": params, "mechanisms": Mechanism.choices,
-        "states": CallState.choices, "is_manager": call_services.can_manage_programmes(request.user),
+        "states": CallState.choices, "is_manager": access.can_manage_programmes(request.user),
     })
 
 
@@ -183,8 +184,8 @@ def call_create(request):
 
 def _call_for(request, pk: int) -> Call:
     call = get_object_or_404(Call.objects.select_related("topic__topic_list"), pk=pk)
-    if not selectors.can_view_call(request.user, call):
-        if selectors.can_use_programmes(request.user):
+    if not access.can_view_call(request.user, call):
+        if access.can_use_programmes(request.user):
             raise Http404
         permissions.require(False)
     return call
@@ -194,8 +195,8 @@ def _call_for(request, pk: int) -> Call:
 def call_detail(request, pk: int):
     call = _call_for(request, pk)
     user = request.user
-    is_manager = call_services.can_manage_programmes(user)
-    organisation = acting_organisation(request) if selectors.can_apply(user) else None
+    is_manager = access.can_manage_programmes(user)
+    organisation = acting_organisation(request) if access.can_apply(user) else None
     problems = selectors.call_eligibility_problems(call, organisation) if organisation else None
     return render(request, "programmes/call_detail.html", {
         "call": call, "criteria": call.criteria.all(), "is_manager": is_manager,
@@ -283,7 +284,7 @@ def _form_page(request, call, form, budget, work_set, application=None):
 
 @login_required
 def application_create(request, pk: int):
-    permissions.require(selectors.can_apply(request.user))
+    permissions.require(access.can_apply(request.user))
     call = _call_for(request, pk)
     organisation = acting_organisation(request)
     problems = selectors.call_eligibility_problems(call, organisation)
@@ -310,14 +311,14 @@ def application_create(request, pk: int):
 def _application_for(request, pk: int) -> Application:
     _require_programmes(request)
     application = get_object_or_404(Application.objects.select_related("call", "organisation", "applicant"), pk=pk)
-    permissions.require(selectors.can_view_application(request.user, application))
+    permissions.require(access.can_view_application(request.user, application))
     return application
 
 
 @login_required
 def application_edit(request, pk: int):
     application = _application_for(request, pk)
-    permissions.require(application_services.can_edit_application(request.user, application))
+    permissions.require(access.can_edit_application(request.user, application))
     if application.state not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
         messages.error(request, _("Only a draft or a returned application can be edited."))
         return redirect("programmes:application_detail", pk=application.pk)
@@ -343,13 +344,13 @@ def application_list(request):
     page, query = _page(request, selectors.application_queryset(request.user, params))
     return render(request, "programmes/application_list.html", {
         "page": page, "query": query, "params": params, "states": ApplicationState.choices,
-        "is_manager": call_services.can_manage_programmes(request.user),
+        "is_manager": access.can_manage_programmes(request.user),
         "calls": selectors.call_queryset(request.user).order_by("-opens_on")[:200],
     })
 
 
 def _detail_context(request, application: Application, **extra) -> dict:
-    editable = application_services.can_edit_application(request.user, application)
+    editable = access.can_edit_application(request.user, application)
     open_for_edit = application.state in (ApplicationState.DRAFT, ApplicationState.RETURNED)
     returns = application.call.state in (CallState.OPEN, CallState.CLOSED)
     return {
@@ -359,7 +360,7 @@ def _detail_context(request, application: Application, **extra) -> dict:
         "can_edit": editable and open_for_edit,
         "can_withdraw": editable and application.state in (ApplicationState.DRAFT, ApplicationState.SUBMITTED,
                                                            ApplicationState.RETURNED),
-        "can_return": call_services.can_manage_programmes(request.user)
+        "can_return": access.can_manage_programmes(request.user)
         and application.state == ApplicationState.SUBMITTED and returns,
         "return_reason": _last_reason(application) if application.state == ApplicationState.RETURNED else "",
         "attachment_form": forms.AttachmentForm() if editable and open_for_edit else None,

@@ -7,7 +7,7 @@ projects are seen by the bureau, the applicant organisation's users and the proj
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sciencecity.core import permissions
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import (
     CallState,
     DecisionOutcome,
@@ -28,36 +29,21 @@ from sciencecity.programmes.choices import (
     Outcome,
     ProjectState,
 )
+from sciencecity.programmes.forms import (
+    DecisionForm,
+    NotifyForm,
+    PanelDecisionForm,
+    PanelForm,
+    PromoteForm,
+    panel_pool,
+)
 from sciencecity.programmes.models import Call, ChangeRequest, FundedProject, ProjectMilestone
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import decisions as decision_services
 from sciencecity.programmes.services import projects as project_services
-from sciencecity.programmes.services.calls import can_manage_programmes
 from sciencecity.registry.models import Person
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def _pool():
-    """People offered as panel members and project managers: the expert pool and account holders."""
-    from django.db.models import Q
-
-    return Person.objects.filter(Q(expert_profile__isnull=False) | Q(users__isnull=False)).distinct().order_by("name")
-
-
-class PanelForm(forms.Form):
-    held_on = forms.DateField(label=gettext_lazy("Held on"), widget=DATE_INPUT)
-    members = forms.ModelMultipleChoiceField(label=gettext_lazy("Panel members"), queryset=Person.objects.none(),
-                                             required=False)
-    minutes = forms.CharField(label=gettext_lazy("Minutes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = _pool()
-
-
-class NotifyForm(forms.Form):
-    start_date = forms.DateField(label=gettext_lazy("Projects start"), widget=DATE_INPUT)
-    end_date = forms.DateField(label=gettext_lazy("Projects end"), widget=DATE_INPUT)
 
 
 class MilestoneRowForm(forms.Form):
@@ -91,23 +77,6 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _decision_data(post, prefix: str = "") -> dict:
-    def number(name: str) -> int:
-        try:
-            return max(int(post.get(prefix + name) or 0), 0)
-        except ValueError:
-            return 0
-
-    amount = (post.get(prefix + "amount") or "").strip()
-    try:
-        amount_value = Decimal(amount) if amount else None
-    except InvalidOperation:
-        amount_value = Decimal(-1)
-    return {"outcome": post.get(prefix + "outcome", ""), "amount": amount_value, "votes_for": number("votes_for"),
-            "votes_against": number("votes_against"), "votes_abstain": number("votes_abstain"),
-            "rationale": post.get(prefix + "rationale", "")}
-
-
 def _managers(post, applications) -> dict[int, Person]:
     codes = {a.pk: (post.get(f"manager_{a.pk}") or "").strip() for a in applications}
     people = {p.code: p for p in Person.objects.filter(code__in=[c for c in codes.values() if c])}
@@ -136,9 +105,12 @@ def panel(request, pk: int):
                     messages.success(request, _("Panel meeting saved."))
                     return redirect("programmes:panel", pk=call.pk)
             elif op == "decide":
-                application = get_object_or_404(call.applications, pk=request.POST.get("application"))
+                form = PanelDecisionForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.error_text())
+                application = get_object_or_404(call.applications, pk=form.cleaned_data["application"])
                 decision_services.decision_record(actor=request.user, call=call, application=application,
-                                                  data=_decision_data(request.POST))
+                                                  data=form.service_data())
                 messages.success(request, _("Decision on %(reference)s recorded.") % {
                     "reference": application.reference})
                 return redirect(f"{request.path}#application-{application.pk}")
@@ -147,11 +119,14 @@ def panel(request, pk: int):
                 messages.success(request, _("Round closed; round %(round)s is open.") % {"round": following.round})
                 return redirect("programmes:panel", pk=call.pk)
             elif op == "promote":
-                application = get_object_or_404(call.applications, pk=request.POST.get("application"))
+                form = PromoteForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.error_text())
+                application = get_object_or_404(call.applications, pk=form.cleaned_data["application"])
                 project = decision_services.reserve_promote(
-                    actor=request.user, application=application, amount=_decision_data(request.POST)["amount"],
+                    actor=request.user, application=application, amount=form.cleaned_data["amount"],
                     manager=_managers(request.POST, [application]).get(application.pk),
-                    reason=request.POST.get("reason", ""))
+                    reason=form.cleaned_data["reason"])
                 messages.success(request, _("%(reference)s promoted from the reserve list; project %(code)s funded.") % {
                     "reference": application.reference, "code": project.code})
                 return redirect("programmes:panel", pk=call.pk)
@@ -171,7 +146,7 @@ def panel(request, pk: int):
                 or c in decision_services.FUNDING_OUTCOMES]
     return render(request, "programmes/panel.html", {
         "call": call, "meeting": meeting, "rows": [(r, decisions.get(r.application.pk)) for r in rows],
-        "panel_form": panel_form, "notify_form": notify_form, "outcomes": outcomes, "people": _pool()[:500],
+        "panel_form": panel_form, "notify_form": notify_form, "outcomes": outcomes, "people": panel_pool()[:500],
         "funded": [d for d in decisions.values() if d.outcome == DecisionOutcome.FUND],
         "history": call.panels.prefetch_related("decisions__application", "members"),
         "is_talent": call.mechanism == Mechanism.TALENT, "is_competition": call.mechanism == Mechanism.COMPETITION,
@@ -209,7 +184,7 @@ def project_list(request):
 def _project_or_403(request, pk: int) -> FundedProject:
     project = get_object_or_404(FundedProject.objects.select_related(
         "application__call", "application__organisation", "manager"), pk=pk)
-    permissions.require(project_services.can_view_project(request.user, project))
+    permissions.require(access.can_view_project(request.user, project))
     return project
 
 
@@ -254,8 +229,8 @@ def project_detail(request, pk: int):
         "project": project, "call": project.application.call,
         "milestones": project.milestones.select_related("payment"),
         "payments": project.payments.all(), "changes": project.change_requests.all(),
-        "can_report": project_services.is_project_member(request.user, project),
-        "can_manage": project_services.is_project_manager(request.user, project),
+        "can_report": access.is_project_member(request.user, project),
+        "can_manage": access.is_project_manager(request.user, project),
         "is_active": project.state == ProjectState.ACTIVE, "outcomes": Outcome.choices,
         "plan": plan or _milestone_formset(project), "plan_reason": request.POST.get("reason", "") if plan else "",
     })
@@ -291,8 +266,13 @@ def race_round(request, pk: int):
     teams = list(decision_services.race_teams(call).prefetch_related("milestones"))
     form = PanelForm(request.POST or None, initial={"held_on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
-        decisions = {p.application_id: _decision_data(request.POST, f"{p.application_id}-") for p in teams}
         try:
+            decisions = {}
+            for team in teams:
+                decision_form = DecisionForm(request.POST, prefix=str(team.application_id))
+                if not decision_form.is_valid():
+                    raise ValidationError(decision_form.error_text())
+                decisions[team.application_id] = decision_form.service_data()
             meeting = decision_services.race_round_decide(actor=request.user, call=call, decisions=decisions,
                                                           **form.cleaned_data)
         except ValidationError as exc:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import AssignmentState, CallState, ConflictKind, DeclineReason, JobState
 from sciencecity.programmes.models import (
     Assignment,
@@ -23,10 +24,10 @@ from sciencecity.programmes.models import (
     ExpertProfile,
     Review,
 )
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import assignment as assignment_services
 from sciencecity.programmes.services import experts as expert_services
 from sciencecity.programmes.services import reviews as review_services
-from sciencecity.programmes.services.calls import can_manage_programmes
 from sciencecity.registry.models import Organisation, Person
 
 
@@ -108,7 +109,7 @@ def expert_list(request):
 @login_required
 def expert_detail(request, pk: int):
     person = get_object_or_404(Person, pk=pk)
-    permissions.require(expert_services.can_manage_declarations(request.user, person))
+    permissions.require(access.can_manage_declarations(request.user, person))
     is_officer = can_manage_programmes(request.user)
     expert_services.expert_profiles_ensure(actor=request.user)
     profile = ExpertProfile.objects.filter(person=person).first()
@@ -227,7 +228,7 @@ def assignment_edit(request, pk: int):
 
 @login_required
 def my_reviews(request):
-    permissions.require(review_services.is_reviewer(request.user))
+    permissions.require(access.is_reviewer(request.user))
     assignments = list(review_services.my_assignments(request.user))
     due = sum(1 for a in assignments if a.state == AssignmentState.RELEASED)
     return render(request, "programmes/review_list.html", {"assignments": assignments, "due": due})
@@ -237,7 +238,7 @@ def _reviewer_assignment(request, pk: int) -> Assignment:
     assignment = get_object_or_404(
         Assignment.objects.select_related("application__call", "application__organisation",
                                           "application__applicant"), pk=pk)
-    permissions.require(review_services.can_review(request.user, assignment))
+    permissions.require(access.can_review(request.user, assignment))
     return assignment
 
 

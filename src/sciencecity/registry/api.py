@@ -10,8 +10,9 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber, acting_organisation
+from sciencecity.core.api import ErrorResponse, InputSchema, Line, PageNumber
 from sciencecity.registry import selectors, services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus
 from sciencecity.registry.models import Affiliation, Organisation, Person, Sector
 

@@ -8,9 +8,10 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Innovation-resource registry")
 
     def ready(self) -> None:
-        from sciencecity.registry.indicator_sources import register_all
+        from sciencecity.registry import navigation, permissions
 
-        register_all()
+        permissions.register()
+        navigation.register()
 
         from sciencecity.registry import inbox
 

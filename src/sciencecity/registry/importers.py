@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -40,6 +40,9 @@ from sciencecity.registry import services
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
 from sciencecity.registry.models import Affiliation, Organisation, OrganisationAlias, Person, Sector
 from sciencecity.registry.validators import credit_code_problem, normalise_credit_code
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 EXPORT_CHUNK = 2000
 #: Rows written per round of set-based queries by the bulk organisation import.
@@ -187,7 +190,7 @@ class OrganisationImporter(Importer):
 
     bulk = True
 
-    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: Any, report: ImportReport,
+    def apply_rows(self, rows: list[tuple[int, dict[str, Any]]], *, actor: User | None, report: ImportReport,
                    progress: Progress | None = None, write: bool = True) -> list[list[Any]]:
         """Write every row with set-based queries (see :func:`services.organisations_bulk_write`)."""
         sector_ids = dict(Sector.objects.values_list("code", "pk"))
@@ -253,13 +256,13 @@ class OrganisationImporter(Importer):
                 return org
         return by_code.get(code) if code else None
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         org = self.match(values)
         if org is None:
-            services.organisation_create(actor=actor, data=values, check_permission=False)
+            services.organisation_create_unchecked(actor=actor, data=values)
             return RowStatus.CREATED, {}
         data = {k: v for k, v in values.items() if k != "code"}
-        changes = services.organisation_update(actor=actor, organisation=org, data=data, check_permission=False,
+        changes = services.organisation_update_unchecked(actor=actor, organisation=org, data=data,
                                                reason=_("Spreadsheet import"))
         return (RowStatus.UPDATED, _readable_changes(changes)) if changes else (RowStatus.UNCHANGED, {})
 
@@ -343,7 +346,7 @@ class PersonImporter(Importer):
     kind = "registry.person"
     label = gettext_lazy("People")
     data_sheet = "人员"
-    unique_columns = ("code",)
+    unique_columns = ("code")
     list_url_name = "registry:person_list"
     upload_url_name = "registry:person_import"
     batch_url_name = "registry:import_batch_detail"
@@ -368,15 +371,15 @@ class PersonImporter(Importer):
                               value=value, matches=", ".join(o.code for o in named))
         return named[0]
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         organisation = self.organisation(values["organisation"]) if values.get("organisation") else None
         data = {k: values[k] for k in PERSON_DATA_KEYS if k in values}
         person = Person.objects.filter(code=values["code"]).first()
         if person is None:
-            person = services.person_create(actor=actor, data=data, check_permission=False)
+            person = services.person_create_unchecked(actor=actor, data=data)
             status, changes = RowStatus.CREATED, {}
         else:
-            changes = services.person_update(actor=actor, person=person, data=data, check_permission=False,
+            changes = services.person_update_unchecked(actor=actor, person=person, data=data,
                                              reason=_("Spreadsheet import"))
             status = RowStatus.UPDATED if changes else RowStatus.UNCHANGED
         if organisation is not None:
@@ -384,10 +387,9 @@ class PersonImporter(Importer):
             affiliations = list(person.affiliations.all())
             if not any(a.organisation_id == organisation.pk and _current(a, today) for a in affiliations):
                 position = values.get("position") or ""
-                services.affiliation_add(
+                services.affiliation_add_unchecked(
                     actor=actor, person=person, organisation=organisation, position=position,
-                    is_primary=not any(_current(a, today) for a in affiliations), check_permission=False,
-                )
+                    is_primary=not any(_current(a, today) for a in affiliations))
                 if status != RowStatus.CREATED:
                     status = RowStatus.UPDATED
                     changes["affiliation"] = [None, f"{organisation.code} {organisation.name} {position}".strip()]

@@ -1,11 +1,14 @@
-"""Plan indicators that the registry computes (registered with ``plans.sources`` at start-up)."""
+"""Counts over the registry that plan indicators use.
+
+The registry imports no other app: ``plans`` registers these as indicator sources
+(:mod:`sciencecity.plans.registry_sources`), and service apps reuse :func:`in_scope` / :func:`scope_words`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db.models import Q
-from django.utils.translation import gettext_lazy as _
 
 from sciencecity.registry.choices import (
     CARRIER_KINDS,
@@ -91,16 +94,3 @@ def incubators_district_or_higher(year: int, scope: str) -> tuple[float, str]:
         f"registry: operating maker spaces and incubators{_scope_words(scope)} at district level or higher, "
         f"founded by {year}-12-31"
     )
-
-
-def register_all() -> None:
-    from sciencecity.plans import sources
-
-    sources.register("registry.carriers", _("Municipal-or-higher innovation carriers (registry)"),
-                     carriers_municipal_or_higher, name_pattern=r"(市级|省级|国家级)?.*创新载体")
-    sources.register("registry.hnte", _("Enterprises with a valid high-tech certificate (registry)"),
-                     high_tech_enterprises, name_pattern=r"高新技术企业")
-    sources.register("registry.new_institutions", _("Research institutions founded since the plan began (registry)"),
-                     new_research_institutions, name_pattern=r"新引进.*(科研|研发)机构|新(建|增).*(科研|研发)机构")
-    sources.register("registry.incubators", _("District-or-higher maker spaces and incubators (registry)"),
-                     incubators_district_or_higher, name_pattern=r"众创空间|孵化器")

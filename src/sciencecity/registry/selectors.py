@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
 from sciencecity.registry.models import Organisation, Person
@@ -72,3 +72,15 @@ def person_queryset(params: Mapping[str, Any]) -> QuerySet[Person]:
     if organisation.isdigit():
         qs = qs.filter(affiliations__organisation_id=int(organisation)).distinct()
     return _synthetic(qs, params)
+
+
+def registry_overview() -> dict:
+    """Totals for the home page: organisations, people, whether any row is synthetic, and organisations by kind."""
+    by_kind = dict(Organisation.objects.values_list("kind").annotate(n=Count("id")).order_by())
+    labels = dict(OrganisationKind.choices)
+    return {
+        "organisations": sum(by_kind.values()),
+        "people": Person.objects.count(),
+        "synthetic": Organisation.objects.filter(is_synthetic=True).exists(),
+        "by_kind": sorted(((str(labels.get(k, k)), n) for k, n in by_kind.items()), key=lambda kv: -kv[1]),
+    }

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +29,9 @@ from sciencecity.registry.models import (
     normalise_search_text,
 )
 from sciencecity.registry.validators import normalise_credit_code
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 ORGANISATION_FIELDS = (
     "code", "name", "name_en", "kind", "level", "status", "credit_code", "founded_on", "address",
@@ -88,12 +91,12 @@ def _snapshot_org(org: Organisation) -> dict[str, Any]:
 
 
 @transaction.atomic
-def organisation_create(
+def _organisation_create(
     *,
-    actor: Any,
+    actor: User | None,
     data: dict[str, Any],
     acting_organisation: Any = None,
-    check_permission: bool = True,
+    check_permission: bool,
     status_date: dt.date | None = None,
 ) -> Organisation:
     """Create an organisation. ``data`` holds model fields plus ``sectors`` (codes) and ``aliases``."""
@@ -123,15 +126,32 @@ def organisation_create(
     return org
 
 
-@transaction.atomic
-def organisation_update(
+def organisation_create(
     *,
-    actor: Any,
+    actor: User | None,
+    data: dict[str, Any],
+    acting_organisation: Any = None,
+    status_date: dt.date | None = None,
+) -> Organisation:
+    """:func:`_organisation_create` for a user: the actor's permission is checked first."""
+    return _organisation_create(actor=actor, data=data, acting_organisation=acting_organisation,
+                                status_date=status_date, check_permission=True)
+
+
+def organisation_create_unchecked(**kwargs: Any) -> Organisation:
+    """Internal: :func:`organisation_create` without the permission check (importers, services that checked already)."""
+    return _organisation_create(**kwargs, check_permission=False)
+
+
+@transaction.atomic
+def _organisation_update(
+    *,
+    actor: User | None,
     organisation: Organisation,
     data: dict[str, Any],
     reason: str = "",
     acting_organisation: Any = None,
-    check_permission: bool = True,
+    check_permission: bool,
     status_date: dt.date | None = None,
 ) -> dict[str, list[Any]]:
     """Update the fields present in ``data``; returns the changes (empty when nothing changed)."""
@@ -179,6 +199,26 @@ def organisation_update(
     return changes
 
 
+def organisation_update(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    data: dict[str, Any],
+    reason: str = "",
+    acting_organisation: Any = None,
+    status_date: dt.date | None = None,
+) -> dict[str, list[Any]]:
+    """:func:`_organisation_update` for a user: the actor's permission is checked first."""
+    return _organisation_update(actor=actor, organisation=organisation, data=data, reason=reason,
+                                acting_organisation=acting_organisation, status_date=status_date,
+                                check_permission=True)
+
+
+def organisation_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`organisation_update` without the permission check (importers, services that checked already)."""
+    return _organisation_update(**kwargs, check_permission=False)
+
+
 @dataclass
 class OrganisationWrite:
     """One row of a bulk write: ``data`` as for :func:`organisation_create` (``existing`` None) or
@@ -207,7 +247,7 @@ def _state(org: Organisation, sector_ids: Iterable[int], aliases: Iterable[str])
 
 
 @transaction.atomic
-def organisations_bulk_write(*, actor: Any, items: list[OrganisationWrite], sector_ids: dict[str, int],
+def organisations_bulk_write(*, actor: User | None, items: list[OrganisationWrite], sector_ids: dict[str, int],
                              reason: str = "", write: bool = True, checked: Iterable[str] = ()) -> list[Any]:
     """Create and update many organisations with a fixed number of queries (spreadsheet imports).
 
@@ -335,7 +375,7 @@ def _update_organisations(updates: list[tuple[Organisation, dict[str, list[Any]]
 
 
 @transaction.atomic
-def relation_create(*, actor: Any, source: Organisation, kind: str, target: Organisation,
+def relation_create(*, actor: User | None, source: Organisation, kind: str, target: Organisation,
                     start_date: dt.date | None = None, end_date: dt.date | None = None, note: str = "") -> Relation:
     permissions.require(permissions.can_edit_organisation(actor, source))
     relation = Relation(source=source, kind=kind, target=target, start_date=start_date, end_date=end_date, note=note)
@@ -349,7 +389,7 @@ def relation_create(*, actor: Any, source: Organisation, kind: str, target: Orga
 
 
 @transaction.atomic
-def relation_delete(*, actor: Any, relation: Relation, reason: str = "") -> None:
+def relation_delete(*, actor: User | None, relation: Relation, reason: str = "") -> None:
     permissions.require(permissions.can_edit_organisation(actor, relation.source))
     before = snapshot(relation, ["source", "kind", "target", "start_date", "end_date", "note"])
     audit_record(action=AuditAction.DELETE, actor=actor, obj=relation, changes=diff(before, {}), reason=reason)
@@ -357,9 +397,9 @@ def relation_delete(*, actor: Any, relation: Relation, reason: str = "") -> None
 
 
 @transaction.atomic
-def certification_add(*, actor: Any, organisation: Organisation, kind: str, number: str,
+def _certification_add(*, actor: User | None, organisation: Organisation, kind: str, number: str,
                       issued_on: dt.date, expires_on: dt.date | None = None, issuer: str = "",
-                      check_permission: bool = True) -> Certification:
+                      check_permission: bool) -> Certification:
     if check_permission:
         permissions.require(permissions.can_edit_certified_fields(actor, organisation))
     cert = Certification(organisation=organisation, kind=kind, number=number.strip(), issued_on=issued_on,
@@ -369,6 +409,27 @@ def certification_add(*, actor: Any, organisation: Organisation, kind: str, numb
     audit_record(action=AuditAction.CREATE, actor=actor, obj=cert,
                  changes=diff({}, snapshot(cert, ["organisation", "kind", "number", "issued_on", "expires_on", "issuer"])))
     return cert
+
+
+def certification_add(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    kind: str,
+    number: str,
+    issued_on: dt.date,
+    expires_on: dt.date | None = None,
+    issuer: str = "",
+) -> Certification:
+    """:func:`_certification_add` for a user: the actor's permission is checked first."""
+    return _certification_add(actor=actor, organisation=organisation, kind=kind, number=number,
+                              issued_on=issued_on, expires_on=expires_on, issuer=issuer,
+                              check_permission=True)
+
+
+def certification_add_unchecked(**kwargs: Any) -> Certification:
+    """Internal: :func:`certification_add` without the permission check (importers, services that checked already)."""
+    return _certification_add(**kwargs, check_permission=False)
 
 
 # --- people
@@ -388,7 +449,7 @@ def _person_apply(person: Person, data: dict[str, Any]) -> None:
 
 
 @transaction.atomic
-def person_create(*, actor: Any, data: dict[str, Any], check_permission: bool = True) -> Person:
+def _person_create(*, actor: User | None, data: dict[str, Any], check_permission: bool) -> Person:
     if check_permission:
         permissions.require(permissions.can_create_person(actor))
     person = Person(code=(data.get("code") or "").strip())
@@ -409,9 +470,19 @@ def person_create(*, actor: Any, data: dict[str, Any], check_permission: bool = 
     return person
 
 
+def person_create(*, actor: User | None, data: dict[str, Any]) -> Person:
+    """:func:`_person_create` for a user: the actor's permission is checked first."""
+    return _person_create(actor=actor, data=data, check_permission=True)
+
+
+def person_create_unchecked(**kwargs: Any) -> Person:
+    """Internal: :func:`person_create` without the permission check (importers, services that checked already)."""
+    return _person_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def person_update(*, actor: Any, person: Person, data: dict[str, Any], reason: str = "",
-                  check_permission: bool = True) -> dict[str, list[Any]]:
+def _person_update(*, actor: User | None, person: Person, data: dict[str, Any], reason: str = "",
+                  check_permission: bool) -> dict[str, list[Any]]:
     person = Person.objects.select_for_update().get(pk=person.pk)
     if check_permission:
         permissions.require(permissions.can_edit_person(actor, person))
@@ -429,10 +500,26 @@ def person_update(*, actor: Any, person: Person, data: dict[str, Any], reason: s
     return changes
 
 
+def person_update(
+    *,
+    actor: User | None,
+    person: Person,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_person_update` for a user: the actor's permission is checked first."""
+    return _person_update(actor=actor, person=person, data=data, reason=reason, check_permission=True)
+
+
+def person_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`person_update` without the permission check (importers, services that checked already)."""
+    return _person_update(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def affiliation_add(*, actor: Any, person: Person, organisation: Organisation, position: str = "",
+def _affiliation_add(*, actor: User | None, person: Person, organisation: Organisation, position: str = "",
                     start_date: dt.date | None = None, end_date: dt.date | None = None, is_primary: bool = False,
-                    check_permission: bool = True) -> Affiliation:
+                    check_permission: bool) -> Affiliation:
     if check_permission:
         permissions.require(permissions.can_edit_person(actor, person) or permissions.can_edit_organisation(actor, organisation))
     affiliation = Affiliation(person=person, organisation=organisation, position=position, start_date=start_date,
@@ -444,8 +531,29 @@ def affiliation_add(*, actor: Any, person: Person, organisation: Organisation, p
     return affiliation
 
 
+def affiliation_add(
+    *,
+    actor: User | None,
+    person: Person,
+    organisation: Organisation,
+    position: str = "",
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    is_primary: bool = False,
+) -> Affiliation:
+    """:func:`_affiliation_add` for a user: the actor's permission is checked first."""
+    return _affiliation_add(actor=actor, person=person, organisation=organisation, position=position,
+                            start_date=start_date, end_date=end_date, is_primary=is_primary,
+                            check_permission=True)
+
+
+def affiliation_add_unchecked(**kwargs: Any) -> Affiliation:
+    """Internal: :func:`affiliation_add` without the permission check (importers, services that checked already)."""
+    return _affiliation_add(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def affiliation_end(*, actor: Any, affiliation: Affiliation, end_date: dt.date) -> None:
+def affiliation_end(*, actor: User | None, affiliation: Affiliation, end_date: dt.date) -> None:
     permissions.require(permissions.can_edit_person(actor, affiliation.person))
     old = affiliation.end_date
     affiliation.end_date = end_date

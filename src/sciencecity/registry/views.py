@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.registry import selectors, services
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
 from sciencecity.registry.forms import OrganisationForm, PersonForm
 from sciencecity.registry.models import Affiliation, Organisation, Person, Sector

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from sciencecity.accounts.decorators import reauthentication_required
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.audit import audit_record
 from sciencecity.core.excel import csv_export, template_workbook, xlsx_export
 from sciencecity.core.import_jobs import import_batch_confirm_submit, import_batch_submit, pending_job
@@ -29,6 +28,7 @@ from sciencecity.core.importing import (
 )
 from sciencecity.core.models import AuditAction, ImportBatch, ImportStatus
 from sciencecity.registry import selectors
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.importers import IMPORTERS_BY_SLUG, OrganisationImporter, PersonImporter
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

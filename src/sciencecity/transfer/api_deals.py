@@ -15,6 +15,7 @@ from ninja.responses import Status
 from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse, InputSchema, PageNumber
 from sciencecity.registry.models import Organisation
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import ContractType, DealState
 from sciencecity.transfer.models import Deal, TechDemand
@@ -108,7 +109,7 @@ def _deal_detail(request, deal: Deal) -> Deal:
     """The deal with what the user may do next and, after consent, both sides' contacts."""
     user = request.auth
     deal.actions = services.available_actions(user, deal)
-    deal.contacts = services.deal_contacts(deal) if services.can_see_contacts(user, deal) else None
+    deal.contacts = services.deal_contacts(deal) if access.can_see_contacts(user, deal) else None
     return deal
 
 
@@ -116,7 +117,7 @@ def _deal_detail(request, deal: Deal) -> Deal:
                   summary="Deals the user's organisations are party to (bureau: all)")
 @paginate(PageNumber)
 def deal_list(request, filters: Query[DealFilters]):
-    permissions.require(selectors.can_use_marketplace(request.auth))
+    permissions.require(access.can_use_marketplace(request.auth))
     qs = services.deal_queryset(request.auth)
     return qs.filter(state=filters.state) if filters.state else qs
 
@@ -130,8 +131,8 @@ def deal_detail(request, pk: int):
                    summary="Express interest in an achievement (enterprise users, for their enterprise)")
 def deal_create(request, payload: DealIn):
     user = request.auth
-    permissions.require(services.can_express_interest(user))
-    enterprises = selectors.enterprise_organisation_ids(user)
+    permissions.require(access.can_express_interest(user))
+    enterprises = access.enterprise_organisation_ids(user)
     buyer_id = payload.buyer_id or min(enterprises)
     permissions.require(buyer_id in enterprises)
     achievement = get_object_or_404(selectors.achievement_queryset(user), pk=payload.achievement_id)
@@ -189,7 +190,7 @@ class ContractIn(InputSchema):
                   summary="Registered technology contracts (bureau: all; others: their organisations')")
 @paginate(PageNumber)
 def contract_list(request):
-    permissions.require(selectors.can_use_marketplace(request.auth))
+    permissions.require(access.can_use_marketplace(request.auth))
     return services.contract_queryset(request.auth)
 
 
@@ -201,7 +202,7 @@ def contract_create(request, payload: Form[ContractIn], contract_file: File[Uplo
     deal = _deal(request, payload.deal_id) if payload.deal_id else None
     seller = buyer = None
     if deal is None:
-        permissions.require(services.can_file_contract(user))
+        permissions.require(access.can_file_contract(user))
         seller = get_object_or_404(Organisation, pk=payload.seller_id) if payload.seller_id else None
         buyer = get_object_or_404(Organisation, pk=payload.buyer_id) if payload.buyer_id else None
     contract = services.contract_register(actor=user, data=data, contract_file=contract_file, deal=deal,
@@ -222,7 +223,7 @@ class BrokerOut(Schema):
 @deals_router.get("/brokers", response={200: list[BrokerOut], **ERRORS},
                   summary="Technology brokers (技术经纪人) with their pipeline and figures")
 def broker_list(request):
-    permissions.require(selectors.can_use_marketplace(request.auth))
+    permissions.require(access.can_use_marketplace(request.auth))
     return [{"id": r.person.pk, "name": r.person.name, "deals_by_state": r.by_state, "open_deals": r.open_deals,
              "contracts_registered": r.registered, "amount_brokered": r.amount} for r in services.broker_figures()]
 
@@ -260,7 +261,7 @@ class IncubationOut(Schema):
 @deals_router.get("/incubation", response={200: IncubationOut, **ERRORS},
                   summary="The incubation pipeline: start-ups per stage, graduation by cohort, start-ups with their path")
 def incubation(request):
-    permissions.require(incubation_services.can_view_incubation(request.auth))
+    permissions.require(access.can_view_incubation(request.auth))
     cohorts = incubation_services.cohorts()
     return {
         "stages": [{"stage": s, "label": label, "count": n} for s, label, n in incubation_services.stage_counts()],

@@ -13,15 +13,9 @@ from ninja.pagination import paginate
 from ninja.responses import Status
 
 from sciencecity.core import permissions
-from sciencecity.core.api import (
-    PUBLIC_AUTH,
-    ErrorResponse,
-    InputSchema,
-    Line,
-    PageNumber,
-    acting_organisation,
-)
-from sciencecity.registry.models import Organisation
+from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema, Line, PageNumber
+from sciencecity.registry.acting import acting_organisation_among
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import (
     FeedbackLabel,
@@ -111,7 +105,7 @@ class DemandOut(Schema):
         user = _caller(context)
         if not obj.confidential or obj.organisation_id in permissions.organisation_ids(user):
             return obj.description
-        return obj.description if selectors.can_read_demand_description(user, obj) else None
+        return obj.description if access.can_read_demand_description(user, obj) else None
 
 
 class AchievementIn(InputSchema):
@@ -241,15 +235,6 @@ def _visible_demand(user: Any, pk: int) -> TechDemand:
                              .prefetch_related("sectors"), pk=pk)
 
 
-def _acting(request, allowed: set[int]) -> Organisation:
-    chosen = acting_organisation(request)
-    if chosen is not None and chosen.pk in allowed:
-        return chosen
-    organisation = Organisation.objects.filter(pk__in=allowed).order_by("pk").first()
-    permissions.require(organisation is not None)
-    return organisation
-
-
 # --- achievements
 @listings_router.get("/achievements", response={200: list[AchievementOut], **ERRORS}, auth=PUBLIC_AUTH,
                      summary="Achievements the caller may see")
@@ -262,8 +247,8 @@ def achievement_list(request, filters: Query[ListFilters]):
 @listings_router.post("/achievements", response={201: AchievementOut, **ERRORS}, summary="Post an achievement")
 def achievement_create(request, payload: AchievementIn):
     user = request.auth
-    permissions.require(selectors.can_create_achievement(user))
-    organisation = _acting(request, permissions.organisation_ids(user))
+    permissions.require(access.can_create_achievement(user))
+    organisation = acting_organisation_among(request, permissions.organisation_ids(user))
     achievement = listings.achievement_create(actor=user, organisation=organisation, data=payload.dict())
     return Status(201, _visible_achievement(user, achievement.pk))
 
@@ -291,7 +276,7 @@ def achievement_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
                         relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     achievement = _visible_achievement(user, pk)
-    permissions.require(selectors.can_edit_achievement(user, achievement))
+    permissions.require(access.can_edit_achievement(user, achievement))
     found = matching.matches_for_achievement(achievement, user=user, limit=limit, relax=relax)
     return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
 
@@ -301,7 +286,7 @@ def achievement_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
 def achievement_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     achievement = _visible_achievement(user, pk)
-    permissions.require(selectors.can_edit_achievement(user, achievement))
+    permissions.require(access.can_edit_achievement(user, achievement))
     return {"demands": matching.achievement_removals(achievement, user=user, relax=relax)}
 
 
@@ -317,8 +302,8 @@ def demand_list(request, filters: Query[ListFilters]):
 @listings_router.post("/demands", response={201: DemandOut, **ERRORS}, summary="Post a technology demand")
 def demand_create(request, payload: DemandIn):
     user = request.auth
-    permissions.require(selectors.can_create_demand(user))
-    organisation = _acting(request, selectors.enterprise_organisation_ids(user))
+    permissions.require(access.can_create_demand(user))
+    organisation = acting_organisation_among(request, access.enterprise_organisation_ids(user))
     demand = listings.demand_create(actor=user, organisation=organisation, data=payload.dict())
     return Status(201, _visible_demand(user, demand.pk))
 
@@ -345,7 +330,7 @@ def demand_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
                    relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     demand = _visible_demand(user, pk)
-    permissions.require(selectors.can_edit_demand(user, demand))
+    permissions.require(access.can_edit_demand(user, demand))
     found = matching.matches_for_demand(demand, user=user, limit=limit, relax=relax)
     return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
 
@@ -355,7 +340,7 @@ def demand_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
 def demand_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     demand = _visible_demand(user, pk)
-    permissions.require(selectors.can_edit_demand(user, demand))
+    permissions.require(access.can_edit_demand(user, demand))
     return {"achievements": matching.demand_removals(demand, user=user, relax=relax)}
 
 
@@ -389,6 +374,6 @@ def search(request, params: Query[SearchParams]):
                      summary="The caller's notifications, newest first")
 @paginate(PageNumber)
 def notification_list(request, unread: bool = False):
-    permissions.require(selectors.can_use_marketplace(request.auth))
+    permissions.require(access.can_use_marketplace(request.auth))
     qs = selectors.notifications(request.auth)
     return qs.filter(read_at__isnull=True) if unread else qs

@@ -8,6 +8,10 @@ class TransferConfig(AppConfig):
     verbose_name = _("Technology transfer")
 
     def ready(self) -> None:
+        from sciencecity.transfer import navigation, permissions
+
+        permissions.register()
+        navigation.register()
         from sciencecity.transfer.indicator_sources import register_all
 
         register_all()

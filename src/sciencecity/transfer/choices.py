@@ -58,6 +58,10 @@ class DealState(models.TextChoices):
     CLOSED = "closed", _("Closed without agreement")
 
 
+#: Deals still in progress (a party or the bureau may still act on them).
+OPEN_STATES = (DealState.INTEREST, DealState.CONTACT, DealState.NEGOTIATION, DealState.AGREED)
+
+
 class ContractType(models.TextChoices):
     """技术合同认定登记 types."""
 

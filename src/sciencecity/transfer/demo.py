@@ -595,10 +595,10 @@ def demo_generate(*, scale: str, seed: int = DEFAULT_SEED, today: dt.date | None
 
 
 def _forget_turnover() -> None:
-    from sciencecity.plans.selectors import live_value_forget
+    from sciencecity.plans import sources
 
     for year in CONTRACT_YEARS:
-        live_value_forget(TURNOVER_SOURCE, year)
+        sources.cache_forget(TURNOVER_SOURCE, year)
 
 
 def _write_deals(seed: int, plan: Scale, pool: Pool, today: dt.date, counts: dict[str, int]) -> list[Deal]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,6 +39,9 @@ from sciencecity.registry.models import Organisation, Sector
 from sciencecity.transfer.choices import IpStatus, IpType, TransferMode, Visibility
 from sciencecity.transfer.models import Achievement, TechDemand
 from sciencecity.transfer.services import listings
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 
 def _text(model: Any, name: str):
@@ -131,7 +134,7 @@ def demand_columns() -> list[Column]:
 
 class _ListingImporter(Importer):
     model: Any = None
-    unique_columns = ("code",)
+    unique_columns = ("code")
 
     def can_import(self, user: Any) -> bool:
         return permissions.is_bureau_officer(user)
@@ -162,7 +165,7 @@ class _ListingImporter(Importer):
             raise CellProblem(ImportError.INVALID_VALUE, field="budget_max",
                               detail=_("the upper budget is below the lower one."))
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         values = dict(values)
         organisation = values.pop("organisation")
         existing = self.model.objects.filter(code=values["code"]).first()
@@ -193,8 +196,8 @@ class AchievementImporter(_ListingImporter):
         return obj.owner_id
 
     @staticmethod
-    def update(actor: Any, obj: Achievement, values: dict[str, Any]) -> dict[str, Any]:
-        return listings.achievement_update(actor=actor, achievement=obj, data=values, check_permission=False,
+    def update(actor: User | None, obj: Achievement, values: dict[str, Any]) -> dict[str, Any]:
+        return listings.achievement_update_unchecked(actor=actor, achievement=obj, data=values,
                                            reason=_("Bulk import"))
 
 
@@ -215,8 +218,8 @@ class DemandImporter(_ListingImporter):
         return obj.organisation_id
 
     @staticmethod
-    def update(actor: Any, obj: TechDemand, values: dict[str, Any]) -> dict[str, Any]:
-        return listings.demand_update(actor=actor, demand=obj, data=values, check_permission=False,
+    def update(actor: User | None, obj: TechDemand, values: dict[str, Any]) -> dict[str, Any]:
+        return listings.demand_update_unchecked(actor=actor, demand=obj, data=values,
                                       reason=_("Bulk import"))
 
 
@@ -272,7 +275,7 @@ def guess_kind(content: bytes, file_name: str) -> str:
     return "demands" if any(w in head for w in ("public_summary", "公开摘要", "public summary")) else "achievements"
 
 
-def import_listings(*, content: bytes, file_name: str, kind: str, actor: Any, dry: bool) -> ImportReport:
+def import_listings(*, content: bytes, file_name: str, kind: str, actor: User | None, dry: bool) -> ImportReport:
     """Dry run or apply (raising ``ImportRejected`` with the report when a row fails: nothing written)."""
     importer = IMPORTERS[kind]()
     is_jsonl = file_name.lower().endswith((".jsonl", ".ndjson"))

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.core.models import Notification
 from sciencecity.transfer.choices import ListingStatus, Visibility
@@ -26,38 +25,6 @@ def _orgs(user: Any) -> set[int]:
 
 
 # --- permissions of listings (UI, API and CLI share them)
-def can_use_marketplace(user: Any) -> bool:
-    """Logged-in business users (administrators do not handle business data)."""
-    return permissions.is_business_user(user)
-
-
-def can_create_achievement(user: Any, organisation: Any = None) -> bool:
-    """Any business user acting for an organisation posts its achievements."""
-    if not permissions.is_business_user(user):
-        return False
-    orgs = _orgs(user)
-    return bool(orgs) if organisation is None else organisation.pk in orgs
-
-
-def enterprise_organisation_ids(user: Any) -> set[int]:
-    if not permissions.is_business_user(user):
-        return set()
-    return set(user.memberships.filter(role=Role.ENTERPRISE_USER, organisation__isnull=False)
-               .values_list("organisation_id", flat=True))
-
-
-def can_create_demand(user: Any, organisation: Any = None) -> bool:
-    """Enterprise users post their enterprise's technology demands."""
-    orgs = enterprise_organisation_ids(user)
-    return bool(orgs) if organisation is None else organisation.pk in orgs
-
-
-def can_edit_achievement(user: Any, achievement: Achievement) -> bool:
-    return permissions.is_business_user(user) and achievement.owner_id in _orgs(user)
-
-
-def can_edit_demand(user: Any, demand: TechDemand) -> bool:
-    return permissions.is_business_user(user) and demand.organisation_id in _orgs(user)
 
 
 def _deal_party(orgs: set[int], **listing: Any) -> Q:
@@ -90,29 +57,6 @@ def demand_queryset(user: Any) -> QuerySet[TechDemand]:
     orgs = _orgs(user)
     dealt = Exists(Deal.objects.filter(_deal_party(orgs, demand=OuterRef("pk"))))
     return qs.filter(active | Q(organisation_id__in=orgs) | dealt)
-
-
-def can_view_achievement(user: Any, achievement: Achievement) -> bool:
-    return achievement_queryset(user).filter(pk=achievement.pk).exists()
-
-
-def can_view_demand(user: Any, demand: TechDemand) -> bool:
-    return demand_queryset(user).filter(pk=demand.pk).exists()
-
-
-def can_read_achievement_details(user: Any, achievement: Achievement) -> bool:
-    """IP, asking terms and inventors: logged-in business users who see the listing (not anonymous)."""
-    return permissions.is_business_user(user) and can_view_achievement(user, achievement)
-
-
-def can_read_demand_description(user: Any, demand: TechDemand) -> bool:
-    """The full text: anyone who sees a non-confidential demand; the owner and deal parties otherwise."""
-    if not demand.confidential:
-        return can_view_demand(user, demand)
-    if not permissions.is_business_user(user):
-        return False
-    orgs = _orgs(user)
-    return demand.organisation_id in orgs or Deal.objects.filter(_deal_party(orgs, demand=demand)).exists()
 
 
 def visible_ids(user: Any, kind: str, ids: list[int]) -> set[int]:

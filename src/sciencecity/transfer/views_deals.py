@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from sciencecity.core import permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.transfer import forms_deals as forms
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import DealState, IncubationStage
 from sciencecity.transfer.models import Deal, TechContract
@@ -38,7 +39,7 @@ def _page(request, queryset):
 
 def _buyer(request):
     """The enterprise the user acts for as a buyer (the acting organisation when it is one)."""
-    ids = selectors.enterprise_organisation_ids(request.user)
+    ids = access.enterprise_organisation_ids(request.user)
     acting = acting_organisation(request)
     if acting is not None and acting.pk in ids:
         return acting
@@ -50,7 +51,7 @@ def _buyer(request):
 # --- deals
 @login_required
 def deal_list(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     qs = services.deal_queryset(request.user)
     state = request.GET.get("state", "")
     if state in DealState.values:
@@ -62,7 +63,7 @@ def deal_list(request):
 
 @login_required
 def deal_create(request):
-    permissions.require(services.can_express_interest(request.user))
+    permissions.require(access.can_express_interest(request.user))
     achievement = get_object_or_404(selectors.achievement_queryset(request.user).select_related("owner"),
                                     pk=request.GET.get("achievement") or request.POST.get("achievement") or 0)
     buyer = _buyer(request)
@@ -103,12 +104,12 @@ def _deal_page(request, deal: Deal, *, note_form=None, reason_form=None, broker_
     actions = services.available_actions(user, deal)
     return render(request, "transfer/deal_detail.html", {
         "deal": deal, "actions": actions, "next_actor": _next_actor(deal),
-        "contacts": services.deal_contacts(deal) if services.can_see_contacts(user, deal) else None,
+        "contacts": services.deal_contacts(deal) if access.can_see_contacts(user, deal) else None,
         "notes": deal.notes.select_related("author"),
         "contract": TechContract.objects.filter(deal=deal).first(),
         "note_form": note_form or forms.NoteForm(), "reason_form": reason_form or forms.ReasonForm(),
         "broker_form": broker_form or forms.BrokerForm(initial={"broker": deal.broker_id}),
-        "is_seller": services.is_seller(user, deal), "is_buyer": services.is_buyer(user, deal),
+        "is_seller": access.is_seller(user, deal), "is_buyer": access.is_buyer(user, deal),
     }, status=status)
 
 
@@ -158,7 +159,7 @@ def deal_action(request, pk: int, action: str):
 
 
 def _deal_register(request, deal: Deal):
-    permissions.require(services.is_seller(request.user, deal))
+    permissions.require(access.is_seller(request.user, deal))
     form = forms.ContractForm(request.POST or None, request.FILES or None, deal=deal)
     if request.method == "POST" and form.is_valid():
         try:
@@ -175,17 +176,17 @@ def _deal_register(request, deal: Deal):
 # --- contracts
 @login_required
 def contract_list(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     page, query = _page(request, services.contract_queryset(request.user))
     return render(request, "transfer/contract_list.html", {
-        "page": page, "query": query, "can_file": services.can_file_contract(request.user),
+        "page": page, "query": query, "can_file": access.can_file_contract(request.user),
         "all_contracts": permissions.is_bureau_officer(request.user),
     })
 
 
 @login_required
 def contract_create(request):
-    permissions.require(services.can_file_contract(request.user))
+    permissions.require(access.can_file_contract(request.user))
     seller_ids = permissions.organisation_ids(request.user)
     form = forms.ContractForm(request.POST or None, request.FILES or None, seller_ids=seller_ids)
     if request.method == "POST" and form.is_valid():
@@ -204,7 +205,7 @@ def contract_create(request):
 # --- brokers
 @login_required
 def broker_list(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     return render(request, "transfer/broker_list.html", {
         "rows": services.broker_figures(), "states": DealState.choices,
     })
@@ -213,10 +214,10 @@ def broker_list(request):
 # --- incubation
 @login_required
 def incubation(request):
-    permissions.require(incubation_services.can_view_incubation(request.user))
+    permissions.require(access.can_view_incubation(request.user))
     user = request.user
-    can_manage = incubation_services.can_manage_incubation(user)
-    carrier_ids = None if permissions.is_bureau_officer(user) else incubation_services.operator_carrier_ids(user)
+    can_manage = access.can_manage_incubation(user)
+    carrier_ids = None if permissions.is_bureau_officer(user) else access.operator_carrier_ids(user)
     form = forms.StartupMoveForm(request.POST or None, carrier_ids=carrier_ids) if can_manage else None
     if request.method == "POST":
         permissions.require(can_manage)

@@ -16,10 +16,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from sciencecity.core import explain, permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
-from sciencecity.registry.models import Organisation, Sector
+from sciencecity.registry.acting import acting_organisation_among
+from sciencecity.registry.models import Sector
 from sciencecity.transfer import forms, selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, TechDemand, TopicWatch
 from sciencecity.transfer.services import listings, matching, watch
@@ -38,13 +39,6 @@ def _params(request) -> dict[str, str]:
     return {k: v for k, v in request.GET.items() if v and k != "page"}
 
 
-def _acting(request, allowed_ids: set[int]) -> Organisation | None:
-    chosen = acting_organisation(request)
-    if chosen is not None and chosen.pk in allowed_ids:
-        return chosen
-    return Organisation.objects.filter(pk__in=allowed_ids).order_by("pk").first()
-
-
 def _mode_labels(modes: list[str]) -> list[str]:
     labels = dict(TransferMode.choices)
     return [labels.get(m, m) for m in modes]
@@ -52,14 +46,14 @@ def _mode_labels(modes: list[str]) -> list[str]:
 
 def _visible_achievement(request, pk: int) -> Achievement:
     achievement = get_object_or_404(Achievement.objects.select_related("owner"), pk=pk)
-    if not selectors.can_view_achievement(request.user, achievement):
+    if not access.can_view_achievement(request.user, achievement):
         raise Http404
     return achievement
 
 
 def _visible_demand(request, pk: int) -> TechDemand:
     demand = get_object_or_404(TechDemand.objects.select_related("organisation"), pk=pk)
-    if not selectors.can_view_demand(request.user, demand):
+    if not access.can_view_demand(request.user, demand):
         raise Http404
     return demand
 
@@ -100,15 +94,15 @@ def _list_explanation(request, params: dict[str, str], selector) -> dict:
 # --- index
 def index(request):
     user = request.user
-    business = selectors.can_use_marketplace(user)
+    business = access.can_use_marketplace(user)
     return render(request, "transfer/index.html", {
         "recent_achievements": selectors.achievement_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
         "recent_demands": selectors.demand_list(user, {}).filter(status=ListingStatus.ACTIVE)[:5],
         "recommendations": matching.recommendations(user) if business else [],
         "unread": selectors.unread_notification_count(user) if business else 0,
         "business": business,
-        "can_create_achievement": selectors.can_create_achievement(user),
-        "can_create_demand": selectors.can_create_demand(user),
+        "can_create_achievement": access.can_create_achievement(user),
+        "can_create_demand": access.can_create_demand(user),
         "search_form": forms.SearchForm(),
     })
 
@@ -120,26 +114,26 @@ def achievement_list(request):
     empty = _list_explanation(request, params, selectors.achievement_list) if not page.object_list else {}
     return render(request, "transfer/achievement_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
-        "business": selectors.can_use_marketplace(request.user),
-        "can_create": selectors.can_create_achievement(request.user),
+        "business": access.can_use_marketplace(request.user),
+        "can_create": access.can_create_achievement(request.user),
     })
 
 
 def achievement_detail(request, pk: int):
     achievement = _visible_achievement(request, pk)
     user = request.user
-    is_owner = selectors.can_edit_achievement(user, achievement)
+    is_owner = access.can_edit_achievement(user, achievement)
     relax = _relax(request)
     matches = matching.matches_for_achievement(achievement, user=user, relax=relax) if is_owner else None
     counts = matching.achievement_removals(achievement, user=user, relax=relax) if matches and not matches[
         "demands"] else {}
     return render(request, "transfer/achievement_detail.html", {
         "achievement": achievement, "is_owner": is_owner, "mode_labels": _mode_labels(achievement.modes),
-        "show_details": selectors.can_read_achievement_details(user, achievement),
+        "show_details": access.can_read_achievement_details(user, achievement),
         "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
         "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
         "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": selectors.can_use_marketplace(user),
+        "can_feedback": access.can_use_marketplace(user),
     })
 
 
@@ -174,16 +168,16 @@ def _edit(request, obj, *, form_class, update, name: str, saved: str, organisati
 
 @login_required
 def achievement_create(request):
-    permissions.require(selectors.can_create_achievement(request.user))
+    permissions.require(access.can_create_achievement(request.user))
     return _create(request, form_class=forms.AchievementForm, create=listings.achievement_create,
-                   organisation=_acting(request, permissions.organisation_ids(request.user)), name="achievement",
+                   organisation=acting_organisation_among(request, permissions.organisation_ids(request.user)), name="achievement",
                    saved=_("The achievement was posted."))
 
 
 @login_required
 def achievement_edit(request, pk: int):
     achievement = get_object_or_404(Achievement, pk=pk)
-    permissions.require(selectors.can_edit_achievement(request.user, achievement))
+    permissions.require(access.can_edit_achievement(request.user, achievement))
     return _edit(request, achievement, form_class=forms.AchievementForm, name="achievement",
                  update=lambda actor, obj, data: listings.achievement_update(actor=actor, achievement=obj, data=data),
                  saved=_("The achievement was saved."), organisation=achievement.owner)
@@ -196,41 +190,41 @@ def demand_list(request):
     empty = _list_explanation(request, params, selectors.demand_list) if not page.object_list else {}
     return render(request, "transfer/demand_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
-        "business": selectors.can_use_marketplace(request.user),
-        "can_create": selectors.can_create_demand(request.user),
+        "business": access.can_use_marketplace(request.user),
+        "can_create": access.can_create_demand(request.user),
     })
 
 
 def demand_detail(request, pk: int):
     demand = _visible_demand(request, pk)
     user = request.user
-    is_owner = selectors.can_edit_demand(user, demand)
+    is_owner = access.can_edit_demand(user, demand)
     relax = _relax(request)
     matches = matching.matches_for_demand(demand, user=user, relax=relax) if is_owner else None
     counts = matching.demand_removals(demand, user=user, relax=relax) if matches and not matches[
         "achievements"] else {}
     return render(request, "transfer/demand_detail.html", {
         "demand": demand, "is_owner": is_owner, "mode_labels": _mode_labels(demand.modes),
-        "show_description": selectors.can_read_demand_description(user, demand),
+        "show_description": access.can_read_demand_description(user, demand),
         "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
         "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
         "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": selectors.can_use_marketplace(user),
+        "can_feedback": access.can_use_marketplace(user),
     })
 
 
 @login_required
 def demand_create(request):
-    permissions.require(selectors.can_create_demand(request.user))
+    permissions.require(access.can_create_demand(request.user))
     return _create(request, form_class=forms.DemandForm, create=listings.demand_create,
-                   organisation=_acting(request, selectors.enterprise_organisation_ids(request.user)),
+                   organisation=acting_organisation_among(request, access.enterprise_organisation_ids(request.user)),
                    name="demand", saved=_("The demand was posted."))
 
 
 @login_required
 def demand_edit(request, pk: int):
     demand = get_object_or_404(TechDemand, pk=pk)
-    permissions.require(selectors.can_edit_demand(request.user, demand))
+    permissions.require(access.can_edit_demand(request.user, demand))
     return _edit(request, demand, form_class=forms.DemandForm, name="demand",
                  update=lambda actor, obj, data: listings.demand_update(actor=actor, demand=obj, data=data),
                  saved=_("The demand was saved."), organisation=demand.organisation)
@@ -252,7 +246,7 @@ def search(request):
                 removals = [explain.Removal(str(FILTER_LABELS["sectors"]), without,
                                             explain.url_without(request, "sector"))]
     return render(request, "transfer/search.html", {"form": form, "results": results, "removals": removals,
-                                                    "can_feedback": selectors.can_use_marketplace(request.user),
+                                                    "can_feedback": access.can_use_marketplace(request.user),
                                                     "feedback_labels": FeedbackLabel.choices})
 
 
@@ -285,7 +279,7 @@ def notifications(request):
 # --- topic watch
 @login_required
 def watch_list(request):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     form = forms.WatchForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -300,7 +294,7 @@ def watch_list(request):
 
 @login_required
 def watch_detail(request, pk: int):
-    permissions.require(selectors.can_use_marketplace(request.user))
+    permissions.require(access.can_use_marketplace(request.user))
     topic = get_object_or_404(TopicWatch.objects.select_related("sector"), pk=pk, user=request.user)
     if request.method == "POST":
         watch.watch_delete(actor=request.user, watch=topic)

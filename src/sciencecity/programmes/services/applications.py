@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,8 +24,12 @@ from sciencecity.programmes.models import (
     ApplicationVersion,
     Call,
 )
+from sciencecity.programmes.permissions import can_edit_application
 from sciencecity.programmes.services.common import next_code, transition
 from sciencecity.programmes.services.integrity import listed_organisation, listed_people
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 APPLICATION_FIELDS = ("title", "abstract", "keywords", "requested_amount", "budget_lines", "answers",
                       "representative_works", "applicant")
@@ -37,16 +41,12 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 _MAGIC = {".pdf": b"%PDF", ".docx": b"PK", ".xlsx": b"PK", ".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8"}
 
 
-def can_edit_application(user: Any, application: Application) -> bool:
-    return application.organisation_id in permissions.organisation_ids(user)
-
-
-def _acting_for(actor: Any, organisation: Any) -> None:
+def _acting_for(actor: User | None, organisation: Any) -> None:
     permissions.require(organisation.pk in permissions.organisation_ids(actor))
 
 
 @transaction.atomic
-def application_create(*, actor: Any, call: Call, organisation: Any, data: dict[str, Any],
+def application_create(*, actor: User | None, call: Call, organisation: Any, data: dict[str, Any],
                        members: list[Any] = ()) -> Application:
     """A draft application by ``organisation`` (which the actor acts for)."""
     _acting_for(actor, organisation)
@@ -79,7 +79,7 @@ def _snapshot(application: Application) -> dict[str, Any]:
 
 
 @transaction.atomic
-def application_update(*, actor: Any, application: Application, data: dict[str, Any], members=None) -> dict:
+def application_update(*, actor: User | None, application: Application, data: dict[str, Any], members=None) -> dict:
     application = Application.objects.select_for_update().get(pk=application.pk)
     permissions.require(can_edit_application(actor, application))
     if application.state not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
@@ -142,7 +142,7 @@ def eligibility_problems(application: Application, day: dt.date | None = None) -
 
 
 @transaction.atomic
-def application_submit(*, actor: Any, application: Application, note: str = "") -> Application:
+def application_submit(*, actor: User | None, application: Application, note: str = "") -> Application:
     """Check eligibility, freeze a version and issue a receipt (the reference)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     permissions.require(can_edit_application(actor, application))
@@ -161,7 +161,7 @@ def application_submit(*, actor: Any, application: Application, note: str = "") 
 
 
 @transaction.atomic
-def application_withdraw(*, actor: Any, application: Application, reason: str = "") -> Application:
+def application_withdraw(*, actor: User | None, application: Application, reason: str = "") -> Application:
     permissions.require(can_edit_application(actor, application))
     transition(actor=actor, obj=application, field="state", new=ApplicationState.WITHDRAWN,
                allowed_from=(ApplicationState.DRAFT, ApplicationState.SUBMITTED, ApplicationState.RETURNED),
@@ -170,7 +170,7 @@ def application_withdraw(*, actor: Any, application: Application, reason: str = 
 
 
 @transaction.atomic
-def application_return(*, actor: Any, application: Application, reason: str) -> Application:
+def application_return(*, actor: User | None, application: Application, reason: str) -> Application:
     """The bureau returns a submitted application for revision (while the call is open or closed)."""
     permissions.require(permissions.is_bureau_officer(actor))
     if not reason.strip():
@@ -197,7 +197,7 @@ def attachment_problem(name: str, size: int, head: bytes) -> str | None:
 
 
 @transaction.atomic
-def attachment_add(*, actor: Any, application: Application, title: str, upload) -> ApplicationAttachment:
+def attachment_add(*, actor: User | None, application: Application, title: str, upload) -> ApplicationAttachment:
     permissions.require(can_edit_application(actor, application))
     if application.state not in (ApplicationState.DRAFT, ApplicationState.RETURNED):
         raise ValidationError(_("Only a draft or a returned application can be edited."))

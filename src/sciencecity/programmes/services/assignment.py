@@ -15,7 +15,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -39,7 +39,7 @@ from sciencecity.engines.assignment import (
 from sciencecity.programmes import notices
 from sciencecity.programmes.choices import AssignmentState, CallState, JobState
 from sciencecity.programmes.models import Application, Assignment, AssignmentJob, Call, ExpertProfile
-from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services.experts import (
     AffinityTable,
     affinity_table,
@@ -49,6 +49,9 @@ from sciencecity.programmes.services.experts import (
     expert_pool,
 )
 from sciencecity.registry.models import Person
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: Affinities kept per application (sparse score table, as OpenReview's top-N).
 TOP_EXPERTS = 200
@@ -212,7 +215,7 @@ def _job_cancelled(job: AssignmentJob) -> bool:
 
 
 @transaction.atomic
-def assignment_job_create(*, actor: Any, call: Call) -> AssignmentJob:
+def assignment_job_create(*, actor: User | None, call: Call) -> AssignmentJob:
     permissions.require(can_manage_programmes(actor))
     if call.state != CallState.REVIEW:
         raise ValidationError(_("Reviewers are assigned while the call is under review."), code="call_not_in_review")
@@ -222,7 +225,7 @@ def assignment_job_create(*, actor: Any, call: Call) -> AssignmentJob:
     return job
 
 
-def assignment_run(*, actor: Any, call: Call, today: dt.date | None = None) -> AssignmentJob:
+def assignment_run(*, actor: User | None, call: Call, today: dt.date | None = None) -> AssignmentJob:
     """Create an assignment job for ``call`` and run it inline; returns the finished job."""
     job = assignment_job_create(actor=actor, call=call)
     assignment_job_execute(job=job, actor=actor, today=today)
@@ -230,7 +233,7 @@ def assignment_run(*, actor: Any, call: Call, today: dt.date | None = None) -> A
 
 
 @transaction.atomic
-def assignment_job_cancel(*, actor: Any, job: AssignmentJob) -> AssignmentJob:
+def assignment_job_cancel(*, actor: User | None, job: AssignmentJob) -> AssignmentJob:
     """Ask a queued or running job to stop (the solver checks between steps)."""
     permissions.require(can_manage_programmes(actor))
     updated = AssignmentJob.objects.filter(pk=job.pk, state__in=(JobState.QUEUED, JobState.RUNNING)).update(
@@ -297,7 +300,7 @@ def _build(call: Call, today: dt.date | None) -> _Built:
                   {str(pk): name for pk, name in names.items()})
 
 
-def assignment_job_execute(*, job: AssignmentJob, actor: Any = None, today: dt.date | None = None) -> AssignmentJob:
+def assignment_job_execute(*, job: AssignmentJob, actor: User | None = None, today: dt.date | None = None) -> AssignmentJob:
     """Run a queued job: gather, solve (progress, cancel), store the proposal or the reasons it failed."""
     call = job.call
     if not AssignmentJob.objects.filter(pk=job.pk, state=JobState.QUEUED).update(state=JobState.RUNNING):
@@ -335,7 +338,7 @@ class _JobFailed(Exception):
 
 
 @transaction.atomic
-def _job_finish(job: AssignmentJob, actor: Any, state: str, message: str, result: dict) -> AssignmentJob:
+def _job_finish(job: AssignmentJob, actor: User | None, state: str, message: str, result: dict) -> AssignmentJob:
     progress = 1.0 if state == JobState.DONE else job.progress
     _job_update(job, state=state, message=message, result=result, progress=progress, stage=str(JobState(state).label))
     audit_record(action=AuditAction.TRANSITION, actor=actor, obj=job, object_repr=str(job.call),
@@ -344,7 +347,7 @@ def _job_finish(job: AssignmentJob, actor: Any, state: str, message: str, result
 
 
 @transaction.atomic
-def _store(job: AssignmentJob, actor: Any, built: _Built, result) -> AssignmentJob:
+def _store(job: AssignmentJob, actor: User | None, built: _Built, result) -> AssignmentJob:
     """Replace the call's proposed assignments with the solver's answer (released ones stay)."""
     call = job.call
     Assignment.objects.filter(application__call=call, state=AssignmentState.PROPOSED).delete()
@@ -430,7 +433,7 @@ def _check_choice(call: Call, application: Application, expert: Person, *, ignor
 
 
 @transaction.atomic
-def assignment_edit(*, actor: Any, assignment: Assignment, expert: Person, today: dt.date | None = None) -> Assignment:
+def assignment_edit(*, actor: User | None, assignment: Assignment, expert: Person, today: dt.date | None = None) -> Assignment:
     """Swap the expert of a proposed assignment (before release)."""
     permissions.require(can_manage_programmes(actor))
     assignment = Assignment.objects.select_for_update().select_related("application__call").get(pk=assignment.pk)
@@ -450,7 +453,7 @@ def assignment_edit(*, actor: Any, assignment: Assignment, expert: Person, today
 
 
 @transaction.atomic
-def assignment_release(*, actor: Any, call: Call) -> int:
+def assignment_release(*, actor: User | None, call: Call) -> int:
     """Release the call's proposed assignments to the reviewers (they see them on their reviews page)."""
     permissions.require(can_manage_programmes(actor))
     proposed = list(Assignment.objects.select_for_update().filter(application__call=call,
@@ -486,9 +489,18 @@ def best_eligible_expert(application: Application, today: dt.date | None = None)
     return pool[best].person, table
 
 
-def reassign(*, actor: Any, application: Application, state: str = AssignmentState.RELEASED,
+@transaction.atomic
+def reassign(*, actor: User | None, application: Application, state: str = AssignmentState.RELEASED,
              today: dt.date | None = None) -> Assignment | None:
-    """Fill the application's missing reviewer slots, one at a time, with the best eligible expert."""
+    """The bureau fills the application's missing reviewer slots, one at a time, with the best eligible expert."""
+    permissions.require(actor, "programmes.manage")
+    return reassign_slots(actor=actor, application=application, state=state, today=today)
+
+
+def reassign_slots(*, actor: User | None, application: Application, state: str = AssignmentState.RELEASED,
+                   today: dt.date | None = None) -> Assignment | None:
+    """Internal: fill the missing slots with no permission check, inside the caller's transaction (a
+    reviewer's decline re-assigns the application it leaves)."""
     created = None
     missing = application.call.reviews_per_application - application.assignments.filter(
         state__in=ACTIVE_STATES).count()

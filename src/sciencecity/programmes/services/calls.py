@@ -4,7 +4,7 @@ panel → decided)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +15,11 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.choices import CallState, DemandStatus, Mechanism
 from sciencecity.programmes.models import Call, Criterion, Demand, Topic, TopicList
+from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services.common import next_code, transition
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 CALL_FIELDS = ("title", "description", "mechanism", "topic", "opens_on", "closes_on", "review_until", "panel_on",
                "notify_on", "eligible_kinds", "eligible_levels", "eligible_districts", "max_request", "total_budget",
@@ -24,12 +28,8 @@ CALL_FIELDS = ("title", "description", "mechanism", "topic", "opens_on", "closes
                "teams_funded", "keep_per_round")
 
 
-def can_manage_programmes(user: Any) -> bool:
-    return permissions.is_bureau_officer(user)
-
-
 @transaction.atomic
-def demand_submit(*, actor: Any, organisation: Any, data: dict[str, Any]) -> Demand:
+def demand_submit(*, actor: User | None, organisation: Any, data: dict[str, Any]) -> Demand:
     """An enterprise, department or facility submits a technology problem (需求方出题)."""
     permissions.require(permissions.is_bureau_officer(actor) or organisation.pk in permissions.organisation_ids(actor))
     demand = Demand(organisation=organisation, submitted_by=actor, code=next_code(Demand, "XQ"),
@@ -43,7 +43,7 @@ def demand_submit(*, actor: Any, organisation: Any, data: dict[str, Any]) -> Dem
 
 
 @transaction.atomic
-def topic_list_create(*, actor: Any, name: str, kind: str, year: int) -> TopicList:
+def topic_list_create(*, actor: User | None, name: str, kind: str, year: int) -> TopicList:
     permissions.require(can_manage_programmes(actor))
     topic_list = TopicList(name=name, kind=kind, year=year)
     topic_list.full_clean()
@@ -53,7 +53,7 @@ def topic_list_create(*, actor: Any, name: str, kind: str, year: int) -> TopicLi
 
 
 @transaction.atomic
-def topic_create(*, actor: Any, topic_list: TopicList, data: dict[str, Any], demands: list[Demand]) -> Topic:
+def topic_create(*, actor: User | None, topic_list: TopicList, data: dict[str, Any], demands: list[Demand]) -> Topic:
     """Curate demands into a topic; the demands become 'accepted' and stay traceable."""
     permissions.require(can_manage_programmes(actor))
     topic = Topic(topic_list=topic_list, **{k: data.get(k) for k in ("title", "description", "sector",
@@ -68,7 +68,7 @@ def topic_create(*, actor: Any, topic_list: TopicList, data: dict[str, Any], dem
 
 
 @transaction.atomic
-def call_create(*, actor: Any, data: dict[str, Any], criteria: list[dict[str, Any]]) -> Call:
+def call_create(*, actor: User | None, data: dict[str, Any], criteria: list[dict[str, Any]]) -> Call:
     """A call with its rubric; weights must be positive."""
     permissions.require(can_manage_programmes(actor))
     call = Call(code=data.get("code") or next_code(Call, "CALL"), created_by=actor,
@@ -104,7 +104,7 @@ _CALL_FLOW = {
 
 
 @transaction.atomic
-def call_transition(*, actor: Any, call: Call, new: str, reason: str = "") -> Call:
+def call_transition(*, actor: User | None, call: Call, new: str, reason: str = "") -> Call:
     """Move a call along draft → open → closed → review → panel → decided (officers only)."""
     permissions.require(can_manage_programmes(actor))
     call = Call.objects.select_for_update().get(pk=call.pk)

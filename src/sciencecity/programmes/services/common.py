@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,8 +11,11 @@ from django.utils.translation import gettext as _
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
 
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
-def transition(*, actor: Any, obj: models.Model, field: str, new: str, allowed_from: tuple[str, ...],
+
+def transition(*, actor: User | None, obj: models.Model, field: str, new: str, allowed_from: tuple[str, ...],
                reason: str = "", labels: type[models.TextChoices] | None = None) -> None:
     """Move ``obj.<field>`` to ``new`` if its current state allows it; audited."""
     old = getattr(obj, field)

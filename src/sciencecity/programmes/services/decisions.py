@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -45,9 +45,13 @@ from sciencecity.programmes.models import (
     PanelMeeting,
     ProjectMilestone,
 )
-from sciencecity.programmes.services.calls import call_transition, can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_programmes
+from sciencecity.programmes.services.calls import call_transition
 from sciencecity.programmes.services.common import next_code
 from sciencecity.programmes.services.reviews import RankingRow, ranking
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: Outcomes that decide funding, and those of an elimination round.
 FUNDING_OUTCOMES = (DecisionOutcome.FUND, DecisionOutcome.REJECT, DecisionOutcome.RESERVE)
@@ -75,7 +79,7 @@ def current_panel(call: Call) -> PanelMeeting | None:
 
 
 @transaction.atomic
-def panel_save(*, actor: Any, call: Call, held_on: dt.date, members: list[Any], minutes: str = "") -> PanelMeeting:
+def panel_save(*, actor: User | None, call: Call, held_on: dt.date, members: list[Any], minutes: str = "") -> PanelMeeting:
     """Create or update the call's current panel meeting (members are registry people)."""
     permissions.require(can_manage_programmes(actor))
     _require_state(call, CallState.PANEL)
@@ -100,7 +104,7 @@ def _require_state(call: Call, state: str) -> None:
             "state": call.get_state_display(), "needed": CallState(state).label}, code="call_state")
 
 
-def _panel_for_decisions(actor: Any, call: Call) -> PanelMeeting:
+def _panel_for_decisions(actor: User | None, call: Call) -> PanelMeeting:
     panel = current_panel(call)
     if panel is None:
         panel = panel_save(actor=actor, call=call, held_on=timezone.localdate(), members=[])
@@ -136,7 +140,7 @@ def _clean_decision(call: Call, application: Application, data: dict[str, Any], 
 
 
 @transaction.atomic
-def decision_record(*, actor: Any, call: Call, application: Application, data: dict[str, Any]) -> Decision:
+def decision_record(*, actor: User | None, call: Call, application: Application, data: dict[str, Any]) -> Decision:
     """Record (or change) the current panel's decision on one application.
 
     ``data``: outcome, amount, votes_for, votes_against, votes_abstain, rationale. The amount of a
@@ -180,7 +184,7 @@ def _check_budget(call: Call, panel: PanelMeeting) -> None:
 
 
 @transaction.atomic
-def competition_round_close(*, actor: Any, call: Call) -> PanelMeeting:
+def competition_round_close(*, actor: User | None, call: Call) -> PanelMeeting:
     """创新创业大赛: close the current round (all keep/eliminate); eliminated entries leave the
     competition and the next round opens with the kept ones."""
     permissions.require(can_manage_programmes(actor))
@@ -205,7 +209,7 @@ def competition_round_close(*, actor: Any, call: Call) -> PanelMeeting:
     return following
 
 
-def _eliminate(actor: Any, decisions: list[Decision], round_number: int) -> None:
+def _eliminate(actor: User | None, decisions: list[Decision], round_number: int) -> None:
     for decision in decisions:
         application = decision.application
         notice = _("Eliminated in round %(round)s.") % {"round": round_number}
@@ -261,7 +265,7 @@ def _notice(decision: Decision) -> str:
 
 
 @transaction.atomic
-def decisions_notify(*, actor: Any, call: Call, managers: dict[int, Any], start_date: dt.date,
+def decisions_notify(*, actor: User | None, call: Call, managers: dict[int, Any], start_date: dt.date,
                      end_date: dt.date) -> list[FundedProject]:
     """决定并通知: the call becomes "decided", funded applications become projects (with the
     项目经理人 from ``managers`` {application id: Person}), the others are rejected; every
@@ -307,7 +311,7 @@ def decisions_notify(*, actor: Any, call: Call, managers: dict[int, Any], start_
     return projects
 
 
-def _project_create(actor: Any, call: Call, application: Application, amount: Decimal, manager: Any,
+def _project_create(actor: User | None, call: Call, application: Application, amount: Decimal, manager: Any,
                     start: dt.date, end: dt.date, reason: str = "") -> FundedProject:
     """The funded project with its 项目经理人 and the mechanism's default milestone plan."""
     is_frontier = bool(call.topic_id and call.topic.topic_list.kind == TopicListKind.FRONTIER)
@@ -352,7 +356,7 @@ def remaining_budget(call: Call) -> Decimal | None:
 
 
 @transaction.atomic
-def reserve_promote(*, actor: Any, application: Application, amount: Any, manager: Any, reason: str,
+def reserve_promote(*, actor: User | None, application: Application, amount: Any, manager: Any, reason: str,
                     start_date: dt.date | None = None, end_date: dt.date | None = None) -> FundedProject:
     """递补: fund a reserve-list application of a decided call (the bureau, with a reason).
 
@@ -408,7 +412,7 @@ def race_teams(call: Call):
 
 
 @transaction.atomic
-def race_round_decide(*, actor: Any, call: Call, held_on: dt.date, members: list[Any], minutes: str,
+def race_round_decide(*, actor: User | None, call: Call, held_on: dt.date, members: list[Any], minutes: str,
                       decisions: dict[int, dict[str, Any]]) -> PanelMeeting:
     """赛马式: one milestone review round. ``decisions`` {application id: {outcome keep/eliminate,
     votes…, rationale}} covers every running team; at most ``call.keep_per_round`` are kept; the

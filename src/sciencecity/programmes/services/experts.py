@@ -25,7 +25,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -49,10 +49,13 @@ from sciencecity.programmes.models import (
     ExpertProfile,
     Publication,
 )
-from sciencecity.programmes.services.calls import can_manage_programmes
+from sciencecity.programmes.permissions import can_manage_declarations, can_manage_programmes
 from sciencecity.programmes.services.integrity import listed_people
 from sciencecity.registry.choices import OrganisationKind, PersonCategory, RelationKind
 from sciencecity.registry.models import Affiliation, Organisation, OrganisationAlias, Person, Relation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 DECLARATION_FIELDS = ["expert", "organisation", "person", "kind", "start_date", "end_date", "note"]
 PROFILE_FIELDS = ["is_senior", "max_load", "active"]
@@ -71,7 +74,7 @@ def expert_people_ids() -> list[int]:
 
 
 @transaction.atomic
-def expert_profiles_ensure(*, actor: Any = None) -> int:
+def expert_profiles_ensure(*, actor: User | None = None) -> int:
     """Create the missing profiles of registry experts; returns how many were created (audited)."""
     have = set(ExpertProfile.objects.values_list("person_id", flat=True))
     created = 0
@@ -91,7 +94,7 @@ def expert_pool() -> list[ExpertProfile]:
 
 
 @transaction.atomic
-def expert_profile_update(*, actor: Any, profile: ExpertProfile, data: dict[str, Any]) -> ExpertProfile:
+def expert_profile_update(*, actor: User | None, profile: ExpertProfile, data: dict[str, Any]) -> ExpertProfile:
     """Seniority (主审), load override and active flag: the bureau only."""
     permissions.require(can_manage_programmes(actor))
     before = snapshot(profile, PROFILE_FIELDS)
@@ -105,14 +108,8 @@ def expert_profile_update(*, actor: Any, profile: ExpertProfile, data: dict[str,
     return profile
 
 
-def can_manage_declarations(user: Any, expert: Person) -> bool:
-    """The expert (a user whose person is the expert) or the bureau."""
-    return can_manage_programmes(user) or (
-        permissions.is_business_user(user) and getattr(user, "person_id", None) == expert.pk)
-
-
 @transaction.atomic
-def declaration_add(*, actor: Any, expert: Person, data: dict[str, Any]) -> ConflictDeclaration:
+def declaration_add(*, actor: User | None, expert: Person, data: dict[str, Any]) -> ConflictDeclaration:
     """An IFS-style declaration of interest: organisation or person, kind, period (audited)."""
     permissions.require(can_manage_declarations(actor, expert))
     declaration = ConflictDeclaration(expert=expert, **{k: data.get(k) or v for k, v in (
@@ -130,7 +127,7 @@ def declaration_add(*, actor: Any, expert: Person, data: dict[str, Any]) -> Conf
 
 
 @transaction.atomic
-def declaration_delete(*, actor: Any, declaration: ConflictDeclaration) -> None:
+def declaration_delete(*, actor: User | None, declaration: ConflictDeclaration) -> None:
     permissions.require(can_manage_declarations(actor, declaration.expert))
     before = snapshot(declaration, DECLARATION_FIELDS)
     audit_record(action=AuditAction.DELETE, actor=actor, obj=declaration, object_repr=declaration.expert.name,

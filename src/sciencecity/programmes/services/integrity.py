@@ -4,7 +4,7 @@ expert duty while in force. Every change is audited."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,11 +16,14 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.models import IntegrityEntry
 
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
 FIELDS = ["person", "organisation", "reason", "source", "start_date", "end_date"]
 
 
 @transaction.atomic
-def integrity_entry_add(*, actor: Any, person=None, organisation=None, reason: str, source: str,
+def integrity_entry_add(*, actor: User | None, person=None, organisation=None, reason: str, source: str,
                         start_date: dt.date, end_date: dt.date | None = None) -> IntegrityEntry:
     permissions.require(permissions.is_bureau_officer(actor))
     entry = IntegrityEntry(person=person, organisation=organisation, reason=reason.strip(), source=source.strip(),
@@ -35,7 +38,7 @@ def integrity_entry_add(*, actor: Any, person=None, organisation=None, reason: s
 
 
 @transaction.atomic
-def integrity_entry_end(*, actor: Any, entry: IntegrityEntry, end_date: dt.date, reason: str) -> IntegrityEntry:
+def integrity_entry_end(*, actor: User | None, entry: IntegrityEntry, end_date: dt.date, reason: str) -> IntegrityEntry:
     permissions.require(permissions.is_bureau_officer(actor))
     if not reason.strip():
         raise ValidationError({"reason": _("Give a reason.")})

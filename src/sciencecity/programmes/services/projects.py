@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,28 +28,17 @@ from sciencecity.programmes.choices import (
     ProjectState,
 )
 from sciencecity.programmes.models import ChangeRequest, FundedProject, Payment, ProjectMilestone
+from sciencecity.programmes.permissions import is_project_manager, is_project_member
 from sciencecity.programmes.services.common import transition
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 MILESTONE_ACTIONS = ("submit", "accept", "reject")
 CENT = Decimal("0.01")
 
 
 # --- permissions ----------------------------------------------------------------------------------
-def is_project_member(user: Any, project: FundedProject) -> bool:
-    """A user of the applicant organisation."""
-    return permissions.is_business_user(user) and project.application.organisation_id in permissions.organisation_ids(user)
-
-
-def is_project_manager(user: Any, project: FundedProject) -> bool:
-    """The bureau, or the project's 项目经理人."""
-    if permissions.is_bureau_officer(user):
-        return True
-    return (permissions.is_business_user(user) and project.manager_id is not None
-            and getattr(user, "person_id", None) == project.manager_id)
-
-
-def can_view_project(user: Any, project: FundedProject) -> bool:
-    return is_project_manager(user, project) or is_project_member(user, project)
 
 
 def visible_projects(user: Any):
@@ -74,7 +63,7 @@ def _require_active(project: FundedProject) -> None:
 
 
 # --- milestones -----------------------------------------------------------------------------------
-def _milestone_for(actor: Any, milestone: ProjectMilestone, may) -> tuple[ProjectMilestone, FundedProject]:
+def _milestone_for(actor: User | None, milestone: ProjectMilestone, may) -> tuple[ProjectMilestone, FundedProject]:
     """The milestone locked for update, once ``may(actor, project)`` allows it and the project is active."""
     milestone = ProjectMilestone.objects.select_for_update().select_related(
         "project__application__organisation", "project__application__call").get(pk=milestone.pk)
@@ -84,7 +73,7 @@ def _milestone_for(actor: Any, milestone: ProjectMilestone, may) -> tuple[Projec
 
 
 @transaction.atomic
-def milestone_submit(*, actor: Any, milestone: ProjectMilestone, report: str) -> ProjectMilestone:
+def milestone_submit(*, actor: User | None, milestone: ProjectMilestone, report: str) -> ProjectMilestone:
     """The applicant reports on a milestone (again after a rejection)."""
     milestone, project = _milestone_for(actor, milestone, is_project_member)
     if not report.strip():
@@ -98,7 +87,7 @@ def milestone_submit(*, actor: Any, milestone: ProjectMilestone, report: str) ->
 
 
 @transaction.atomic
-def milestone_accept(*, actor: Any, milestone: ProjectMilestone, note: str = "",
+def milestone_accept(*, actor: User | None, milestone: ProjectMilestone, note: str = "",
                      on: dt.date | None = None) -> Payment | None:
     """Accept a submitted milestone and release its tranche as a Payment dated the acceptance day.
 
@@ -124,7 +113,7 @@ def milestone_accept(*, actor: Any, milestone: ProjectMilestone, note: str = "",
 
 
 @transaction.atomic
-def milestone_reject(*, actor: Any, milestone: ProjectMilestone, note: str) -> ProjectMilestone:
+def milestone_reject(*, actor: User | None, milestone: ProjectMilestone, note: str) -> ProjectMilestone:
     """Not accepted: no payment; the applicant may report again."""
     milestone, project = _milestone_for(actor, milestone, is_project_manager)
     if not note.strip():
@@ -136,7 +125,7 @@ def milestone_reject(*, actor: Any, milestone: ProjectMilestone, note: str) -> P
     return milestone
 
 
-def milestone_action(*, actor: Any, milestone: ProjectMilestone, action: str, text: str = "") -> Any:
+def milestone_action(*, actor: User | None, milestone: ProjectMilestone, action: str, text: str = "") -> Any:
     """Dispatch ``submit`` (text = report), ``accept`` or ``reject`` (text = note)."""
     if action == "submit":
         return milestone_submit(actor=actor, milestone=milestone, report=text)
@@ -180,7 +169,7 @@ def _plan_row(project: FundedProject, number: int, row: dict[str, Any]) -> dict[
 
 
 @transaction.atomic
-def milestone_plan_set(*, actor: Any, project: FundedProject, milestones: list[dict[str, Any]],
+def milestone_plan_set(*, actor: User | None, project: FundedProject, milestones: list[dict[str, Any]],
                        reason: str) -> FundedProject:
     """Replace the project's *pending* milestones with ``milestones`` (title, deliverables, due_date,
     tranche) — the bureau or the project's 项目经理人, with a reason.
@@ -220,7 +209,7 @@ def milestone_plan_set(*, actor: Any, project: FundedProject, milestones: list[d
 
 # --- change requests, mid-term, final acceptance ---------------------------------------------------
 @transaction.atomic
-def change_request_submit(*, actor: Any, project: FundedProject, description: str) -> ChangeRequest:
+def change_request_submit(*, actor: User | None, project: FundedProject, description: str) -> ChangeRequest:
     permissions.require(is_project_member(actor, project))
     _require_active(project)
     change = ChangeRequest(project=project, description=description)
@@ -232,7 +221,7 @@ def change_request_submit(*, actor: Any, project: FundedProject, description: st
 
 
 @transaction.atomic
-def change_request_decide(*, actor: Any, change: ChangeRequest, approve: bool, note: str = "") -> ChangeRequest:
+def change_request_decide(*, actor: User | None, change: ChangeRequest, approve: bool, note: str = "") -> ChangeRequest:
     change = ChangeRequest.objects.select_for_update().select_related("project__application").get(pk=change.pk)
     permissions.require(is_project_manager(actor, change.project))
     change.decision_note = note
@@ -248,7 +237,7 @@ def _locked_project(project: FundedProject) -> FundedProject:
 
 
 @transaction.atomic
-def midterm_record(*, actor: Any, project: FundedProject, result: str) -> FundedProject:
+def midterm_record(*, actor: User | None, project: FundedProject, result: str) -> FundedProject:
     """中期评估: the evaluation note."""
     project = _locked_project(project)
     permissions.require(is_project_manager(actor, project))
@@ -263,7 +252,7 @@ def midterm_record(*, actor: Any, project: FundedProject, result: str) -> Funded
 
 
 @transaction.atomic
-def project_final_accept(*, actor: Any, project: FundedProject, outcome: str = "", lessons: str = "",
+def project_final_accept(*, actor: User | None, project: FundedProject, outcome: str = "", lessons: str = "",
                          on: dt.date | None = None) -> FundedProject:
     """结题验收. A frontier project needs its outcome class; "failed with lessons" needs the 失败再学习
     lessons record (failure is tolerated, unlearnt failure is not). Other projects need every

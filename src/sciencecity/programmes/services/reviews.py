@@ -15,35 +15,26 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
 from sciencecity.programmes.choices import ApplicationState, AssignmentState, CallState, DeclineReason
 from sciencecity.programmes.models import Application, Assignment, Call, Review
-from sciencecity.programmes.services.assignment import reassign
+from sciencecity.programmes.permissions import REVIEWER_STATES, can_review, is_reviewer
+from sciencecity.programmes.services.assignment import reassign_slots
 
-#: What a reviewer sees of their work.
-REVIEWER_STATES = (AssignmentState.RELEASED, AssignmentState.SUBMITTED)
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
 #: Application states after the decision: reviews may then be shown to the applicant, anonymised.
 DECIDED_STATES = (ApplicationState.FUNDED, ApplicationState.REJECTED, ApplicationState.ELIMINATED)
-
-
-def is_reviewer(user: Any) -> bool:
-    return permissions.has_role(user, Role.EXPERT) and getattr(user, "person_id", None) is not None
-
-
-def can_review(user: Any, assignment: Assignment) -> bool:
-    """Only the assigned expert, and only once the assignment is released to them."""
-    return (is_reviewer(user) and assignment.expert_id == user.person_id
-            and assignment.state in REVIEWER_STATES)
 
 
 def my_assignments(user: Any):
@@ -85,7 +76,7 @@ def weighted_total(call: Call, scores: dict[str, Any]) -> tuple[dict[str, int], 
     return clean, round(float(100 * weighted / weights), 4) if weights else 0.0
 
 
-def _withdraw(*, actor: Any, assignment: Assignment, reason: str, note: str) -> Assignment | None:
+def _withdraw(*, actor: User | None, assignment: Assignment, reason: str, note: str) -> Assignment | None:
     """Decline the assignment and re-assign the application to the best eligible expert."""
     old_state = assignment.state
     assignment.state = AssignmentState.DECLINED
@@ -97,11 +88,11 @@ def _withdraw(*, actor: Any, assignment: Assignment, reason: str, note: str) -> 
                  object_repr=assignment.application.reference,
                  changes={"state": [old_state, AssignmentState.DECLINED], "decline_reason": [None, reason]},
                  reason=note)
-    return reassign(actor=actor, application=assignment.application, state=AssignmentState.RELEASED)
+    return reassign_slots(actor=actor, application=assignment.application, state=AssignmentState.RELEASED)
 
 
 @transaction.atomic
-def review_decline(*, actor: Any, assignment: Assignment, reason: str, note: str = "") -> Assignment | None:
+def review_decline(*, actor: User | None, assignment: Assignment, reason: str, note: str = "") -> Assignment | None:
     """The reviewer declines (conflict / not my field / too many); returns the replacement, if any."""
     assignment = Assignment.objects.select_for_update().select_related("application__call").get(pk=assignment.pk)
     permissions.require(can_review(actor, assignment) and assignment.state == AssignmentState.RELEASED)
@@ -111,7 +102,7 @@ def review_decline(*, actor: Any, assignment: Assignment, reason: str, note: str
 
 
 @transaction.atomic
-def review_submit(*, actor: Any, assignment: Assignment, scores: dict[str, Any], comment: str,
+def review_submit(*, actor: User | None, assignment: Assignment, scores: dict[str, Any], comment: str,
                   conflict_flagged: bool = False) -> Review:
     """Score each criterion with a comment; or flag a conflict found while reviewing, which
     withdraws the assignment and re-assigns the application."""

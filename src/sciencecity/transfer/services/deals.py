@@ -34,12 +34,12 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.core.notifications import notification_send
 from sciencecity.registry.models import Organisation, Person
-from sciencecity.transfer import selectors
-from sciencecity.transfer.choices import ContractType, DealState
+from sciencecity.transfer import permissions as access
+from sciencecity.transfer.choices import OPEN_STATES, ContractType, DealState
 from sciencecity.transfer.models import Achievement, Deal, DealNote, TechContract, TechDemand
+from sciencecity.transfer.permissions import can_file_contract, can_set_broker, is_party, is_seller
 
 TURNOVER_SOURCE = "transfer.contract_turnover"
-OPEN_STATES = (DealState.INTEREST, DealState.CONTACT, DealState.NEGOTIATION, DealState.AGREED)
 #: The written contract: PDF, Word or an image (a scan), at most 20 MB; the extension and the first
 #: bytes must agree.
 CONTRACT_FILE_TYPES = {
@@ -60,23 +60,6 @@ def _orgs(user: Any) -> set[int]:
     return permissions.organisation_ids(user) if permissions.is_business_user(user) else set()
 
 
-def is_buyer(user: Any, deal: Deal) -> bool:
-    return deal.buyer_id in selectors.enterprise_organisation_ids(user)
-
-
-def is_seller(user: Any, deal: Deal) -> bool:
-    return deal.seller_id in _orgs(user)
-
-
-def is_party(user: Any, deal: Deal) -> bool:
-    return is_buyer(user, deal) or is_seller(user, deal)
-
-
-def is_deal_broker(user: Any, deal: Deal) -> bool:
-    return deal.broker_id is not None and permissions.is_business_user(user) \
-        and getattr(user, "person_id", None) == deal.broker_id
-
-
 def deal_queryset(user: Any) -> QuerySet[Deal]:
     """Deals ``user`` may see: the parties' users, the named broker, bureau officers (all)."""
     qs = Deal.objects.select_related("achievement", "demand", "seller", "buyer", "broker")
@@ -85,20 +68,10 @@ def deal_queryset(user: Any) -> QuerySet[Deal]:
     if not permissions.is_business_user(user):
         return qs.none()
     orgs = _orgs(user)
-    visible = Q(seller_id__in=orgs) | Q(buyer_id__in=selectors.enterprise_organisation_ids(user))
+    visible = Q(seller_id__in=orgs) | Q(buyer_id__in=access.enterprise_organisation_ids(user))
     if getattr(user, "person_id", None):
         visible |= Q(broker_id=user.person_id)
     return qs.filter(visible)
-
-
-def can_express_interest(user: Any) -> bool:
-    return bool(selectors.enterprise_organisation_ids(user))
-
-
-def can_see_contacts(user: Any, deal: Deal) -> bool:
-    """Both sides' contacts: once the owner has consented (by accepting), to the parties and the bureau."""
-    return deal.contact_consent and (is_party(user, deal) or permissions.is_bureau_officer(user)
-                                     or is_deal_broker(user, deal))
 
 
 def deal_contacts(deal: Deal) -> dict[str, dict[str, str]]:
@@ -114,10 +87,6 @@ def deal_contacts(deal: Deal) -> dict[str, dict[str, str]]:
     }
 
 
-def can_set_broker(user: Any, deal: Deal) -> bool:
-    return deal.state in OPEN_STATES and (is_party(user, deal) or permissions.is_bureau_officer(user))
-
-
 def contract_queryset(user: Any) -> QuerySet[TechContract]:
     """Bureau officers see every contract; organisations see those they are a party to."""
     qs = TechContract.objects.select_related("seller", "buyer", "deal", "filed_by")
@@ -125,12 +94,6 @@ def contract_queryset(user: Any) -> QuerySet[TechContract]:
         return qs
     orgs = _orgs(user)
     return qs.filter(Q(seller_id__in=orgs) | Q(buyer_id__in=orgs)) if orgs else qs.none()
-
-
-def can_file_contract(user: Any, seller: Organisation | None = None) -> bool:
-    """The seller's users file the registration."""
-    orgs = _orgs(user)
-    return bool(orgs) if seller is None else seller.pk in orgs
 
 
 def available_actions(user: Any, deal: Deal) -> list[str]:
@@ -179,7 +142,7 @@ def _locked(deal: Deal) -> Deal:
     return Deal.objects.select_for_update().get(pk=deal.pk)
 
 
-def _move(actor: Any, deal: Deal, new: str, *, allowed_from: tuple[str, ...], reason: str = "",
+def _move(actor: User | None, deal: Deal, new: str, *, allowed_from: tuple[str, ...], reason: str = "",
           **fields: Any) -> Deal:
     """One audited state change of a (locked) deal."""
     if deal.state not in allowed_from:
@@ -212,11 +175,11 @@ def brokers() -> QuerySet[Person]:
 
 # --- transitions
 @transaction.atomic
-def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organisation, message: str = "",
+def deal_express_interest(*, actor: User | None, achievement: Achievement, buyer: Organisation, message: str = "",
                           demand: TechDemand | None = None, broker: Person | int | None = None) -> Deal:
     """意向. An enterprise (``buyer``, which the actor acts for) is interested in an achievement."""
-    permissions.require(buyer.pk in selectors.enterprise_organisation_ids(actor))
-    permissions.require(selectors.can_view_achievement(actor, achievement))
+    permissions.require(buyer.pk in access.enterprise_organisation_ids(actor))
+    permissions.require(access.can_view_achievement(actor, achievement))
     if achievement.owner_id == buyer.pk:
         raise ValidationError({"achievement": _("An organisation cannot express interest in its own achievement.")})
     if demand is not None and demand.organisation_id != buyer.pk:
@@ -237,7 +200,7 @@ def deal_express_interest(*, actor: Any, achievement: Achievement, buyer: Organi
     return deal
 
 
-def _seller_answers(actor: Any, deal: Deal, new: str, message: str, reason: str = "", **fields: Any) -> Deal:
+def _seller_answers(actor: User | None, deal: Deal, new: str, message: str, reason: str = "", **fields: Any) -> Deal:
     deal = _locked(deal)
     permissions.require(is_seller(actor, deal))
     _move(actor, deal, new, allowed_from=(DealState.INTEREST,), reason=reason, **fields)
@@ -246,31 +209,31 @@ def _seller_answers(actor: Any, deal: Deal, new: str, message: str, reason: str 
     return deal
 
 
-def _party_moves(actor: Any, deal: Deal, new: str, allowed_from: tuple[str, ...], reason: str = "") -> Deal:
+def _party_moves(actor: User | None, deal: Deal, new: str, allowed_from: tuple[str, ...], reason: str = "") -> Deal:
     deal = _locked(deal)
     permissions.require(is_party(actor, deal))
     return _move(actor, deal, new, allowed_from=allowed_from, reason=reason)
 
 
 @transaction.atomic
-def deal_accept(*, actor: Any, deal: Deal) -> Deal:
+def deal_accept(*, actor: User | None, deal: Deal) -> Deal:
     """The owner accepts: consent to share contacts; both sides now see each other's details."""
     return _seller_answers(actor, deal, DealState.CONTACT, contact_consent=True, message=_(
         "%(seller)s accepted your interest in deal %(code)s; contacts are shared."))
 
 
 @transaction.atomic
-def deal_decline(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_decline(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     return _seller_answers(actor, deal, DealState.DECLINED, _("%(seller)s declined deal %(code)s."), reason)
 
 
 @transaction.atomic
-def deal_negotiate(*, actor: Any, deal: Deal) -> Deal:
+def deal_negotiate(*, actor: User | None, deal: Deal) -> Deal:
     return _party_moves(actor, deal, DealState.NEGOTIATION, (DealState.CONTACT,))
 
 
 @transaction.atomic
-def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
+def deal_note_add(*, actor: User | None, deal: Deal, text: str) -> DealNote:
     """谈判记录 by either side; the first note after the contact exchange opens the negotiation."""
     deal = _locked(deal)
     permissions.require(is_party(actor, deal))
@@ -289,18 +252,18 @@ def deal_note_add(*, actor: Any, deal: Deal, text: str) -> DealNote:
 
 
 @transaction.atomic
-def deal_agree(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_agree(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     return _party_moves(actor, deal, DealState.AGREED, (DealState.CONTACT, DealState.NEGOTIATION), reason)
 
 
 @transaction.atomic
-def deal_close(*, actor: Any, deal: Deal, reason: str = "") -> Deal:
+def deal_close(*, actor: User | None, deal: Deal, reason: str = "") -> Deal:
     """Either side ends the deal without a contract."""
     return _party_moves(actor, deal, DealState.CLOSED, OPEN_STATES, reason)
 
 
 @transaction.atomic
-def deal_broker_set(*, actor: Any, deal: Deal, broker: Person | int | None) -> Deal:
+def deal_broker_set(*, actor: User | None, deal: Deal, broker: Person | int | None) -> Deal:
     """Name (or clear) the technology broker credited with the deal: either party or the bureau."""
     deal = _locked(deal)
     permissions.require(is_party(actor, deal) or permissions.is_bureau_officer(actor))
@@ -403,7 +366,7 @@ def _clean_contract(data: dict[str, Any], upload: Any) -> dict[str, Any]:
 
 
 @transaction.atomic
-def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, deal: Deal | None = None,
+def contract_register(*, actor: User | None, data: dict[str, Any], contract_file: Any, deal: Deal | None = None,
                       seller: Organisation | None = None, buyer: Organisation | None = None) -> TechContract:
     """技术合同认定登记 filed by the seller: from an agreed deal (its parties) or on its own."""
     if deal is not None:
@@ -435,20 +398,12 @@ def contract_register(*, actor: Any, data: dict[str, Any], contract_file: Any, d
     return contract
 
 
-def turnover_refresh(*, actor: Any, year: int):
-    """Recompute 技术合同成交金额 of ``year`` on the current plan (a locked value stays as approved) and
-    drop the dashboard's cached live value, so both show the new contract at once."""
-    from sciencecity.plans import selectors as plan_selectors
-    from sciencecity.plans import services as plan_services
-    from sciencecity.plans.models import Indicator
+def turnover_refresh(*, actor: User | None, year: int):
+    """Tell plans that 技术合同成交金额 of ``year`` changed: it recomputes the current plan's value (a
+    locked value stays as approved) and drops the dashboard's cached live value."""
+    from sciencecity.plans import sources
 
-    plan_selectors.live_value_forget(TURNOVER_SOURCE, year)
-    transaction.on_commit(lambda: plan_selectors.live_value_forget(TURNOVER_SOURCE, year))
-    plan = plan_selectors.current_plan()
-    indicator = Indicator.objects.filter(plan=plan, source_key=TURNOVER_SOURCE).first() if plan else None
-    if indicator is None:
-        return None
-    return plan_services.indicator_value_compute(actor=actor, indicator=indicator, year=year)
+    return sources.source_changed(TURNOVER_SOURCE, year, actor=actor)
 
 
 # --- brokers (技术经纪人)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,7 +21,6 @@ from django.db.models import Min, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
 from sciencecity.core.models import AuditAction
@@ -29,6 +28,10 @@ from sciencecity.registry.choices import OrganisationKind
 from sciencecity.registry.models import Organisation
 from sciencecity.transfer.choices import IncubationStage
 from sciencecity.transfer.models import Achievement, Startup, StartupStage
+from sciencecity.transfer.permissions import can_move_startup
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: The pipeline's stages in order, each with the kind of carrier that hosts it.
 PIPELINE = (
@@ -44,28 +47,6 @@ FINAL_STAGES = (IncubationStage.GRADUATED, IncubationStage.CLOSED)
 
 
 # --- permissions
-def operator_carrier_ids(user: Any) -> set[int]:
-    if not permissions.has_role(user, Role.INCUBATOR_OPERATOR):
-        return set()
-    return set(user.memberships.filter(role=Role.INCUBATOR_OPERATOR, organisation__isnull=False)
-               .values_list("organisation_id", flat=True))
-
-
-def can_manage_incubation(user: Any) -> bool:
-    return permissions.is_bureau_officer(user) or bool(operator_carrier_ids(user))
-
-
-def can_move_startup(user: Any, startup: Startup | None, carrier: Organisation | None) -> bool:
-    """The bureau: any move; an operator: moves into its carrier, or out of it."""
-    if permissions.is_bureau_officer(user):
-        return True
-    own = operator_carrier_ids(user)
-    return bool(own) and ((carrier is not None and carrier.pk in own)
-                          or (startup is not None and startup.carrier_id in own))
-
-
-def can_view_incubation(user: Any) -> bool:
-    return permissions.is_business_user(user)
 
 
 # --- writes
@@ -99,9 +80,9 @@ def _check_move(stage: str, carrier: Organisation | None, entered_on: dt.date, c
 
 
 @transaction.atomic
-def startup_move(*, actor: Any, organisation: Organisation, stage: str, entered_on: dt.date,
+def _startup_move(*, actor: User | None, organisation: Organisation, stage: str, entered_on: dt.date,
                  carrier: Organisation | None = None, achievement: Achievement | None = None,
-                 check_permission: bool = True) -> Startup:
+                 check_permission: bool) -> Startup:
     """Put ``organisation`` at ``stage`` (with ``carrier``) from ``entered_on``; the open stage closes that day."""
     startup = Startup.objects.select_for_update().filter(organisation=organisation).first()
     if check_permission:
@@ -127,6 +108,25 @@ def startup_move(*, actor: Any, organisation: Organisation, stage: str, entered_
                           "entered_on": [None, entered_on.isoformat()],
                           **({"achievement": [None, achievement.pk]} if achievement else {})})
     return startup
+
+
+def startup_move(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    stage: str,
+    entered_on: dt.date,
+    carrier: Organisation | None = None,
+    achievement: Achievement | None = None,
+) -> Startup:
+    """:func:`_startup_move` for a user: the actor's permission is checked first."""
+    return _startup_move(actor=actor, organisation=organisation, stage=stage, entered_on=entered_on,
+                         carrier=carrier, achievement=achievement, check_permission=True)
+
+
+def startup_move_unchecked(**kwargs: Any) -> Startup:
+    """Internal: :func:`startup_move` without the permission check (importers, services that checked already)."""
+    return _startup_move(**kwargs, check_permission=False)
 
 
 # --- reads

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,9 +19,12 @@ from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.registry.models import Organisation, Sector
-from sciencecity.transfer import selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 ACHIEVEMENT_FIELDS = (
     "code", "title", "abstract", "keywords", "trl", "ip_type", "ip_number", "ip_status", "ip_holders", "inventors",
@@ -103,12 +106,12 @@ def _after_write(kind: str, obj: Any, *, created: bool) -> None:
 
 # --- achievements
 @transaction.atomic
-def achievement_create(*, actor: Any, organisation: Organisation, data: dict[str, Any],
-                       check_permission: bool = True) -> Achievement:
+def _achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                       check_permission: bool) -> Achievement:
     """Post an achievement for ``organisation`` (the acting organisation). ``data``: model fields plus
     ``sectors`` (codes) and ``invited`` (organisation ids or codes)."""
     if check_permission:
-        permissions.require(selectors.can_create_achievement(actor, organisation))
+        permissions.require(access.can_create_achievement(actor, organisation))
     achievement = Achievement(owner=organisation, **{k: data[k] for k in ACHIEVEMENT_FIELDS
                                                      if k in data and data[k] is not None})
     achievement.modes = _check_modes(achievement.modes, "modes")
@@ -129,12 +132,27 @@ def achievement_create(*, actor: Any, organisation: Organisation, data: dict[str
     return achievement
 
 
+def achievement_create(
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    data: dict[str, Any],
+) -> Achievement:
+    """:func:`_achievement_create` for a user: the actor's permission is checked first."""
+    return _achievement_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+
+
+def achievement_create_unchecked(**kwargs: Any) -> Achievement:
+    """Internal: :func:`achievement_create` without the permission check (importers, services that checked already)."""
+    return _achievement_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def achievement_update(*, actor: Any, achievement: Achievement, data: dict[str, Any], reason: str = "",
-                       check_permission: bool = True) -> dict[str, list[Any]]:
+def _achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any], reason: str = "",
+                       check_permission: bool) -> dict[str, list[Any]]:
     """Change an achievement (the code and owner stay); returns the changes (empty: nothing changed)."""
     if check_permission:
-        permissions.require(selectors.can_edit_achievement(actor, achievement))
+        permissions.require(access.can_edit_achievement(actor, achievement))
     before = _achievement_snapshot(achievement)
     for name in ACHIEVEMENT_FIELDS:
         if name in data and name != "code" and data[name] is not None:
@@ -156,18 +174,45 @@ def achievement_update(*, actor: Any, achievement: Achievement, data: dict[str, 
     return changes
 
 
-def achievement_close(*, actor: Any, achievement: Achievement, check_permission: bool = True) -> dict[str, Any]:
-    return achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
-                              check_permission=check_permission)
+def achievement_update(
+    *,
+    actor: User | None,
+    achievement: Achievement,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_achievement_update` for a user: the actor's permission is checked first."""
+    return _achievement_update(actor=actor, achievement=achievement, data=data, reason=reason,
+                               check_permission=True)
+
+
+def achievement_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`achievement_update` without the permission check (importers, services that checked already)."""
+    return _achievement_update(**kwargs, check_permission=False)
+
+
+def _achievement_close(*, actor: User | None, achievement: Achievement, check_permission: bool) -> dict[str, Any]:
+    return _achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
+                               reason="", check_permission=check_permission)
+
+
+def achievement_close(*, actor: User | None, achievement: Achievement) -> dict[str, Any]:
+    """:func:`_achievement_close` for a user: the actor's permission is checked first."""
+    return _achievement_close(actor=actor, achievement=achievement, check_permission=True)
+
+
+def achievement_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+    """Internal: :func:`achievement_close` without the permission check (importers, services that checked already)."""
+    return _achievement_close(**kwargs, check_permission=False)
 
 
 # --- demands
 @transaction.atomic
-def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any],
-                  check_permission: bool = True) -> TechDemand:
+def _demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                  check_permission: bool) -> TechDemand:
     """Post a technology demand for an enterprise; ``data``: model fields plus ``sectors`` (codes)."""
     if check_permission:
-        permissions.require(selectors.can_create_demand(actor, organisation))
+        permissions.require(access.can_create_demand(actor, organisation))
     demand = TechDemand(organisation=organisation, **{k: data[k] for k in DEMAND_FIELDS
                                                       if k in data and data[k] is not None})
     demand.modes = _check_modes(demand.modes, "modes")
@@ -188,11 +233,21 @@ def demand_create(*, actor: Any, organisation: Organisation, data: dict[str, Any
     return demand
 
 
+def demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> TechDemand:
+    """:func:`_demand_create` for a user: the actor's permission is checked first."""
+    return _demand_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+
+
+def demand_create_unchecked(**kwargs: Any) -> TechDemand:
+    """Internal: :func:`demand_create` without the permission check (importers, services that checked already)."""
+    return _demand_create(**kwargs, check_permission=False)
+
+
 @transaction.atomic
-def demand_update(*, actor: Any, demand: TechDemand, data: dict[str, Any], reason: str = "",
-                  check_permission: bool = True) -> dict[str, list[Any]]:
+def _demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any], reason: str = "",
+                  check_permission: bool) -> dict[str, list[Any]]:
     if check_permission:
-        permissions.require(selectors.can_edit_demand(actor, demand))
+        permissions.require(access.can_edit_demand(actor, demand))
     before = _demand_snapshot(demand)
     nullable = {"budget_min", "budget_max", "deadline", "min_trl"}
     for name in DEMAND_FIELDS:
@@ -213,22 +268,48 @@ def demand_update(*, actor: Any, demand: TechDemand, data: dict[str, Any], reaso
     return changes
 
 
-def demand_close(*, actor: Any, demand: TechDemand, check_permission: bool = True) -> dict[str, Any]:
-    return demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
-                         check_permission=check_permission)
+def demand_update(
+    *,
+    actor: User | None,
+    demand: TechDemand,
+    data: dict[str, Any],
+    reason: str = "",
+) -> dict[str, list[Any]]:
+    """:func:`_demand_update` for a user: the actor's permission is checked first."""
+    return _demand_update(actor=actor, demand=demand, data=data, reason=reason, check_permission=True)
+
+
+def demand_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+    """Internal: :func:`demand_update` without the permission check (importers, services that checked already)."""
+    return _demand_update(**kwargs, check_permission=False)
+
+
+def _demand_close(*, actor: User | None, demand: TechDemand, check_permission: bool) -> dict[str, Any]:
+    return _demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
+                          reason="", check_permission=check_permission)
+
+
+def demand_close(*, actor: User | None, demand: TechDemand) -> dict[str, Any]:
+    """:func:`_demand_close` for a user: the actor's permission is checked first."""
+    return _demand_close(actor=actor, demand=demand, check_permission=True)
+
+
+def demand_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+    """Internal: :func:`demand_close` without the permission check (importers, services that checked already)."""
+    return _demand_close(**kwargs, check_permission=False)
 
 
 # --- feedback on suggestions
 @transaction.atomic
-def feedback_set(*, actor: Any, label: str, demand: TechDemand | None = None,
+def feedback_set(*, actor: User | None, label: str, demand: TechDemand | None = None,
                  achievement: Achievement | None = None) -> MatchFeedback:
     """Store (or change) the user's feedback on a suggested pair; the latest label counts."""
-    permissions.require(selectors.can_use_marketplace(actor))
+    permissions.require(access.can_use_marketplace(actor))
     if label not in FeedbackLabel.values:
         raise ValidationError({"label": _("Unknown feedback label.")})
     if demand is None and achievement is None:
         raise ValidationError(_("Feedback needs a demand or an achievement."))
-    for obj, can_view in ((demand, selectors.can_view_demand), (achievement, selectors.can_view_achievement)):
+    for obj, can_view in ((demand, access.can_view_demand), (achievement, access.can_view_achievement)):
         if obj is not None:
             permissions.require(can_view(actor, obj))
     feedback, created = MatchFeedback.objects.update_or_create(

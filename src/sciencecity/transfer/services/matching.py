@@ -43,6 +43,7 @@ from sciencecity.engines.text import (
 )
 from sciencecity.engines.text import FeedbackLabel as EngineLabel
 from sciencecity.registry.choices import OrganisationKind
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
@@ -591,11 +592,11 @@ def notify_new_listing(kind: str, obj: Any) -> list[Notification]:
     if kind == "achievements":
         other, query, constraints = "demands", achievement_query(obj), achievement_constraints(obj)
         url = reverse("transfer:achievement_detail", args=[obj.pk])
-        can_see = selectors.can_view_achievement
+        can_see = access.can_view_achievement
     else:
         other, query, constraints = "achievements", demand_query(obj), demand_constraints(obj)
         url = reverse("transfer:demand_detail", args=[obj.pk])
-        can_see = selectors.can_view_demand
+        can_see = access.can_view_demand
     hits = ranked(other, query, constraints=constraints, limit=20, restrict_visibility=False, use_feedback=False)
     hits = [h for h in hits if len(h.shared_terms) >= notify_min_shared_terms()]
     owner_of = {h.id: (h.obj.organisation_id if other == "demands" else h.obj.owner_id) for h in hits}

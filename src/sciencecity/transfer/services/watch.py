@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,9 +22,12 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction, Notification
 from sciencecity.engines.text import Listing, TextIndex
 from sciencecity.engines.text.tokenize import BIGRAM_PREFIX
-from sciencecity.transfer import selectors
+from sciencecity.transfer import permissions as access
 from sciencecity.transfer.models import TopicWatch
 from sciencecity.transfer.services import matching
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 WATCH_KINDS = ("achievements", "demands", "projects")
 TREND_DEPTH = 500
@@ -32,8 +35,8 @@ TOP_ORGANISATIONS = 10
 
 
 @transaction.atomic
-def watch_create(*, actor: Any, name: str, query: str, sector: Any = None) -> TopicWatch:
-    permissions.require(selectors.can_use_marketplace(actor))
+def watch_create(*, actor: User | None, name: str, query: str, sector: Any = None) -> TopicWatch:
+    permissions.require(access.can_use_marketplace(actor))
     watch = TopicWatch(user=actor, name=name.strip(), query=query.strip(), sector=sector,
                        last_alerted_at=timezone.now())
     watch.full_clean()
@@ -44,7 +47,7 @@ def watch_create(*, actor: Any, name: str, query: str, sector: Any = None) -> To
 
 
 @transaction.atomic
-def watch_delete(*, actor: Any, watch: TopicWatch) -> None:
+def watch_delete(*, actor: User | None, watch: TopicWatch) -> None:
     permissions.require(watch.user_id == getattr(actor, "pk", None))
     audit_record(action=AuditAction.DELETE, actor=actor, obj=watch,
                  changes=diff(snapshot(watch, ["name", "query", "sector"]), {}))
@@ -125,9 +128,9 @@ def _listing_of(kind: str, obj: Any) -> tuple[Listing | None, frozenset[str]]:
 
 def _visible(kind: str, user: Any, obj: Any) -> bool:
     if kind == "achievements":
-        return selectors.can_view_achievement(user, obj)
+        return access.can_view_achievement(user, obj)
     if kind == "demands":
-        return selectors.can_view_demand(user, obj)
+        return access.can_view_demand(user, obj)
     return True
 
 

@@ -1,0 +1,122 @@
+"""The navigation and home-widget registries: each app contributes, core lists no app.
+
+An app registers its entries from ``AppConfig.ready()`` (by convention in ``<app>/navigation.py``)::
+
+    from sciencecity.core import navigation, permissions
+
+    def register() -> None:
+        navigation.register_menu_item(
+            navigation.MenuItem(
+                key="widgets",
+                label=_("Widgets"),
+                url_name="widgets:index",
+                order=450,
+                visible=lambda user: permissions.has_perm(user, "widgets.view"),
+            )
+        )
+        navigation.register_home_widget(
+            navigation.HomeWidget(
+                key="widgets-summary",
+                template="widgets/home_widget.html",
+                order=300,
+                visible=lambda user: permissions.has_perm(user, "widgets.view"),
+                context=lambda request: {"summary": selectors.widget_summary()},
+            )
+        )
+
+Menu items are shown in ``order`` (lower first; the numbers in use step by 100 per app, leave room).
+``group`` optionally names a :class:`MenuGroup` for layouts that group the menu; the flat list
+(``nav_items``) is what ``base.html`` renders today. Home widgets are rendered by the portal's home
+page, in ``order``, each with its own template and the context its callable returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse
+
+#: ``visible(user)`` → whether the entry is shown to this user (anonymous users included).
+Visible = Callable[[Any], bool]
+
+
+def always(user: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    """A heading the menu items of one area can be gathered under."""
+
+    key: str
+    label: Any
+    order: int = 0
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One link in the main navigation. Give ``url_name`` (reversed per request) or a literal ``url``."""
+
+    key: str
+    label: Any
+    order: int
+    visible: Visible = always
+    url_name: str = ""
+    url: str = ""
+    group: str = ""
+
+    def href(self) -> str:
+        return reverse(self.url_name) if self.url_name else self.url
+
+
+@dataclass(frozen=True)
+class HomeWidget:
+    """One block on the home page: a template, its context, and who sees it."""
+
+    key: str
+    template: str
+    order: int
+    visible: Visible = always
+    context: Callable[[Any], dict] = field(default=lambda request: {})
+    #: static paths of scripts the widget needs (loaded once at the end of the page)
+    scripts: tuple[str, ...] = ()
+
+
+_MENU_ITEMS: dict[str, MenuItem] = {}
+_MENU_GROUPS: dict[str, MenuGroup] = {}
+_HOME_WIDGETS: dict[str, HomeWidget] = {}
+
+
+def register_menu_group(group: MenuGroup) -> None:
+    _MENU_GROUPS[group.key] = group
+
+
+def register_menu_item(item: MenuItem) -> None:
+    """Add (or, under the same key, replace) a navigation entry."""
+    if not (item.url_name or item.url):
+        raise ImproperlyConfigured(f"menu item {item.key!r} needs url_name or url")
+    if item.group and item.group not in _MENU_GROUPS:
+        raise ImproperlyConfigured(f"menu item {item.key!r} names unknown group {item.group!r}")
+    _MENU_ITEMS[item.key] = item
+
+
+def register_home_widget(widget: HomeWidget) -> None:
+    """Add (or, under the same key, replace) a home-page block."""
+    _HOME_WIDGETS[widget.key] = widget
+
+
+def menu_items(user: Any) -> list[MenuItem]:
+    """The entries ``user`` sees, in order."""
+    return [item for item in sorted(_MENU_ITEMS.values(), key=lambda i: (i.order, i.key)) if item.visible(user)]
+
+
+def menu_groups() -> list[MenuGroup]:
+    return sorted(_MENU_GROUPS.values(), key=lambda g: (g.order, g.key))
+
+
+def home_widgets(user: Any) -> list[HomeWidget]:
+    """The home-page blocks ``user`` sees, in order."""
+    return [w for w in sorted(_HOME_WIDGETS.values(), key=lambda w: (w.order, w.key)) if w.visible(user)]
