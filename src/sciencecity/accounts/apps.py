@@ -1,15 +1,14 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.core.registering import RegisteringAppConfig
 
-class AccountsConfig(AppConfig):
+
+class AccountsConfig(RegisteringAppConfig):
+    default = True
     name = "sciencecity.accounts"
-    label = "accounts"
     verbose_name = _("Accounts")
+    registers = ("permissions", "navigation")
 
     def ready(self) -> None:
-        from sciencecity.accounts import navigation, permissions
-
-        permissions.register()
-        navigation.register()
+        super().ready()
         from sciencecity.accounts import two_factor  # noqa: F401  (connects: a new login starts unverified)

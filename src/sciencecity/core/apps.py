@@ -1,21 +1,18 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.core.registering import RegisteringAppConfig
 
-class CoreConfig(AppConfig):
+
+class CoreConfig(RegisteringAppConfig):
+    default = True
     name = "sciencecity.core"
-    label = "core"
     verbose_name = _("Core")
+    registers = ("navigation_entries",)
 
     def ready(self) -> None:
-        from sciencecity.core import navigation_entries
-
-        navigation_entries.register_permissions()
-        navigation_entries.register()
+        super().ready()
         from sciencecity.core import import_jobs
-
-        import_jobs.register_kinds()
-
         from sciencecity.core.forms import guard_model_choice_overflow
 
+        import_jobs.register_kinds()
         guard_model_choice_overflow()

@@ -1,28 +1,9 @@
 """The navigation and home-widget registries: each app contributes, core lists no app.
 
-An app registers its entries from ``AppConfig.ready()`` (by convention in ``<app>/navigation.py``)::
-
-    from sciencecity.core import navigation, permissions
-
-    def register() -> None:
-        navigation.register_menu_item(
-            navigation.MenuItem(
-                key="widgets",
-                label=_("Widgets"),
-                url_name="widgets:index",
-                order=450,
-                visible=lambda user: permissions.has_perm(user, "widgets.view"),
-            )
-        )
-        navigation.register_home_widget(
-            navigation.HomeWidget(
-                key="widgets-summary",
-                template="widgets/home_widget.html",
-                order=300,
-                visible=lambda user: permissions.has_perm(user, "widgets.view"),
-                context=lambda request: {"summary": selectors.widget_summary()},
-            )
-        )
+An app registers its entries from ``AppConfig.ready()``, by convention in ``<app>/navigation.py``
+(``registers = ("permissions", "navigation")`` on a ``RegisteringAppConfig``; an example is in
+``docs/architecture.md``): ``register_menu_item(MenuItem(key, label, order, visible, url_name))``
+and ``register_home_widget(HomeWidget(key, template, order, visible, context))``.
 
 Menu items are shown in ``order`` (lower first; the numbers in use step by 100 per app, leave room).
 ``group`` optionally names a :class:`MenuGroup` for layouts that group the menu; the flat list

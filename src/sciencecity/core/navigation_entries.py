@@ -1,4 +1,4 @@
-"""Core's own navigation entries (the audit trail and the API docs); apps register theirs."""
+"""Core's own actions and navigation entries (the audit trail, jobs, the API docs); apps register theirs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from sciencecity.core import inbox, navigation, permissions
 
 
 def register() -> None:
+    permissions.register("core.read_audit", permissions.can_read_audit)
+    permissions.register("core.view_job", permissions.can_view_job)
     navigation.register_menu_item(
         navigation.MenuItem(
             key="core.audit",
@@ -24,7 +26,3 @@ def register() -> None:
         visible=lambda user: bool(getattr(user, "is_authenticated", False)),
         context=lambda request: {"items": inbox.items_for(request.user)}))
 
-
-def register_permissions() -> None:
-    permissions.register("core.read_audit", permissions.can_read_audit)
-    permissions.register("core.view_job", permissions.can_view_job)

@@ -96,6 +96,12 @@ def register(name: str, rule: Rule, *, scope: Scope | None = None) -> None:
     _ACTIONS[name] = Action(name, rule, scope, takes_object, needs_object)
 
 
+def register_many(app: str, **rules: Rule) -> None:
+    """``register(f"{app}.{verb}", rule)`` for each ``verb=rule`` (the actions of one app, without scopes)."""
+    for verb, rule in rules.items():
+        register(f"{app}.{verb}", rule)
+
+
 def action(name: str) -> Action:
     """The registered action ``name``; an unknown name is a programming error, not a denial."""
     try:

@@ -1,19 +1,10 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.core.registering import RegisteringAppConfig
 
-class PlansConfig(AppConfig):
+
+class PlansConfig(RegisteringAppConfig):
+    default = True
     name = "sciencecity.plans"
-    label = "plans"
     verbose_name = _("Plan monitoring")
-
-    def ready(self) -> None:
-        from sciencecity.plans import navigation, permissions, registry_sources
-
-        permissions.register()
-        navigation.register()
-        registry_sources.register_all()
-
-        from sciencecity.plans import inbox
-
-        inbox.register_all()
+    registers = ("permissions", "navigation", "registry_sources", "inbox")

@@ -46,9 +46,8 @@ def can_report_for(user: Any, department: Organisation) -> bool:
 
 
 def register() -> None:
-    permissions.register("plans.view", permissions.can_view_plan)
-    permissions.register("plans.view_monitoring", permissions.can_view_monitoring)
-    permissions.register("plans.manage", permissions.can_manage_plan)
-    permissions.register("plans.report_on_task", can_report_on_task)
-    permissions.register("plans.enter_value", can_enter_value)
-    permissions.register("plans.report_for_department", can_report_for)
+    permissions.register_many(
+        "plans", view=permissions.can_view_plan, view_monitoring=permissions.can_view_monitoring,
+        manage=permissions.can_manage_plan, report_on_task=can_report_on_task, enter_value=can_enter_value,
+        report_for_department=can_report_for,
+    )

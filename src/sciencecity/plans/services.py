@@ -655,15 +655,14 @@ def importing_district(actor: User | None) -> str:
 def plan_setup_apply(*, actor: User | None, plan: Plan, setup: dict[str, Any]) -> dict[str, int]:
     """Apply a default decomposition (departments, indicator owners, chapter leads) where none is set yet.
 
-    One transaction; every write goes through its service (organisation_create, indicator_update,
-    task_update), so each change is validated and audited, and a summary event records the counts.
+    One transaction: missing departments are created through ``organisation_create`` (each audited);
+    the owners and leads of a freshly imported plan are set and validated here and recorded as one
+    audit event with the counts, like a bulk import (per-row events would bury the plan's later edits).
     """
-
     _require_bureau(actor)
     counts = {"departments": 0, "indicators": 0, "tasks": 0}
     departments: dict[str, Organisation] = {}
     district = setup.get("district") or importing_district(actor)
-    reason = "default decomposition of the bundled plan"
     for code, name, name_en in setup.get("departments", []):
         org = Organisation.objects.filter(code=code).first() or Organisation.objects.filter(name=name).first()
         if org is None:
@@ -678,19 +677,24 @@ def plan_setup_apply(*, actor: User | None, plan: Plan, setup: dict[str, Any]) -
     for indicator in plan.indicators.filter(owner_department__isnull=True):
         code = owners.get(indicator.name)
         if code in departments:
-            indicator_update(actor=actor, indicator=indicator, data={"owner_department": departments[code]},
-                             reason=reason)
+            indicator.owner_department = departments[code]
+            _check_department(indicator.owner_department)
+            indicator.full_clean()
+            indicator.save(update_fields=["owner_department", "updated_at"])
             counts["indicators"] += 1
     deadline = dt.date.fromisoformat(setup["deadline"]) if setup.get("deadline") else None
     for chapter_number, (lead, supporting) in setup.get("chapter_leads", {}).items():
         for task in plan.tasks.filter(chapter__number=int(chapter_number), lead_department__isnull=True):
-            task_update(actor=actor, task=task, reason=reason, data={
-                "lead_department": departments.get(lead), "deadline": task.deadline or deadline,
-                "supporting_departments": [departments[c] for c in supporting if c in departments]})
+            task.lead_department = departments.get(lead)
+            task.deadline = task.deadline or deadline
+            _check_department(task.lead_department)
+            task.full_clean()
+            task.save(update_fields=["lead_department", "deadline", "updated_at"])
+            task.supporting_departments.set([departments[c] for c in supporting if c in departments])
             counts["tasks"] += 1
     if any(counts.values()):
         audit_record(action=AuditAction.UPDATE, actor=actor, obj=plan, changes={"default_decomposition": [None, counts]},
-                     reason=reason)
+                     reason="default decomposition of the bundled plan")
     return counts
 
 

@@ -1,13 +1,10 @@
-from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from sciencecity.core.registering import RegisteringAppConfig
 
-class PortalConfig(AppConfig):
+
+class PortalConfig(RegisteringAppConfig):
+    default = True
     name = "sciencecity.portal"
-    label = "portal"
     verbose_name = _("Portal")
-
-    def ready(self) -> None:
-        from sciencecity.portal import navigation
-
-        navigation.register()
+    registers = ("navigation",)

@@ -105,17 +105,11 @@ def holds_expert_role(user: Any) -> bool:
 
 
 def register() -> None:
-    permissions.register("programmes.use", can_use_programmes)
-    permissions.register("programmes.see_review_menu", holds_expert_role)
-    permissions.register("programmes.manage", can_manage_programmes)
-    permissions.register("programmes.see_all_demands", can_see_all_demands)
-    permissions.register("programmes.submit_demand", can_submit_demand)
-    permissions.register("programmes.apply", can_apply)
-    permissions.register("programmes.view_call", can_view_call)
-    permissions.register("programmes.view_application", can_view_application)
-    permissions.register("programmes.edit_application", can_edit_application)
-    permissions.register("programmes.manage_declarations", can_manage_declarations)
-    permissions.register("programmes.review", is_reviewer)
-    permissions.register("programmes.review_assignment", can_review)
-    permissions.register("programmes.view_project", can_view_project)
-    permissions.register("programmes.manage_project", is_project_manager)
+    permissions.register_many(
+        "programmes", use=can_use_programmes, see_review_menu=holds_expert_role,
+        manage=can_manage_programmes, see_all_demands=can_see_all_demands, submit_demand=can_submit_demand,
+        apply=can_apply, view_call=can_view_call, view_application=can_view_application,
+        edit_application=can_edit_application, manage_declarations=can_manage_declarations,
+        review=is_reviewer, review_assignment=can_review, view_project=can_view_project,
+        manage_project=is_project_manager,
+    )

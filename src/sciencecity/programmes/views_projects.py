@@ -77,6 +77,13 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _valid(form):
+    """The bound form when it is valid; otherwise a ValidationError naming each bad field (shown as a message)."""
+    if not form.is_valid():
+        raise ValidationError(form.error_text())
+    return form
+
+
 def _managers(post, applications) -> dict[int, Person]:
     codes = {a.pk: (post.get(f"manager_{a.pk}") or "").strip() for a in applications}
     people = {p.code: p for p in Person.objects.filter(code__in=[c for c in codes.values() if c])}
@@ -105,9 +112,7 @@ def panel(request, pk: int):
                     messages.success(request, _("Panel meeting saved."))
                     return redirect("programmes:panel", pk=call.pk)
             elif op == "decide":
-                form = PanelDecisionForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form.error_text())
+                form = _valid(PanelDecisionForm(request.POST))
                 application = get_object_or_404(call.applications, pk=form.cleaned_data["application"])
                 decision_services.decision_record(actor=request.user, call=call, application=application,
                                                   data=form.service_data())
@@ -119,9 +124,7 @@ def panel(request, pk: int):
                 messages.success(request, _("Round closed; round %(round)s is open.") % {"round": following.round})
                 return redirect("programmes:panel", pk=call.pk)
             elif op == "promote":
-                form = PromoteForm(request.POST)
-                if not form.is_valid():
-                    raise ValidationError(form.error_text())
+                form = _valid(PromoteForm(request.POST))
                 application = get_object_or_404(call.applications, pk=form.cleaned_data["application"])
                 project = decision_services.reserve_promote(
                     actor=request.user, application=application, amount=form.cleaned_data["amount"],
@@ -269,9 +272,7 @@ def race_round(request, pk: int):
         try:
             decisions = {}
             for team in teams:
-                decision_form = DecisionForm(request.POST, prefix=str(team.application_id))
-                if not decision_form.is_valid():
-                    raise ValidationError(decision_form.error_text())
+                decision_form = _valid(DecisionForm(request.POST, prefix=str(team.application_id)))
                 decisions[team.application_id] = decision_form.service_data()
             meeting = decision_services.race_round_decide(actor=request.user, call=call, decisions=decisions,
                                                           **form.cleaned_data)

@@ -149,20 +149,15 @@ def can_view_incubation(user: Any) -> bool:
 def register() -> None:
     from sciencecity.transfer import selectors
 
-    permissions.register("transfer.use", can_use_marketplace)
-    permissions.register("transfer.create_achievement", can_create_achievement)
-    permissions.register("transfer.create_demand", can_create_demand)
-    permissions.register("transfer.edit_achievement", can_edit_achievement)
-    permissions.register("transfer.edit_demand", can_edit_demand)
+    permissions.register_many(
+        "transfer", use=can_use_marketplace, create_achievement=can_create_achievement,
+        create_demand=can_create_demand, edit_achievement=can_edit_achievement,
+        edit_demand=can_edit_demand, read_achievement_details=can_read_achievement_details,
+        read_demand_description=can_read_demand_description, express_interest=can_express_interest,
+        see_deal_contacts=can_see_contacts, set_broker=can_set_broker, file_contract=can_file_contract,
+        manage_incubation=can_manage_incubation, view_incubation=can_view_incubation,
+    )
     permissions.register("transfer.view_achievement", can_view_achievement,
                          scope=lambda user, qs: qs & selectors.achievement_queryset(user))
     permissions.register("transfer.view_demand", can_view_demand,
                          scope=lambda user, qs: qs & selectors.demand_queryset(user))
-    permissions.register("transfer.read_achievement_details", can_read_achievement_details)
-    permissions.register("transfer.read_demand_description", can_read_demand_description)
-    permissions.register("transfer.express_interest", can_express_interest)
-    permissions.register("transfer.see_deal_contacts", can_see_contacts)
-    permissions.register("transfer.set_broker", can_set_broker)
-    permissions.register("transfer.file_contract", can_file_contract)
-    permissions.register("transfer.manage_incubation", can_manage_incubation)
-    permissions.register("transfer.view_incubation", can_view_incubation)
