@@ -8,8 +8,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from sciencecity.core import inbox as core_inbox
 from sciencecity.core import permissions
-from sciencecity.core.inbox import InboxItem, register
+from sciencecity.core.inbox import InboxItem
 
 
 def items(user: Any) -> list[InboxItem]:
@@ -33,5 +34,5 @@ def items(user: Any) -> list[InboxItem]:
     return out
 
 
-def register_all() -> None:
-    register("programmes", items)
+def register() -> None:
+    core_inbox.register("programmes", items)

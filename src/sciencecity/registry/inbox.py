@@ -9,8 +9,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from sciencecity.core import inbox as core_inbox
 from sciencecity.core import permissions
-from sciencecity.core.inbox import InboxItem, register
+from sciencecity.core.inbox import InboxItem
 
 EXPIRY_WARNING_DAYS = 90
 
@@ -31,5 +32,5 @@ def items(user: Any) -> list[InboxItem]:
                       reverse("registry:organisation_detail", args=[first.organisation_id]), urgent=True)]
 
 
-def register_all() -> None:
-    register("registry", items)
+def register() -> None:
+    core_inbox.register("registry", items)

@@ -7,8 +7,9 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from sciencecity.core import inbox as core_inbox
 from sciencecity.core import permissions
-from sciencecity.core.inbox import InboxItem, register
+from sciencecity.core.inbox import InboxItem
 
 
 def items(user: Any) -> list[InboxItem]:
@@ -23,5 +24,5 @@ def items(user: Any) -> list[InboxItem]:
                       reverse("transfer:deal_list") + "?state=" + DealState.INTEREST)]
 
 
-def register_all() -> None:
-    register("transfer", items)
+def register() -> None:
+    core_inbox.register("transfer", items)
