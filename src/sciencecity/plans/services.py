@@ -66,10 +66,10 @@ MATCH_UNCERTAIN = 0.6
 
 # Words in a box item's title that say what kind of organisation runs it (checked in order).
 _KIND_WORDS = [
-    (("实验室"), OrganisationKind.LABORATORY),
-    (("孵化器"), OrganisationKind.INCUBATOR),
-    (("众创空间"), OrganisationKind.MAKER_SPACE),
-    (("加速器"), OrganisationKind.ACCELERATOR),
+    (("实验室",), OrganisationKind.LABORATORY),
+    (("孵化器",), OrganisationKind.INCUBATOR),
+    (("众创空间",), OrganisationKind.MAKER_SPACE),
+    (("加速器",), OrganisationKind.ACCELERATOR),
     (("概念验证", "验证平台"), OrganisationKind.CONCEPT_VERIFICATION_CENTRE),
     (("科学园", "科技园", "生命科学园", "光明园", "产业园"), OrganisationKind.SCIENCE_PARK),
     (("设施", "装置", "光源", "激光", "超级计算", "云脑"), OrganisationKind.MAJOR_FACILITY),
@@ -563,8 +563,7 @@ def submission_approve(*, actor: User | None, submission: RoundSubmission) -> Ro
     _require_bureau(actor)
     values = _department_values(submission).exclude(status=ValueStatus.APPROVED)
     values.update(status=ValueStatus.APPROVED, approved_by=actor, approved_at=timezone.now())
-    return _transition(actor, submission, SubmissionStatus.APPROVED,
-                       allowed_from=(SubmissionStatus.SUBMITTED))
+    return _transition(actor, submission, SubmissionStatus.APPROVED, allowed_from=(SubmissionStatus.SUBMITTED,))
 
 
 @transaction.atomic
@@ -573,7 +572,7 @@ def submission_return(*, actor: User | None, submission: RoundSubmission, commen
     if not comment.strip():
         raise ValidationError({"comment": _("Say what the department should revise.")})
     _department_values(submission).filter(status=ValueStatus.SUBMITTED).update(status=ValueStatus.DRAFT)
-    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED),
+    return _transition(actor, submission, SubmissionStatus.RETURNED, allowed_from=(SubmissionStatus.SUBMITTED,),
                        comment=comment)
 
 

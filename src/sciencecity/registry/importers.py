@@ -346,7 +346,7 @@ class PersonImporter(Importer):
     kind = "registry.person"
     label = gettext_lazy("People")
     data_sheet = "人员"
-    unique_columns = ("code")
+    unique_columns = ("code",)
     list_url_name = "registry:person_list"
     upload_url_name = "registry:person_import"
     batch_url_name = "registry:import_batch_detail"

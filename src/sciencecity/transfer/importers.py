@@ -134,7 +134,7 @@ def demand_columns() -> list[Column]:
 
 class _ListingImporter(Importer):
     model: Any = None
-    unique_columns = ("code")
+    unique_columns = ("code",)
 
     def can_import(self, user: Any) -> bool:
         return permissions.is_bureau_officer(user)
@@ -170,7 +170,7 @@ class _ListingImporter(Importer):
         organisation = values.pop("organisation")
         existing = self.model.objects.filter(code=values["code"]).first()
         if existing is None:
-            self.create(actor=actor, organisation=organisation, data=values, check_permission=False)
+            self.create(actor=actor, organisation=organisation, data=values)
             return RowStatus.CREATED, {}
         if self.owner_id(existing) != organisation.pk:
             raise CellProblem(ImportError.KEY_CONFLICT, field="organisation", matched=existing.code,
@@ -189,7 +189,7 @@ class AchievementImporter(_ListingImporter):
     def __init__(self) -> None:
         self.columns = achievement_columns()
 
-    create = staticmethod(listings.achievement_create)
+    create = staticmethod(listings.achievement_create_unchecked)
 
     @staticmethod
     def owner_id(obj: Achievement) -> int:
@@ -211,7 +211,7 @@ class DemandImporter(_ListingImporter):
     def __init__(self) -> None:
         self.columns = demand_columns()
 
-    create = staticmethod(listings.demand_create)
+    create = staticmethod(listings.demand_create_unchecked)
 
     @staticmethod
     def owner_id(obj: TechDemand) -> int:
