@@ -5,14 +5,16 @@ from django.db import migrations
 
 
 def copy_to_core(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated (a restore drill migrates another)
     old = apps.get_model("transfer", "Notification")
     new = apps.get_model("core", "Notification")
+    originals = list(old.objects.using(db).order_by("pk"))
     rows = [new(user_id=n.user_id, message=n.message, url=n.url, read_at=n.read_at, category="match")
-            for n in old.objects.all().iterator()]
-    created = new.objects.bulk_create(rows, batch_size=1000)
+            for n in originals]
+    created = new.objects.using(db).bulk_create(rows, batch_size=1000)
     # auto_now_add set the creation times to now: put the original ones back
-    for row, original in zip(created, old.objects.all().iterator(), strict=True):
-        new.objects.filter(pk=row.pk).update(created_at=original.created_at, updated_at=original.updated_at)
+    for row, original in zip(created, originals, strict=True):
+        new.objects.using(db).filter(pk=row.pk).update(created_at=original.created_at, updated_at=original.updated_at)
 
 
 class Migration(migrations.Migration):
