@@ -137,7 +137,7 @@ def main() -> None:
         shutil.copy(args.database, databases["baseline"])
         # the baseline's schema: undo this checkout's migrations the baseline does not have
         manage(ROOT / "src", databases["baseline"], "migrate", "transfer", "0001", "-v0")
-        manage(ROOT / "src", databases["baseline"], "migrate", "core", "0007", "-v0")
+        manage(ROOT / "src", databases["baseline"], "migrate", "core", "0008", "-v0")
     for side, src in sides.items():
         run(src, databases[side], SETUP, PASSWORD)
     results: dict[str, dict] = {}

@@ -23,7 +23,9 @@ def _labels(client, user) -> list[str]:
     [
         (None, ["Home", "The plan", "API"]),
         (Role.BUREAU_OFFICER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
-                               "Organisations", "People", "API"]),
+                               "Enterprise cultivation", "Organisations", "People", "API"]),
+        (Role.ENTERPRISE_USER, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer",
+                                "My enterprise", "Organisations", "People", "API"]),
         (Role.EXPERT, ["Home", "Plan monitoring", "Funding programmes", "Technology transfer", "My reviews",
                        "Organisations", "People", "API"]),
         (Role.SYSTEM_ADMIN, ["Home", "Users", "Administrator accounts", "API"]),

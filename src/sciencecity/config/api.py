@@ -42,6 +42,7 @@ install_error_handlers(api)
 from sciencecity.accounts.api import router as accounts_router  # noqa: E402
 from sciencecity.core.audit_api import router as audit_router  # noqa: E402
 from sciencecity.core.jobs_api import router as jobs_router  # noqa: E402
+from sciencecity.enterprises.api import router as enterprises_router  # noqa: E402
 from sciencecity.plans.api import router as plans_router  # noqa: E402
 from sciencecity.programmes.api import router as programmes_router  # noqa: E402
 from sciencecity.registry.api import router as registry_router  # noqa: E402
@@ -54,3 +55,4 @@ api.add_router("/registry", registry_router)
 api.add_router("/plans", plans_router)
 api.add_router("/programmes", programmes_router)
 api.add_router("/transfer", transfer_router)
+api.add_router("/enterprises", enterprises_router)

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "sciencecity.plans",
     "sciencecity.programmes",
     "sciencecity.transfer",
+    "sciencecity.enterprises",
     "sciencecity.portal",
 ]
 

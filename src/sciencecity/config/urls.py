@@ -15,5 +15,6 @@ urlpatterns = [
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),
     path("transfer/", include("sciencecity.transfer.urls")),
+    path("enterprises/", include("sciencecity.enterprises.urls")),
     path("", include("sciencecity.portal.urls")),
 ]

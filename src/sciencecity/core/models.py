@@ -47,6 +47,7 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_REGENERATE = "recovery_codes_regen", _("Recovery codes regenerated")
     TWO_FACTOR_DISABLE = "two_factor_disable", _("Two-factor authentication disabled")
     REAUTHENTICATE = "reauthenticate", _("Re-authentication")
+    FINANCIALS_VIEW = "financials_view", _("Enterprise financial figures read")
 
 
 class AuditEvent(models.Model):

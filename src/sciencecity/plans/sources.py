@@ -36,6 +36,30 @@ def register(key: str, label: str, compute: Compute, *, name_pattern: str, unit:
     _SOURCES[key] = IndicatorSource(key, label, compute, re.compile(name_pattern), unit)
 
 
+@dataclass(frozen=True)
+class RelatedFigure:
+    """A figure shown beside an indicator computed by source ``for_key`` (e.g. the high-tech reserve
+    pool beside the count of certified enterprises): context on the page, never the indicator's value."""
+
+    key: str
+    for_key: str
+    label: str
+    compute: Compute
+
+
+_RELATED: dict[str, RelatedFigure] = {}
+
+
+def register_related(key: str, label: str, compute: Compute, *, for_key: str) -> None:
+    _RELATED[key] = RelatedFigure(key, for_key, label, compute)
+
+
+def related_figures(source_key: str, *, year: int, scope: str = "district") -> list[tuple[RelatedFigure, float, str]]:
+    """(figure, value, provenance) of every figure registered beside the source ``source_key``."""
+    return [(f, *f.compute(year, scope)) for f in sorted(_RELATED.values(), key=lambda f: f.key)
+            if f.for_key == source_key]
+
+
 def get(key: str) -> IndicatorSource | None:
     return _SOURCES.get(key)
 

@@ -281,6 +281,8 @@ def indicator_detail(request, pk: int):
         "values": values,
         "commitments": indicator.commitments.all(),
         "can_manage": can_manage, "metadata": metadata, "source": sources.get(indicator.source_key),
+        "related": sources.related_figures(indicator.source_key, year=row.live_year or dt.date.today().year)
+        if indicator.source_key else [],
         "chart": {"series": row.series, "target_year": row.target.year if row.target else None,
                   "target": row.target.value if row.target and row.target.value is not None else None,
                   "projected": row.assessment.projected if row.assessment else None},

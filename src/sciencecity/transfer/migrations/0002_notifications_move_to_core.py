@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("transfer", "0001_marketplace_models"),
-        ("core", "0008_notifications"),
+        ("core", "0009_notifications"),
     ]
 
     operations = [

@@ -45,5 +45,7 @@ class Command(BaseCommand):
         if demo_scale != "none" and "demo-marketplace" in commands:
             call_command("demo-marketplace", "--scale", "small" if demo_scale == "small" else "city",
                          verbosity=verbosity, **dated)
+        if demo_scale != "none" and "demo-enterprises" in commands:
+            call_command("demo-enterprises", verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-programmes" in commands:
             call_command("demo-programmes", verbosity=verbosity, **dated)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0007_background_jobs'),
+        ('core', '0008_audit_action_financials_view'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
