@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sciencecity.core import permissions as core_permissions
-from sciencecity.core.api import acting_organisation
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.enterprises import cultivation, forms, permissions, selectors, services
 from sciencecity.enterprises.choices import Tier
 from sciencecity.enterprises.models import EnterpriseProfile, FiscalYear, Incident, IntellectualProperty
+from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Certification, Organisation
 
 
