@@ -270,6 +270,6 @@ def test_warm_up_builds_the_indexes_before_fork_and_survives_a_broken_warmer():
         ops.WARMERS.pop("broken_for_test")
         state = matching.index_state(compare=False)
         matching.reset()
-    assert set(seconds) == {"urls", "search_index", "broken_for_test"}
+    assert set(seconds) == {"urls", "openapi", "search_index", "broken_for_test"}
     assert state["achievements"]["built"] and state["demands"]["built"]
     assert not state["experts"]["built"]  # built on first use, where it is used

@@ -250,3 +250,18 @@ def test_dense_scores_are_fused_when_an_embedder_is_given():
     hits = index.search("石墨烯膜")
     assert hits[0].id == "a" and hits[0].explanation.dense_score is not None
     assert len(hits) == 2
+
+
+def test_single_chinese_characters_do_not_make_a_match():
+    """产线 segments to 产 + 线 and 高精度 leaves 高 behind: a facility sharing only such single
+    characters with a demand is not a match; a real shared word still is."""
+    index = TextIndex()
+    index.add_many([
+        Listing(id="beamline", title="高能同步辐射光源线站", text="面向材料结构表征的实验线站"),
+        Listing(id="sensor", title="高精度传感器研究平台", text="传感器标定与测试"),
+    ])
+    hits = index.search("寻求高精度传感器产线升级", k=10)
+    assert [h.id for h in hits] == ["sensor"]
+    assert all(len(t) >= 2 for t in hits[0].explanation.shared_terms)
+    assert [h.id for h in index.search("线", k=10)] == ["beamline"]
+    assert index.search("量子产线", k=10) == []  # 量子 is unknown to the index: 产 + 线 alone are no match

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from sciencecity.accounts.choices import Role
-from sciencecity.core.models import AuditEvent
+from sciencecity.core.models import AuditEvent, Notification
 from sciencecity.transfer.choices import DealState
-from sciencecity.transfer.models import Deal, DealNote, Notification
+from sciencecity.transfer.models import Deal, DealNote
 from sciencecity.transfer.services import deals as services
 from tests.conftest import make_organisation, make_person, make_user
 from tests.transfer.conftest import contract_data, contract_pdf

@@ -6,8 +6,8 @@ import pytest
 from django.utils import translation
 
 from sciencecity.accounts.choices import Role
-from sciencecity.core.models import AuditEvent
-from sciencecity.transfer.models import Achievement, Deal, Notification, TechDemand
+from sciencecity.core.models import AuditEvent, Notification
+from sciencecity.transfer.models import Achievement, Deal, TechDemand
 from tests.conftest import make_organisation, make_user
 from tests.transfer.conftest import make_achievement, make_demand
 
@@ -188,7 +188,8 @@ def test_matches_api_explains_and_feedback_and_notifications(client, university,
     notes = client.get("/api/transfer/notifications").json()
     assert [n["url"] for n in notes["items"]] == [f"/transfer/achievements/{achievement.pk}/"]
     assert 'data-testid="unread-count">1<' in client.get("/transfer/").content.decode()
-    client.post("/transfer/notifications/")
+    assert client.get("/transfer/notifications/").url == "/notifications/"  # one list for every app
+    client.post("/notifications/")
     assert Notification.objects.get().read_at is not None
     client.force_login(academic_user)  # not the owner of the demand: no matches
     assert client.get(f"/api/transfer/demands/{demand.pk}/matches").status_code == 403
@@ -220,11 +221,11 @@ def test_pages_render_for_anonymous_and_members(client, world):
     assert client.get("/transfer/watch/").status_code == 302  # to the login page
     client.force_login(world["users"]["demand_owner"])
     for url in ("/transfer/", "/transfer/achievements/?mine=1", "/transfer/demands/?sector=IND-AI",
-                "/transfer/demands/new/", "/transfer/watch/", "/transfer/notifications/",
+                "/transfer/demands/new/", "/transfer/watch/", "/notifications/",
                 f"/transfer/demands/{world['demand'].pk}/edit/"):
         assert client.get(url).status_code == 200, url
     client.force_login(world["users"]["sysadmin"])
-    assert client.get("/transfer/notifications/").status_code == 403
+    assert client.get("/transfer/watch/").status_code == 403
 
 
 @pytest.mark.parametrize("role", ["enterprise", "officer", "expert"])

@@ -6,7 +6,7 @@ import pytest
 from django.utils import translation
 
 from sciencecity.accounts.choices import Role
-from sciencecity.transfer.models import Notification
+from sciencecity.core.models import Notification
 from sciencecity.transfer.services import listings, matching
 from tests.conftest import make_organisation, make_person, make_user
 from tests.transfer.conftest import make_achievement, make_demand

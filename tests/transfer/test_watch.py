@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone, translation
 
 from sciencecity.accounts.choices import Role
-from sciencecity.transfer.models import Notification, TopicWatch
+from sciencecity.core.models import Notification
+from sciencecity.transfer.models import TopicWatch
 from sciencecity.transfer.services import watch
 from tests.conftest import make_organisation, make_user
 from tests.transfer.conftest import make_achievement, make_demand

@@ -69,7 +69,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sciencecity.core.context_processors.navigation",
-                "sciencecity.transfer.context_processors.unread_notifications",
             ],
         },
     }
@@ -259,3 +258,13 @@ LOGGING = {
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 SITE_NAME = _("Science City Innovation Platform")
+
+# --- e-mail of notifications: the console by default; set EMAIL_BACKEND (and EMAIL_HOST …) to send
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@sciencecity.invalid")
+NOTIFICATION_EMAIL = env_bool("NOTIFICATION_EMAIL", True)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("sciencecity.accounts.urls")),
     path("audit/", include("sciencecity.core.urls")),
     path("jobs/", include("sciencecity.core.urls_jobs")),
+    path("notifications/", include("sciencecity.core.urls_notifications")),
     path("registry/", include("sciencecity.registry.urls")),
     path("plan/", include("sciencecity.plans.urls")),
     path("programmes/", include("sciencecity.programmes.urls")),

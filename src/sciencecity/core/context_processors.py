@@ -17,4 +17,6 @@ def navigation(request):
         url = item.href()
         active = url != "/" and path.startswith(url) or (url == "/" and path == "/")
         nav.append({"key": item.key, "label": item.label, "url": url, "active": active, "group": item.group})
-    return {"nav_items": nav}
+    from sciencecity.core.notifications import unread_count
+
+    return {"nav_items": nav, "unread_notifications": unread_count(user) if user is not None else 0}

@@ -235,3 +235,24 @@ class Job(BaseModel):
         if self.state == JobState.DONE:
             return 100
         return int(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class Notification(BaseModel):
+    """站内通知. A message for one user with a link to the page that acts on it (new match, interest
+    received, review assigned, application returned or approved, topic alert)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="notifications")
+    message = models.CharField(_("message"), max_length=300)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    category = models.CharField(_("category"), max_length=32, blank=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.message

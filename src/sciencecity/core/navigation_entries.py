@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from sciencecity.core import navigation, permissions
+from sciencecity.core import inbox, navigation, permissions
 
 
 def register() -> None:
@@ -20,4 +20,9 @@ def register() -> None:
         )
     )
     navigation.register_menu_item(navigation.MenuItem(key="core.api", label=_("API"), url="/api/docs", order=1000))
+    # the to-do inbox comes first on the home page; its items come from the apps' inbox providers
+    navigation.register_home_widget(navigation.HomeWidget(
+        key="core.inbox", template="core/home_inbox.html", order=10,
+        visible=lambda user: bool(getattr(user, "is_authenticated", False)),
+        context=lambda request: {"items": inbox.items_for(request.user)}))
 

@@ -7,4 +7,4 @@ class PlansConfig(RegisteringAppConfig):
     default = True
     name = "sciencecity.plans"
     verbose_name = _("Plan monitoring")
-    registers = ("permissions", "navigation", "registry_sources", "report_jobs")
+    registers = ("permissions", "navigation", "registry_sources", "report_jobs", "inbox")

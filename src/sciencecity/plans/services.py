@@ -518,7 +518,26 @@ def _transition(actor: User | None, submission: RoundSubmission, new: str, *, al
     audit_record(action=AuditAction.TRANSITION, actor=actor, obj=submission,
                  object_repr=f"{submission.round} · {submission.department}",
                  changes={"status": [old, new]}, reason=comment, acting_organisation=submission.department)
+    if new in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
+        _notify_department(submission)
     return submission
+
+
+def _notify_department(submission: RoundSubmission) -> None:
+    """The department's accounts learn that the bureau approved or returned their submission."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from sciencecity.core.notifications import notification_send
+
+    if submission.status == SubmissionStatus.APPROVED:
+        message = _("Your %(round)s submission was approved.") % {"round": submission.round.year}
+    else:
+        message = _("Your %(round)s submission was returned for revision: %(comment)s") % {
+            "round": submission.round.year, "comment": submission.comment[:120]}
+    users = get_user_model().objects.filter(is_active=True, memberships__organisation_id=submission.department_id)
+    notification_send(users=users.distinct(), message=message, category="round",
+                      url=reverse("plans:round_detail", args=[submission.round_id]))
 
 
 def _department_values(submission: RoundSubmission):

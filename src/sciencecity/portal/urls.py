@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("help/", views.help_page, name="help"),
+    path("search/", views.search, name="search"),
 ]

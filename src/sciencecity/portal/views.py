@@ -1,8 +1,10 @@
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import get_language
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core import navigation
+from sciencecity.portal import search as global_search
 
 
 def home(request):
@@ -33,3 +35,11 @@ def help_page(request):
         own = [(HELP_SECTIONS[role], Role(role).label) for role in HELP_SECTIONS if role in held]
     language = "en" if (get_language() or "").startswith("en") else "zh"
     return render(request, "portal/help.html", {"own_roles": own, "guide": f"portal/help/guide_{language}.html"})
+
+
+@login_required
+def search(request):
+    query = request.GET.get("q", "")
+    groups = global_search.search_all(request.user, query)
+    return render(request, "portal/search.html", {"query": " ".join(query.split())[:global_search.MAX_QUERY],
+                                                  "groups": groups})

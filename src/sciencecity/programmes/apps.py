@@ -7,7 +7,7 @@ class ProgrammesConfig(RegisteringAppConfig):
     default = True
     name = "sciencecity.programmes"
     verbose_name = _("Funding programmes")
-    registers = ("permissions", "navigation", "indicator_sources")
+    registers = ("permissions", "navigation", "indicator_sources", "inbox")
 
     def ready(self) -> None:
         super().ready()

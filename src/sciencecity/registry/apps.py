@@ -7,4 +7,4 @@ class RegistryConfig(RegisteringAppConfig):
     default = True
     name = "sciencecity.registry"
     verbose_name = _("Innovation-resource registry")
-    registers = ("permissions", "navigation")
+    registers = ("permissions", "navigation", "inbox")

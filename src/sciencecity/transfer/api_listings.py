@@ -5,7 +5,7 @@ confidential demand is ``null`` for non-parties, contacts are never returned (a 
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
@@ -220,6 +220,11 @@ class ListFilters(InputSchema):
     mine: bool = False
 
 
+Relaxable = Literal["trl", "modes", "sectors"]
+RELAX_HELP = "Hard filters to drop: trl (minimum TRL), modes (transfer modes), sectors (field); repeatable."
+RELAX_QUERY = Query([], description=RELAX_HELP)
+
+
 def _visible_achievement(user: Any, pk: int) -> Achievement:
     return get_object_or_404(selectors.achievement_queryset(user).select_related("owner")
                              .prefetch_related("sectors"), pk=pk)
@@ -267,12 +272,22 @@ def achievement_update(request, pk: int, payload: AchievementPatch):
 
 @listings_router.get("/achievements/{int:pk}/matches", response={200: dict[str, list[MatchOut]], **ERRORS},
                      summary="Demands and enterprises for an achievement, explained (owner only)")
-def achievement_matches(request, pk: int, limit: int = Query(10, ge=1, le=50)):
+def achievement_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
+                        relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     achievement = _visible_achievement(user, pk)
     permissions.require(access.can_edit_achievement(user, achievement))
-    found = matching.matches_for_achievement(achievement, user=user, limit=limit)
+    found = matching.matches_for_achievement(achievement, user=user, limit=limit, relax=relax)
     return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
+
+
+@listings_router.get("/achievements/{int:pk}/matches/removed", response={200: dict[str, dict[str, int]], **ERRORS},
+                     summary="How many demands that match the text each hard filter removes (owner only)")
+def achievement_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
+    user = request.auth
+    achievement = _visible_achievement(user, pk)
+    permissions.require(access.can_edit_achievement(user, achievement))
+    return {"demands": matching.achievement_removals(achievement, user=user, relax=relax)}
 
 
 # --- demands
@@ -311,12 +326,22 @@ def demand_update(request, pk: int, payload: DemandPatch):
 
 @listings_router.get("/demands/{int:pk}/matches", response={200: dict[str, list[MatchOut]], **ERRORS},
                      summary="Achievements, experts and organisations for a demand, explained (owner only)")
-def demand_matches(request, pk: int, limit: int = Query(10, ge=1, le=50)):
+def demand_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
+                   relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
     demand = _visible_demand(user, pk)
     permissions.require(access.can_edit_demand(user, demand))
-    found = matching.matches_for_demand(demand, user=user, limit=limit)
+    found = matching.matches_for_demand(demand, user=user, limit=limit, relax=relax)
     return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
+
+
+@listings_router.get("/demands/{int:pk}/matches/removed", response={200: dict[str, dict[str, int]], **ERRORS},
+                     summary="How many achievements that match the text each hard filter removes (owner only)")
+def demand_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
+    user = request.auth
+    demand = _visible_demand(user, pk)
+    permissions.require(access.can_edit_demand(user, demand))
+    return {"achievements": matching.demand_removals(demand, user=user, relax=relax)}
 
 
 # --- feedback, search, notifications

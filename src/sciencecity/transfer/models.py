@@ -105,20 +105,6 @@ class MatchFeedback(BaseModel):
         constraints = [models.UniqueConstraint(fields=["user", "demand", "achievement"], name="feedback_unique")]
 
 
-class Notification(BaseModel):
-    """站内通知. A new match or a topic-watch alert for a user."""
-
-    user = models.ForeignKey(USER, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications")
-    message = models.CharField(_("message"), max_length=300)
-    url = models.CharField(_("link"), max_length=300, blank=True)
-    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = _("notification")
-        verbose_name_plural = _("notifications")
-
-
 class Deal(BaseModel):
     """交易. Expression of interest → contact exchange (with consent) → negotiation → agreement → contract."""
 

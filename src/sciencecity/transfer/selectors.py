@@ -15,8 +15,9 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from sciencecity.core import permissions
+from sciencecity.core.models import Notification
 from sciencecity.transfer.choices import ListingStatus, Visibility
-from sciencecity.transfer.models import Achievement, Deal, Notification, TechDemand, TopicWatch
+from sciencecity.transfer.models import Achievement, Deal, TechDemand, TopicWatch
 
 
 def _orgs(user: Any) -> set[int]:

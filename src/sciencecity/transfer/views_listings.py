@@ -12,9 +12,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from sciencecity.core import permissions
+from sciencecity.core import explain, permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.registry.acting import acting_organisation_among
 from sciencecity.registry.models import Sector
@@ -57,6 +58,39 @@ def _visible_demand(request, pk: int) -> TechDemand:
     return demand
 
 
+FILTER_LABELS = {"trl": gettext_lazy("minimum TRL"), "modes": gettext_lazy("transfer modes"),
+                 "sectors": gettext_lazy("field")}
+"""Names of the hard matching filters, as the explanation of an empty list shows them."""
+LIST_FILTER_LABELS = {"q": gettext_lazy("Title or keyword"), "sector": gettext_lazy("field"),
+                      "mine": gettext_lazy("Only my organisation's")}
+
+
+def _relax(request) -> list[str]:
+    return [name for name in request.GET.getlist("relax") if name in matching.RELAXABLE]
+
+
+def _match_removals(request, counts: dict[str, int]) -> list[explain.Removal]:
+    """One removal per filter that emptied the list, each with a link that relaxes it (largest first)."""
+    rows = [explain.Removal(str(FILTER_LABELS[name]), n, explain.url_adding(request, "relax", name))
+            for name, n in counts.items()]
+    return sorted(rows, key=lambda r: -r.count)
+
+
+def _relax_all_url(request, counts: dict[str, int]) -> str:
+    query = request.GET.copy()
+    query.setlist("relax", sorted(set(_relax(request)) | set(counts)))
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _list_explanation(request, params: dict[str, str], selector) -> dict:
+    """Context of an empty filtered list: which filter removed how many, with relax links."""
+    return {
+        "removals": explain.list_removals(request, params, LIST_FILTER_LABELS,
+                                          lambda relaxed: selector(request.user, relaxed).count()),
+        "filters": explain.active_filters(params, LIST_FILTER_LABELS),
+    }
+
+
 # --- index
 def index(request):
     user = request.user
@@ -77,8 +111,9 @@ def index(request):
 def achievement_list(request):
     params = _params(request)
     page, query = _page(request, selectors.achievement_list(request.user, params))
+    empty = _list_explanation(request, params, selectors.achievement_list) if not page.object_list else {}
     return render(request, "transfer/achievement_list.html", {
-        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
+        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
         "business": access.can_use_marketplace(request.user),
         "can_create": access.can_create_achievement(request.user),
     })
@@ -88,10 +123,15 @@ def achievement_detail(request, pk: int):
     achievement = _visible_achievement(request, pk)
     user = request.user
     is_owner = access.can_edit_achievement(user, achievement)
+    relax = _relax(request)
+    matches = matching.matches_for_achievement(achievement, user=user, relax=relax) if is_owner else None
+    counts = matching.achievement_removals(achievement, user=user, relax=relax) if matches and not matches[
+        "demands"] else {}
     return render(request, "transfer/achievement_detail.html", {
         "achievement": achievement, "is_owner": is_owner, "mode_labels": _mode_labels(achievement.modes),
         "show_details": access.can_read_achievement_details(user, achievement),
-        "matches": matching.matches_for_achievement(achievement, user=user) if is_owner else None,
+        "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
+        "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
         "feedback_labels": FeedbackLabel.choices,
         "can_feedback": access.can_use_marketplace(user),
         "can_express_interest": access.can_express_interest(user),
@@ -148,8 +188,9 @@ def achievement_edit(request, pk: int):
 def demand_list(request):
     params = _params(request)
     page, query = _page(request, selectors.demand_list(request.user, params))
+    empty = _list_explanation(request, params, selectors.demand_list) if not page.object_list else {}
     return render(request, "transfer/demand_list.html", {
-        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(),
+        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
         "business": access.can_use_marketplace(request.user),
         "can_create": access.can_create_demand(request.user),
     })
@@ -159,10 +200,15 @@ def demand_detail(request, pk: int):
     demand = _visible_demand(request, pk)
     user = request.user
     is_owner = access.can_edit_demand(user, demand)
+    relax = _relax(request)
+    matches = matching.matches_for_demand(demand, user=user, relax=relax) if is_owner else None
+    counts = matching.demand_removals(demand, user=user, relax=relax) if matches and not matches[
+        "achievements"] else {}
     return render(request, "transfer/demand_detail.html", {
         "demand": demand, "is_owner": is_owner, "mode_labels": _mode_labels(demand.modes),
         "show_description": access.can_read_demand_description(user, demand),
-        "matches": matching.matches_for_demand(demand, user=user) if is_owner else None,
+        "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
+        "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
         "feedback_labels": FeedbackLabel.choices,
         "can_feedback": access.can_use_marketplace(user),
     })
@@ -189,11 +235,18 @@ def demand_edit(request, pk: int):
 def search(request):
     form = forms.SearchForm(request.GET or None)
     results = None
+    removals: list[explain.Removal] = []
     if form.is_valid() and form.cleaned_data["q"]:
         sector = form.cleaned_data["sector"]
-        results = matching.search(form.cleaned_data["q"], kind=form.cleaned_data["kind"] or "achievements",
-                                  user=request.user, limit=30, sector=sector.code if sector else "")
-    return render(request, "transfer/search.html", {"form": form, "results": results,
+        kind = form.cleaned_data["kind"] or "achievements"
+        results = matching.search(form.cleaned_data["q"], kind=kind, user=request.user, limit=30,
+                                  sector=sector.code if sector else "")
+        if not results and sector:
+            without = len(matching.search(form.cleaned_data["q"], kind=kind, user=request.user, limit=30))
+            if without:
+                removals = [explain.Removal(str(FILTER_LABELS["sectors"]), without,
+                                            explain.url_without(request, "sector"))]
+    return render(request, "transfer/search.html", {"form": form, "results": results, "removals": removals,
                                                     "can_feedback": access.can_use_marketplace(request.user),
                                                     "feedback_labels": FeedbackLabel.choices})
 
@@ -220,13 +273,8 @@ def feedback(request):
 
 @login_required
 def notifications(request):
-    permissions.require(access.can_use_marketplace(request.user))
-    if request.method == "POST":
-        count = matching.notification_read(user=request.user)
-        messages.success(request, _("%(count)s notification(s) marked as read.") % {"count": count})
-        return redirect("transfer:notifications")
-    page, query = _page(request, selectors.notifications(request.user))
-    return render(request, "transfer/notifications.html", {"page": page, "query": query})
+    """The marketplace's notifications are the user's notifications (one list for every app)."""
+    return redirect("notifications:list")
 
 
 # --- topic watch

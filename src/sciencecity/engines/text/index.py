@@ -36,6 +36,17 @@ B = 0.75
 BIGRAM_WEIGHT = 0.3
 """Query weight of a character-bigram term relative to a word term."""
 
+MIN_CJK_TERM_CHARS = 2
+"""A Chinese term shorter than this (a lone character jieba left over: 高, 线, 产) says too little
+to make a match on its own: when the query has a longer term, a hit must share at least one
+(硅 + 碳 still rank 硅碳负极 first, but 高 + 线 alone match nothing); a query made only of single
+characters (锂) matches on them."""
+
+
+def _meaningful(term: str) -> bool:
+    word = term.removeprefix(BIGRAM_PREFIX)
+    return len(word) >= MIN_CJK_TERM_CHARS or word.isascii()
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:
@@ -509,7 +520,9 @@ class TextIndex:
         """Top ``k`` listings for ``query`` that satisfy ``filter``, best first."""
         self._seal()
         self._refresh_impacts()
-        query_terms = [q for q in self.analyze_query(query, expand=expand) if q.term in self._vocabulary]
+        analysed = self.analyze_query(query, expand=expand)
+        needs_word = any(_meaningful(q.term) for q in analysed)
+        query_terms = [q for q in analysed if q.term in self._vocabulary]
         n_rows = len(self._ids)
         postings = self._gather(query_terms)
         depth = k if profile is None else max(5 * k, 50)
@@ -535,6 +548,8 @@ class TextIndex:
             candidates, candidate_scores, dense_scores = self._fuse_dense(query, candidates, candidate_scores)
         if keep is None:
             keep = self._filter_mask(candidates, filter)
+        if needs_word and not dense_path:
+            keep &= self._meaningful_overlap(candidates, query_terms, postings)
         candidates, candidate_scores = candidates[keep], candidate_scores[keep]
         if dense_scores is not None:
             dense_scores = dense_scores[keep]
@@ -565,6 +580,21 @@ class TextIndex:
                 )
             hits.append(Hit(self._ids[row] or "", float(score), explanation))
         return hits
+
+    @staticmethod
+    def _meaningful_overlap(
+        candidates: np.ndarray,
+        query_terms: list[QueryTerm],
+        postings: list[tuple[list[tuple[np.ndarray, np.ndarray]], float]],
+    ) -> np.ndarray:
+        """Candidates sharing a term of at least ``MIN_CJK_TERM_CHARS`` characters with the query."""
+        meaningful = [p for q, p in zip(query_terms, postings, strict=True) if _meaningful(q.term)]
+        if len(meaningful) == len(query_terms):
+            return np.ones(len(candidates), bool)
+        docs = [d for slices, _w in meaningful for d, _i in slices]
+        if not docs:
+            return np.zeros(len(candidates), bool)
+        return np.isin(candidates, np.concatenate(docs))
 
     def _score_sparse(
         self, postings: list[tuple[list[tuple[np.ndarray, np.ndarray]], float]], n_rows: int

@@ -18,12 +18,12 @@ from sciencecity.accounts.models import User
 from sciencecity.core import permissions as core_permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
+from sciencecity.core.notifications import notification_send
 from sciencecity.engines.rules import fields, lang
 from sciencecity.engines.rules.i18n import translating
 from sciencecity.enterprises.policies import permissions, selectors
 from sciencecity.enterprises.policies.choices import PolicyStatus
 from sciencecity.enterprises.policies.models import Policy, PolicyMatch
-from sciencecity.transfer.models import Notification
 
 POLICY_FIELDS = ("code", "title", "issuer", "document_number", "valid_from", "valid_until", "application_opens",
                  "application_closes", "benefit", "amount_formula", "materials", "rule", "without_application",
@@ -153,10 +153,12 @@ def _notify_new(new: list[PolicyMatch], policies: dict[int, Policy]) -> int:
             if org_id in by_org:
                 users.setdefault(user.pk, (user, []))[1].extend(by_org[org_id])
     url = reverse("enterprises:my_policies")
-    notes = []
+    by_policy: dict[int, list] = {}
     for user, policy_ids in users.values():
         for policy_id in policy_ids:
-            notes.append(Notification(user=user, url=url, message=(
-                _("New eligible policy: %(title)s") % {"title": policies[policy_id].title})[:300]))
-    Notification.objects.bulk_create(notes)
-    return len(notes)
+            by_policy.setdefault(policy_id, []).append(user)
+    sent = 0
+    for policy_id, recipients in by_policy.items():
+        sent += len(notification_send(users=recipients, url=url, category="policy",
+                                      message=_("New eligible policy: %(title)s") % {"title": policies[policy_id].title}))
+    return sent

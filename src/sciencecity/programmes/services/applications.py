@@ -179,6 +179,9 @@ def application_return(*, actor: User | None, application: Application, reason: 
         raise ValidationError(_("Applications can be returned only before the review starts."))
     transition(actor=actor, obj=application, field="state", new=ApplicationState.RETURNED,
                allowed_from=(ApplicationState.SUBMITTED,), reason=reason, labels=ApplicationState)
+    from sciencecity.programmes import notices
+
+    notices.application_returned(application, reason)
     return application
 
 

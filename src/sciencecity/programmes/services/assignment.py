@@ -25,7 +25,9 @@ from django.utils.translation import gettext_lazy
 
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record
+from sciencecity.core.explain import Removal
 from sciencecity.core.models import AuditAction
+from sciencecity.engines import conflicts as conflict_rules
 from sciencecity.engines.assignment import (
     AssignmentCancelled,
     AssignmentInfeasible,
@@ -34,6 +36,7 @@ from sciencecity.engines.assignment import (
     InfeasibilityIssue,
     solve_assignment,
 )
+from sciencecity.programmes import notices
 from sciencecity.programmes.choices import AssignmentState, CallState, JobState
 from sciencecity.programmes.models import Application, Assignment, AssignmentJob, Call, ExpertProfile
 from sciencecity.programmes.permissions import can_manage_programmes
@@ -102,6 +105,17 @@ _ISSUE_MESSAGES = {
         "load or shorten the conflict window."),
 }
 
+
+RULE_LABELS = {
+    conflict_rules.INTEGRITY: gettext_lazy("Integrity list"),
+    conflict_rules.APPLICANT: gettext_lazy("Applicant or team member"),
+    conflict_rules.SAME_ORGANISATION: gettext_lazy("Same organisation"),
+    conflict_rules.COAUTHOR: gettext_lazy("Co-author"),
+    conflict_rules.JOINT_PROJECT: gettext_lazy("Joint project"),
+    conflict_rules.DECLARED: gettext_lazy("Declared interest"),
+    conflict_rules.ALLIANCE: gettext_lazy("Same alliance"),
+}
+"""Short names of the conflict rules (利益冲突回避), as an empty reviewer list explains itself."""
 
 def issue_message(issue: InfeasibilityIssue, references: dict[str, str] | None = None,
                   names: dict[str, str] | None = None) -> str:
@@ -504,6 +518,7 @@ def assignment_release(*, actor: User | None, call: Call) -> int:
         audit_record(action=AuditAction.TRANSITION, actor=actor, obj=assignment,
                      object_repr=f"{assignment.application_id}/{assignment.expert_id}",
                      changes={"state": [AssignmentState.PROPOSED, AssignmentState.RELEASED]})
+        notices.review_assigned(assignment)
     return len(proposed)
 
 
@@ -557,6 +572,8 @@ def reassign_slots(*, actor: User | None, application: Application, state: str =
         audit_record(action=AuditAction.CREATE, actor=actor, obj=created, object_repr=application.reference,
                      changes={"expert": [None, expert.pk], "state": [None, state]},
                      reason=_("Re-assigned after a decline"))
+        if state == AssignmentState.RELEASED:
+            notices.review_assigned(created)
     return created
 
 
@@ -572,10 +589,30 @@ def overview_rows(call: Call) -> list[dict[str, Any]]:
             "application_id", "-affinity", "id"):
         a.reason_texts = reason_texts(a.reasons)
         assignments.setdefault(a.application_id, []).append(a)
+    loads = call_loads(call)
+    profiles = {p.person_id: p for p in expert_pool()}
+    full = {pk for pk in pool if loads.get(pk, 0) >= max_load_of(call, profiles.get(pk))}
     rows = []
     for application in applications:
-        excluded = [(pool[e], [conflict_text(c, facts, people) for c in found])
-                    for (e, a), found in matrix.items() if a == application.pk]
-        rows.append({"application": application, "assignments": assignments.get(application.pk, []),
-                     "excluded": sorted(excluded, key=lambda item: item[0].name)})
+        found_here = {e: found for (e, a), found in matrix.items() if a == application.pk}
+        excluded = [(pool[e], [conflict_text(c, facts, people) for c in found]) for e, found in found_here.items()]
+        mine = assignments.get(application.pk, [])
+        rows.append({"application": application, "assignments": mine,
+                     "excluded": sorted(excluded, key=lambda item: item[0].name),
+                     "removals": exclusion_removals(found_here, full) if not mine else []})
     return rows
+
+
+def exclusion_removals(conflicts: dict[int, list[Any]], full: set[int]) -> list[Removal]:
+    """Why an application has no reviewer: per conflict rule, how many pool experts it excludes
+    (an expert excluded by two rules counts for both), and how many free experts are at their
+    maximum load. Conflicts of interest are not relaxable: no link."""
+    counts: Counter = Counter()
+    for found in conflicts.values():
+        for rule in {c.rule for c in found}:
+            counts[rule] += 1
+    removals = [Removal(str(RULE_LABELS.get(rule, rule)), n) for rule, n in counts.most_common()]
+    loaded = len(full - set(conflicts))
+    if loaded:
+        removals.append(Removal(str(_("Maximum load reached")), loaded))
+    return removals

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
+from sciencecity.programmes import notices
 from sciencecity.programmes.choices import (
     ApplicationState,
     CallState,
@@ -303,6 +304,7 @@ def decisions_notify(*, actor: User | None, call: Call, managers: dict[int, Any]
         application.save(update_fields=["state", "updated_at"])
         audit_record(action=AuditAction.TRANSITION, actor=actor, obj=application, acting_organisation=None,
                      changes={"state": [old, application.state]}, reason=_notice(decision))
+        notices.application_decided(application, _notice(decision))
         if decision.outcome == DecisionOutcome.FUND:
             projects.append(_project_create(actor, call, application, decision.amount, managers[application.pk],
                                             start_date, end_date))

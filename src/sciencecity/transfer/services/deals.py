@@ -32,10 +32,11 @@ from sciencecity.accounts.models import User
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
+from sciencecity.core.notifications import notification_send
 from sciencecity.registry.models import Organisation, Person
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer.choices import OPEN_STATES, ContractType, DealState
-from sciencecity.transfer.models import Achievement, Deal, DealNote, Notification, TechContract, TechDemand
+from sciencecity.transfer.models import Achievement, Deal, DealNote, TechContract, TechDemand
 from sciencecity.transfer.permissions import can_file_contract, can_set_broker, is_party, is_seller
 
 TURNOVER_SOURCE = "transfer.contract_turnover"
@@ -124,7 +125,7 @@ def _next_code(prefix: str) -> str:
 
 
 def _notify(users, message: str, url: str) -> None:
-    Notification.objects.bulk_create([Notification(user=u, message=message[:300], url=url) for u in users])
+    notification_send(users=users, message=message, url=url, category="deal")
 
 
 def _organisation_users(organisation_id: int) -> QuerySet[User]:

@@ -21,7 +21,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -31,6 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
+from sciencecity.core.models import Notification
 from sciencecity.engines.text import (
     FeedbackEvent,
     Filter,
@@ -45,7 +46,7 @@ from sciencecity.registry.choices import OrganisationKind
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
-from sciencecity.transfer.models import Achievement, MatchFeedback, Notification, TechDemand
+from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
 
 ANY_MODE = "*"
 """Mode of a listing that names none: it matches any mode filter that includes it."""
@@ -290,7 +291,11 @@ class MatchResult:
 
 
 def _title(obj: Any) -> str:
-    return getattr(obj, "title", None) or getattr(obj, "name", "")
+    """A listing's title; a person's name with their title (职称) beside it: 张三（研究员）."""
+    name = getattr(obj, "name", None)
+    if name is not None and hasattr(obj, "expertise"):
+        return f"{name}（{obj.title}）" if obj.title else name
+    return getattr(obj, "title", None) or name or ""
 
 
 def _snippet(text: str) -> str:
@@ -349,6 +354,62 @@ class Constraints:
         if self.trl_min is None and self.trl_max is None and modes is None and self.kinds is None:
             return None
         return Filter(kinds=self.kinds, trl_min=self.trl_min, trl_max=self.trl_max, modes=modes)
+
+
+RELAXABLE = ("trl", "modes", "sectors")
+"""Hard filters of a match that the user can relax with one click (最低技术就绪度, 转化方式, 领域)."""
+
+
+def relaxed(constraints: Constraints, relax: Iterable[str]) -> Constraints:
+    """``constraints`` without the filters named in ``relax`` (unknown names are ignored)."""
+    relax = set(relax)
+    changes: dict[str, Any] = {}
+    if "trl" in relax:
+        changes.update(trl_min=None, trl_max=None)
+    if "modes" in relax:
+        changes["modes"] = frozenset()
+    if "sectors" in relax:
+        changes["sectors"] = frozenset()
+    return replace(constraints, **changes)
+
+
+REMOVAL_POOL = 500
+"""How many text matches are examined to say which filter removed how many."""
+
+
+def removed_by(kind: str, query: str, *, constraints: Constraints, user: Any = None,
+               restrict_visibility: bool = True) -> dict[str, int]:
+    """Per relaxable filter, how many rows that match the text (visible to ``user``, not excluded)
+    it removes — each filter counted on its own, so one row failing two filters counts for both.
+    Filters that remove nothing are left out."""
+    holder = source_index(kind)
+    kinds = Filter(kinds=constraints.kinds) if constraints.kinds is not None else None
+    with _LOCK:
+        hits = holder.index.search(query, k=REMOVAL_POOL, filter=kinds, explain=False)
+    pool: list[tuple[int, Entry]] = []
+    for hit in hits:
+        pk = int(hit.id)
+        entry = holder.entries.get(pk)
+        if entry is None or entry.listing is None or pk in constraints.exclude_ids:
+            continue
+        if entry.organisation_id is not None and entry.organisation_id in constraints.exclude_organisations:
+            continue
+        pool.append((pk, entry))
+    if restrict_visibility and kind in LISTING_KINDS:
+        allowed = selectors.visible_ids(user, kind, [pk for pk, _e in pool])
+        pool = [(pk, e) for pk, e in pool if pk in allowed]
+    counts = dict.fromkeys(RELAXABLE, 0)
+    for _pk, entry in pool:
+        listing = entry.listing
+        assert listing is not None
+        if (constraints.trl_min is not None and listing.trl < constraints.trl_min
+                or constraints.trl_max is not None and listing.trl > constraints.trl_max):
+            counts["trl"] += 1
+        if constraints.modes and ANY_MODE not in listing.modes and not listing.modes & constraints.modes:
+            counts["modes"] += 1
+        if constraints.sectors and kind in LISTING_KINDS and not entry.sectors & constraints.sectors:
+            counts["sectors"] += 1
+    return {name: n for name, n in counts.items() if n}
 
 
 def _reasons(kind: str, obj: Any, entry: Entry, hit: Hit, constraints: Constraints,
@@ -474,10 +535,12 @@ def achievement_constraints(achievement: Achievement) -> Constraints:
                        exclude_organisations=frozenset({achievement.owner_id}))
 
 
-def matches_for_demand(demand: TechDemand, *, user: Any, limit: int = 10) -> dict[str, list[MatchResult]]:
-    """Achievements, experts and supplier organisations for a demand, each explained."""
+def matches_for_demand(demand: TechDemand, *, user: Any, limit: int = 10,
+                       relax: Iterable[str] = ()) -> dict[str, list[MatchResult]]:
+    """Achievements, experts and supplier organisations for a demand, each explained; ``relax``
+    names hard filters to drop (see :data:`RELAXABLE`)."""
     query = demand_query(demand)
-    constraints = demand_constraints(demand)
+    constraints = relaxed(demand_constraints(demand), relax)
     others = Constraints(sectors=constraints.sectors, exclude_organisations=constraints.exclude_organisations)
     return {
         "achievements": ranked("achievements", query, constraints=constraints, user=user, limit=limit),
@@ -488,16 +551,29 @@ def matches_for_demand(demand: TechDemand, *, user: Any, limit: int = 10) -> dic
     }
 
 
-def matches_for_achievement(achievement: Achievement, *, user: Any, limit: int = 10) -> dict[str, list[MatchResult]]:
-    """Demands and enterprises for an achievement, each explained."""
+def matches_for_achievement(achievement: Achievement, *, user: Any, limit: int = 10,
+                            relax: Iterable[str] = ()) -> dict[str, list[MatchResult]]:
+    """Demands and enterprises for an achievement, each explained; ``relax`` as for demands."""
     query = achievement_query(achievement)
-    constraints = achievement_constraints(achievement)
+    constraints = relaxed(achievement_constraints(achievement), relax)
     return {
         "demands": ranked("demands", query, constraints=constraints, user=user, limit=limit),
         "enterprises": ranked("organisations", query, user=user, limit=limit, constraints=Constraints(
             sectors=constraints.sectors, kinds=frozenset({OrganisationKind.ENTERPRISE}),
             exclude_organisations=constraints.exclude_organisations)),
     }
+
+
+def demand_removals(demand: TechDemand, *, user: Any, relax: Iterable[str] = ()) -> dict[str, int]:
+    """Which hard filters of the demand remove how many achievements that match its text."""
+    return removed_by("achievements", demand_query(demand), constraints=relaxed(demand_constraints(demand), relax),
+                      user=user)
+
+
+def achievement_removals(achievement: Achievement, *, user: Any, relax: Iterable[str] = ()) -> dict[str, int]:
+    """Which hard filters of the achievement remove how many demands that match its text."""
+    return removed_by("demands", achievement_query(achievement),
+                      constraints=relaxed(achievement_constraints(achievement), relax), user=user)
 
 
 def search(query: str, *, kind: str = "achievements", user: Any = None, limit: int = 10, sector: str = "",
@@ -563,15 +639,12 @@ def notify_new_listing(kind: str, obj: Any) -> list[Notification]:
             else:
                 message = _("New demand “%(new)s” matches your achievement “%(yours)s”.")
             text = message % {"new": obj.title[:100], "yours": hit.obj.title[:100]}
-            created.append(Notification(user=user, message=text[:300], url=url))
+            created.append(Notification(user=user, message=text[:300], url=url, category="match"))
     return Notification.objects.bulk_create(created)
 
 
 def notification_read(*, user: Any, ids: list[int] | None = None) -> int:
-    """Mark the user's notifications (all, or ``ids``) as read; returns how many changed."""
-    from django.utils import timezone
+    """Mark the user's notifications (all, or ``ids``) as read (see ``core.notifications``)."""
+    from sciencecity.core.notifications import notification_read as mark_read
 
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        qs = qs.filter(pk__in=ids)
-    return qs.update(read_at=timezone.now())
+    return mark_read(user=user, ids=ids)

@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
 from sciencecity.core.audit import audit_record, diff, snapshot
-from sciencecity.core.models import AuditAction
+from sciencecity.core.models import AuditAction, Notification
 from sciencecity.engines.text import Listing, TextIndex
 from sciencecity.engines.text.tokenize import BIGRAM_PREFIX
 from sciencecity.transfer import permissions as access
-from sciencecity.transfer.models import Notification, TopicWatch
+from sciencecity.transfer.models import TopicWatch
 from sciencecity.transfer.services import matching
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def alert_new_listing(kind: str, obj: Any) -> list[Notification]:
         if not watch.user.is_active or not _visible(kind, watch.user, obj) or not _matches(watch.query, listing):
             continue
         message = _("Topic “%(topic)s”: new item “%(title)s”.") % {"topic": watch.name, "title": listing.title[:120]}
-        created.append(Notification(user=watch.user, message=message[:300], url=_url(kind, obj)))
+        created.append(Notification(user=watch.user, message=message[:300], url=_url(kind, obj), category="watch"))
     return Notification.objects.bulk_create(created)
 
 
@@ -174,7 +174,7 @@ def watch_alerts_run(*, now: Any = None) -> int:
                 if _visible(kind, watch.user, obj) and _matches(watch.query, listing):
                     message = _("Topic “%(topic)s”: new item “%(title)s”.") % {
                         "topic": watch.name, "title": listing.title[:120]}
-                    created.append(Notification(user=watch.user, message=message[:300], url=_url(kind, obj)))
+                    created.append(Notification(user=watch.user, message=message[:300], url=_url(kind, obj), category="watch"))
         Notification.objects.bulk_create(created[:10])
         count += len(created[:10])
         TopicWatch.objects.filter(pk=watch.pk).update(last_alerted_at=now)
