@@ -200,7 +200,9 @@ def _migration_data_after_flush(request):
     a later test that imports organisations with sector ``IND-AI`` would see every row refused. Seeding
     again before each such test keeps the result independent of the order the tests run in.
     """
-    if "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if not transactional and "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
         return
     import importlib
 
@@ -208,3 +210,14 @@ def _migration_data_after_flush(request):
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language (zh-hans), whatever an earlier test activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

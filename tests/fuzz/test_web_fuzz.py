@@ -23,7 +23,8 @@ PARAMS = ["q", "page", "page_size", "sector", "kind", "level", "status", "organi
           "call", "year", "as_of", "department", "mine", "synthetic", "mechanism", "district", "unread", "sort"]
 HOSTILE = ["9223372036854775808", "-1", "1e308", "NaN", "x" * 3000, "%ff"]
 FORM_HOSTILE = ["\x00", "a\x00b", "9223372036854775808", "1e308", "NaN", "-Infinity", "x" * 3000, "\x1b"]
-SKIP = ("accounts/logout", "i18n/", "accounts/login", "accounts/password")
+# /readyz answers 503 by design while a dependency (here the search index of a fresh test process) is not ready.
+SKIP = ("accounts/logout", "i18n/", "accounts/login", "accounts/password", "readyz")
 FIELD = re.compile(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', re.I)
 FORM = re.compile(r'<form[^>]*method="post"[^>]*>(.*?)</form>', re.I | re.S)
 

@@ -4,6 +4,7 @@ payments to projects of organisations in that district."""
 import datetime as dt
 
 import pytest
+from django.utils import translation
 
 from sciencecity.plans import sources
 from sciencecity.programmes.services import projects
@@ -22,6 +23,7 @@ def test_funding_paid_by_scope(bureau, organisation, enterprise_user, manager_pe
     projects.milestone_accept(actor=bureau, milestone=milestone, on=dt.date(2025, 9, 1))
     paid = sources.get("programmes.funding_paid")
     assert sources.compute(paid, year=2025, scope="district")[0] == 30.0
-    value, words = sources.compute(paid, year=2025, scope="光明区")
+    with translation.override("en"):
+        value, words = sources.compute(paid, year=2025, scope="光明区")
     assert value == 30.0 and "to projects of organisations in 光明区" in words
     assert sources.compute(paid, year=2025, scope="南山区")[0] == 0.0

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from sciencecity.core.audit import audit_record
+from sciencecity.core.demo import demo_as_of
 from sciencecity.core.models import AuditAction
 from sciencecity.enterprises.finance.choices import MatchState, ProductKind
 from sciencecity.enterprises.finance.models import FinanceMatch, FinancialProduct, FinancingNeed
@@ -92,7 +92,7 @@ class DemoResult:
 
 @transaction.atomic
 def demo_generate(*, seed: int = SEED, today: dt.date | None = None) -> DemoResult:
-    today = today or timezone.localdate()
+    today = demo_as_of(today)
     rng = random.Random(seed)
     result = DemoResult(counts={"policies": 0, "products": 0, "needs": 0, "matches": 0})
     existing = set(Policy.objects.filter(code__in=[p[0] for p in POLICIES]).values_list("code", flat=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from sciencecity.core.demo import add_as_of_argument
+from sciencecity.core.demo import add_as_of_argument, demo_as_of
 from sciencecity.enterprises.policies.demo import SEED, demo_generate
 from sciencecity.enterprises.policies.services import policy_matches_refresh
 
@@ -19,11 +19,12 @@ class Command(BaseCommand):
         add_as_of_argument(parser)
 
     def handle(self, *args, seed: int, **options):
-        result = demo_generate(seed=seed, today=options.get("as_of"))
+        as_of = demo_as_of(options.get("as_of"))  # the recorded demo day: a later re-run changes nothing
+        result = demo_generate(seed=seed, today=as_of)
         counts = ", ".join(f"{label}: {n}" for label, n in result.counts.items())
         if result.skipped_products:
             self.stdout.write(_("No bank or fund in the registry: financial products skipped (run “sciencecity demo” "
                                 "first)."))
-        matched = policy_matches_refresh(today=options.get("as_of"))
+        matched = policy_matches_refresh(today=as_of)
         self.stdout.write(self.style.SUCCESS(_("Demo policies: %(counts)s; %(created)s new policy matches.") % {
             "counts": counts, "created": matched["created"]}))
