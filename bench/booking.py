@@ -24,6 +24,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -162,10 +163,14 @@ class Live:
             self.port = free_port()
             cmd = [str(BIN / "gunicorn"), "sciencecity.config.wsgi", "-w", str(self.workers), "--threads",
                    str(self.threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "300", "--log-level", "warning"]
+            # The server's log goes to a file: a pipe nobody reads fills up (one JSON line per request) and
+            # then blocks every thread that logs.
+            self.server_log = tempfile.TemporaryFile(mode="w+")
             self.server = subprocess.Popen(cmd, env=self.env, cwd=ROOT, start_new_session=True,
-                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                           stdout=subprocess.DEVNULL, stderr=self.server_log, text=True)
             if not wait_for(self.port, self.server, seconds=180):
-                raise RuntimeError(f"gunicorn did not start: {self.server.stderr.read()[-2000:]}")
+                self.server_log.seek(0)
+                raise RuntimeError(f"gunicorn did not start: {self.server_log.read()[-2000:]}")
         except BaseException:
             self.__exit__(None, None, None)
             raise
