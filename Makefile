@@ -28,9 +28,11 @@ run: setup
 serve: setup
 	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
 
-# The whole test suite (browser tests run when Chromium is installed: see .ci/run).
+# The whole test suite (browser tests run when Chromium is installed: see .ci/run), one worker per core
+# (pytest-xdist; each worker has its own test database and state folder, a test module stays on one worker).
+PYTEST_WORKERS ?= auto
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not e2e" -x -q

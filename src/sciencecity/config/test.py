@@ -2,7 +2,12 @@
 
 import os
 
-os.environ.setdefault("SCIENCECITY_VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "var", "test"))
+# One state folder per pytest-xdist worker (media, job files, indexes, audit keys), so parallel workers
+# never share files; a plain run uses var/test.
+os.environ.setdefault(
+    "SCIENCECITY_VAR_DIR",
+    os.path.join(os.path.dirname(__file__), "..", "..", "..", "var", "test", os.environ.get("PYTEST_XDIST_WORKER", "")),
+)
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 
 from sciencecity.config.base import *  # noqa: E402,F403
