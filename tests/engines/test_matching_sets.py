@@ -21,7 +21,7 @@ RETRIEVAL_SETS = {
     "supply_demand_en.json": ("en", 120, 60, 3),
     "paraphrase_zh.json": ("zh", 100, 32, 1),
 }
-EXPERT_SETS: list[str] = []
+EXPERT_SETS = ["reviewer_expertise_en.json"]
 ALL_SETS = [*RETRIEVAL_SETS, *EXPERT_SETS]
 
 
@@ -106,6 +106,35 @@ def test_paraphrase_set_holds_the_issue_cases_with_technical_targets():
     targets = [q["relevant"][0] for q in data["queries"]]
     assert len(targets) == len(set(targets))
     assert len(docs) >= len(targets) * 2
+
+
+def test_reviewer_expertise_set_references_and_scale():
+    data = load("reviewer_expertise_en.json")
+    assert data["language"] == "en" and data["scale"].strip()
+    experts = {e["id"]: e for e in data["experts"]}
+    assert len(experts) == len(data["experts"]), "duplicate expert ids"
+    for expert in data["experts"]:
+        assert expert["papers"], expert["id"]
+        for paper in expert["papers"]:
+            assert paper["title"].strip() and paper["abstract"].strip(), expert["id"]
+            assert isinstance(paper["year"], int) and 1950 < paper["year"] < 2030
+    submissions = {s["id"]: s for s in data["submissions"]}
+    assert len(submissions) == len(data["submissions"]), "duplicate submission ids"
+    for sub in data["submissions"]:
+        assert sub["title"].strip() and sub["abstract"].strip(), sub["id"]
+        assert sub["split"] == split_of(sub["id"]), sub["id"]
+    assert {s["split"] for s in data["submissions"]} == {"tune", "test"}
+    pairs = set()
+    for j in data["judgements"]:
+        assert j["expert"] in experts and j["submission"] in submissions, j
+        assert isinstance(j["score"], (int, float))
+        pairs.add((j["expert"], j["submission"]))
+    assert len(pairs) == len(data["judgements"]), "a pair is judged twice"
+    # Every submission is judged against at least two experts with different scores, so rankings are testable.
+    by_sub: dict[str, set] = {}
+    for j in data["judgements"]:
+        by_sub.setdefault(j["submission"], set()).add(j["score"])
+    assert all(len(scores) >= 2 for scores in by_sub.values())
 
 
 def test_protocol_describes_every_set():
