@@ -20,6 +20,7 @@ RETRIEVAL_SETS = {
     "supply_demand_zh.json": ("zh", 120, 60, 3),
     "supply_demand_en.json": ("en", 120, 60, 3),
     "paraphrase_zh.json": ("zh", 100, 32, 1),
+    "field_zh.json": ("zh", 60, 20, None),
 }
 EXPERT_SETS = ["reviewer_expertise_en.json"]
 ALL_SETS = [*RETRIEVAL_SETS, *EXPERT_SETS]
@@ -106,6 +107,14 @@ def test_paraphrase_set_holds_the_issue_cases_with_technical_targets():
     targets = [q["relevant"][0] for q in data["queries"]]
     assert len(targets) == len(set(targets))
     assert len(docs) >= len(targets) * 2
+
+
+def test_field_set_relevance_is_exactly_the_same_fine_field():
+    data = load("field_zh.json")
+    fine = {d["id"]: d["fine_field"] for d in data["documents"]}
+    for q in data["queries"]:
+        assert set(q["relevant"]) == {d for d, f in fine.items() if f == q["fine_field"]}, q["id"]
+    assert len(set(fine.values())) >= 10
 
 
 def test_reviewer_expertise_set_references_and_scale():
