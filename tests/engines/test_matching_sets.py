@@ -48,7 +48,7 @@ def test_header_names_provenance_licence_and_labelling(name):
     assert data["name"] == name.removesuffix(".json")
     for key in ("provenance", "licence", "labelled_by"):
         assert isinstance(data[key], str) and len(data[key].strip()) >= 10, f"{name}: {key} is empty"
-    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["labelled_on"])
+    assert data["labelled_on"] == "2026-12-07", "labelled before any tuning, on the day stated in PROTOCOL.md"
 
 
 @pytest.mark.parametrize("name", list(RETRIEVAL_SETS))
