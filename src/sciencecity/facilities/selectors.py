@@ -15,14 +15,11 @@ from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Vouc
 
 
 def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None,
-                      accredited: str = "") -> QuerySet[Instrument]:
-    """Instruments matching every word of ``q`` in code, names, model, capabilities, keywords, host."""
+                      accredited: str = "") -> list[Instrument]:
+    """The catalogue, filtered; with ``q``, ranked by the shared matching engine (``facilities.search``: the
+    marketplace's tokenizer, synonyms and BM25) over names, model, capabilities, keywords, accredited scope,
+    location and host, each instrument carrying ``match`` (shared terms, highlighted name)."""
     qs = Instrument.objects.select_related("host").prefetch_related("prices")
-    for word in q.split()[:8]:
-        qs = qs.filter(Q(code__icontains=word) | Q(name__icontains=word) | Q(name_en__icontains=word)
-                       | Q(model__icontains=word) | Q(capabilities__icontains=word) | Q(keywords__icontains=word)
-                       | Q(host__name__icontains=word) | Q(location__icontains=word)
-                       | Q(accredited_scope__icontains=word))
     if kind:
         qs = qs.filter(kind=kind)
     if host_id:
@@ -31,7 +28,18 @@ def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None
         qs = qs.exclude(cma_number="")
     elif accredited == "cnas":
         qs = qs.exclude(cnas_number="")
-    return qs
+    if not q.strip():
+        return list(qs)
+    from sciencecity.facilities.search import ranked
+
+    hits = ranked(q, kind=kind)
+    found = qs.filter(pk__in=list(hits)).in_bulk()
+    result = []
+    for pk, hit in hits.items():
+        if pk in found:
+            found[pk].match = hit
+            result.append(found[pk])
+    return result
 
 
 def bookings_of(user: Any) -> QuerySet[Booking]:
