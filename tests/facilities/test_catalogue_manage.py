@@ -162,3 +162,33 @@ def test_the_bureau_creates_and_edits_voucher_schemes(client, bureau, manager):
     assert client.get("/facilities/vouchers/schemes/new/").status_code == 403
     with pytest.raises(PermissionDenied):
         vouchers.scheme_update(actor=manager, scheme=scheme, data={"budget": Decimal(1)})
+
+
+def test_the_manager_uploads_a_photo_and_a_non_image_is_refused(client, manager, instrument, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(manager)
+    url = f"/facilities/instruments/{instrument.code}/edit/"
+    fake = SimpleUploadedFile("sem.png", b"not an image at all", content_type="image/png")
+    response = client.post(url, {"form": "photo", "photo": fake})
+    assert 'data-testid="error-photo"' in response.content.decode()
+    instrument.refresh_from_db()
+    assert not instrument.photo and audits("instrument") == 0 and not list(tmp_path.rglob("*.*"))
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(buffer, format="PNG")
+    real = SimpleUploadedFile("any-name.jpg", buffer.getvalue(), content_type="image/jpeg")
+    assert client.post(url, {"form": "photo", "photo": real}).status_code == 302
+    instrument.refresh_from_db()
+    assert instrument.photo.name == "facilities/instruments/INS-SEM-01.png"  # named by what it is
+    served = client.get(f"/facilities/instruments/{instrument.code}/photo/")
+    assert served["Content-Type"] == "image/png" and b"".join(served.streaming_content) == buffer.getvalue()
+    assert 'data-testid="instrument-photo"' in client.get(f"/facilities/instruments/{instrument.code}/").content.decode()
+    assert AuditEvent.objects.get(object_type="facilities.instrument").changes["photo"] == [
+        None, "facilities/instruments/INS-SEM-01.png"]
+    client.logout()
+    assert client.get(f"/facilities/instruments/{instrument.code}/photo/").status_code == 200  # public

@@ -104,3 +104,7 @@ class SchemeForm(forms.Form):
             self.fields["code"] = forms.CharField(label=_("Code"), max_length=40)
         self.fields.update(_model_fields(VoucherScheme, SCHEME_FIELDS))
         self.fields["valid_until"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(label=_("Photo (JPEG, PNG or WebP, at most 5 MB)"))

@@ -47,6 +47,7 @@ class Instrument(BaseModel):
     accredited_scope = models.TextField(_("accredited scope (tests and standards)"), blank=True)
     training_required = models.BooleanField(_("training required"), default=False)
     qualification = models.TextField(_("training and qualifications required"), blank=True)
+    photo = models.FileField(_("photo"), upload_to="facilities/instruments/", blank=True)
     approval_required = models.BooleanField(_("bookings need approval"), default=False)
     min_booking_minutes = models.PositiveIntegerField(_("shortest booking (minutes)"), default=30)
     max_booking_minutes = models.PositiveIntegerField(_("longest booking (minutes)"), default=8 * 60)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("instruments/new/", views.instrument_new, name="instrument_new"),
     path("instruments/<str:code>/edit/", views.instrument_edit, name="instrument_edit"),
     path("instruments/<str:code>/", views.instrument_detail, name="instrument_detail"),
+    path("instruments/<str:code>/photo/", views.instrument_photo, name="instrument_photo"),
     path("instruments/<str:code>/calendar.ics", views.instrument_ical, name="instrument_ical"),
     path("bookings/", views.my_bookings, name="my_bookings"),
     path("bookings/<int:pk>/<str:action>/", views.booking_action, name="booking_action"),

@@ -5,13 +5,14 @@ Thin: permission, form, service or selector, render."""
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -97,6 +98,18 @@ def instrument_detail(request, code: str):
         "prices": instrument.prices.all(), "can_book": permissions.can_book(request.user, instrument),
         "manages": manages, "pending": pending,
         "blackouts": instrument.blackouts.filter(ends_at__gte=timezone.now())[:10]})
+
+
+def instrument_photo(request, code: str):
+    """The instrument's photo (public, like the catalogue)."""
+    instrument = get_object_or_404(Instrument, code=code)
+    if not instrument.photo:
+        raise Http404
+    try:
+        handle = instrument.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type=mimetypes.guess_type(instrument.photo.name)[0] or "image/jpeg")
 
 
 def instrument_ical(request, code: str):
@@ -300,13 +313,17 @@ def instrument_edit(request, code: str):
     prices = forms.PriceListForm(request.POST if which == "prices" else None, initial={
         f"price_{p.user_class}": p.hourly_rate for p in instrument.prices.all()})
     training = forms.TrainingForm(request.POST if which == "training" else None)
-    form = {"details": details, "prices": prices, "training": training}.get(which)
+    photo = forms.PhotoForm(request.POST if which == "photo" else None, request.FILES if which == "photo" else None)
+    form = {"details": details, "prices": prices, "training": training, "photo": photo}.get(which)
     if form is not None and form.is_valid():
         try:
             if which == "details":
                 catalogue.instrument_update(actor=request.user, instrument=instrument, data=form.data_for_service())
             elif which == "prices":
                 catalogue.price_list_set(actor=request.user, instrument=instrument, rates=form.rates())
+            elif which == "photo":
+                catalogue.instrument_photo_set(actor=request.user, instrument=instrument,
+                                               upload=form.cleaned_data["photo"])
             else:
                 trainee = User.objects.filter(username=form.cleaned_data["username"]).first()
                 if trainee is None:
@@ -318,7 +335,7 @@ def instrument_edit(request, code: str):
         except ValidationError as exc:
             apply_validation_error(form, exc)
     return render(request, "facilities/instrument_edit.html", {
-        "instrument": instrument, "details": details, "prices": prices, "training": training,
+        "instrument": instrument, "details": details, "prices": prices, "training": training, "photo": photo,
         "trained": instrument.trainings.select_related("user").order_by("-valid_until")[:50]})
 
 

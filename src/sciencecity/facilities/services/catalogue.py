@@ -147,3 +147,38 @@ def price_list_set(*, actor: Any, instrument: Instrument, rates: dict[str, Any])
                      changes={"hourly_rate": [old, rate]})
         result.append(price)
     return result
+
+
+#: The largest photo accepted (bytes) and the image formats, with the file extension stored.
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+@transaction.atomic
+def instrument_photo_set(*, actor: Any, instrument: Instrument, upload: Any) -> Instrument:
+    """Replace the instrument's photo: a JPEG, PNG or WebP image of at most 5 MB (checked by decoding it,
+    not by its name); anything else is refused naming the field ``photo`` and nothing is stored."""
+    from PIL import Image, UnidentifiedImageError
+
+    instrument = Instrument.objects.select_for_update().select_related("host").get(pk=instrument.pk)
+    permissions.require(actor, "facilities.manage_instrument", instrument)
+    if upload is None or upload.size > PHOTO_MAX_BYTES:
+        raise refuse({"photo": _("Choose an image of at most 5 MB.")}, code="photo_size")
+    try:
+        with Image.open(upload) as image:
+            image.verify()
+            kind = image.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        kind = None
+    if kind not in PHOTO_FORMATS:
+        raise refuse({"photo": _("The file is not a JPEG, PNG or WebP image.")}, code="photo_format")
+    upload.seek(0)
+    old = instrument.photo.name or None
+    storage = instrument.photo.storage
+    if old:  # the old file goes once the new one is committed
+        transaction.on_commit(lambda: storage.delete(old))
+    instrument.photo.save(f"{instrument.code}.{PHOTO_FORMATS[kind]}", upload, save=False)
+    instrument.save(update_fields=["photo", "updated_at"])
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=instrument, acting_organisation=instrument.host,
+                 changes={"photo": [old, instrument.photo.name]})
+    return instrument
