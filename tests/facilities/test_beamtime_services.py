@@ -251,3 +251,43 @@ def test_the_database_refuses_a_booking_over_allocated_shifts(world, reviewed):
     with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
         Booking.objects.create(instrument=world.bl02, user=world.applicants[1], starts_at=held.starts_at,
                                ends_at=held.starts_at + dt.timedelta(hours=1), state="confirmed")
+
+
+def test_a_booking_racing_the_allocation_stops_it_whole(world, reviewed):
+    """On PostgreSQL, a booking committed between the schedule's read and the shifts' insert makes the
+    allocation stop with a message to run it again; nothing of it is written."""
+    from django.db import connection
+
+    from sciencecity.facilities.models import Booking
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises the writers: no booking can come in between")
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    allocated = list(ShiftRequest.objects.filter(shifts_allocated__gt=0).select_related(
+        "proposal", "beamline__instrument"))
+    Booking.objects.filter(state="beamtime").delete()  # as if the shifts were about to be written …
+    first = allocated[0]
+    Booking.objects.create(instrument=first.beamline.instrument, user=world.applicants[2],  # … and one slipped in
+                           starts_at=first.starts_at, ends_at=first.starts_at + dt.timedelta(hours=1))
+    with pytest.raises(ValidationError) as caught:
+        services._book_shifts(world.manager, allocated)
+    assert caught.value.code == "booking_conflict" and "重新运行分配" in " ".join(caught.value.messages)
+    assert not Booking.objects.filter(state="beamtime").exists()
+
+
+def test_allocated_shifts_count_as_use_of_the_beamline_in_the_openness_figures(world, reviewed):
+    """开放共享评价 of a beamline: the shifts allocated to outside organisations are its used and external hours
+    (once they have begun); shifts still to come are not counted yet."""
+    from sciencecity.facilities import selectors
+
+    a, b, c, d = reviewed
+    today = timezone.localdate()
+    type(world.round).objects.filter(pk=world.round.pk).update(schedule_starts_on=today - dt.timedelta(days=20))
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    rows = {r.key: r for r in selectors.openness(since=today - dt.timedelta(days=30),
+                                                  until=today + dt.timedelta(days=1))["instruments"]}
+    # BL01: B and C, 5 + 5 shifts of 8 h; BL02: D, 4 shifts; all three organisations are outside the facility.
+    assert (rows["BL01"].used_hours, rows["BL01"].external_hours, rows["BL01"].revenue) == (80.0, 80.0, 0)
+    assert (rows["BL02"].used_hours, rows["BL02"].external_hours) == (32.0, 32.0)
+    future = selectors.openness(since=today - dt.timedelta(days=10), until=today + dt.timedelta(days=60))
+    assert {r.key: r.used_hours for r in future["instruments"]} == {"BL01": 0.0, "BL02": 0.0}

@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sciencecity.core import permissions as core_permissions
+from sciencecity.facilities.choices import BookingState
 from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Voucher
 
 
@@ -146,7 +147,8 @@ class OpennessRow:
 
 def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> dict[str, list[OpennessRow]]:
     """Utilisation, external-user share and hours, SME hours and revenue per instrument and per host
-    organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)."""
+    organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)
+    and the allocated facility time shifts begun in that period (up to now; they carry no fee here)."""
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(until, dt.time.min))
     qs = Instrument.objects.select_related("host").order_by("host__name", "code")
@@ -156,16 +158,23 @@ def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> 
     rows = {i.pk: OpennessRow(i.code, i.name, i.host.name, open_hours(i, since, until), 0.0, 0.0, 0.0,
                               Decimal("0.00")) for i in instruments}
     hosts = {i.pk: i.host_id for i in instruments}
-    for u in UsageRecord.objects.filter(started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
-            "instrument_id", "organisation_id", "minutes", "fee", "user_class"):
-        row = rows[u.instrument_id]
-        hours = u.minutes / 60
+    used = [(u.instrument_id, u.organisation_id, u.minutes / 60, u.user_class, u.fee) for u in UsageRecord.objects.filter(
+        started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
+            "instrument_id", "organisation_id", "minutes", "fee", "user_class")]
+    # Allocated facility time (机时) is use of a beamline too: the shifts begun in the period, up to now.
+    now = timezone.now()
+    used += [(b.instrument_id, b.organisation_id, (min(b.ends_at, now) - b.starts_at).total_seconds() / 3600,
+              b.user_class, Decimal("0.00")) for b in Booking.objects.filter(
+        state=BookingState.BEAMTIME, starts_at__gte=start, starts_at__lt=min(end, now), instrument_id__in=rows).only(
+            "instrument_id", "organisation_id", "starts_at", "ends_at", "user_class")]
+    for instrument_id, organisation_id, hours, user_class, fee in used:
+        row = rows[instrument_id]
         row.used_hours += hours
-        if u.organisation_id != hosts[u.instrument_id]:
+        if organisation_id != hosts[instrument_id]:
             row.external_hours += hours
-        if u.user_class == "sme":
+        if user_class == "sme":
             row.sme_hours += hours
-        row.revenue += u.fee
+        row.revenue += fee
     by_host: dict[str, OpennessRow] = {}
     for i in instruments:
         r = rows[i.pk]
