@@ -44,3 +44,11 @@ def test_the_page_shows_why_an_instrument_matched(client, lab):
     make_instrument(lab)
     page = client.get("/facilities/", {"q": "electron microscope"}).content.decode()
     assert "场发射扫描电镜" in page and 'data-testid="match-reason"' in page and "扫描电镜" in page
+
+
+def test_the_api_search_answers_with_the_shared_terms(client, lab):
+    make_instrument(lab)
+    listed = client.get("/api/facilities/instruments", {"q": "electron microscope"}).json()
+    assert [i["code"] for i in listed] == ["INS-SEM-01"] and "扫描电镜" in listed[0]["shared_terms"]
+    assert listed[0]["photo_url"] is None and listed[0]["qualification"] == ""
+    assert client.get("/api/facilities/instruments").json()[0]["shared_terms"] == []
