@@ -424,7 +424,7 @@ def allocation_enqueue(*, actor: Any, round_: BeamtimeRound, policy: str) -> Any
                             message=_("Waiting for a worker"))
 
 
-def _busy(round_: BeamtimeRound, instrument_ids: set[int], start: dt.datetime) -> dict[int, list[tuple]]:
+def _busy(instrument_ids: set[int], start: dt.datetime) -> dict[int, list[tuple]]:
     """Per beamline instrument, the periods already taken from ``start`` on: slot-holding bookings (ordinary
     ones and other rounds' allocated shifts) and blackout periods."""
     busy: dict[int, list[tuple]] = {pk: [] for pk in instrument_ids}
@@ -455,7 +455,7 @@ def _schedule(round_: BeamtimeRound, allocated: list[ShiftRequest], order: dict[
     """Pack each beamline's allocated shifts back to back from the schedule's first day, best rank first,
     around what is taken already (bookings, other rounds' shifts, blackouts): no double use of a beamline."""
     start = timezone.make_aware(dt.datetime.combine(round_.schedule_starts_on, dt.time(0, 0)))
-    busy = _busy(round_, {r.beamline.instrument_id for r in allocated}, start)
+    busy = _busy({r.beamline.instrument_id for r in allocated}, start)
     offset: dict[int, int] = {}
     for item in sorted(allocated, key=lambda r: (r.beamline_id, order.get(r.proposal.reference, math.inf),
                                                  r.proposal.reference)):
