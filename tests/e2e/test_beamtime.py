@@ -100,5 +100,8 @@ def test_round_from_proposal_to_allocated_shifts(page):
     schedule = page.inner_text("[data-testid=schedule-BL01]")
     assert b.reference in schedule and c.reference in schedule and a.reference not in schedule
     assert "2027-03-01 00:00" in schedule and "2027-03-02 16:00" in schedule  # B: 5 shifts of 8 h
+    # 6. The shifts hold their slots on the beamline's booking calendar (no ordinary booking can take them).
+    go(page, "/facilities/instruments/BL01/?view=week&day=2027-03-01")
+    assert page.locator("[data-testid=slot][data-state=beamtime]").count() == 2
     logout(page)
     assert services.ranking(world.round)[0].proposal == a  # best-ranked, yet not allocated: it blocks two others

@@ -177,3 +177,117 @@ def test_experiment_report_after_allocation(world, reviewed):
     b.refresh_from_db()
     assert (report.shifts_used, b.state) == (5, "reported")
     assert AuditEvent.objects.filter(object_type="facilities.experimentreport", action="create").count() == 1
+
+
+def _monday_ahead(days: int) -> dt.date:
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def test_allocated_shifts_and_bookings_never_share_a_beamline(world, reviewed):
+    """Allocated shifts are scheduled around ordinary bookings, then hold their slots on the beamline's
+    calendar: a booking into them is refused naming the slot; a re-run replaces them, never doubles them."""
+    from sciencecity.facilities.models import Booking
+    from sciencecity.facilities.services.bookings import BookingConflict, booking_create
+    from tests.conftest import make_user
+
+    a, b, c, d = reviewed
+    monday = _monday_ahead(60)
+    type(world.round).objects.filter(pk=world.round.pk).update(schedule_starts_on=monday)
+    start = timezone.make_aware(dt.datetime.combine(monday, dt.time(0, 0)))
+    hours = dt.timedelta(hours=1)
+    user = make_user("enterprise_user", world.orgs[2], username="beamline_booker")
+    ordinary = booking_create(actor=user, instrument=world.bl01, starts_at=start + 10 * hours,
+                              ends_at=start + 12 * hours)
+
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    # B (rank 2, 5 shifts) would start at 00:00 but the booking holds 10:00–12:00: B takes the next free whole
+    # shift, 16:00, for 40 hours; C follows; D on BL02 is untouched.
+    slots = {(r.proposal.reference, r.beamline.instrument.code): (r.starts_at, r.ends_at)
+             for r in ShiftRequest.objects.filter(shifts_allocated__gt=0).select_related("proposal",
+                                                                                         "beamline__instrument")}
+    assert slots == {(b.reference, "BL01"): (start + 16 * hours, start + 56 * hours),
+                     (c.reference, "BL01"): (start + 56 * hours, start + 96 * hours),
+                     (d.reference, "BL02"): (start, start + 32 * hours)}
+    calendar = {(x.instrument.code, x.starts_at, x.ends_at, x.state, x.organisation_id)
+                for x in Booking.objects.select_related("instrument")}
+    assert calendar == {("BL01", start + 10 * hours, start + 12 * hours, "confirmed", world.orgs[2].pk),
+                        ("BL01", start + 16 * hours, start + 56 * hours, "beamtime", world.orgs[1].pk),
+                        ("BL01", start + 56 * hours, start + 96 * hours, "beamtime", world.orgs[2].pk),
+                        ("BL02", start, start + 32 * hours, "beamtime", world.orgs[0].pk)}
+    world.round.refresh_from_db()
+    assert world.round.allocation["calendar_bookings"] == 3
+
+    # An ordinary booking inside B's shifts (day two, 09:00–10:00) is refused, naming B's slot; nothing written.
+    before = Booking.objects.count()
+    with pytest.raises(BookingConflict) as caught:
+        booking_create(actor=user, instrument=world.bl01, starts_at=start + 33 * hours, ends_at=start + 34 * hours)
+    held = Booking.objects.get(shift_request__proposal=b)
+    assert caught.value.slot()["booking_id"] == held.pk
+    assert Booking.objects.count() == before
+
+    # Re-run with the greedy policy: A and D now; the earlier shifts are replaced, not kept beside them.
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="rank")
+    beamtime = Booking.objects.filter(state="beamtime")
+    assert sorted(beamtime.values_list("shift_request__proposal__reference", flat=True)) == sorted(
+        [a.reference, d.reference])
+    assert beamtime.get(shift_request__proposal=a).starts_at == start + 16 * hours  # A: 6 shifts after the booking
+    ordinary.refresh_from_db()
+    assert ordinary.state == "confirmed"
+
+
+def test_the_database_refuses_a_booking_over_allocated_shifts(world, reviewed):
+    """Beneath the services: on PostgreSQL the exclusion constraint covers allocated shifts too, so even a
+    write that skips the service check cannot double-use a beamline (SQLite relies on the service check in its
+    serialised write transaction, tested above)."""
+    from django.db import IntegrityError, connection, transaction
+
+    from sciencecity.facilities.models import Booking
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the exclusion constraint exists on PostgreSQL only")
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    held = Booking.objects.get(state="beamtime", instrument=world.bl02)
+    with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
+        Booking.objects.create(instrument=world.bl02, user=world.applicants[1], starts_at=held.starts_at,
+                               ends_at=held.starts_at + dt.timedelta(hours=1), state="confirmed")
+
+
+def test_a_booking_racing_the_allocation_stops_it_whole(world, reviewed):
+    """On PostgreSQL, a booking committed between the schedule's read and the shifts' insert makes the
+    allocation stop with a message to run it again; nothing of it is written."""
+    from django.db import connection
+
+    from sciencecity.facilities.models import Booking
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises the writers: no booking can come in between")
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    allocated = list(ShiftRequest.objects.filter(shifts_allocated__gt=0).select_related(
+        "proposal", "beamline__instrument"))
+    Booking.objects.filter(state="beamtime").delete()  # as if the shifts were about to be written …
+    first = allocated[0]
+    Booking.objects.create(instrument=first.beamline.instrument, user=world.applicants[2],  # … and one slipped in
+                           starts_at=first.starts_at, ends_at=first.starts_at + dt.timedelta(hours=1))
+    with pytest.raises(ValidationError) as caught:
+        services._book_shifts(world.manager, allocated)
+    assert caught.value.code == "booking_conflict" and "重新运行分配" in " ".join(caught.value.messages)
+    assert not Booking.objects.filter(state="beamtime").exists()
+
+
+def test_allocated_shifts_count_as_use_of_the_beamline_in_the_openness_figures(world, reviewed):
+    """开放共享评价 of a beamline: the shifts allocated to outside organisations are its used and external hours
+    (once they have begun); shifts still to come are not counted yet."""
+    from sciencecity.facilities import selectors
+
+    a, b, c, d = reviewed
+    today = timezone.localdate()
+    type(world.round).objects.filter(pk=world.round.pk).update(schedule_starts_on=today - dt.timedelta(days=20))
+    services.allocation_enqueue(actor=world.manager, round_=world.round, policy="optimal")
+    rows = {r.key: r for r in selectors.openness(since=today - dt.timedelta(days=30),
+                                                  until=today + dt.timedelta(days=1))["instruments"]}
+    # BL01: B and C, 5 + 5 shifts of 8 h; BL02: D, 4 shifts; all three organisations are outside the facility.
+    assert (rows["BL01"].used_hours, rows["BL01"].external_hours, rows["BL01"].revenue) == (80.0, 80.0, 0)
+    assert (rows["BL02"].used_hours, rows["BL02"].external_hours) == (32.0, 32.0)
+    future = selectors.openness(since=today - dt.timedelta(days=10), until=today + dt.timedelta(days=60))
+    assert {r.key: r.used_hours for r in future["instruments"]} == {"BL01": 0.0, "BL02": 0.0}

@@ -79,7 +79,8 @@ def _row_counts() -> dict[str, int]:
 
 
 def test_every_demo_generator_changes_nothing_on_a_later_day():
-    """bootstrap's whole demo (registry, plan values, marketplace, programmes) re-run years later: 0 rows."""
+    """bootstrap's whole demo (registry, plan values, marketplace, programmes, facilities, facility time) re-run
+    years later: 0 rows."""
     from django.core.management import call_command
 
     with at("2026-12-07"):
@@ -87,6 +88,7 @@ def test_every_demo_generator_changes_nothing_on_a_later_day():
     first = _row_counts()
     assert first["registry.Organisation"] > 0 and first["transfer.Achievement"] > 0
     assert first["programmes.Call"] > 0 and first["plans.ObservedValue"] > 0
+    assert first["facilities.BeamtimeRound"] == 1 and first["facilities.ShiftRequest"] > 0  # demo-beamtime too
 
     with at("2030-01-01"):
         call_command("bootstrap", "--skip-checks", verbosity=0)

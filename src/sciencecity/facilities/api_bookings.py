@@ -11,7 +11,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.responses import Status
 
 from sciencecity.core import permissions as core_permissions
@@ -63,16 +63,29 @@ class InstrumentOut(Schema):
     open_weekdays: str
     always_open: bool
     training_required: bool
+    qualification: str
     approval_required: bool
     status: str
     cma_number: str
     cnas_number: str
     accredited_scope: str
     prices: list[PriceOut]
+    photo_url: str | None
+    shared_terms: list[str] = Field(default_factory=list, description="with q: the query terms the instrument shares "
+                                                                      "(the matching engine's explanation)")
 
     @staticmethod
     def resolve_host_name(obj) -> str:
         return obj.host.name
+
+    @staticmethod
+    def resolve_photo_url(obj) -> str | None:
+        return f"/facilities/instruments/{obj.code}/photo/" if obj.photo else None
+
+    @staticmethod
+    def resolve_shared_terms(obj) -> list[str]:
+        match = getattr(obj, "match", None)
+        return list(match.shared_terms) if match else []
 
     @staticmethod
     def resolve_prices(obj) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ class BookingState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
     NO_SHOW = "no_show", _("No-show (released)")
     WAITLISTED = "waitlisted", _("Waitlisted")
+    BEAMTIME = "beamtime", _("Allocated facility time")  # 机时分配: shifts of a facility time round
 
 
 #: States in which a booking holds its slot (the no-overlap rule applies to these only).
@@ -44,6 +45,7 @@ SLOT_HOLDING_STATES = (
     BookingState.CONFIRMED,
     BookingState.CHECKED_IN,
     BookingState.COMPLETED,
+    BookingState.BEAMTIME,
 )
 
 

@@ -37,3 +37,74 @@ class VoucherApplyForm(forms.Form):
         data = self.cleaned_data
         return {k: (float(data[k]) if k not in ("registered_in_district",) and data.get(k) is not None else data.get(k))
                 for k in VOUCHER_FIELDS if k in data}
+
+
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+def _model_fields(model, names: list[str]) -> dict[str, forms.Field]:
+    """Form fields (labels from the models' translated verbose names) that only parse; the services validate."""
+    fields = forms.fields_for_model(model, fields=names)
+    for field in fields.values():
+        for attr in ("min_value", "max_value"):
+            if hasattr(field, attr):
+                setattr(field, attr, None)
+        field.validators = []
+        if isinstance(field, forms.TimeField):
+            field.widget = TIME
+    return fields
+
+
+class InstrumentForm(forms.Form):
+    """An instrument's details, opening hours, booking rules, training and qualification requirements."""
+
+    def __init__(self, *args, create: bool = False, hosts=None, **kwargs):
+        from sciencecity.facilities.models import Instrument
+        from sciencecity.facilities.services.catalogue import INSTRUMENT_FIELDS
+
+        super().__init__(*args, **kwargs)
+        if create:
+            self.fields["code"] = forms.CharField(label=_("Code"), max_length=40)
+            self.fields["host"] = forms.ModelChoiceField(label=_("Host organisation"), queryset=hosts)
+        self.fields.update(_model_fields(Instrument, INSTRUMENT_FIELDS))
+
+    def data_for_service(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("code", "host")}
+
+
+class PriceListForm(forms.Form):
+    """价格表: the price per hour of each user class (empty: no price for that class)."""
+
+    def __init__(self, *args, **kwargs):
+        from sciencecity.facilities.choices import UserClass
+
+        super().__init__(*args, **kwargs)
+        for value, label in UserClass.choices:
+            self.fields[f"price_{value}"] = forms.DecimalField(label=label, required=False, max_digits=12,
+                                                               decimal_places=2)
+
+    def rates(self) -> dict:
+        return {name.removeprefix("price_"): value for name, value in self.cleaned_data.items()}
+
+
+class TrainingForm(forms.Form):
+    username = forms.CharField(label=_("User name of the trained user"), max_length=150)
+    valid_until = forms.DateField(label=_("Training valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class SchemeForm(forms.Form):
+    """创新券方案: budget, cap per enterprise, share of a fee, eligibility rule, validity, status."""
+
+    def __init__(self, *args, create: bool = False, **kwargs):
+        from sciencecity.facilities.models import VoucherScheme
+        from sciencecity.facilities.services.vouchers import SCHEME_FIELDS
+
+        super().__init__(*args, **kwargs)
+        if create:
+            self.fields["code"] = forms.CharField(label=_("Code"), max_length=40)
+        self.fields.update(_model_fields(VoucherScheme, SCHEME_FIELDS))
+        self.fields["valid_until"].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(label=_("Photo (JPEG, PNG or WebP, at most 5 MB)"))

@@ -46,6 +46,8 @@ class Instrument(BaseModel):
     cnas_number = models.CharField(_("CNAS accreditation number"), max_length=40, blank=True)
     accredited_scope = models.TextField(_("accredited scope (tests and standards)"), blank=True)
     training_required = models.BooleanField(_("training required"), default=False)
+    qualification = models.TextField(_("training and qualifications required"), blank=True)
+    photo = models.FileField(_("photo"), upload_to="facilities/instruments/", blank=True)
     approval_required = models.BooleanField(_("bookings need approval"), default=False)
     min_booking_minutes = models.PositiveIntegerField(_("shortest booking (minutes)"), default=30)
     max_booking_minutes = models.PositiveIntegerField(_("longest booking (minutes)"), default=8 * 60)
@@ -119,7 +121,8 @@ class Booking(BaseModel):
 
     instrument = models.ForeignKey(Instrument, verbose_name=_("instrument"), on_delete=models.PROTECT,
                                    related_name="bookings")
-    user = models.ForeignKey(USER, verbose_name=_("booked by"), on_delete=models.PROTECT, related_name="bookings")
+    user = models.ForeignKey(USER, verbose_name=_("booked by"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="bookings")  # empty only for allocated facility time without a submitter
     organisation = models.ForeignKey("registry.Organisation", verbose_name=_("organisation"), null=True, blank=True,
                                      on_delete=models.PROTECT, related_name="instrument_bookings")
     starts_at = models.DateTimeField(_("start"))
@@ -134,6 +137,8 @@ class Booking(BaseModel):
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     late_cancellation = models.BooleanField(_("cancelled after the free-cancellation deadline"), default=False)
+    shift_request = models.OneToOneField("facilities.ShiftRequest", verbose_name=_("allocated facility time"),
+                                         null=True, blank=True, on_delete=models.CASCADE, related_name="booking")
     is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
 
     class Meta:

@@ -18,6 +18,21 @@ def manages(user: Any, instrument: Any) -> bool:
     return user.memberships.filter(role=Role.FACILITY_MANAGER, organisation_id=instrument.host_id).exists()
 
 
+def can_create_instrument(user: Any, host: Any) -> bool:
+    """A facility manager of the host organisation, or a bureau officer, adds instruments to the catalogue."""
+    if not permissions._active(user):
+        return False
+    if permissions.is_bureau_officer(user):
+        return True
+    return user.memberships.filter(role=Role.FACILITY_MANAGER, organisation_id=host.pk).exists()
+
+
+def can_add_instruments(user: Any) -> bool:
+    """Whether the user may add instruments to some organisation (shows the "add" link)."""
+    return permissions._active(user) and (permissions.is_bureau_officer(user)
+                                          or permissions.has_role(user, Role.FACILITY_MANAGER))
+
+
 def can_use(user: Any) -> bool:
     """Business users acting for an organisation see their bookings, statements and vouchers; so does the bureau."""
     return permissions.is_business_user(user) and (bool(permissions.organisation_ids(user))
@@ -57,6 +72,8 @@ def register() -> None:
     """The facilities actions, registered at ``FacilitiesConfig.ready``."""
     permissions.register("facilities.book", can_book)
     permissions.register("facilities.manage_instrument", manages)
+    permissions.register("facilities.create_instrument", can_create_instrument)
+    permissions.register("facilities.add_instruments", can_add_instruments)
     permissions.register("facilities.act_on_booking", can_act_on_booking)
     permissions.register("facilities.use", can_use)
     permissions.register("facilities.manage_vouchers", can_manage_vouchers)

@@ -11,18 +11,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sciencecity.core import permissions as core_permissions
+from sciencecity.facilities.choices import BookingState
 from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Voucher
 
 
 def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None,
-                      accredited: str = "") -> QuerySet[Instrument]:
-    """Instruments matching every word of ``q`` in code, names, model, capabilities, keywords, host."""
+                      accredited: str = "") -> list[Instrument]:
+    """The catalogue, filtered; with ``q``, ranked by the shared matching engine (``facilities.search``: the
+    marketplace's tokenizer, synonyms and BM25) over names, model, capabilities, keywords, accredited scope,
+    location and host, each instrument carrying ``match`` (shared terms, highlighted name)."""
     qs = Instrument.objects.select_related("host").prefetch_related("prices")
-    for word in q.split()[:8]:
-        qs = qs.filter(Q(code__icontains=word) | Q(name__icontains=word) | Q(name_en__icontains=word)
-                       | Q(model__icontains=word) | Q(capabilities__icontains=word) | Q(keywords__icontains=word)
-                       | Q(host__name__icontains=word) | Q(location__icontains=word)
-                       | Q(accredited_scope__icontains=word))
     if kind:
         qs = qs.filter(kind=kind)
     if host_id:
@@ -31,7 +29,18 @@ def instrument_search(*, q: str = "", kind: str = "", host_id: int | None = None
         qs = qs.exclude(cma_number="")
     elif accredited == "cnas":
         qs = qs.exclude(cnas_number="")
-    return qs
+    if not q.strip():
+        return list(qs)
+    from sciencecity.facilities.search import ranked
+
+    hits = ranked(q, kind=kind)
+    found = qs.filter(pk__in=list(hits)).in_bulk()
+    result = []
+    for pk, hit in hits.items():
+        if pk in found:
+            found[pk].match = hit
+            result.append(found[pk])
+    return result
 
 
 def bookings_of(user: Any) -> QuerySet[Booking]:
@@ -138,7 +147,8 @@ class OpennessRow:
 
 def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> dict[str, list[OpennessRow]]:
     """Utilisation, external-user share and hours, SME hours and revenue per instrument and per host
-    organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)."""
+    organisation, from the usage records checked in between ``since`` and ``until`` (local dates, end excluded)
+    and the allocated facility time shifts begun in that period (up to now; they carry no fee here)."""
     start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(until, dt.time.min))
     qs = Instrument.objects.select_related("host").order_by("host__name", "code")
@@ -148,16 +158,23 @@ def openness(*, since: dt.date, until: dt.date, district: str | None = None) -> 
     rows = {i.pk: OpennessRow(i.code, i.name, i.host.name, open_hours(i, since, until), 0.0, 0.0, 0.0,
                               Decimal("0.00")) for i in instruments}
     hosts = {i.pk: i.host_id for i in instruments}
-    for u in UsageRecord.objects.filter(started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
-            "instrument_id", "organisation_id", "minutes", "fee", "user_class"):
-        row = rows[u.instrument_id]
-        hours = u.minutes / 60
+    used = [(u.instrument_id, u.organisation_id, u.minutes / 60, u.user_class, u.fee) for u in UsageRecord.objects.filter(
+        started_at__gte=start, started_at__lt=end, instrument_id__in=rows).only(
+            "instrument_id", "organisation_id", "minutes", "fee", "user_class")]
+    # Allocated facility time (机时) is use of a beamline too: the shifts begun in the period, up to now.
+    now = timezone.now()
+    used += [(b.instrument_id, b.organisation_id, (min(b.ends_at, now) - b.starts_at).total_seconds() / 3600,
+              b.user_class, Decimal("0.00")) for b in Booking.objects.filter(
+        state=BookingState.BEAMTIME, starts_at__gte=start, starts_at__lt=min(end, now), instrument_id__in=rows).only(
+            "instrument_id", "organisation_id", "starts_at", "ends_at", "user_class")]
+    for instrument_id, organisation_id, hours, user_class, fee in used:
+        row = rows[instrument_id]
         row.used_hours += hours
-        if u.organisation_id != hosts[u.instrument_id]:
+        if organisation_id != hosts[instrument_id]:
             row.external_hours += hours
-        if u.user_class == "sme":
+        if user_class == "sme":
             row.sme_hours += hours
-        row.revenue += u.fee
+        row.revenue += fee
     by_host: dict[str, OpennessRow] = {}
     for i in instruments:
         r = rows[i.pk]

@@ -5,25 +5,32 @@ Thin: permission, form, service or selector, render."""
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.forms.models import model_to_dict
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sciencecity.accounts.choices import Role
 from sciencecity.core import permissions as core_permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.facilities import forms, permissions, selectors
 from sciencecity.facilities.choices import InstrumentKind
 from sciencecity.facilities.exports import ical_feed, statement_pdf, statement_xlsx
 from sciencecity.facilities.models import Booking, Instrument, UsageRecord, Voucher, VoucherScheme
-from sciencecity.facilities.services import bookings, vouchers
+from sciencecity.facilities.services import bookings, catalogue, vouchers
 from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
+
+User = get_user_model()
 
 
 def instrument_list(request):
@@ -32,7 +39,8 @@ def instrument_list(request):
     instruments = selectors.instrument_search(q=q, kind=kind if kind in InstrumentKind.values else "",
                                               accredited=accredited)
     return render(request, "facilities/instrument_list.html", {
-        "instruments": instruments, "q": q, "kind": kind, "kinds": InstrumentKind.choices, "accredited": accredited})
+        "instruments": instruments, "q": q, "kind": kind, "kinds": InstrumentKind.choices, "accredited": accredited,
+        "may_add": core_permissions.has_perm(request.user, "facilities.add_instruments")})
 
 
 def _calendar(instrument: Instrument, day: dt.date, view: str) -> list[dict]:
@@ -90,6 +98,18 @@ def instrument_detail(request, code: str):
         "prices": instrument.prices.all(), "can_book": permissions.can_book(request.user, instrument),
         "manages": manages, "pending": pending,
         "blackouts": instrument.blackouts.filter(ends_at__gte=timezone.now())[:10]})
+
+
+def instrument_photo(request, code: str):
+    """The instrument's photo (public, like the catalogue)."""
+    instrument = get_object_or_404(Instrument, code=code)
+    if not instrument.photo:
+        raise Http404
+    try:
+        handle = instrument.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, content_type=mimetypes.guess_type(instrument.photo.name)[0] or "image/jpeg")
 
 
 def instrument_ical(request, code: str):
@@ -249,3 +269,92 @@ def openness(request):
              "names": {"utilisation": _("Utilisation") + " %", "external_share": _("External-user share") + " %",
                        "sme_hours": _("SME hours")}}
     return render(request, "facilities/openness.html", {"data": data, "days": days, "today": today, "chart": chart})
+
+
+# --------------------------------------------------------------------------------------------
+# Catalogue management: facility managers edit their instruments; the bureau its voucher schemes.
+
+
+def _host_choices(user):
+    if core_permissions.is_bureau_officer(user):
+        return Organisation.objects.exclude(kind="enterprise").order_by("name")
+    return Organisation.objects.filter(memberships__user=user, memberships__role=Role.FACILITY_MANAGER).distinct()
+
+
+@login_required
+def instrument_new(request):
+    core_permissions.require(request.user, "facilities.add_instruments")
+    form = forms.InstrumentForm(request.POST or None, create=True, hosts=_host_choices(request.user),
+                                initial={"opens_at": "08:00", "closes_at": "20:00", "open_weekdays": "12345",
+                                         "kind": InstrumentKind.INSTRUMENT, "status": "active",
+                                         "min_booking_minutes": 30, "max_booking_minutes": 480,
+                                         "cancel_notice_hours": 24, "no_show_grace_minutes": 15,
+                                         "weekly_quota_hours_per_user": 0, "weekly_quota_hours_per_organisation": 0})
+    if request.method == "POST" and form.is_valid():
+        try:
+            instrument = catalogue.instrument_create(actor=request.user, host=form.cleaned_data["host"],
+                                                     code=form.cleaned_data["code"], data=form.data_for_service())
+            messages.success(request, _("Instrument %(code)s added; now set its price list.") % {
+                "code": instrument.code})
+            return redirect("facilities:instrument_edit", instrument.code)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    return render(request, "facilities/form_page.html", {
+        "title": _("Add an instrument"), "form": form, "testid": "instrument-form",
+        "back": reverse("facilities:index")})
+
+
+@login_required
+def instrument_edit(request, code: str):
+    instrument = get_object_or_404(Instrument.objects.select_related("host"), code=code)
+    core_permissions.require(request.user, "facilities.manage_instrument", instrument)
+    which = request.POST.get("form", "") if request.method == "POST" else ""
+    details = forms.InstrumentForm(request.POST if which == "details" else None, initial=model_to_dict(instrument))
+    prices = forms.PriceListForm(request.POST if which == "prices" else None, initial={
+        f"price_{p.user_class}": p.hourly_rate for p in instrument.prices.all()})
+    training = forms.TrainingForm(request.POST if which == "training" else None)
+    photo = forms.PhotoForm(request.POST if which == "photo" else None, request.FILES if which == "photo" else None)
+    form = {"details": details, "prices": prices, "training": training, "photo": photo}.get(which)
+    if form is not None and form.is_valid():
+        try:
+            if which == "details":
+                catalogue.instrument_update(actor=request.user, instrument=instrument, data=form.data_for_service())
+            elif which == "prices":
+                catalogue.price_list_set(actor=request.user, instrument=instrument, rates=form.rates())
+            elif which == "photo":
+                catalogue.instrument_photo_set(actor=request.user, instrument=instrument,
+                                               upload=form.cleaned_data["photo"])
+            else:
+                trainee = User.objects.filter(username=form.cleaned_data["username"]).first()
+                if trainee is None:
+                    raise ValidationError({"username": _("No user with this user name.")})
+                bookings.training_grant(actor=request.user, instrument=instrument, user=trainee,
+                                        valid_until=form.cleaned_data["valid_until"])
+            messages.success(request, _("Saved."))
+            return redirect("facilities:instrument_edit", instrument.code)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    return render(request, "facilities/instrument_edit.html", {
+        "instrument": instrument, "details": details, "prices": prices, "training": training, "photo": photo,
+        "trained": instrument.trainings.select_related("user").order_by("-valid_until")[:50]})
+
+
+@login_required
+def scheme_edit(request, code: str = ""):
+    core_permissions.require(request.user, "facilities.manage_vouchers")
+    scheme = get_object_or_404(VoucherScheme, code=code) if code else None
+    form = forms.SchemeForm(request.POST or None, create=scheme is None,
+                            initial=model_to_dict(scheme) if scheme else {"max_share": "0.5", "status": "open"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            if scheme is None:
+                vouchers.scheme_create(actor=request.user, data=form.cleaned_data)
+            else:
+                vouchers.scheme_update(actor=request.user, scheme=scheme, data=form.cleaned_data)
+            messages.success(request, _("Saved."))
+            return redirect("facilities:vouchers")
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+    return render(request, "facilities/form_page.html", {
+        "title": _("Edit voucher scheme %(code)s") % {"code": code} if scheme else _("New voucher scheme"),
+        "form": form, "testid": "scheme-form", "back": reverse("facilities:vouchers")})

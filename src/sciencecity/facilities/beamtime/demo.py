@@ -108,6 +108,7 @@ def demo_generate(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> 
         result.add("proposals", PROPOSALS)
         result.add("reviews", 2 * PROPOSALS)
         services._allocate(actor=None, round_=round_, policy="optimal")
+        result.add("calendar bookings", round_.allocation["calendar_bookings"])  # the shifts on the calendars
         audit_record(action=AuditAction.GENERATE, object_type=AUDIT_OBJECT_TYPE, object_id=str(seed),
                      object_repr=f"beamtime demo seed {seed}", changes={"seed": seed, "created": dict(result.counts)},
                      reason=f"synthetic facility time demo data, seed {seed}")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,7 +46,9 @@ from sciencecity.facilities.beamtime.models import (
     RoundBeamline,
     ShiftRequest,
 )
-from sciencecity.facilities.choices import InstrumentKind
+from sciencecity.facilities.choices import SLOT_HOLDING_STATES, BookingState, InstrumentKind
+from sciencecity.facilities.models import Blackout, Booking
+from sciencecity.facilities.services.bookings import user_class_for
 
 ROUND_FIELDS = ["code", "title", "facility", "state", "closes_on", "schedule_starts_on", "reviews_per_proposal",
                 "max_load", "conflict_years", "alliance_conflicts", "policy"]
@@ -422,16 +424,67 @@ def allocation_enqueue(*, actor: Any, round_: BeamtimeRound, policy: str) -> Any
                             message=_("Waiting for a worker"))
 
 
+def _busy(instrument_ids: set[int], start: dt.datetime) -> dict[int, list[tuple]]:
+    """Per beamline instrument, the periods already taken from ``start`` on: slot-holding bookings (ordinary
+    ones and other rounds' allocated shifts) and blackout periods."""
+    busy: dict[int, list[tuple]] = {pk: [] for pk in instrument_ids}
+    for pk, s, e in (Booking.objects.filter(instrument_id__in=instrument_ids, state__in=SLOT_HOLDING_STATES,
+                                            ends_at__gt=start)
+                     .values_list("instrument_id", "starts_at", "ends_at")):
+        busy[pk].append((s, e))
+    for pk, s, e in Blackout.objects.filter(instrument_id__in=instrument_ids, ends_at__gt=start).values_list(
+            "instrument_id", "starts_at", "ends_at"):
+        busy[pk].append((s, e))
+    for periods in busy.values():
+        periods.sort()
+    return busy
+
+
+def _first_free_shift(busy: list[tuple], start: dt.datetime, first: int, shifts: int) -> int:
+    """The first shift number from ``first`` on where ``shifts`` consecutive shifts overlap no busy period."""
+    length = dt.timedelta(hours=SHIFT_HOURS)
+    while True:
+        begin, end = start + length * first, start + length * (first + shifts)
+        clash = next((b for b in busy if b[0] < end and b[1] > begin), None)
+        if clash is None:
+            return first
+        first = max(first + 1, math.ceil((clash[1] - start) / length))
+
+
 def _schedule(round_: BeamtimeRound, allocated: list[ShiftRequest], order: dict[str, int]) -> None:
-    """Pack each beamline's allocated shifts back to back from the schedule's first day, best rank first."""
+    """Pack each beamline's allocated shifts back to back from the schedule's first day, best rank first,
+    around what is taken already (bookings, other rounds' shifts, blackouts): no double use of a beamline."""
     start = timezone.make_aware(dt.datetime.combine(round_.schedule_starts_on, dt.time(0, 0)))
+    busy = _busy({r.beamline.instrument_id for r in allocated}, start)
     offset: dict[int, int] = {}
     for item in sorted(allocated, key=lambda r: (r.beamline_id, order.get(r.proposal.reference, math.inf),
                                                  r.proposal.reference)):
-        first = offset.get(item.beamline_id, 0)
+        first = _first_free_shift(busy[item.beamline.instrument_id], start, offset.get(item.beamline_id, 0),
+                                  item.shifts_allocated)
         item.starts_at = start + dt.timedelta(hours=SHIFT_HOURS * first)
         item.ends_at = start + dt.timedelta(hours=SHIFT_HOURS * (first + item.shifts_allocated))
         offset[item.beamline_id] = first + item.shifts_allocated
+
+
+def _book_shifts(actor: Any, allocated: list[ShiftRequest]) -> list[Booking]:
+    """The allocated shifts as bookings in state ``beamtime`` on their beamline's calendar: they hold the slot
+    (ordinary bookings are refused there; on PostgreSQL the exclusion constraint ``booking_no_overlap`` also
+    refuses a booking made concurrently, and then the allocation stops and can be run again)."""
+    made = [Booking(instrument=item.beamline.instrument, user=item.proposal.submitted_by or actor,
+                    organisation=item.proposal.organisation, starts_at=item.starts_at, ends_at=item.ends_at,
+                    state=BookingState.BEAMTIME, shift_request=item, is_synthetic=item.proposal.is_synthetic,
+                    user_class=user_class_for(item.beamline.instrument, item.proposal.organisation),
+                    purpose=f"{item.proposal.reference} {item.proposal.title}"[:300])
+            for item in allocated]
+    try:
+        with transaction.atomic():
+            Booking.objects.bulk_create(made)
+    except IntegrityError as exc:
+        if "booking_no_overlap" not in str(exc):
+            raise
+        raise _invalid(_("A booking was made on a beamline while the shifts were being allocated; "
+                         "run the allocation again."), "booking_conflict") from exc
+    return made
 
 
 @transaction.atomic
@@ -467,8 +520,11 @@ def _allocate(*, actor: Any, round_: BeamtimeRound, policy: str, progress: Any =
         item.shifts_allocated = shifts.get((item.proposal.reference, item.beamline.instrument.code), 0)
         item.starts_at = item.ends_at = None
     order = {ref: row.rank for ref, row in rows.items() if row.rank is not None}
-    _schedule(round_, [r for r in requests if r.shifts_allocated], order)
+    Booking.objects.filter(shift_request__proposal__round=round_).delete()  # a re-run replaces its shifts
+    allocated = [r for r in requests if r.shifts_allocated]
+    _schedule(round_, allocated, order)
     ShiftRequest.objects.bulk_update(requests, ["shifts_allocated", "starts_at", "ends_at", "updated_at"])
+    calendar = _book_shifts(actor, allocated)
     for ref, row in rows.items():
         proposal = row.proposal
         state = ProposalState.ALLOCATED if ref in accepted else ProposalState.NOT_ALLOCATED
@@ -487,7 +543,7 @@ def _allocate(*, actor: Any, round_: BeamtimeRound, policy: str, progress: Any =
         "rank_gap": round(comparison.rank_gap, 6), "mip_gap": comparison.optimal.gap,
         "bound": None if comparison.optimal.bound is None else round(comparison.optimal.bound, 3),
         "status": comparison.optimal.status, "seconds": round(comparison.optimal.seconds, 3),
-        "used": dict(result.used), "allocated_at": timezone.now().isoformat(timespec="seconds"),
+        "used": dict(result.used), "calendar_bookings": len(calendar), "allocated_at": timezone.now().isoformat(timespec="seconds"),
     }
     old_state, old_summary = round_.state, round_.allocation
     round_.allocation, round_.policy, round_.state = summary, policy, RoundState.ALLOCATED

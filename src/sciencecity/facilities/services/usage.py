@@ -53,22 +53,3 @@ def usage_record_create(*, actor: Any, booking: Booking) -> UsageRecord:
     audit_record(action=AuditAction.CREATE, actor=actor, obj=usage, acting_organisation=booking.organisation,
                  changes={k: [None, v] for k, v in snapshot(usage, USAGE_FIELDS).items()})
     return usage
-
-
-@transaction.atomic
-def price_set(*, actor: Any, instrument: Instrument, user_class: str, rate: Decimal) -> InstrumentPrice:
-    from django.core.exceptions import PermissionDenied
-
-    from sciencecity.facilities import permissions
-
-    if not permissions.manages(actor, instrument):
-        raise PermissionDenied
-    price = InstrumentPrice.objects.filter(instrument=instrument, user_class=user_class).first()
-    old = price.hourly_rate if price else None
-    price = price or InstrumentPrice(instrument=instrument, user_class=user_class)
-    price.hourly_rate = rate
-    price.full_clean(exclude=["instrument"])
-    price.save()
-    audit_record(action=AuditAction.UPDATE if old is not None else AuditAction.CREATE, actor=actor, obj=price,
-                 changes={"hourly_rate": [old, rate]})
-    return price

@@ -87,17 +87,43 @@ def eligibility(scheme: VoucherScheme, facts: dict[str, Any], today: dt.date) ->
     return False, [u.clause for u in lang.explain(node, record, today)]
 
 
+SCHEME_FIELDS = ["name", "budget", "cap_per_enterprise", "max_share", "eligibility", "valid_until", "status"]
+
+
+def _check_scheme(scheme: VoucherScheme) -> None:
+    """Refuse, naming the field, what the scheme's constraints would refuse without a field name."""
+    check_rule(scheme.eligibility or "")
+    share, budget, cap = scheme.max_share, scheme.budget, scheme.cap_per_enterprise
+    if isinstance(share, Decimal | int | float) and not 0 < share <= 1:
+        raise refuse({"max_share": _("The share a voucher may pay is above 0 and at most 1.")}, code="max_share")
+    if isinstance(budget, Decimal | int | float) and budget < 0:
+        raise refuse({"budget": _("The budget cannot be negative.")}, code="budget")
+    if isinstance(cap, Decimal | int | float) and cap <= 0:
+        raise refuse({"cap_per_enterprise": _("The cap per enterprise must be positive.")}, code="cap")
+
+
 @transaction.atomic
 def scheme_create(*, actor: Any, data: dict[str, Any]) -> VoucherScheme:
     if not permissions.can_manage_vouchers(actor):
         raise PermissionDenied
-    check_rule(data.get("eligibility", ""))
     scheme = VoucherScheme(**data)
+    _check_scheme(scheme)
     scheme.full_clean()
     scheme.save()
     audit_record(action=AuditAction.CREATE, actor=actor, obj=scheme,
                  changes={k: [None, str(v)] for k, v in data.items()})
     return scheme
+
+
+@transaction.atomic
+def scheme_update(*, actor: Any, scheme: VoucherScheme, data: dict[str, Any]) -> VoucherScheme:
+    """Change a scheme (the bureau's): name, budget, cap, share, eligibility rule, validity, open or closed."""
+    from sciencecity.facilities.services.catalogue import edit
+
+    if not permissions.can_manage_vouchers(actor):
+        raise PermissionDenied
+    return edit(actor=actor, obj=VoucherScheme.objects.select_for_update().get(pk=scheme.pk), fields=SCHEME_FIELDS,
+                data=data, check=_check_scheme)
 
 
 def _next_code(scheme: VoucherScheme) -> str:

@@ -53,3 +53,5 @@ class Command(BaseCommand):
             call_command("demo-policies", verbosity=verbosity, **dated)
         if demo_scale != "none" and "demo-facilities" in commands:
             call_command("demo-facilities", verbosity=verbosity, **dated)
+        if demo_scale != "none" and "demo-beamtime" in commands:  # after demo (its enterprises and experts)
+            call_command("demo-beamtime", verbosity=verbosity, **dated)
