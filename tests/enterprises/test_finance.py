@@ -16,7 +16,7 @@ from sciencecity.enterprises.finance.indicator_sources import finance_funded
 from sciencecity.enterprises.finance.models import FinanceMatch
 from sciencecity.plans import sources
 from tests.conftest import make_organisation, make_user
-from tests.enterprises.policy_factories import make_enterprise
+from tests.enterprises.policy_factories import certified_recently, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def world(bureau):
     bank = make_organisation(name="光明银行", kind="bank", code="BANK-1")
     other_bank = make_organisation(name="别的银行", kind="bank", code="BANK-2")
-    good = make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=dt.date(2024, 12, 1),
+    good = make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=certified_recently(),
                            previous_sales=["4000", "4500"])
     small = make_enterprise(name="乙科技", sales="800", rd="10")
     w = {
@@ -180,7 +180,7 @@ def test_pages_walk_the_pipeline(client, world):
     client.force_login(world["banker"])
     client.post(f"/enterprises/finance/matches/{match.pk}/introduce/")
     client.post(f"/enterprises/finance/matches/{match.pk}/due_diligence/")
-    client.post(f"/enterprises/finance/matches/{match.pk}/fund/", {"amount": "300", "funded_on": "2025-01-02"})
+    client.post(f"/enterprises/finance/matches/{match.pk}/fund/", {"amount": "300", "funded_on": timezone.localdate().isoformat()})
     match.refresh_from_db()
     assert (match.state, match.funded_amount) == (MatchState.FUNDED, Decimal(300))
     client.force_login(world["bureau"])
