@@ -229,3 +229,26 @@ def test_api_walks_the_pipeline_and_matches_both_ways(client, world):
     assert response.status_code == 200 and response.json()["state"] == "funded"
     client.force_login(world["other_banker"])
     assert client.get(f"/api/enterprises/finance/products/{world['loan'].pk}/needs").status_code == 403
+
+
+def test_the_pipeline_page_charts_matches_by_state_and_funded_amounts_by_month(client, world):
+    match = services.match_request(actor=world["owner"], need=world["need"], product=world["loan"])
+    services.match_introduce(actor=world["bureau"], match=match)
+    services.match_start_due_diligence(actor=world["banker"], match=match)
+    today = timezone.localdate()
+    services.match_fund(actor=world["banker"], match=match, amount=Decimal("450.50"), funded_on=today)
+    older = services.match_request(actor=world["owner"], need=services.need_create(
+        actor=world["owner"], organisation=world["good"], amount=Decimal(200), purpose="研发", kind="ip_pledge"),
+        product=world["loan"])
+    long_ago = today.replace(day=1) - dt.timedelta(days=400)  # outside the twelve months shown
+    FinanceMatch.objects.filter(pk=older.pk).update(state=MatchState.FUNDED, funded_amount=Decimal(99),
+                                                    funded_on=long_ago)
+    client.force_login(world["bureau"])
+    with translation.override("en"):
+        page = client.get("/enterprises/finance/pipeline/", HTTP_ACCEPT_LANGUAGE="en")
+    chart = page.context["chart"]
+    assert dict(zip(chart["states"]["labels"], chart["states"]["datasets"][0]["data"], strict=True))["Funded"] == 2
+    assert len(chart["funded"]) == 12 and chart["funded"][-1] == (today.strftime("%Y-%m"), 450.5)
+    assert sum(amount for _month, amount in chart["funded"]) == 450.5
+    html = page.content.decode()
+    assert 'data-testid="pipeline-chart-states"' in html and 'id="pipeline-chart"' in html
