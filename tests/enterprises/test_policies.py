@@ -218,3 +218,37 @@ def test_the_cached_table_follows_every_change_of_the_data(enterprises):
     enterprises["B"].district = "南山区"
     enterprises["B"].save()
     assert selectors.preview('district == "光明区"')["eligible"] == 2  # A and D
+
+
+def _records(columns) -> dict[str, dict]:
+    return {columns.codes[i]: columns.table.record(i) for i in range(columns.table.n)}
+
+
+def test_after_a_change_only_the_changed_enterprises_are_read_again(enterprises):
+    """The incremental update: the table after each kind of change (edit, deletion, new enterprise, removed
+    profile, new text value) reads only the enterprises concerned and equals a full build."""
+    from sciencecity.enterprises.models import EnterpriseProfile, FiscalYear, IntellectualProperty
+
+    selectors._cache.clear()
+    assert selectors.enterprise_table().reloaded == 4
+    year = FiscalYear.objects.get(profile__organisation=enterprises["B"])
+    year.main_revenue = 1500
+    year.save()
+    changes = [
+        lambda: IntellectualProperty.objects.create(profile=enterprises["A"].enterprise_profile, ip_class="I",
+                                                    kind="invention_patent"),
+        lambda: IntellectualProperty.objects.filter(profile__organisation=enterprises["A"]).delete(),
+        lambda: make_enterprise(name="戊科技", district="宝安区", sales="2000"),  # a district never seen before
+        lambda: EnterpriseProfile.objects.filter(organisation=enterprises["C"]).delete(),
+    ]
+    patched = selectors.enterprise_table()
+    assert patched.reloaded == 1
+    assert _records(patched) == _records(selectors._build_table(patched.today, None))
+    for change in changes:
+        change()
+        patched = selectors.enterprise_table()
+        assert patched.reloaded <= 1
+        assert _records(patched) == _records(selectors._build_table(patched.today, None))
+    assert patched.table.n == 4  # A, B, D and 戊; C has no profile any more
+    assert selectors.preview('district == "宝安区"')["eligible"] == 1
+    assert selectors.preview("revenue >= 1000")["eligible"] == 3  # A, B (now 1500), 戊

@@ -279,12 +279,15 @@ def tiers(request):
         form = forms.TierCriteriaForm(bound, instance=rows[tier], prefix=tier)
         if bound is not None and form.is_valid():
             try:
-                cultivation.tier_criteria_update(actor=request.user, tier=tier, data=form.cleaned_data)
+                row = cultivation.tier_criteria_update(actor=request.user, tier=tier, data=form.cleaned_data,
+                                                       recompute=False)
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, _("Criteria saved; memberships recomputed."))
-                return redirect("enterprises:tiers")
+                messages.success(request, _("Criteria saved; memberships are being recomputed."))
+                job = cultivation.tier_recompute_enqueue(actor=request.user, reason=_(
+                    "criteria of %(tier)s changed") % {"tier": row.get_tier_display()})
+                return redirect("jobs:detail", job.pk)
         tier_forms.append((tier, rows[tier].get_tier_display(), form, selectors.current_members(tier)))
     return render(request, "enterprises/tiers.html", {"tier_forms": tier_forms})
 
@@ -303,6 +306,5 @@ def history(request):
 @require_POST
 def recompute(request):
     _bureau(request)
-    counts = cultivation.memberships_recompute(actor=request.user, reason=_("recomputed by the bureau"))
-    messages.success(request, _("Memberships recomputed: %(entered)s entered, %(left)s left.") % counts)
-    return redirect("enterprises:tiers")
+    job = cultivation.tier_recompute_enqueue(actor=request.user, reason=_("recomputed by the bureau"))
+    return redirect("jobs:detail", job.pk)
