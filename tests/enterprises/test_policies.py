@@ -251,4 +251,6 @@ def test_after_a_change_only_the_changed_enterprises_are_read_again(enterprises)
         assert _records(patched) == _records(selectors._build_table(patched.today, None))
     assert patched.table.n == 4  # A, B, D and 戊; C has no profile any more
     assert selectors.preview('district == "宝安区"')["eligible"] == 1
-    assert selectors.preview("revenue >= 1000")["eligible"] == 3  # A, B (now 1500), 戊
+    counts = selectors.preview("revenue >= 1000")
+    assert counts["eligible"] == 3  # A, B (now 1500), 戊
+    assert counts["sample"] == sorted(["甲科技", "乙科技", "戊科技"])  # by name, though B and 戊 were appended

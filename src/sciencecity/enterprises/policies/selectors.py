@@ -9,6 +9,7 @@ so one columnar pass answers the editor's preview, an enterprise's "my policies"
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -195,7 +196,8 @@ def preview(rule: str, amount_formula: str = "", *, columns: EnterpriseColumns |
     return {"eligible": int(len(eligible)), "unknown": int((truth == vector.UNKNOWN).sum()),
             "nearly": int(((unmet >= 1) & (unmet <= 1)).sum()),
             "enterprises": columns.table.n, "total_amount": round(sum(amounts), 2) if amounts else None,
-            "sample": [columns.names[i] for i in eligible[:10].tolist()]}
+            # the first ten by name (rows updated after a change sit at the end of the table)
+            "sample": heapq.nsmallest(10, (columns.names[i] for i in eligible.tolist()))}
 
 
 @dataclass(frozen=True)
