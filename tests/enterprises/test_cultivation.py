@@ -143,3 +143,16 @@ def test_a_cancelled_recompute_changes_nothing(filled, bureau):
     with pytest.raises(JobCancelled):
         cultivation.memberships_recompute(actor=bureau, reason="x", progress=cancel)
     assert _open(filled, "reserve").exists() and AuditEvent.objects.count() == before
+
+
+def test_the_criteria_api_queues_the_recompute_job(client, filled, bureau):
+    from sciencecity.core.models import Job
+
+    client.force_login(bureau)
+    response = client.put("/api/enterprises/tiers/gazelle/criteria", {"min_growth": "0"},
+                          content_type="application/json")
+    assert response.status_code == 200
+    job = Job.objects.get(kind=cultivation.RECOMPUTE_KIND)
+    assert response.json()["job"] == job.pk and job.result["entered"] == 1
+    assert _open(filled, "gazelle").exists()
+    assert client.get(f"/api/jobs/{job.pk}").json()["state"] == "done"
