@@ -257,12 +257,14 @@ def test_readiness_check_that_raises_is_a_failure_not_a_crash(client):
 
 
 def test_warm_up_builds_the_indexes_before_fork_and_survives_a_broken_warmer():
+    from sciencecity.enterprises.policies import selectors as enterprise_tables
     from sciencecity.transfer.services import matching
 
     def broken():
         raise RuntimeError("no dictionary")
 
     matching.reset()
+    enterprise_tables._cache.clear()
     ops.register_warmer("broken_for_test", broken)
     try:
         seconds = ops.warm_up()
@@ -270,6 +272,7 @@ def test_warm_up_builds_the_indexes_before_fork_and_survives_a_broken_warmer():
         ops.WARMERS.pop("broken_for_test")
         state = matching.index_state(compare=False)
         matching.reset()
-    assert set(seconds) == {"urls", "openapi", "search_index", "broken_for_test"}
+    assert set(seconds) == {"urls", "openapi", "search_index", "enterprise_table", "broken_for_test"}
     assert state["achievements"]["built"] and state["demands"]["built"]
     assert not state["experts"]["built"]  # built on first use, where it is used
+    assert "all" in enterprise_tables._cache  # the policy preview's enterprise table

@@ -14,6 +14,12 @@ def last_year() -> int:
     return timezone.localdate().year - 1
 
 
+def certified_recently() -> dt.date:
+    """The issue day of a 高新 certificate that is valid today and for two years more, whatever the clock says
+    (a pinned day expires: the tests would only pass in the three years after it)."""
+    return timezone.localdate() - dt.timedelta(days=365)
+
+
 def make_enterprise(*, name: str, district: str = "光明区", sales: str | None = "1000", rd: str | None = None,
                     hnte_issued: dt.date | None = None, staff: str | None = None, st_staff: str | None = None,
                     previous_sales: list[str] = (), domain: str = "电子信息"):

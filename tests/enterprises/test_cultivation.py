@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 
 from sciencecity.core.models import AuditEvent
@@ -97,3 +98,61 @@ def test_indicator_5_page_shows_the_pool_beside_the_certified_count(client, logi
     page = client.get(reverse("plans:indicator_detail", args=[indicator.pk])).content.decode()
     assert 'data-testid="related-enterprises.reserve_pool"' in page
     assert 'data-testid="related-enterprises.pool_conversions"' in page
+
+
+def test_the_city_wide_recompute_runs_as_a_job_with_progress(client, filled, bureau):
+    """The bureau's recompute (and a criteria change on the tiers page) is a background job: progress per
+    enterprise, the job page links back to the tiers; JOBS_INLINE runs it at once in the tests."""
+    from sciencecity.core.models import Job
+
+    Certification.objects.create(organisation=filled, kind="hnte", number="GR-JOB", issued_on=timezone.localdate())
+    client.force_login(bureau)
+    response = client.post("/enterprises/tiers/recompute/")
+    job = Job.objects.get(kind=cultivation.RECOMPUTE_KIND)
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert (job.state, job.progress_done, job.progress_total) == ("done", 1, 1)
+    assert job.result == {"entered": 0, "left": 1, "url": "/enterprises/tiers/"}
+    assert job.created_by == bureau and not _open(filled, "reserve").exists()
+    assert client.get(f"/jobs/{job.pk}/").status_code == 200
+    response = client.post("/enterprises/tiers/", {"tier": "gazelle", "gazelle-min_growth": "0",
+                                                   "gazelle-min_sales": "1000", "gazelle-max_age_years": "10"})
+    second = Job.objects.filter(kind=cultivation.RECOMPUTE_KIND).latest("id")
+    assert response["Location"] == f"/jobs/{second.pk}/" and second.result["entered"] == 1
+    assert _open(filled, "gazelle").exists()
+
+
+def test_only_the_bureau_queues_the_recompute(client, member):
+    from sciencecity.core.models import Job
+
+    client.force_login(member)
+    assert client.post("/enterprises/tiers/recompute/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        cultivation.tier_recompute_enqueue(actor=member, reason="x")
+    assert not Job.objects.exists()
+
+
+def test_a_cancelled_recompute_changes_nothing(filled, bureau):
+    from sciencecity.core.jobs import JobCancelled
+
+    Certification.objects.create(organisation=filled, kind="hnte", number="GR-C", issued_on=timezone.localdate())
+    before = AuditEvent.objects.count()
+
+    def cancel(done, total):
+        raise JobCancelled
+
+    with pytest.raises(JobCancelled):
+        cultivation.memberships_recompute(actor=bureau, reason="x", progress=cancel)
+    assert _open(filled, "reserve").exists() and AuditEvent.objects.count() == before
+
+
+def test_the_criteria_api_queues_the_recompute_job(client, filled, bureau):
+    from sciencecity.core.models import Job
+
+    client.force_login(bureau)
+    response = client.put("/api/enterprises/tiers/gazelle/criteria", {"min_growth": "0"},
+                          content_type="application/json")
+    assert response.status_code == 200
+    job = Job.objects.get(kind=cultivation.RECOMPUTE_KIND)
+    assert response.json()["job"] == job.pk and job.result["entered"] == 1
+    assert _open(filled, "gazelle").exists()
+    assert client.get(f"/api/jobs/{job.pk}").json()["state"] == "done"

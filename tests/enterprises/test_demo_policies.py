@@ -1,6 +1,5 @@
 """``sciencecity demo-policies``: labelled synthetic rows whose rules all validate, idempotent."""
 
-import datetime as dt
 import io
 
 import pytest
@@ -9,7 +8,7 @@ from django.core.management import call_command
 from sciencecity.core.models import AuditAction, AuditEvent
 from sciencecity.enterprises.models import FinanceMatch, FinancialProduct, FinancingNeed, Policy, PolicyMatch
 from tests.conftest import make_organisation
-from tests.enterprises.policy_factories import make_enterprise
+from tests.enterprises.policy_factories import certified_recently, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,7 @@ def test_demo_policies_are_labelled_valid_and_idempotent():
     make_organisation(kind="investment_fund", name="演示基金")
     for i in range(6):
         make_enterprise(name=f"演示企业{i}", sales=str(1000 * (i + 1)), rd=str(60 * (i + 1)),
-                        hnte_issued=dt.date(2024, 12, 1) if i % 2 else None)
+                        hnte_issued=certified_recently() if i % 2 else None)
     out = io.StringIO()
     call_command("demo-policies", stdout=out)
     assert Policy.objects.count() == 16 and FinancialProduct.objects.count() == 6

@@ -16,7 +16,7 @@ from sciencecity.enterprises.finance.indicator_sources import finance_funded
 from sciencecity.enterprises.finance.models import FinanceMatch
 from sciencecity.plans import sources
 from tests.conftest import make_organisation, make_user
-from tests.enterprises.policy_factories import make_enterprise
+from tests.enterprises.policy_factories import certified_recently, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def world(bureau):
     bank = make_organisation(name="光明银行", kind="bank", code="BANK-1")
     other_bank = make_organisation(name="别的银行", kind="bank", code="BANK-2")
-    good = make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=dt.date(2024, 12, 1),
+    good = make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=certified_recently(),
                            previous_sales=["4000", "4500"])
     small = make_enterprise(name="乙科技", sales="800", rd="10")
     w = {
@@ -180,7 +180,7 @@ def test_pages_walk_the_pipeline(client, world):
     client.force_login(world["banker"])
     client.post(f"/enterprises/finance/matches/{match.pk}/introduce/")
     client.post(f"/enterprises/finance/matches/{match.pk}/due_diligence/")
-    client.post(f"/enterprises/finance/matches/{match.pk}/fund/", {"amount": "300", "funded_on": "2025-01-02"})
+    client.post(f"/enterprises/finance/matches/{match.pk}/fund/", {"amount": "300", "funded_on": timezone.localdate().isoformat()})
     match.refresh_from_db()
     assert (match.state, match.funded_amount) == (MatchState.FUNDED, Decimal(300))
     client.force_login(world["bureau"])
@@ -229,3 +229,26 @@ def test_api_walks_the_pipeline_and_matches_both_ways(client, world):
     assert response.status_code == 200 and response.json()["state"] == "funded"
     client.force_login(world["other_banker"])
     assert client.get(f"/api/enterprises/finance/products/{world['loan'].pk}/needs").status_code == 403
+
+
+def test_the_pipeline_page_charts_matches_by_state_and_funded_amounts_by_month(client, world):
+    match = services.match_request(actor=world["owner"], need=world["need"], product=world["loan"])
+    services.match_introduce(actor=world["bureau"], match=match)
+    services.match_start_due_diligence(actor=world["banker"], match=match)
+    today = timezone.localdate()
+    services.match_fund(actor=world["banker"], match=match, amount=Decimal("450.50"), funded_on=today)
+    older = services.match_request(actor=world["owner"], need=services.need_create(
+        actor=world["owner"], organisation=world["good"], amount=Decimal(200), purpose="研发", kind="ip_pledge"),
+        product=world["loan"])
+    long_ago = today.replace(day=1) - dt.timedelta(days=400)  # outside the twelve months shown
+    FinanceMatch.objects.filter(pk=older.pk).update(state=MatchState.FUNDED, funded_amount=Decimal(99),
+                                                    funded_on=long_ago)
+    client.force_login(world["bureau"])
+    with translation.override("en"):
+        page = client.get("/enterprises/finance/pipeline/", HTTP_ACCEPT_LANGUAGE="en")
+    chart = page.context["chart"]
+    assert dict(zip(chart["states"]["labels"], chart["states"]["datasets"][0]["data"], strict=True))["Funded"] == 2
+    assert len(chart["funded"]) == 12 and chart["funded"][-1] == (today.strftime("%Y-%m"), 450.5)
+    assert sum(amount for _month, amount in chart["funded"]) == 450.5
+    html = page.content.decode()
+    assert 'data-testid="pipeline-chart-states"' in html and 'id="pipeline-chart"' in html

@@ -14,7 +14,7 @@ from sciencecity.core.models import AuditAction, AuditEvent, Notification
 from sciencecity.enterprises.models import Policy, PolicyMatch
 from sciencecity.enterprises.policies import selectors, services
 from tests.conftest import make_user
-from tests.enterprises.policy_factories import make_enterprise
+from tests.enterprises.policy_factories import certified_recently, make_enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -31,12 +31,12 @@ def _values(**overrides):
 
 @pytest.fixture
 def enterprises(db):
-    # A: 光明区, sales 5000, R&D 250 (5 %), 高新 since 2024-12-01 · B: 光明区, sales 800, R&D 10
+    # A: 光明区, sales 5000, R&D 250 (5 %), 高新 since a year ago · B: 光明区, sales 800, R&D 10
     # C: 南山区, sales 3000, R&D 90 (3 %), 高新 · D: no figures at all (unknown)
     return {
-        "A": make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=dt.date(2024, 12, 1)),
+        "A": make_enterprise(name="甲科技", sales="5000", rd="250", hnte_issued=certified_recently()),
         "B": make_enterprise(name="乙科技", sales="800", rd="10"),
-        "C": make_enterprise(name="丙科技", district="南山区", sales="3000", rd="90", hnte_issued=dt.date(2024, 12, 1)),
+        "C": make_enterprise(name="丙科技", district="南山区", sales="3000", rd="90", hnte_issued=certified_recently()),
         "D": make_enterprise(name="丁科技", sales=None),
     }
 
@@ -213,8 +213,44 @@ def test_the_cached_table_follows_every_change_of_the_data(enterprises):
     year.save()
     assert selectors.preview("revenue >= 1000")["eligible"] == 3
     Certification.objects.create(organisation=enterprises["B"], kind="hnte", number="GR-B",
-                                 issued_on=dt.date(2025, 1, 1))
+                                 issued_on=certified_recently())
     assert selectors.preview('has_cert("hnte")')["eligible"] == 3
     enterprises["B"].district = "南山区"
     enterprises["B"].save()
     assert selectors.preview('district == "光明区"')["eligible"] == 2  # A and D
+
+
+def _records(columns) -> dict[str, dict]:
+    return {columns.codes[i]: columns.table.record(i) for i in range(columns.table.n)}
+
+
+def test_after_a_change_only_the_changed_enterprises_are_read_again(enterprises):
+    """The incremental update: the table after each kind of change (edit, deletion, new enterprise, removed
+    profile, new text value) reads only the enterprises concerned and equals a full build."""
+    from sciencecity.enterprises.models import EnterpriseProfile, FiscalYear, IntellectualProperty
+
+    selectors._cache.clear()
+    assert selectors.enterprise_table().reloaded == 4
+    year = FiscalYear.objects.get(profile__organisation=enterprises["B"])
+    year.main_revenue = 1500
+    year.save()
+    changes = [
+        lambda: IntellectualProperty.objects.create(profile=enterprises["A"].enterprise_profile, ip_class="I",
+                                                    kind="invention_patent"),
+        lambda: IntellectualProperty.objects.filter(profile__organisation=enterprises["A"]).delete(),
+        lambda: make_enterprise(name="戊科技", district="宝安区", sales="2000"),  # a district never seen before
+        lambda: EnterpriseProfile.objects.filter(organisation=enterprises["C"]).delete(),
+    ]
+    patched = selectors.enterprise_table()
+    assert patched.reloaded == 1
+    assert _records(patched) == _records(selectors._build_table(patched.today, None))
+    for change in changes:
+        change()
+        patched = selectors.enterprise_table()
+        assert patched.reloaded <= 1
+        assert _records(patched) == _records(selectors._build_table(patched.today, None))
+    assert patched.table.n == 4  # A, B, D and 戊; C has no profile any more
+    assert selectors.preview('district == "宝安区"')["eligible"] == 1
+    counts = selectors.preview("revenue >= 1000")
+    assert counts["eligible"] == 3  # A, B (now 1500), 戊
+    assert counts["sample"] == sorted(["甲科技", "乙科技", "戊科技"])  # by name, though B and 戊 were appended

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Field, Router, Schema
 
 from sciencecity.core import permissions as core_permissions
@@ -292,11 +293,14 @@ def tier_history(request, tier: Tier | None = None):
 
 
 @router.put("/tiers/{tier}/criteria", response={200: dict, **ERRORS},
-            summary="Change a tier's criteria (recomputes every membership)")
+            summary="Change a tier's criteria (every membership is recomputed by a background job: GET /api/jobs/{job})")
 def tier_criteria_put(request, tier: Tier, payload: CriteriaIn):
     _bureau(request)
-    row = cultivation.tier_criteria_update(actor=request.auth, tier=tier, data=payload.dict(exclude_unset=True))
-    return {name: getattr(row, name) for name in cultivation.CRITERIA_FIELDS} | {"tier": row.tier}
+    row = cultivation.tier_criteria_update(actor=request.auth, tier=tier, data=payload.dict(exclude_unset=True),
+                                           recompute=False)
+    job = cultivation.tier_recompute_enqueue(actor=request.auth, reason=gettext("criteria of %(tier)s changed") % {
+        "tier": row.get_tier_display()})
+    return {name: getattr(row, name) for name in cultivation.CRITERIA_FIELDS} | {"tier": row.tier, "job": job.pk}
 
 
 # Policies (政策找人 / 免申即享) and tech finance

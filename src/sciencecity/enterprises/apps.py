@@ -8,11 +8,13 @@ class EnterprisesConfig(AppConfig):
     verbose_name = _("Enterprise services")
 
     def ready(self) -> None:
-        from sciencecity.enterprises import indicator_sources, navigation, permissions
+        from sciencecity.enterprises import cultivation, indicator_sources, navigation, ops, permissions
 
         permissions.register()
         navigation.register()
         indicator_sources.register_all()
+        ops.register()
+        cultivation.register()
 
         from sciencecity.enterprises.finance.indicator_sources import register_all as register_finance_sources
         from sciencecity.enterprises.policies.navigation import register as register_policy_navigation

@@ -13,7 +13,7 @@ threshold, and the maximum score is at least (1 − margin) × 71.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -22,9 +22,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from sciencecity.core import jobs
 from sciencecity.core.audit import audit_record
-from sciencecity.core.models import AuditAction
+from sciencecity.core.models import AuditAction, Job
 from sciencecity.engines.rules import hnte
 from sciencecity.engines.rules import profile as engine
 from sciencecity.enterprises import selectors
@@ -165,10 +167,13 @@ def evaluate(loaded: selectors.LoadedProfile, day: dt.date, rows: dict[str, Tier
 
 @transaction.atomic
 def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisation] | None = None,
-                          reason: str = "", day: dt.date | None = None) -> dict[str, int]:
+                          reason: str = "", day: dt.date | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Open and close tier stays to match the current data; one audit event lists every change.
 
-    Returns how many stays were opened and closed."""
+    ``progress(done, total)`` is called every ``PROGRESS_EVERY`` enterprises (the background job's
+    progress; it may raise to cancel, and the transaction then rolls back). Returns how many stays
+    were opened and closed."""
     day = day or timezone.localdate()
     rows = criteria()
     org_ids = None if organisations is None else [o.pk for o in organisations]
@@ -183,7 +188,9 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
     closed: list[TierMembership] = []
     lines: list[list[Any]] = []
     seen: set[tuple[int, str]] = set()
-    for profile in profiles:
+    for number, profile in enumerate(profiles):
+        if progress is not None and number % PROGRESS_EVERY == 0:
+            progress(number, len(profiles))
         qualified = evaluate(profile, day, rows)
         code = profile.record.id
         for tier, why in qualified.items():
@@ -214,7 +221,40 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
         audit_record(action=AuditAction.UPDATE, actor=actor, object_type=TierMembership._meta.label_lower,
                      object_repr=str(TierMembership._meta.verbose_name_plural),
                      changes={"reason": reason, "day": day.isoformat(), "changes": lines})
+    if progress is not None:
+        progress(len(profiles), len(profiles))
     return {"entered": len(opened), "left": len(closed)}
+
+
+# --- the city-wide recomputation as a background job ---------------------------------------------
+RECOMPUTE_KIND = "enterprises.tier_recompute"
+#: Enterprises between two progress reports of the job.
+PROGRESS_EVERY = 200
+
+
+def tier_recompute_enqueue(*, actor: Any, reason: str) -> Job:
+    """Queue the recomputation of every enterprise's tiers (tens of seconds at city scale: a
+    self-assessment per enterprise); the job page shows its progress and can cancel it."""
+    from sciencecity.core import permissions as core_permissions
+    from sciencecity.enterprises.models import EnterpriseProfile
+
+    core_permissions.require(actor, "enterprises.manage_cultivation")
+    return jobs.job_enqueue(kind=RECOMPUTE_KIND, actor=actor, total=EnterpriseProfile.objects.count(),
+                            message=reason[:1000], params={"reason": reason[:400]})
+
+
+def _run_recompute(job: Job, context: jobs.JobContext) -> dict[str, Any]:
+    from django.urls import reverse
+
+    counts = memberships_recompute(actor=job.created_by, reason=job.params.get("reason", ""),
+                                   progress=lambda done, total: context.progress(
+                                       done, total, _("%(done)s of %(total)s enterprises assessed") % {
+                                           "done": done, "total": total}))
+    return counts | {"url": reverse("enterprises:tiers")}
+
+
+def register() -> None:
+    jobs.register(RECOMPUTE_KIND, _run_recompute, label=gettext_lazy("Cultivation tiers: recompute every enterprise"))
 
 
 @transaction.atomic

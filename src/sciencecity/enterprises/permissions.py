@@ -44,11 +44,17 @@ def can_manage_cultivation(user: Any) -> bool:
     return permissions.is_bureau_officer(user)
 
 
+def can_withdraw_policy(user: Any, policy: Any = None) -> bool:
+    """Withdrawing (撤回) a policy that is in force or in draft: the S&T bureau, with a reason (audited)."""
+    return permissions.is_bureau_officer(user)
+
+
 def register() -> None:
     permissions.register("enterprises.view_financials", can_view_financials)
     permissions.register("enterprises.edit_profile", can_edit_profile)
     permissions.register("enterprises.import_profiles", can_import_profiles)
     permissions.register("enterprises.manage_cultivation", can_manage_cultivation)
+    permissions.register("enterprises.withdraw_policy", can_withdraw_policy)
     permissions.register("enterprises.use", is_enterprise_user)
 
 

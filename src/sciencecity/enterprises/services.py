@@ -165,6 +165,31 @@ def incident_create(*, actor: Any, organisation: Organisation, data: dict[str, A
 
 
 @transaction.atomic
+def profile_item_update(*, actor: Any, item: IntellectualProperty | Incident, data: dict[str, Any],
+                        check_permission: bool = True, recompute: bool = True) -> IntellectualProperty | Incident:
+    """Correct an IP right or incident of a profile (audited old → new; tiers recomputed when it changed).
+
+    Invalid data changes nothing: the row is validated (``full_clean``) before it is saved."""
+    organisation = item.profile.organisation
+    _check(actor, organisation, check_permission)
+    fields = {IntellectualProperty: IP_FIELDS, Incident: INCIDENT_FIELDS}[type(item)]
+    item = type(item).objects.select_for_update().get(pk=item.pk)
+    before = snapshot(item, fields)
+    for name in fields:
+        if name in data:
+            setattr(item, name, data[name])
+    item.full_clean()
+    changes = diff(before, snapshot(item, fields))
+    if not changes:
+        return item
+    item.save()
+    audit_record(action=AuditAction.UPDATE, actor=actor, obj=item, changes=changes, acting_organisation=organisation)
+    if recompute:
+        _recompute(actor, organisation, _("%(what)s changed") % {"what": item._meta.verbose_name})
+    return item
+
+
+@transaction.atomic
 def profile_item_delete(*, actor: Any, item: IntellectualProperty | Incident,
                         check_permission: bool = True) -> None:
     """Remove an IP right or incident of a profile (audited with what it held)."""

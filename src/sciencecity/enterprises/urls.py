@@ -23,6 +23,7 @@ urlpatterns = [
     path("e/<str:code>/incidents/new/", views.incident_new, name="incident_new_of"),
     path("e/<str:code>/assessment/", views.assessment, name="assessment_of"),
     path("e/<str:code>/tech-sme/", views.tech_sme, name="tech_sme_of"),
+    path("items/<str:kind>/<int:pk>/edit/", views.item_edit, name="item_edit"),
     path("items/<str:kind>/<int:pk>/delete/", views.item_delete, name="item_delete"),
     path("certificates/<int:pk>/annual-report/", views.annual_report_file, name="annual_report_file"),
     # import

@@ -136,12 +136,11 @@ def year_edit(request, code: str | None = None, year: int | None = None):
                                                           "year": year})
 
 
-def _item_form(request, code, form_class, service, template_title):
-    org = _organisation(request, code, edit=True)
-    form = form_class(request.POST or None)
+def _item_form(request, org: Organisation, code: str | None, form, save, template_title):
+    """The add / correct page of an IP right or incident: ``save(data)`` calls the service."""
     if request.method == "POST" and form.is_valid():
         try:
-            service(actor=request.user, organisation=org, data=form.cleaned_data)
+            save(form.cleaned_data)
         except ValidationError as exc:
             apply_validation_error(form, exc)
         else:
@@ -151,22 +150,48 @@ def _item_form(request, code, form_class, service, template_title):
                                                           "title": template_title})
 
 
+def _item_new(request, code, form_class, service, template_title):
+    org = _organisation(request, code, edit=True)
+    return _item_form(request, org, code, form_class(request.POST or None),
+                      lambda data: service(actor=request.user, organisation=org, data=data), template_title)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def ip_new(request, code: str | None = None):
-    return _item_form(request, code, forms.IpForm, services.ip_right_create, _("Add an IP right"))
+    return _item_new(request, code, forms.IpForm, services.ip_right_create, _("Add an IP right"))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_new(request, code: str | None = None):
-    return _item_form(request, code, forms.IncidentForm, services.incident_create, _("Declare an incident"))
+    return _item_new(request, code, forms.IncidentForm, services.incident_create, _("Declare an incident"))
+
+
+#: The profile items the edit and delete pages handle: URL kind → (model, form).
+ITEM_KINDS = {"ip": (IntellectualProperty, forms.IpForm), "incident": (Incident, forms.IncidentForm)}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request, kind: str, pk: int):
+    """Correct an IP right or an incident (the enterprise or the bureau; audited)."""
+    model, form_class = ITEM_KINDS.get(kind, (None, None))
+    if model is None:
+        raise Http404
+    item = get_object_or_404(model.objects.select_related("profile__organisation"), pk=pk)
+    org = item.profile.organisation
+    core_permissions.require(permissions.can_edit_profile(request.user, org))
+    code = None if _own_enterprise(request) == org else org.code
+    title = _("Edit the IP right") if kind == "ip" else _("Edit the incident")
+    return _item_form(request, org, code, form_class(request.POST or None, instance=item),
+                      lambda data: services.profile_item_update(actor=request.user, item=item, data=data), title)
 
 
 @login_required
 @require_POST
 def item_delete(request, kind: str, pk: int):
-    model = {"ip": IntellectualProperty, "incident": Incident}.get(kind)
+    model = ITEM_KINDS.get(kind, (None, None))[0]
     if model is None:
         raise Http404
     item = get_object_or_404(model.objects.select_related("profile__organisation"), pk=pk)
@@ -254,12 +279,15 @@ def tiers(request):
         form = forms.TierCriteriaForm(bound, instance=rows[tier], prefix=tier)
         if bound is not None and form.is_valid():
             try:
-                cultivation.tier_criteria_update(actor=request.user, tier=tier, data=form.cleaned_data)
+                row = cultivation.tier_criteria_update(actor=request.user, tier=tier, data=form.cleaned_data,
+                                                       recompute=False)
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                messages.success(request, _("Criteria saved; memberships recomputed."))
-                return redirect("enterprises:tiers")
+                messages.success(request, _("Criteria saved; memberships are being recomputed."))
+                job = cultivation.tier_recompute_enqueue(actor=request.user, reason=_(
+                    "criteria of %(tier)s changed") % {"tier": row.get_tier_display()})
+                return redirect("jobs:detail", job.pk)
         tier_forms.append((tier, rows[tier].get_tier_display(), form, selectors.current_members(tier)))
     return render(request, "enterprises/tiers.html", {"tier_forms": tier_forms})
 
@@ -278,6 +306,5 @@ def history(request):
 @require_POST
 def recompute(request):
     _bureau(request)
-    counts = cultivation.memberships_recompute(actor=request.user, reason=_("recomputed by the bureau"))
-    messages.success(request, _("Memberships recomputed: %(entered)s entered, %(left)s left.") % counts)
-    return redirect("enterprises:tiers")
+    job = cultivation.tier_recompute_enqueue(actor=request.user, reason=_("recomputed by the bureau"))
+    return redirect("jobs:detail", job.pk)

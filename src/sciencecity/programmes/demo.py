@@ -166,7 +166,7 @@ def demo_generate(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> 
         return result
     with transaction.atomic():
         _experts(seed, pool, result)
-        _publications(seed, pool, result)
+        _publications(seed, pool, today, result)
         topic = _topic(seed, pool, today, result)
         teams = iter(pool.teams)
         decided = [next(teams) for _ in DECIDED_PROJECTS]
@@ -195,7 +195,9 @@ def _experts(seed: int, pool: Pool, result: DemoResult) -> None:
     result.add("programmes.expertprofile", len(profiles))
 
 
-def _publications(seed: int, pool: Pool, result: DemoResult) -> None:
+def _publications(seed: int, pool: Pool, today: dt.date, result: DemoResult) -> None:
+    """Two or three papers per expert from the eight years before the demo day (co-authorship conflicts count
+    the last three years, so fixed years would change who may review once the calendar moves on)."""
     authored = set(Publication.authors.through.objects.filter(publication__is_synthetic=True)
                    .values_list("person_id", flat=True))
     colleagues = [p for p in pool.people if PersonCategory.RESEARCHER in (p.categories or [])] or pool.people
@@ -215,7 +217,7 @@ def _publications(seed: int, pool: Pool, result: DemoResult) -> None:
                         f"实验结果表明，该方法在{b}相关任务上较现有方法有明显提升，"
                         f"为{a}的工程化应用提供了理论依据和技术路线。")
             coauthors = [p.pk for p in rng.sample(colleagues, min(2, len(colleagues))) if p.pk != expert.pk]
-            rows.append((Publication(title=title[:300], abstract=abstract, year=rng.randint(2018, 2025),
+            rows.append((Publication(title=title[:300], abstract=abstract, year=rng.randint(today.year - 8, today.year - 1),
                                      venue=rng.choice(VENUES), is_synthetic=True),
                          [expert.pk, *coauthors[: rng.randint(1, 2)]]))
     created = Publication.objects.bulk_create([p for p, _a in rows])

@@ -64,6 +64,25 @@ class Table:
                 columns[name + ":until"] = np.array([np.nan if not v else float(v[1].toordinal()) for v in values])
         return cls(n=n, schema=schema, columns=columns, vocabulary=vocabulary)
 
+    def replace_rows(self, keep: Sequence[int], records: Sequence[Mapping]) -> Table:
+        """A new table: the rows ``keep`` of this one (in that order), then ``records`` appended.
+
+        The incremental update of a cached table: only the changed entities are turned into records
+        again. Text codes of the appended rows are re-coded into (a copy of) this table's vocabulary."""
+        added = Table.from_records(records, self.schema)
+        rows = np.asarray(keep, dtype=np.int64)
+        vocabulary = {name: dict(codes) for name, codes in self.vocabulary.items()}
+        columns: dict[str, np.ndarray] = {}
+        for name, column in self.columns.items():
+            extra = added.columns[name]
+            if name in vocabulary:
+                vocab = vocabulary[name]
+                inverse = {code: text for text, code in added.vocabulary[name].items()}
+                extra = np.array([-1 if code < 0 else vocab.setdefault(inverse[code], len(vocab))
+                                  for code in extra.tolist()], dtype=column.dtype)
+            columns[name] = np.concatenate([column[rows], extra])
+        return Table(n=len(rows) + added.n, schema=self.schema, columns=columns, vocabulary=vocabulary)
+
     def record(self, index: int) -> dict:
         """Entity ``index`` as a per-record dict (the input of ``lang.evaluate`` / ``lang.explain``)."""
         record: dict = {}

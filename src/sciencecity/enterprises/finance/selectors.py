@@ -101,6 +101,23 @@ def pipeline_summary(matches) -> list[dict]:
              "funded": rows.get(state, {}).get("funded") or 0} for state, label in MatchState.choices]
 
 
+def funded_by_month(matches, *, today, months: int = 12) -> list[tuple[str, float]]:
+    """Funded amounts (万元) per calendar month, the last ``months`` months up to ``today`` (the pipeline's chart)."""
+    import datetime as dt
+
+    firsts = []
+    year, month = today.year, today.month
+    for _step in range(months):
+        firsts.append(dt.date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    firsts.reverse()
+    totals = {first: Decimal(0) for first in firsts}
+    for funded_on, amount in matches.filter(state=MatchState.FUNDED, funded_on__gte=firsts[0],
+                                            funded_on__lte=today).values_list("funded_on", "funded_amount"):
+        totals[funded_on.replace(day=1)] += amount or Decimal(0)
+    return [(first.strftime("%Y-%m"), float(total)) for first, total in totals.items()]
+
+
 def funded_total(year: int) -> Decimal:
     import datetime as dt
 

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -187,4 +188,8 @@ def finance_pipeline(request):
     largest = max([row["count"] for row in summary] + [1])
     for row in summary:
         row["width"] = round(100 * row["count"] / largest)
-    return render(request, "enterprises/finance/pipeline.html", {"summary": summary, "matches": matches[:200]})
+    chart = {"states": {"labels": [str(row["label"]) for row in summary],
+                        "datasets": [{"label": _("Matches"), "data": [row["count"] for row in summary]}]},
+             "funded": selectors.funded_by_month(matches, today=timezone.localdate())}
+    return render(request, "enterprises/finance/pipeline.html", {"summary": summary, "matches": matches[:200],
+                                                                 "chart": chart})

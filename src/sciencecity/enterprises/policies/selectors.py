@@ -9,6 +9,7 @@ so one columnar pass answers the editor's preview, an enterprise's "my policies"
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ class EnterpriseColumns:
     codes: list[str]
     table: vector.Table
     today: dt.date
+    #: How many enterprises this build read from the database (all of them, or only the changed ones).
+    reloaded: int = 0
 
     def index_of(self, organisation_id: int) -> int | None:
         try:
@@ -61,30 +64,57 @@ def enterprise_records(loaded: Sequence[LoadedProfile]) -> list[dict]:
             for p in loaded]
 
 
-def data_version(today: dt.date) -> tuple:
-    """A stamp that changes whenever anything the table reads changes: the row count and the latest
-    change of every table involved (a deletion changes a count, an edit an ``updated_at``)."""
+def _sources() -> list[tuple[QuerySet, str]]:
+    """Every table the enterprise table reads, with the path from a row to its organisation."""
     from sciencecity.enterprises.models import FiscalYear, Incident, IntellectualProperty, MonthlyStaff
     from sciencecity.registry.models import Certification, Organisation
 
+    return [(EnterpriseProfile.objects.all(), "organisation_id"), (FiscalYear.objects.all(), "profile__organisation_id"),
+            (MonthlyStaff.objects.all(), "fiscal_year__profile__organisation_id"),
+            (IntellectualProperty.objects.all(), "profile__organisation_id"),
+            (Incident.objects.all(), "profile__organisation_id"), (TierMembership.objects.all(), "organisation_id"),
+            # a stay closed by ``bulk_update`` keeps its ``updated_at``: the open stays are counted too
+            (TierMembership.objects.filter(left_at__isnull=True), "organisation_id"),
+            (Certification.objects.all(), "organisation_id"), (Organisation.objects.all(), "id")]
+
+
+def data_version(today: dt.date) -> tuple:
+    """A stamp that changes whenever anything the table reads changes: the row count and the latest
+    change of every table involved (a deletion changes a count, an edit an ``updated_at``)."""
     stamp: list = [today.toordinal()]
-    for model in (EnterpriseProfile, FiscalYear, MonthlyStaff, IntellectualProperty, Incident, TierMembership,
-                  Certification, Organisation):
-        agg = model.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    for rows, _path in _sources():
+        agg = rows.aggregate(n=Count("id"), last=Max("updated_at"))
         stamp.append((agg["n"], agg["last"]))
     return tuple(stamp)
 
 
-#: The last full table built in this process, with its ``data_version`` (the live preview reuses it
-#: until a profile, certificate, tier or organisation changes).
-_cache: dict[str, tuple[tuple, EnterpriseColumns]] = {}
+def source_signatures(positions: Iterable[int] | None = None) -> dict[int, dict[int, tuple]]:
+    """Per source of ``_sources`` (all, or those at ``positions``) and organisation, the (rows, latest
+    change) of its own rows: which enterprises changed since a build."""
+    sources = _sources()
+    found: dict[int, dict[int, tuple]] = {}
+    for position in range(len(sources)) if positions is None else positions:
+        rows, path = sources[position]
+        grouped = rows.order_by().values(path).annotate(n=Count("id"), last=Max("updated_at"))
+        found[position] = {org_id: (n, last) for org_id, n, last in grouped.values_list(path, "n", "last")}
+    return found
+
+
+#: Above this share of changed enterprises the table is built again in full rather than patched.
+PATCH_SHARE = 0.25
+
+#: The table built in this process: (``data_version``, columns, ``source_signatures``). After a change
+#: only the sources whose stamp moved are grouped by organisation again, and only the enterprises whose
+#: rows changed are read again (``_patched``), so the live preview after an edit does not wait for the
+#: whole table; a new day builds it in full (ages, validity and the latest fiscal year move with it).
+_cache: dict[str, tuple[tuple, EnterpriseColumns, dict[int, dict[int, tuple]]]] = {}
 _cache_lock = threading.Lock()
 
 
 def enterprise_table(*, today: dt.date | None = None, organisation_ids: Iterable[int] | None = None
                      ) -> EnterpriseColumns:
     """Every enterprise profile (or those of ``organisation_ids``) as columns, as of ``today``. The
-    full table is cached per process and rebuilt when ``data_version`` changes."""
+    full table is cached per process and brought up to date when ``data_version`` changes."""
     today = today or timezone.localdate()
     if organisation_ids is not None:
         return _build_table(today, organisation_ids)
@@ -93,9 +123,34 @@ def enterprise_table(*, today: dt.date | None = None, organisation_ids: Iterable
         cached = _cache.get("all")
         if cached is not None and cached[0] == version:
             return cached[1]
-        columns = _build_table(today, None)
-        _cache["all"] = (version, columns)
+        columns = None
+        if cached is not None and cached[1].today == today:
+            moved = [i for i in range(len(version) - 1) if version[i + 1] != cached[0][i + 1]]
+            # grouped before the rows are read: a change in between is seen (again) next time
+            signatures = cached[2] | source_signatures(moved)
+            changed = {org_id for i in moved for org_id in cached[2][i].keys() | signatures[i].keys()
+                       if cached[2][i].get(org_id) != signatures[i].get(org_id)}
+            columns = _patched(cached[1], changed)
+        else:
+            signatures = source_signatures()
+        if columns is None:
+            columns = _build_table(today, None)
+        _cache["all"] = (version, columns, signatures)
         return columns
+
+
+def _patched(old: EnterpriseColumns, changed: set[int]) -> EnterpriseColumns | None:
+    """``old`` with the ``changed`` organisations read again (appended at the end), or None when so many
+    changed that a full build is as quick."""
+    if len(changed) > max(100, PATCH_SHARE * old.table.n):
+        return None
+    keep = [i for i, org_id in enumerate(old.organisation_ids) if org_id not in changed]
+    loaded = load_profiles(assessed_on=old.today, organisation_ids=changed) if changed else []
+    return EnterpriseColumns(
+        organisation_ids=[old.organisation_ids[i] for i in keep] + [p.organisation_id for p in loaded],
+        names=[old.names[i] for i in keep] + [p.record.name for p in loaded],
+        codes=[old.codes[i] for i in keep] + [p.record.id for p in loaded],
+        table=old.table.replace_rows(keep, enterprise_records(loaded)), today=old.today, reloaded=len(loaded))
 
 
 def _build_table(today: dt.date, organisation_ids: Iterable[int] | None) -> EnterpriseColumns:
@@ -103,7 +158,8 @@ def _build_table(today: dt.date, organisation_ids: Iterable[int] | None) -> Ente
     return EnterpriseColumns(
         organisation_ids=[p.organisation_id for p in loaded], names=[p.record.name for p in loaded],
         codes=[p.record.id for p in loaded],
-        table=vector.Table.from_records(enterprise_records(loaded), fields.SCHEMA), today=today)
+        table=vector.Table.from_records(enterprise_records(loaded), fields.SCHEMA), today=today,
+        reloaded=len(loaded))
 
 
 def compile_policy(policy: Policy) -> vector.Policy:
@@ -140,7 +196,8 @@ def preview(rule: str, amount_formula: str = "", *, columns: EnterpriseColumns |
     return {"eligible": int(len(eligible)), "unknown": int((truth == vector.UNKNOWN).sum()),
             "nearly": int(((unmet >= 1) & (unmet <= 1)).sum()),
             "enterprises": columns.table.n, "total_amount": round(sum(amounts), 2) if amounts else None,
-            "sample": [columns.names[i] for i in eligible[:10].tolist()]}
+            # the first ten by name (rows updated after a change sit at the end of the table)
+            "sample": heapq.nsmallest(10, (columns.names[i] for i in eligible.tolist()))}
 
 
 @dataclass(frozen=True)

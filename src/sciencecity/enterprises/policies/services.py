@@ -104,6 +104,28 @@ def policy_update(*, actor: User, policy: Policy, **values: Any) -> Policy:
 
 
 @transaction.atomic
+def policy_withdraw(*, actor: User, policy: Policy, reason: str) -> Policy:
+    """撤回: take a draft or published policy out of force, with the reason (audited as a state change).
+
+    Its remembered matches are dropped in the same transaction (counted in the audit event), so it
+    leaves every "my policies" page; the policy itself stays, for the record."""
+    core_permissions.require(actor, "enterprises.withdraw_policy", policy)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the policy is withdrawn.")})
+    policy = Policy.objects.select_for_update().get(pk=policy.pk)
+    if policy.status == PolicyStatus.WITHDRAWN:
+        raise ValidationError({"status": _("The policy is withdrawn already.")})
+    before = policy.status
+    policy.status = PolicyStatus.WITHDRAWN
+    policy.save(update_fields=["status", "updated_at"])
+    removed, _by_model = PolicyMatch.objects.filter(policy=policy).delete()
+    audit_record(action=AuditAction.TRANSITION, actor=actor, obj=policy, reason=reason[:500],
+                 changes={"status": [before, PolicyStatus.WITHDRAWN.value], "matches_removed": removed})
+    return policy
+
+
+@transaction.atomic
 def policy_matches_refresh(*, actor: User | None = None, policy_ids: list[int] | None = None,
                            today: dt.date | None = None) -> dict[str, int]:
     """Evaluate the published policies (or ``policy_ids``) over every enterprise in one pass; remember

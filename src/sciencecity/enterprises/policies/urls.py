@@ -11,5 +11,6 @@ urlpatterns = [
     path("policies/<int:pk>/", views.policy_detail, name="policy_detail"),
     path("policies/<int:pk>/edit/", views.policy_edit, name="policy_edit"),
     path("policies/<int:pk>/eligible/", views.policy_eligible, name="policy_eligible"),
+    path("policies/<int:pk>/withdraw/", views.policy_withdraw, name="policy_withdraw"),
     path("my/policies/", views.my_policies, name="my_policies"),
 ]

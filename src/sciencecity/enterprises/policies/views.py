@@ -113,7 +113,24 @@ def policy_detail(request, pk: int):
     policy = get_object_or_404(_visible_policies(request.user), pk=pk)
     return render(request, "enterprises/policies/policy_detail.html", {
         "policy": policy, "can_manage": permissions.can_manage_policies(request.user),
+        "can_withdraw": policy.status != PolicyStatus.WITHDRAWN
+        and core_permissions.has_perm(request.user, "enterprises.withdraw_policy", policy),
         "can_see_list": permissions.can_view_eligible_list(request.user)})
+
+
+@login_required
+@require_POST
+def policy_withdraw(request, pk: int):
+    """撤回 with a reason (the detail page's form); a refusal is shown on the detail page."""
+    policy = get_object_or_404(Policy, pk=pk)
+    core_permissions.require(request.user, "enterprises.withdraw_policy", policy)
+    try:
+        services.policy_withdraw(actor=request.user, policy=policy, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The policy is withdrawn."))
+    return redirect("enterprises:policy_detail", policy.pk)
 
 
 @login_required
