@@ -193,7 +193,7 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
-def _migration_data_after_flush(request):
+def _migration_data_after_flush(request, django_db_blocker):
     """Rows that migrations seed (the sector vocabulary) are there in every test, as in production.
 
     A transactional test (every browser test) empties all tables when it ends, migration data included, so
@@ -203,13 +203,20 @@ def _migration_data_after_flush(request):
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
     if not transactional and "transactional_db" not in request.fixturenames and "live_server" not in request.fixturenames:
+        yield
         return
     import importlib
 
     from django.apps import apps
 
+    seed = importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed
     request.getfixturevalue("transactional_db")
-    importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed(apps, None)
+    seed(apps, None)
+    yield
+    # The flush at the end of the test has emptied the table again; under pytest-xdist a worker's next module
+    # may hold ordinary (non-transactional) tests, which would start without the vocabulary. Restore it now.
+    with django_db_blocker.unblock():
+        seed(apps, None)
 
 
 @pytest.fixture(autouse=True)
