@@ -381,9 +381,12 @@ class Importer:
     list_url_name: str = ""
     upload_url_name: str = ""
     batch_url_name: str = ""
+    #: The registered permission action (``"<app>.<verb>"``) that allows this import; none allows nobody.
+    permission: str = ""
 
-    def can_import(self, user: Any) -> bool:
-        return False
+    def permission_object(self) -> Any:
+        """The object the :attr:`permission` is decided on (``None`` for an action about no object)."""
+        return None
 
     def row_key(self, values: dict[str, Any]) -> str:
         return str(next((values[c] for c in self.unique_columns if values.get(c)), ""))
@@ -857,6 +860,16 @@ def apply(importer: Importer, *, content: bytes, file_name: str, actor: User | N
 
 
 # --- services over ImportBatch ------------------------------------------------------------------
+def may_import(importer: Importer, user: Any) -> bool:
+    """Whether ``user`` may run ``importer``: its registered :attr:`Importer.permission` decides."""
+    return bool(importer.permission) and permissions.has_perm(user, importer.permission, importer.permission_object())
+
+
+def require_import(importer: Importer, user: Any) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may run ``importer``."""
+    permissions.require(may_import(importer, user))
+
+
 def _store_report(batch: ImportBatch, report: ImportReport) -> None:
     counts = report.counts
     batch.report = report.to_json()
@@ -871,7 +884,7 @@ def _import_batch_create(*, importer: Importer, file_name: str, content: bytes, 
                         check_permission: bool, progress: Progress | None = None) -> ImportBatch:
     """Store an upload and its dry-run report (status ``dry_run``, or ``rejected`` when it has errors)."""
     if check_permission:
-        permissions.require(importer.can_import(actor))
+        require_import(importer, actor)
     file_name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
     report = dry_run(importer, content=content, file_name=file_name, actor=actor, progress=progress)
     batch = ImportBatch(
@@ -914,7 +927,7 @@ def _import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permi
     """
     importer = IMPORTERS[batch.kind]()
     if check_permission:
-        permissions.require(importer.can_import(actor))
+        require_import(importer, actor)
     if batch.status != ImportStatus.DRY_RUN or ImportReport.from_json(batch.report).has_errors:
         raise ConfirmRefused(_("Only an import whose dry run has no errors can be confirmed."))
     try:

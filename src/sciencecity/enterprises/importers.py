@@ -107,8 +107,7 @@ class FiscalYearImporter(Importer):
         self.columns = year_columns()
         self._seen: dict[tuple[int, int], int] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_import_profiles(user)
+    permission = "enterprises.import_profiles"
 
     def row_key(self, values: dict[str, Any]) -> str:
         org = values.get("organisation")

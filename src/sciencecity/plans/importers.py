@@ -39,7 +39,6 @@ from sciencecity.core.importing import (
 from sciencecity.core.models import ImportBatch
 from sciencecity.plans.choices import RoundStatus, SubmissionStatus, ValueSource, ValueStatus
 from sciencecity.plans.models import DISTRICT_SCOPE, Indicator, ObservedValue, ReportingRound
-from sciencecity.plans.permissions import can_report_for
 from sciencecity.registry.models import Organisation
 
 if TYPE_CHECKING:
@@ -146,8 +145,10 @@ class IndicatorValueImporter(Importer):
         self.indicators: dict[str, Indicator] = {}
         self.current: dict[int, ObservedValue] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return can_report_for(user, self.department)
+    permission = "plans.report_for_department"
+
+    def permission_object(self) -> Organisation:
+        return self.department
 
     def refusal(self) -> str:
         """Why values cannot be uploaded for this round and department now ("" when they can)."""

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
 from sciencecity.core.excel import template_workbook
 from sciencecity.core.importing import (
     CellProblem,
@@ -132,8 +131,7 @@ class TaskImporter(Importer):
         self.tasks: dict[str, Task] = {}
         self.lookup: dict[str, list[Organisation]] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_manage_plan(user)
+    permission = "plans.manage"
 
     def plan_tasks(self):
         if self.plan is None:
