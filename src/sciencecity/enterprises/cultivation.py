@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +31,9 @@ from sciencecity.enterprises import selectors
 from sciencecity.enterprises.choices import Tier
 from sciencecity.enterprises.models import TierCriteria, TierMembership
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: The criteria a fresh installation starts with (the bureau edits them): 万元, shares, years.
 DEFAULT_CRITERIA: dict[str, dict[str, Any]] = {
@@ -164,7 +167,7 @@ def evaluate(loaded: selectors.LoadedProfile, day: dt.date, rows: dict[str, Tier
 
 
 @transaction.atomic
-def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisation] | None = None,
+def memberships_recompute(*, actor: User | None = None, organisations: Iterable[Organisation] | None = None,
                           reason: str = "", day: dt.date | None = None) -> dict[str, int]:
     """Open and close tier stays to match the current data; one audit event lists every change.
 
@@ -218,15 +221,13 @@ def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisa
 
 
 @transaction.atomic
-def tier_criteria_update(*, actor: Any, tier: str, data: dict[str, Any], check_permission: bool = True,
+def tier_criteria_update(*, actor: User | None, tier: str, data: dict[str, Any],
                          recompute: bool = True) -> TierCriteria:
     """Change the criteria of ``tier`` (the bureau), then recompute every enterprise's membership."""
     from sciencecity.core import permissions as core_permissions
     from sciencecity.core.audit import diff, snapshot
-    from sciencecity.enterprises import permissions
 
-    if check_permission:
-        core_permissions.require(permissions.can_manage_cultivation(actor))
+    core_permissions.require(actor, "enterprises.manage_cultivation")
     row = criteria()[tier]
     before = snapshot(row, CRITERIA_FIELDS)
     for name in CRITERIA_FIELDS:
