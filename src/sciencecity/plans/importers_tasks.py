@@ -11,7 +11,6 @@ audited. Tasks are matched on their code; an import never creates or deletes a t
 from __future__ import annotations
 
 import decimal
-import enum
 import io
 import re
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from sciencecity.core.importing import (
     Column,
     Importer,
     ImportError,
+    ImportErrorCode,
     RowStatus,
     cell_text,
     list_parser,
@@ -32,6 +32,7 @@ from sciencecity.core.importing import (
     parse_date,
     parse_decimal,
     register,
+    register_import_errors,
     text_parser,
 )
 from sciencecity.core.models import ImportBatch
@@ -54,22 +55,16 @@ DEFAULT_WEIGHT = decimal.Decimal("1.00")
 CENT = decimal.Decimal("0.01")
 
 
-class TaskImportError(enum.StrEnum):
-    """Row problems specific to task decomposition (same interface as the generic ImportError)."""
+class TaskImportError(ImportErrorCode):
+    """Row problems specific to task decomposition (codes added to core's import-error space)."""
 
     NEGATIVE_WEIGHT = "negative_weight"
-
-    @property
-    def is_warning(self) -> bool:
-        return False
-
-    def message(self, **params: Any) -> str:
-        return str(TASK_MESSAGES[self]) % params
 
 
 TASK_MESSAGES = {
     TaskImportError.NEGATIVE_WEIGHT: gettext_lazy("the weight is %(value)s; a weight is zero or more."),
 }
+register_import_errors(TaskImportError, TASK_MESSAGES)
 
 
 def parse_weight(value: Any) -> decimal.Decimal:
