@@ -69,13 +69,16 @@ def visible_ids(user: Any, kind: str, ids: list[int]) -> set[int]:
 
 
 # --- lists
-def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]:
-    qs = achievement_queryset(user).select_related("owner").prefetch_related("sectors")
+def _listing_list(qs: QuerySet, user: Any, params: dict[str, str], *, owner: str) -> QuerySet:
+    """The list filters both sides share: ``mine`` (the user's organisations), ``sector`` (a code), ``q``."""
+    model = qs.model
+    qs = qs.select_related(owner).prefetch_related("sectors")
     if params.get("mine") and permissions.is_business_user(user):
-        qs = qs.filter(owner_id__in=_orgs(user))
+        qs = qs.filter(**{f"{owner}_id__in": _orgs(user)})
     if params.get("sector"):
-        qs = qs.filter(pk__in=Achievement.sectors.through.objects.filter(sector__code=params["sector"])
-                       .values("achievement_id"))
+        through = model.sectors.through
+        qs = qs.filter(pk__in=through.objects.filter(sector__code=params["sector"])
+                       .values(f"{model._meta.model_name}_id"))
     if params.get("q"):
         qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
     # No DISTINCT: every filter is a subquery, so a row comes once (DISTINCT over every column, text
@@ -83,16 +86,12 @@ def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]
     return qs
 
 
+def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]:
+    return _listing_list(achievement_queryset(user), user, params, owner="owner")
+
+
 def demand_list(user: Any, params: dict[str, str]) -> QuerySet[TechDemand]:
-    qs = demand_queryset(user).select_related("organisation").prefetch_related("sectors")
-    if params.get("mine") and permissions.is_business_user(user):
-        qs = qs.filter(organisation_id__in=_orgs(user))
-    if params.get("sector"):
-        qs = qs.filter(pk__in=TechDemand.sectors.through.objects.filter(sector__code=params["sector"])
-                       .values("techdemand_id"))
-    if params.get("q"):
-        qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
-    return qs
+    return _listing_list(demand_queryset(user), user, params, owner="organisation")
 
 
 def own_listings(user: Any) -> tuple[list[Achievement], list[TechDemand]]:
