@@ -121,3 +121,29 @@ def test_menu_item_needs_a_target_and_a_known_group():
         navigation.register_menu_item(navigation.MenuItem(key="x.none", label="x", order=1))
     with pytest.raises(ImproperlyConfigured):
         navigation.register_menu_item(navigation.MenuItem(key="x.g", label="x", order=1, url="/x", group="nosuch"))
+
+
+def test_import_error_codes_are_one_space_that_importers_extend():
+    """Core's codes and the plan importers' own codes answer alike; a code cannot name two problems."""
+    from sciencecity.core import importing
+    from sciencecity.plans.importers import ValueImportError
+    from sciencecity.plans.importers_tasks import TaskImportError
+
+    for code in (importing.ImportError.REQUIRED, ValueImportError.WRONG_YEAR, TaskImportError.NEGATIVE_WEIGHT):
+        assert isinstance(code, importing.ImportErrorCode)
+        assert not code.is_warning
+    assert importing.ImportError.UNKNOWN_HEADER.is_warning
+    assert "2025" in ValueImportError.WRONG_YEAR.message(value="2024", year=2025)
+    assert "-1" in TaskImportError.NEGATIVE_WEIGHT.message(value="-1")
+
+    class Clash(importing.ImportErrorCode):
+        REQUIRED = "required"  # core's code
+
+    with pytest.raises(ImproperlyConfigured, match="already used"):
+        importing.register_import_errors(Clash, {Clash.REQUIRED: "again"})
+
+    class Silent(importing.ImportErrorCode):
+        NEW_PROBLEM = "test_new_problem"
+
+    with pytest.raises(ImproperlyConfigured, match="has no message"):
+        importing.register_import_errors(Silent, {})

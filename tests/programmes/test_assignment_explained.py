@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from sciencecity.core.explain import Removal
+from sciencecity.programmes import selectors
 from sciencecity.programmes.services import assignment as services
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def test_rows_without_reviewers_count_the_experts_each_rule_excluded(review_world):
     with translation.override("en"):
-        rows = {r["application"].pk: r for r in services.overview_rows(review_world["call"])}
+        rows = {r["application"].pk: r for r in selectors.overview_rows(review_world["call"])}
     battery = rows[review_world["apps"]["battery"].pk]
     assert battery["removals"] == [Removal("Same organisation", 1)]
     assert rows[review_world["apps"]["solar"].pk]["removals"] == []  # nothing excluded: nothing to explain
@@ -25,7 +26,7 @@ def test_experts_at_their_maximum_load_are_counted(review_world):
     services.assignment_run(actor=officer, call=call)
     call.max_load = 0
     call.save()
-    rows = services.overview_rows(call)
+    rows = selectors.overview_rows(call)
     assert all(r["removals"] == [] for r in rows)  # every application has its reviewer: no explanation
     with translation.override("en"):
         assert services.exclusion_removals({}, {1, 2}) == [Removal("Maximum load reached", 2)]

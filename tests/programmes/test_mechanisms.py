@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from sciencecity.programmes import selectors
 from sciencecity.programmes.models import FundedProject, Payment
 from sciencecity.programmes.services import decisions, projects
 from tests.conftest import make_organisation, make_person
@@ -153,7 +154,7 @@ def test_competition_rounds_and_public_results(bureau, organisation, manager_per
     assert following.round == 2
     entries[2].refresh_from_db()
     assert entries[2].state == "eliminated"
-    assert [r.application for r in decisions.ranking_rows(call)] == entries[:2]
+    assert [r.application for r in selectors.ranking_rows(call)] == entries[:2]
     decisions.decision_record(actor=bureau, call=call, application=entries[0], data={"outcome": "fund", "amount": "20"})
     decisions.decision_record(actor=bureau, call=call, application=entries[1], data={"outcome": "reject"})
     decisions.decisions_notify(actor=bureau, call=call, managers={entries[0].pk: manager_person},

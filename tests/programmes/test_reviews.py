@@ -12,6 +12,7 @@ from django.utils import translation
 
 from sciencecity.accounts.models import User
 from sciencecity.core.models import AuditEvent
+from sciencecity.programmes import selectors
 from sciencecity.programmes.models import Assignment, Criterion, Review
 from sciencecity.programmes.services import assignment as assignment_services
 from sciencecity.programmes.services import experts as expert_services
@@ -203,7 +204,7 @@ def harsh_and_lenient(db, bureau):
 
 def test_z_scores_give_harsh_and_lenient_reviewers_the_same_say(harsh_and_lenient):
     call, (first, second) = harsh_and_lenient
-    rows = services.ranking(call)
+    rows = selectors.ranking(call)
     # Totals: harsh 40, 20 (mean 30, sd 10); lenient 90, 80 (mean 85, sd 5): both give z = +1, −1.
     # Back on the call's scale: mean 57.5, sd √818.75 ≈ 28.6138.
     sd = math.sqrt(818.75)
@@ -227,17 +228,17 @@ def test_normalisation_corrects_a_lenient_reviewer_on_one_application(db, bureau
         services.review_submit(actor=expert.user, assignment=assignment, scores={str(criterion.pk): score},
                                comment="评语")
     # Raw: D 100 > C 90 > A 60 > B 20. z: A +1, D +1, B −1, C −1 → A and D tie at the top.
-    ranked = services.ranking(call)
+    ranked = selectors.ranking(call)
     assert [row.application.title for row in ranked] == ["A", "D", "B", "C"]
     assert ranked[0].score == ranked[1].score
     call.normalise_scores = False
     call.save()
-    assert [row.application.title for row in services.ranking(call)] == ["D", "C", "A", "B"]
+    assert [row.application.title for row in selectors.ranking(call)] == ["D", "C", "A", "B"]
 
 
 def test_single_review_or_no_spread_keeps_raw_totals():
     rows = [(1, 10, 40.0), (2, 10, 90.0), (2, 11, 90.0), (3, 11, 70.0), (3, 12, 50.0)]
-    scores = services.normalised_totals(rows)
+    scores = selectors.normalised_totals(rows)
     assert scores[(1, 10)] == 40.0  # one review
     assert scores[(2, 10)] == scores[(2, 11)] == 90.0  # no spread
     assert scores[(3, 11)] != 70.0
@@ -348,7 +349,7 @@ def test_reviewer_sees_the_full_proposal_and_its_attachments(released, login):
 def test_unreviewed_applications_are_listed_last_without_a_rank(harsh_and_lenient, bureau, login):
     call, (first, second) = harsh_and_lenient
     waiting = make_application(call, make_organisation(), title="丙项目")
-    rows = services.ranking(call)
+    rows = selectors.ranking(call)
     assert [(row.application, row.rank) for row in rows] == [(first, 1), (second, 2), (waiting, None)]
     client = login(bureau)
     page = client.get(reverse("programmes:ranking", args=[call.pk])).content.decode()

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core.models import AuditEvent, Notification
+from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import DealState
 from sciencecity.transfer.models import Deal, DealNote
 from sciencecity.transfer.services import deals as services
@@ -350,7 +351,7 @@ def test_broker_pipeline_and_figures(deal_world, client):
     other_buyer = make_organisation()
     other_user = make_user(Role.ENTERPRISE_USER, other_buyer)
     services.deal_express_interest(actor=other_user, achievement=w.achievement, buyer=other_buyer, broker=broker)
-    figures = {f.person.pk: f for f in services.broker_figures()}
+    figures = {f.person.pk: f for f in selectors.broker_figures()}
     assert figures[broker.pk].by_state["registered"] == 1 and figures[broker.pk].by_state["interest"] == 1
     assert (figures[broker.pk].registered, figures[broker.pk].amount, figures[broker.pk].open_deals) == (
         1, registered.contract.amount, 1)

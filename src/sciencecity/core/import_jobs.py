@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import jobs, permissions, uploads
+from sciencecity.core import jobs, uploads
 from sciencecity.core.importing import (
     IMPORTERS,
     ConfirmRefused,
@@ -31,6 +31,7 @@ from sciencecity.core.importing import (
     dry_run,
     import_batch_confirm,
     import_batch_create,
+    require_import,
 )
 from sciencecity.core.models import ImportBatch, ImportStatus, Job, JobState
 
@@ -65,7 +66,7 @@ def import_batch_submit(*, importer: Importer, file_name: str, content: bytes,
                         actor: User | None) -> tuple[ImportBatch, Job | None]:
     """Check an upload: in the request (small files) or as a job (large files; the batch is
     ``checking`` until the job has stored its dry-run report)."""
-    permissions.require(importer.can_import(actor))
+    require_import(importer, actor)
     if estimate_rows(content, file_name) <= threshold_rows():
         return import_batch_create(importer=importer, file_name=file_name, content=content, actor=actor), None
     file_name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
@@ -94,7 +95,7 @@ def import_batch_confirm_submit(*, batch: ImportBatch, actor: User | None) -> tu
     rows = batch.created_count + batch.updated_count + batch.unchanged_count
     if rows <= threshold_rows():
         return import_batch_confirm(batch=batch, actor=actor), None
-    permissions.require(importer.can_import(actor))
+    require_import(importer, actor)
     if batch.status != ImportStatus.DRY_RUN or ImportReport.from_json(batch.report).has_errors:
         raise ConfirmRefused(_("Only an import whose dry run has no errors can be confirmed."))
     running = pending_job(batch)
@@ -108,7 +109,7 @@ def import_batch_confirm_submit(*, batch: ImportBatch, actor: User | None) -> tu
 def _run_dry_run(job: Job, context: jobs.JobContext) -> dict[str, Any]:
     batch = ImportBatch.objects.get(pk=job.params["batch"])
     importer = IMPORTERS[batch.kind]()
-    permissions.require(importer.can_import(job.created_by))
+    require_import(importer, job.created_by)
     report = dry_run(importer, content=bytes(batch.content), file_name=batch.file_name, actor=job.created_by,
                      progress=context.progress)
     _store_report(batch, report)

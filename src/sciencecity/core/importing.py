@@ -29,12 +29,12 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -48,8 +48,45 @@ if TYPE_CHECKING:
     from sciencecity.accounts.models import User
 
 
-class ImportError(enum.StrEnum):  # the domain name: shadows the builtin inside this module only
-    """Stable codes of everything that can go wrong in an import, each with a human message."""
+class ImportErrorCode(enum.StrEnum):
+    """The one import-error code space: a stable code with a human message (zh and en).
+
+    :class:`ImportError` holds the codes every importer shares. An importer with row problems of its
+    own extends the space with a subclass that has its own members, and registers their messages with
+    :func:`register_import_errors`; a code another enum has taken is a configuration error, so a code
+    in a report names one problem only.
+    """
+
+    @property
+    def is_warning(self) -> bool:
+        return self.value in _WARNINGS
+
+    def message(self, **params: Any) -> str:
+        """The human message in the active language, with ``params`` filled in."""
+        return str(_MESSAGES[self.value]) % params
+
+
+_MESSAGES: dict[str, Any] = {}
+_WARNINGS: set[str] = set()
+_OWNERS: dict[str, type[ImportErrorCode]] = {}
+
+
+def register_import_errors(codes: type[ImportErrorCode], messages: Mapping[ImportErrorCode, Any], *,
+                           warnings: Iterable[ImportErrorCode] = ()) -> None:
+    """Add the members of ``codes`` (with their ``messages``; ``warnings`` do not fail a row) to the code space."""
+    for code in codes:
+        owner = _OWNERS.get(code.value)
+        if owner is not None and (owner.__module__, owner.__qualname__) != (codes.__module__, codes.__qualname__):
+            raise ImproperlyConfigured(f"import error code {code.value!r} is already used by {owner.__qualname__}")
+        if code not in messages:
+            raise ImproperlyConfigured(f"import error code {code.value!r} has no message")
+        _OWNERS[code.value] = codes
+        _MESSAGES[code.value] = messages[code]
+    _WARNINGS.update(code.value for code in warnings)
+
+
+class ImportError(ImportErrorCode):  # the domain name: shadows the builtin inside this module only
+    """Stable codes of everything that can go wrong in any import, each with a human message."""
 
     FILE_NOT_READABLE = "file_not_readable"
     FILE_ENCODING = "file_encoding"
@@ -79,14 +116,6 @@ class ImportError(enum.StrEnum):  # the domain name: shadows the builtin inside 
     ARCHIVE_SHARED_STRINGS = "archive_shared_strings"
     SHEET_TOO_MANY_ROWS = "sheet_too_many_rows"
     SHEET_TOO_MANY_CELLS = "sheet_too_many_cells"
-
-    @property
-    def is_warning(self) -> bool:
-        return self in WARNING_CODES
-
-    def message(self, **params: Any) -> str:
-        """The human message in the active language, with ``params`` filled in."""
-        return str(MESSAGES[self]) % params
 
 
 WARNING_CODES = frozenset({ImportError.UNKNOWN_HEADER})
@@ -138,6 +167,7 @@ MESSAGES: dict[ImportError, Any] = {
     ),
     **{ImportError(code): message for code, message in uploads.MESSAGES.items()},
 }
+register_import_errors(ImportError, MESSAGES, warnings=WARNING_CODES)
 
 
 class RowStatus(enum.StrEnum):
@@ -160,7 +190,7 @@ STATUS_LABELS = {
 class CellProblem(Exception):
     """Raised by a parser or an importer: ``code`` with message ``params`` (for one column or row)."""
 
-    def __init__(self, code: ImportError, field: str = "", **params: Any) -> None:
+    def __init__(self, code: ImportErrorCode, field: str = "", **params: Any) -> None:
         super().__init__(code.value)
         self.code = code
         self.field = field
@@ -381,9 +411,12 @@ class Importer:
     list_url_name: str = ""
     upload_url_name: str = ""
     batch_url_name: str = ""
+    #: The registered permission action (``"<app>.<verb>"``) that allows this import; none allows nobody.
+    permission: str = ""
 
-    def can_import(self, user: Any) -> bool:
-        return False
+    def permission_object(self) -> Any:
+        """The object the :attr:`permission` is decided on (``None`` for an action about no object)."""
+        return None
 
     def row_key(self, values: dict[str, Any]) -> str:
         return str(next((values[c] for c in self.unique_columns if values.get(c)), ""))
@@ -857,6 +890,16 @@ def apply(importer: Importer, *, content: bytes, file_name: str, actor: User | N
 
 
 # --- services over ImportBatch ------------------------------------------------------------------
+def may_import(importer: Importer, user: Any) -> bool:
+    """Whether ``user`` may run ``importer``: its registered :attr:`Importer.permission` decides."""
+    return bool(importer.permission) and permissions.has_perm(user, importer.permission, importer.permission_object())
+
+
+def require_import(importer: Importer, user: Any) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` may run ``importer``."""
+    permissions.require(may_import(importer, user))
+
+
 def _store_report(batch: ImportBatch, report: ImportReport) -> None:
     counts = report.counts
     batch.report = report.to_json()
@@ -871,7 +914,7 @@ def _import_batch_create(*, importer: Importer, file_name: str, content: bytes, 
                         check_permission: bool, progress: Progress | None = None) -> ImportBatch:
     """Store an upload and its dry-run report (status ``dry_run``, or ``rejected`` when it has errors)."""
     if check_permission:
-        permissions.require(importer.can_import(actor))
+        require_import(importer, actor)
     file_name = (file_name or "upload").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255]
     report = dry_run(importer, content=content, file_name=file_name, actor=actor, progress=progress)
     batch = ImportBatch(
@@ -914,7 +957,7 @@ def _import_batch_confirm(*, batch: ImportBatch, actor: User | None, check_permi
     """
     importer = IMPORTERS[batch.kind]()
     if check_permission:
-        permissions.require(importer.can_import(actor))
+        require_import(importer, actor)
     if batch.status != ImportStatus.DRY_RUN or ImportReport.from_json(batch.report).has_errors:
         raise ConfirmRefused(_("Only an import whose dry run has no errors can be confirmed."))
     try:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +33,9 @@ from sciencecity.enterprises import selectors
 from sciencecity.enterprises.choices import Tier
 from sciencecity.enterprises.models import TierCriteria, TierMembership
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: The criteria a fresh installation starts with (the bureau edits them): 万元, shares, years.
 DEFAULT_CRITERIA: dict[str, dict[str, Any]] = {
@@ -166,7 +169,7 @@ def evaluate(loaded: selectors.LoadedProfile, day: dt.date, rows: dict[str, Tier
 
 
 @transaction.atomic
-def memberships_recompute(*, actor: Any = None, organisations: Iterable[Organisation] | None = None,
+def memberships_recompute(*, actor: User | None = None, organisations: Iterable[Organisation] | None = None,
                           reason: str = "", day: dt.date | None = None,
                           progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Open and close tier stays to match the current data; one audit event lists every change.
@@ -232,7 +235,7 @@ RECOMPUTE_KIND = "enterprises.tier_recompute"
 PROGRESS_EVERY = 200
 
 
-def tier_recompute_enqueue(*, actor: Any, reason: str) -> Job:
+def tier_recompute_enqueue(*, actor: User | None, reason: str) -> Job:
     """Queue the recomputation of every enterprise's tiers (tens of seconds at city scale: a
     self-assessment per enterprise); the job page shows its progress and can cancel it."""
     from sciencecity.core import permissions as core_permissions
@@ -258,15 +261,13 @@ def register() -> None:
 
 
 @transaction.atomic
-def tier_criteria_update(*, actor: Any, tier: str, data: dict[str, Any], check_permission: bool = True,
+def tier_criteria_update(*, actor: User | None, tier: str, data: dict[str, Any],
                          recompute: bool = True) -> TierCriteria:
     """Change the criteria of ``tier`` (the bureau), then recompute every enterprise's membership."""
     from sciencecity.core import permissions as core_permissions
     from sciencecity.core.audit import diff, snapshot
-    from sciencecity.enterprises import permissions
 
-    if check_permission:
-        core_permissions.require(permissions.can_manage_cultivation(actor))
+    core_permissions.require(actor, "enterprises.manage_cultivation")
     row = criteria()[tier]
     before = snapshot(row, CRITERIA_FIELDS)
     for name in CRITERIA_FIELDS:

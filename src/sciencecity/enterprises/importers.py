@@ -6,7 +6,7 @@ or another enterprise's row in an enterprise user's file are refused naming the 
 from __future__ import annotations
 
 import decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -28,6 +28,9 @@ from sciencecity.enterprises import permissions, services
 from sciencecity.enterprises.choices import TechnologyDomain
 from sciencecity.enterprises.models import FiscalYear
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 
 def parse_amount(value: Any) -> decimal.Decimal:
@@ -107,8 +110,7 @@ class FiscalYearImporter(Importer):
         self.columns = year_columns()
         self._seen: dict[tuple[int, int], int] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_import_profiles(user)
+    permission = "enterprises.import_profiles"
 
     def row_key(self, values: dict[str, Any]) -> str:
         org = values.get("organisation")
@@ -141,7 +143,7 @@ class FiscalYearImporter(Importer):
             raise CellProblem(ImportError.INVALID_VALUE, field="st_staff_average",
                               detail=_("more S&T staff than staff."))
 
-    def apply_row(self, values: dict[str, Any], *, actor: Any) -> tuple[RowStatus, dict[str, Any]]:
+    def apply_row(self, values: dict[str, Any], *, actor: User | None) -> tuple[RowStatus, dict[str, Any]]:
         organisation = values["organisation"]
         if not core_permissions.is_bureau_officer(actor) and not permissions.is_member(actor, organisation):
             raise CellProblem(ImportError.INVALID_VALUE, field="organisation",
@@ -150,11 +152,11 @@ class FiscalYearImporter(Importer):
         if domain:
             profile = services.profile_for(organisation)
             if profile is None or profile.technology_domain != domain:
-                services.profile_save(actor=actor, organisation=organisation, data={"technology_domain": domain},
-                                      check_permission=False, recompute=False)
+                services.profile_save_unchecked(actor=actor, organisation=organisation,
+                                                data={"technology_domain": domain}, recompute=False)
         data = {k: values[k] for k in services.YEAR_FIELDS if k in values}
-        _row, changes, created = services.fiscal_year_save(actor=actor, organisation=organisation,
-                                                           year=values["year"], data=data, check_permission=False)
+        _row, changes, created = services.fiscal_year_save_unchecked(actor=actor, organisation=organisation,
+                                                                     year=values["year"], data=data)
         if created:
             return RowStatus.CREATED, {}
         return (RowStatus.UPDATED, changes) if changes else (RowStatus.UNCHANGED, {})

@@ -5,7 +5,7 @@ and followed by the recomputation of the enterprise's cultivation tiers (data ch
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,9 @@ from sciencecity.enterprises.models import (
 from sciencecity.registry.choices import CertificationKind
 from sciencecity.registry.models import Certification, Organisation
 
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
 PROFILE_FIELDS = ("technology_domain", "standards_drafted", "self_rating", "valuation", "resident_mainland",
                   "forbidden_industry", "incidents_declared", "is_synthetic")
 YEAR_FIELDS = ("main_revenue", "other_revenue", "total_income", "non_taxable_income", "high_tech_revenue",
@@ -39,12 +42,12 @@ IP_FIELDS = ("ip_class", "kind", "acquired", "number", "title", "granted_on")
 INCIDENT_FIELDS = ("kind", "occurred_on", "description")
 
 
-def _check(actor: Any, organisation: Organisation, check_permission: bool) -> None:
+def _check(actor: User | None, organisation: Organisation, check_permission: bool = True) -> None:
     if check_permission:
-        core_permissions.require(permissions.can_edit_profile(actor, organisation))
+        core_permissions.require(actor, "enterprises.edit_profile", organisation)
 
 
-def _recompute(actor: Any, organisation: Organisation, reason: str) -> None:
+def _recompute(actor: User | None, organisation: Organisation, reason: str) -> None:
     from sciencecity.enterprises.cultivation import memberships_recompute
 
     memberships_recompute(actor=actor, organisations=[organisation], reason=reason)
@@ -55,8 +58,8 @@ def profile_for(organisation: Organisation) -> EnterpriseProfile | None:
 
 
 @transaction.atomic
-def profile_save(*, actor: Any, organisation: Organisation, data: dict[str, Any], check_permission: bool = True,
-                 recompute: bool = True) -> EnterpriseProfile:
+def _profile_save(*, actor: User | None, organisation: Organisation, data: dict[str, Any], check_permission: bool,
+                  recompute: bool = True) -> EnterpriseProfile:
     """Create or change the enterprise profile of ``organisation`` (``data``: ``PROFILE_FIELDS``)."""
     _check(actor, organisation, check_permission)
     if organisation.kind != "enterprise":
@@ -82,9 +85,20 @@ def profile_save(*, actor: Any, organisation: Organisation, data: dict[str, Any]
     return profile
 
 
-def _ensure_profile(actor: Any, organisation: Organisation) -> EnterpriseProfile:
-    return profile_for(organisation) or profile_save(actor=actor, organisation=organisation, data={},
-                                                     check_permission=False, recompute=False)
+def profile_save(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                 recompute: bool = True) -> EnterpriseProfile:
+    """:func:`_profile_save` for a user: the actor's permission is checked first."""
+    return _profile_save(actor=actor, organisation=organisation, data=data, recompute=recompute, check_permission=True)
+
+
+def profile_save_unchecked(**kwargs: Any) -> EnterpriseProfile:
+    """Internal: :func:`profile_save` without the permission check (importers, services that checked already)."""
+    return _profile_save(**kwargs, check_permission=False)
+
+
+def _ensure_profile(actor: User | None, organisation: Organisation) -> EnterpriseProfile:
+    return profile_for(organisation) or profile_save_unchecked(actor=actor, organisation=organisation, data={},
+                                                               recompute=False)
 
 
 def _months_snapshot(fiscal_year: FiscalYear) -> list[list[int]]:
@@ -92,9 +106,9 @@ def _months_snapshot(fiscal_year: FiscalYear) -> list[list[int]]:
 
 
 @transaction.atomic
-def fiscal_year_save(*, actor: Any, organisation: Organisation, year: int, data: dict[str, Any],
-                     months: list[dict[str, Any]] | None = None, check_permission: bool = True,
-                     recompute: bool = True) -> tuple[FiscalYear, dict[str, list[Any]], bool]:
+def _fiscal_year_save(*, actor: User | None, organisation: Organisation, year: int, data: dict[str, Any],
+                      months: list[dict[str, Any]] | None = None, check_permission: bool,
+                      recompute: bool = True) -> tuple[FiscalYear, dict[str, list[Any]], bool]:
     """Create or change one fiscal year's figures; ``months``: twelve ``{start, end, st_start, st_end}``
     (month by month head counts; ``[]`` removes them). Returns the year, the changes and whether it was created."""
     _check(actor, organisation, check_permission)
@@ -136,9 +150,22 @@ def fiscal_year_save(*, actor: Any, organisation: Organisation, year: int, data:
     return row, changes, created
 
 
-def _item_create(model, fields, *, actor: Any, organisation: Organisation, data: dict[str, Any],
-                 check_permission: bool, recompute: bool, reason: str):
-    _check(actor, organisation, check_permission)
+def fiscal_year_save(*, actor: User | None, organisation: Organisation, year: int, data: dict[str, Any],
+                     months: list[dict[str, Any]] | None = None,
+                     recompute: bool = True) -> tuple[FiscalYear, dict[str, list[Any]], bool]:
+    """:func:`_fiscal_year_save` for a user: the actor's permission is checked first."""
+    return _fiscal_year_save(actor=actor, organisation=organisation, year=year, data=data, months=months,
+                             recompute=recompute, check_permission=True)
+
+
+def fiscal_year_save_unchecked(**kwargs: Any) -> tuple[FiscalYear, dict[str, list[Any]], bool]:
+    """Internal: :func:`fiscal_year_save` without the permission check (importers that checked the row)."""
+    return _fiscal_year_save(**kwargs, check_permission=False)
+
+
+def _item_create(model, fields, *, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                 recompute: bool, reason: str):
+    _check(actor, organisation)
     profile = _ensure_profile(actor, organisation)
     item = model(profile=profile, **{k: data[k] for k in fields if k in data and data[k] is not None})
     item.full_clean()
@@ -151,27 +178,27 @@ def _item_create(model, fields, *, actor: Any, organisation: Organisation, data:
 
 
 @transaction.atomic
-def ip_right_create(*, actor: Any, organisation: Organisation, data: dict[str, Any], check_permission: bool = True,
+def ip_right_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
                     recompute: bool = True) -> IntellectualProperty:
     return _item_create(IntellectualProperty, IP_FIELDS, actor=actor, organisation=organisation, data=data,
-                        check_permission=check_permission, recompute=recompute, reason=_("IP added"))
+                        recompute=recompute, reason=_("IP added"))
 
 
 @transaction.atomic
-def incident_create(*, actor: Any, organisation: Organisation, data: dict[str, Any], check_permission: bool = True,
+def incident_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
                     recompute: bool = True) -> Incident:
     return _item_create(Incident, INCIDENT_FIELDS, actor=actor, organisation=organisation, data=data,
-                        check_permission=check_permission, recompute=recompute, reason=_("incident declared"))
+                        recompute=recompute, reason=_("incident declared"))
 
 
 @transaction.atomic
-def profile_item_update(*, actor: Any, item: IntellectualProperty | Incident, data: dict[str, Any],
-                        check_permission: bool = True, recompute: bool = True) -> IntellectualProperty | Incident:
+def profile_item_update(*, actor: User | None, item: IntellectualProperty | Incident, data: dict[str, Any],
+                        recompute: bool = True) -> IntellectualProperty | Incident:
     """Correct an IP right or incident of a profile (audited old → new; tiers recomputed when it changed).
 
     Invalid data changes nothing: the row is validated (``full_clean``) before it is saved."""
     organisation = item.profile.organisation
-    _check(actor, organisation, check_permission)
+    _check(actor, organisation)
     fields = {IntellectualProperty: IP_FIELDS, Incident: INCIDENT_FIELDS}[type(item)]
     item = type(item).objects.select_for_update().get(pk=item.pk)
     before = snapshot(item, fields)
@@ -190,11 +217,10 @@ def profile_item_update(*, actor: Any, item: IntellectualProperty | Incident, da
 
 
 @transaction.atomic
-def profile_item_delete(*, actor: Any, item: IntellectualProperty | Incident,
-                        check_permission: bool = True) -> None:
+def profile_item_delete(*, actor: User | None, item: IntellectualProperty | Incident) -> None:
     """Remove an IP right or incident of a profile (audited with what it held)."""
     organisation = item.profile.organisation
-    _check(actor, organisation, check_permission)
+    _check(actor, organisation)
     fields = {IntellectualProperty: IP_FIELDS, Incident: INCIDENT_FIELDS}[type(item)]
     audit_record(action=AuditAction.DELETE, actor=actor, obj=item, changes=diff(snapshot(item, fields), {}),
                  acting_organisation=organisation)
@@ -203,11 +229,11 @@ def profile_item_delete(*, actor: Any, item: IntellectualProperty | Incident,
 
 
 @transaction.atomic
-def annual_report_file(*, actor: Any, certification: Certification, year: int, filed_on: dt.date | None = None,
-                       check_permission: bool = True) -> AnnualReport:
+def annual_report_file(*, actor: User | None, certification: Certification, year: int,
+                       filed_on: dt.date | None = None) -> AnnualReport:
     """Record the 年报 of ``year`` on a high-tech certificate (ends that year's reminder)."""
     organisation = certification.organisation
-    _check(actor, organisation, check_permission)
+    _check(actor, organisation)
     if certification.kind != CertificationKind.HIGH_TECH_ENTERPRISE:
         raise ValidationError({"certification": _("Annual reports are filed on high-tech certificates.")})
     if year not in [y for y, _due in hnte.annual_report_deadlines(certification.issued_on)]:
@@ -225,7 +251,7 @@ def annual_report_file(*, actor: Any, certification: Certification, year: int, f
     return report
 
 
-def financials_read_audit(*, actor: Any, organisation: Organisation, channel: str) -> None:
+def financials_read_audit(*, actor: User | None, organisation: Organisation, channel: str) -> None:
     """Audit an authorised officer's read of an enterprise's figures (not the enterprise's own reads)."""
     if permissions.read_is_audited(actor, organisation):
         audit_record(action=AuditAction.FINANCIALS_VIEW, actor=actor, obj=organisation,

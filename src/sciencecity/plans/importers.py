@@ -13,7 +13,6 @@ class per kind, which lets :func:`~sciencecity.core.importing.import_batch_confi
 
 from __future__ import annotations
 
-import enum
 import io
 import math
 import re
@@ -29,17 +28,18 @@ from sciencecity.core.importing import (
     Column,
     Importer,
     ImportError,
+    ImportErrorCode,
     RowStatus,
     cell_text,
     normalise_label,
     parse_decimal,
     register,
+    register_import_errors,
     text_parser,
 )
 from sciencecity.core.models import ImportBatch
 from sciencecity.plans.choices import RoundStatus, SubmissionStatus, ValueSource, ValueStatus
 from sciencecity.plans.models import DISTRICT_SCOPE, Indicator, ObservedValue, ReportingRound
-from sciencecity.plans.permissions import can_report_for
 from sciencecity.registry.models import Organisation
 
 if TYPE_CHECKING:
@@ -50,20 +50,13 @@ KIND_PATTERN = re.compile(rf"^{KIND_PREFIX}:(\d+):(\d+)$")
 NUMBER_LIMIT = 10**15
 
 
-class ValueImportError(enum.StrEnum):
-    """Row problems specific to indicator values (same interface as the generic ImportError)."""
+class ValueImportError(ImportErrorCode):
+    """Row problems specific to indicator values (codes added to core's import-error space)."""
 
     NOT_OWNED = "not_owned_by_department"
     VALUE_LOCKED = "value_locked"
     WRONG_YEAR = "wrong_year"
     INVALID_YEAR = "invalid_year"
-
-    @property
-    def is_warning(self) -> bool:
-        return False
-
-    def message(self, **params: Any) -> str:
-        return str(VALUE_MESSAGES[self]) % params
 
 
 VALUE_MESSAGES = {
@@ -76,6 +69,7 @@ VALUE_MESSAGES = {
         "the year is %(value)s but this reporting round collects the values of %(year)s."),
     ValueImportError.INVALID_YEAR: gettext_lazy("“%(value)s” is not a year."),
 }
+register_import_errors(ValueImportError, VALUE_MESSAGES)
 
 
 def parse_year(value: Any) -> int:
@@ -146,8 +140,10 @@ class IndicatorValueImporter(Importer):
         self.indicators: dict[str, Indicator] = {}
         self.current: dict[int, ObservedValue] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return can_report_for(user, self.department)
+    permission = "plans.report_for_department"
+
+    def permission_object(self) -> Organisation:
+        return self.department
 
     def refusal(self) -> str:
         """Why values cannot be uploaded for this round and department now ("" when they can)."""

@@ -11,7 +11,6 @@ audited. Tasks are matched on their code; an import never creates or deletes a t
 from __future__ import annotations
 
 import decimal
-import enum
 import io
 import re
 from typing import TYPE_CHECKING, Any
@@ -19,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
 from sciencecity.core.excel import template_workbook
 from sciencecity.core.importing import (
     CellProblem,
     Column,
     Importer,
     ImportError,
+    ImportErrorCode,
     RowStatus,
     cell_text,
     list_parser,
@@ -33,6 +32,7 @@ from sciencecity.core.importing import (
     parse_date,
     parse_decimal,
     register,
+    register_import_errors,
     text_parser,
 )
 from sciencecity.core.models import ImportBatch
@@ -55,22 +55,16 @@ DEFAULT_WEIGHT = decimal.Decimal("1.00")
 CENT = decimal.Decimal("0.01")
 
 
-class TaskImportError(enum.StrEnum):
-    """Row problems specific to task decomposition (same interface as the generic ImportError)."""
+class TaskImportError(ImportErrorCode):
+    """Row problems specific to task decomposition (codes added to core's import-error space)."""
 
     NEGATIVE_WEIGHT = "negative_weight"
-
-    @property
-    def is_warning(self) -> bool:
-        return False
-
-    def message(self, **params: Any) -> str:
-        return str(TASK_MESSAGES[self]) % params
 
 
 TASK_MESSAGES = {
     TaskImportError.NEGATIVE_WEIGHT: gettext_lazy("the weight is %(value)s; a weight is zero or more."),
 }
+register_import_errors(TaskImportError, TASK_MESSAGES)
 
 
 def parse_weight(value: Any) -> decimal.Decimal:
@@ -132,8 +126,7 @@ class TaskImporter(Importer):
         self.tasks: dict[str, Task] = {}
         self.lookup: dict[str, list[Organisation]] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_manage_plan(user)
+    permission = "plans.manage"
 
     def plan_tasks(self):
         if self.plan is None:

@@ -45,9 +45,14 @@ def can_report_for(user: Any, department: Organisation) -> bool:
     return permissions.is_bureau_officer(user) or department.pk in department_ids(user)
 
 
+def can_open_rounds(user: Any) -> bool:
+    """The reporting-round pages are for the bureau and the department officers."""
+    return permissions.is_bureau_officer(user) or bool(department_ids(user))
+
+
 def register() -> None:
     permissions.register_many(
         "plans", view=permissions.can_view_plan, view_monitoring=permissions.can_view_monitoring,
         manage=permissions.can_manage_plan, report_on_task=can_report_on_task, enter_value=can_enter_value,
-        report_for_department=can_report_for,
+        report_for_department=can_report_for, open_rounds=can_open_rounds,
     )

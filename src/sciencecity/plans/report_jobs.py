@@ -9,17 +9,20 @@ person who asked for it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.core import jobs
 from sciencecity.core.models import Job
 
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
 REPORT_PDF_KIND = "plans.report_pdf"
 
 
-def report_pdf_enqueue(*, plan: Any, as_of_year: int | None, actor: Any) -> Job:
+def report_pdf_enqueue(*, plan: Any, as_of_year: int | None, actor: User | None) -> Job:
     return jobs.job_enqueue(kind=REPORT_PDF_KIND, actor=actor, total=2, message=str(plan.code),
                             params={"plan": plan.pk, "as_of_year": as_of_year})
 

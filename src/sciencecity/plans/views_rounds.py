@@ -34,7 +34,6 @@ from sciencecity.plans import selectors, services
 from sciencecity.plans.importers import importer_for_batch, round_batches, value_importer, value_template
 from sciencecity.plans.models import ReportingRound, RoundSubmission
 from sciencecity.plans.permissions import can_report_for, department_ids
-from sciencecity.plans.templatetags.plans_tags import may_open_rounds
 from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.models import Organisation
 from sciencecity.registry.views_import import XLSX_TYPE, ImportUploadForm
@@ -50,7 +49,7 @@ class RoundOpenForm(forms.Form):
 
 def _require_officer(user) -> None:
     """Round pages are for the bureau and department officers."""
-    permissions.require(may_open_rounds(user))
+    permissions.require(user, "plans.open_rounds")
 
 
 def _visible(user) -> set[int] | None:

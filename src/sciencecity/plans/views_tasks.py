@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -83,7 +85,7 @@ def task_upload_detail(request, batch: int):
         return redirect("plans:task_upload_detail", batch=batch)
     report = ImportReport.from_json(batch_obj.report)
     labels = {column.key: column.label() for column in importer.columns}
-    rows = [(r, [(labels.get(key, key), *change) for key, change in r.changes.items()])
+    rows = [dataclasses.replace(r, changes={labels.get(key, key): change for key, change in r.changes.items()})
             for r in report.results if r.row is not None]
     return render(request, "plans/task_upload_detail.html", {
         "plan": importer.plan, "batch": batch_obj, "report": report, "counts": report.counts,

@@ -11,6 +11,7 @@ from ninja.errors import HttpError
 from sciencecity.core import permissions
 from sciencecity.core.api import PUBLIC_AUTH, ErrorResponse, InputSchema
 from sciencecity.programmes import permissions as access
+from sciencecity.programmes import selectors
 from sciencecity.programmes.models import Application, Call, FundedProject, ProjectMilestone
 from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services import decisions as decision_services
@@ -159,7 +160,7 @@ def _decision_rows(call: Call) -> list[dict]:
     panel = decision_services.current_panel(call)
     decisions = {d.application_id: d for d in panel.decisions.all()} if panel else {}
     rows = []
-    for row in decision_services.ranking_rows(call):
+    for row in selectors.ranking_rows(call):
         a, d = row.application, decisions.get(row.application.pk)
         rows.append({"application": a.pk, "reference": a.reference, "title": a.title,
                      "organisation": a.organisation.name, "requested_amount": a.requested_amount, "score": row.score,

@@ -11,6 +11,7 @@ from ninja.responses import Status
 from sciencecity.core import permissions
 from sciencecity.core.api import ErrorResponse, InputSchema
 from sciencecity.programmes import permissions as access
+from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import DeclineReason
 from sciencecity.programmes.models import Assignment, AssignmentJob, Call
 from sciencecity.programmes.permissions import can_manage_programmes
@@ -192,4 +193,4 @@ def call_ranking(request, call_id: int):
     return [{"rank": row.rank, "application_id": row.application.pk, "reference": row.application.reference,
              "title": row.application.title, "reviews": row.count, "score": row.score, "raw_mean": row.mean,
              "minimum": row.minimum, "maximum": row.maximum, "spread": row.spread}
-            for row in review_services.ranking(call)]
+            for row in selectors.ranking(call)]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sciencecity.core import permissions
 from sciencecity.programmes import permissions as access
+from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import (
     CallState,
     DecisionOutcome,
@@ -143,7 +144,7 @@ def panel(request, pk: int):
                     return redirect("programmes:panel", pk=call.pk)
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
-    rows = decision_services.ranking_rows(call) if call.state == CallState.PANEL else []
+    rows = selectors.ranking_rows(call) if call.state == CallState.PANEL else []
     decisions = {d.application_id: d for d in meeting.decisions.all()} if meeting else {}
     outcomes = [(c.value, c.label) for c in DecisionOutcome if call.mechanism == Mechanism.COMPETITION
                 or c in decision_services.FUNDING_OUTCOMES]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
 from sciencecity.programmes import permissions as access
+from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import AssignmentState, CallState, ConflictKind, DeclineReason, JobState
 from sciencecity.programmes.models import (
     Assignment,
@@ -156,7 +157,7 @@ def expert_detail(request, pk: int):
 def assignment_overview(request, pk: int):
     _require_officer(request)
     call = get_object_or_404(Call, pk=pk)
-    rows = assignment_services.overview_rows(call)
+    rows = selectors.overview_rows(call)
     why = None
     application_id, expert_id = request.GET.get("application"), request.GET.get("expert")
     if application_id and expert_id:
@@ -298,4 +299,4 @@ def review_decline(request, pk: int):
 def ranking(request, pk: int):
     _require_officer(request)
     call = get_object_or_404(Call, pk=pk)
-    return render(request, "programmes/review_ranking.html", {"call": call, "rows": review_services.ranking(call)})
+    return render(request, "programmes/review_ranking.html", {"call": call, "rows": selectors.ranking(call)})

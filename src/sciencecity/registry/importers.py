@@ -16,7 +16,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
 from sciencecity.core.importing import (
     NAME_LIST_SEPARATORS,
     CellProblem,
@@ -143,8 +142,7 @@ class OrganisationImporter(Importer):
         self.columns = _organisation_columns()
         self._sectors: dict[str, list[Sector]] = {}
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_import_registry(user)
+    permission = "registry.import"
 
     def begin(self) -> None:
         self._sectors = {}
@@ -354,8 +352,7 @@ class PersonImporter(Importer):
     def __init__(self) -> None:
         self.columns = _person_columns()
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.can_import_registry(user)
+    permission = "registry.import"
 
     def organisation(self, value: str) -> Organisation:
         found = Organisation.objects.filter(code=value).first() or Organisation.objects.filter(

@@ -225,7 +225,7 @@ class BrokerOut(Schema):
 def broker_list(request):
     permissions.require(access.can_use_marketplace(request.auth))
     return [{"id": r.person.pk, "name": r.person.name, "deals_by_state": r.by_state, "open_deals": r.open_deals,
-             "contracts_registered": r.registered, "amount_brokered": r.amount} for r in services.broker_figures()]
+             "contracts_registered": r.registered, "amount_brokered": r.amount} for r in selectors.broker_figures()]
 
 
 # --- incubation

@@ -235,6 +235,22 @@ def _visible_demand(user: Any, pk: int) -> TechDemand:
                              .prefetch_related("sectors"), pk=pk)
 
 
+def _owned(user: Any, listing: Any, may_edit) -> Any:
+    """``listing`` when ``user`` may edit it (its owner's side); 403 otherwise."""
+    permissions.require(may_edit(user, listing))
+    return listing
+
+
+def _patch(payload: Any) -> dict[str, Any]:
+    """A PATCH body as a service's keywords: the fields given (``data``) and the ``reason``."""
+    data = payload.dict(exclude_unset=True)
+    return {"data": data, "reason": data.pop("reason", "")}
+
+
+def _explained(found: dict[str, list[Any]]) -> dict[str, list[dict[str, Any]]]:
+    return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
+
+
 # --- achievements
 @listings_router.get("/achievements", response={200: list[AchievementOut], **ERRORS}, auth=PUBLIC_AUTH,
                      summary="Achievements the caller may see")
@@ -264,9 +280,7 @@ def achievement_detail(request, pk: int):
 def achievement_update(request, pk: int, payload: AchievementPatch):
     user = request.auth
     achievement = _visible_achievement(user, pk)
-    data = payload.dict(exclude_unset=True)
-    reason = data.pop("reason", "")
-    listings.achievement_update(actor=user, achievement=achievement, data=data, reason=reason)
+    listings.achievement_update(actor=user, achievement=achievement, **_patch(payload))
     return _visible_achievement(user, pk)
 
 
@@ -275,18 +289,15 @@ def achievement_update(request, pk: int, payload: AchievementPatch):
 def achievement_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
                         relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
-    achievement = _visible_achievement(user, pk)
-    permissions.require(access.can_edit_achievement(user, achievement))
-    found = matching.matches_for_achievement(achievement, user=user, limit=limit, relax=relax)
-    return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
+    achievement = _owned(user, _visible_achievement(user, pk), access.can_edit_achievement)
+    return _explained(matching.matches_for_achievement(achievement, user=user, limit=limit, relax=relax))
 
 
 @listings_router.get("/achievements/{int:pk}/matches/removed", response={200: dict[str, dict[str, int]], **ERRORS},
                      summary="How many demands that match the text each hard filter removes (owner only)")
 def achievement_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
-    achievement = _visible_achievement(user, pk)
-    permissions.require(access.can_edit_achievement(user, achievement))
+    achievement = _owned(user, _visible_achievement(user, pk), access.can_edit_achievement)
     return {"demands": matching.achievement_removals(achievement, user=user, relax=relax)}
 
 
@@ -318,9 +329,7 @@ def demand_detail(request, pk: int):
 def demand_update(request, pk: int, payload: DemandPatch):
     user = request.auth
     demand = _visible_demand(user, pk)
-    data = payload.dict(exclude_unset=True)
-    reason = data.pop("reason", "")
-    listings.demand_update(actor=user, demand=demand, data=data, reason=reason)
+    listings.demand_update(actor=user, demand=demand, **_patch(payload))
     return _visible_demand(user, pk)
 
 
@@ -329,18 +338,15 @@ def demand_update(request, pk: int, payload: DemandPatch):
 def demand_matches(request, pk: int, limit: int = Query(10, ge=1, le=50),
                    relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
-    demand = _visible_demand(user, pk)
-    permissions.require(access.can_edit_demand(user, demand))
-    found = matching.matches_for_demand(demand, user=user, limit=limit, relax=relax)
-    return {kind: [r.as_dict() for r in results] for kind, results in found.items()}
+    demand = _owned(user, _visible_demand(user, pk), access.can_edit_demand)
+    return _explained(matching.matches_for_demand(demand, user=user, limit=limit, relax=relax))
 
 
 @listings_router.get("/demands/{int:pk}/matches/removed", response={200: dict[str, dict[str, int]], **ERRORS},
                      summary="How many achievements that match the text each hard filter removes (owner only)")
 def demand_removed(request, pk: int, relax: list[Relaxable] = RELAX_QUERY):
     user = request.auth
-    demand = _visible_demand(user, pk)
-    permissions.require(access.can_edit_demand(user, demand))
+    demand = _owned(user, _visible_demand(user, pk), access.can_edit_demand)
     return {"achievements": matching.demand_removals(demand, user=user, relax=relax)}
 
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sciencecity.registry.models import Organisation
+from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import ContractType, IncubationStage
 from sciencecity.transfer.models import Achievement, TechDemand
 from sciencecity.transfer.services import deals as deal_services
@@ -38,7 +39,7 @@ class OrganisationCodeField(forms.CharField):
 
 def _broker_field() -> forms.ModelChoiceField:
     return forms.ModelChoiceField(label=_("Technology broker (技术经纪人)"), required=False,
-                                  queryset=deal_services.brokers(),
+                                  queryset=selectors.brokers(),
                                   help_text=_("The broker credited with bringing this deal, if any."))
 
 

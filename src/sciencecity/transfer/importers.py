@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from sciencecity.core import permissions
 from sciencecity.core.importing import (
     CellProblem,
     Column,
@@ -136,8 +135,7 @@ class _ListingImporter(Importer):
     model: Any = None
     unique_columns = ("code",)
 
-    def can_import(self, user: Any) -> bool:
-        return permissions.is_bureau_officer(user)
+    permission = "transfer.import_listings"
 
     def begin(self) -> None:
         self._sector_codes = set(Sector.objects.values_list("code", flat=True))

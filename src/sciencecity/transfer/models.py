@@ -22,16 +22,30 @@ from sciencecity.transfer.choices import (
 USER = settings.AUTH_USER_MODEL
 
 
-class Achievement(BaseModel):
-    """科技成果. A research result offered for transfer."""
+class Listing(BaseModel):
+    """What an achievement and a demand share: a code, a title, fields and keywords, a status."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
-    owner = models.ForeignKey("registry.Organisation", verbose_name=_("owner organisation"), on_delete=models.PROTECT,
-                              related_name="achievements")
     title = models.CharField(_("title"), max_length=200)
-    abstract = models.TextField(_("abstract"))
     sectors = models.ManyToManyField("registry.Sector", verbose_name=_("fields"), blank=True, related_name="+")
     keywords = models.CharField(_("keywords"), max_length=300, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=ListingStatus.choices, default=ListingStatus.ACTIVE)
+    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Achievement(Listing):
+    """科技成果. A research result offered for transfer."""
+
+    owner = models.ForeignKey("registry.Organisation", verbose_name=_("owner organisation"), on_delete=models.PROTECT,
+                              related_name="achievements")
+    abstract = models.TextField(_("abstract"))
     trl = models.PositiveSmallIntegerField(_("technology readiness level (TRL 1–9)"))
     ip_type = models.CharField(_("IP type"), max_length=20, choices=IpType.choices, default=IpType.NONE)
     ip_number = models.CharField(_("IP number"), max_length=64, blank=True)
@@ -46,46 +60,30 @@ class Achievement(BaseModel):
     visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     invited = models.ManyToManyField("registry.Organisation", verbose_name=_("invited organisations"), blank=True,
                                      related_name="+")
-    status = models.CharField(_("status"), max_length=8, choices=ListingStatus.choices, default=ListingStatus.ACTIVE)
-    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Listing.Meta):
         verbose_name = _("achievement")
         verbose_name_plural = _("achievements")
         constraints = [models.CheckConstraint(condition=models.Q(trl__gte=1, trl__lte=9), name="achievement_trl_range")]
 
-    def __str__(self) -> str:
-        return self.title
 
-
-class TechDemand(BaseModel):
+class TechDemand(Listing):
     """技术需求. An enterprise's technology need; the full text is shown only to matched parties when confidential."""
 
-    code = models.CharField(_("code"), max_length=40, unique=True)
     organisation = models.ForeignKey("registry.Organisation", verbose_name=_("enterprise"), on_delete=models.PROTECT,
                                      related_name="tech_demands")
-    title = models.CharField(_("title"), max_length=200)
     public_summary = models.TextField(_("public summary"))
     description = models.TextField(_("full description"), blank=True)
     confidential = models.BooleanField(_("full text only for matched parties"), default=False)
-    sectors = models.ManyToManyField("registry.Sector", verbose_name=_("fields"), blank=True, related_name="+")
-    keywords = models.CharField(_("keywords"), max_length=300, blank=True)
     budget_min = models.DecimalField(_("budget from (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
     budget_max = models.DecimalField(_("budget to (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
     deadline = models.DateField(_("needed by"), null=True, blank=True)
     modes = models.JSONField(_("preferred modes"), default=list, blank=True)
     min_trl = models.PositiveSmallIntegerField(_("minimum TRL"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=ListingStatus.choices, default=ListingStatus.ACTIVE)
-    is_synthetic = models.BooleanField(_("synthetic (demo) data"), default=False, db_index=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(Listing.Meta):
         verbose_name = _("technology demand")
         verbose_name_plural = _("technology demands")
-
-    def __str__(self) -> str:
-        return self.title
 
 
 class MatchFeedback(BaseModel):

@@ -146,6 +146,11 @@ def can_view_incubation(user: Any) -> bool:
     return permissions.is_business_user(user)
 
 
+def can_import_listings(user: Any) -> bool:
+    """The bureau loads achievements and demands in bulk from a spreadsheet."""
+    return permissions.is_bureau_officer(user)
+
+
 def register() -> None:
     from sciencecity.transfer import selectors
 
@@ -155,7 +160,7 @@ def register() -> None:
         edit_demand=can_edit_demand, read_achievement_details=can_read_achievement_details,
         read_demand_description=can_read_demand_description, express_interest=can_express_interest,
         see_deal_contacts=can_see_contacts, set_broker=can_set_broker, file_contract=can_file_contract,
-        manage_incubation=can_manage_incubation, view_incubation=can_view_incubation,
+        manage_incubation=can_manage_incubation, import_listings=can_import_listings, view_incubation=can_view_incubation,
     )
     permissions.register("transfer.view_achievement", can_view_achievement,
                          scope=lambda user, qs: qs & selectors.achievement_queryset(user))

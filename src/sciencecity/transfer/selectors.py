@@ -10,14 +10,17 @@ owner's consent. Parties of a deal on a listing always keep seeing it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from sciencecity.core import permissions
 from sciencecity.core.models import Notification
-from sciencecity.transfer.choices import ListingStatus, Visibility
-from sciencecity.transfer.models import Achievement, Deal, TechDemand, TopicWatch
+from sciencecity.registry.models import Person
+from sciencecity.transfer.choices import OPEN_STATES, DealState, ListingStatus, Visibility
+from sciencecity.transfer.models import Achievement, Deal, TechContract, TechDemand, TopicWatch
 
 
 def _orgs(user: Any) -> set[int]:
@@ -66,13 +69,16 @@ def visible_ids(user: Any, kind: str, ids: list[int]) -> set[int]:
 
 
 # --- lists
-def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]:
-    qs = achievement_queryset(user).select_related("owner").prefetch_related("sectors")
+def _listing_list(qs: QuerySet, user: Any, params: dict[str, str], *, owner: str) -> QuerySet:
+    """The list filters both sides share: ``mine`` (the user's organisations), ``sector`` (a code), ``q``."""
+    model = qs.model
+    qs = qs.select_related(owner).prefetch_related("sectors")
     if params.get("mine") and permissions.is_business_user(user):
-        qs = qs.filter(owner_id__in=_orgs(user))
+        qs = qs.filter(**{f"{owner}_id__in": _orgs(user)})
     if params.get("sector"):
-        qs = qs.filter(pk__in=Achievement.sectors.through.objects.filter(sector__code=params["sector"])
-                       .values("achievement_id"))
+        through = model.sectors.through
+        qs = qs.filter(pk__in=through.objects.filter(sector__code=params["sector"])
+                       .values(f"{model._meta.model_name}_id"))
     if params.get("q"):
         qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
     # No DISTINCT: every filter is a subquery, so a row comes once (DISTINCT over every column, text
@@ -80,16 +86,12 @@ def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]
     return qs
 
 
+def achievement_list(user: Any, params: dict[str, str]) -> QuerySet[Achievement]:
+    return _listing_list(achievement_queryset(user), user, params, owner="owner")
+
+
 def demand_list(user: Any, params: dict[str, str]) -> QuerySet[TechDemand]:
-    qs = demand_queryset(user).select_related("organisation").prefetch_related("sectors")
-    if params.get("mine") and permissions.is_business_user(user):
-        qs = qs.filter(organisation_id__in=_orgs(user))
-    if params.get("sector"):
-        qs = qs.filter(pk__in=TechDemand.sectors.through.objects.filter(sector__code=params["sector"])
-                       .values("techdemand_id"))
-    if params.get("q"):
-        qs = qs.filter(Q(title__icontains=params["q"]) | Q(keywords__icontains=params["q"]))
-    return qs
+    return _listing_list(demand_queryset(user), user, params, owner="organisation")
 
 
 def own_listings(user: Any) -> tuple[list[Achievement], list[TechDemand]]:
@@ -114,3 +116,41 @@ def notifications(user: Any) -> QuerySet[Notification]:
 
 def watches(user: Any) -> QuerySet[TopicWatch]:
     return TopicWatch.objects.filter(user=user).select_related("sector")
+
+
+# --- brokers (技术经纪人)
+def brokers() -> QuerySet[Person]:
+    return Person.objects.filter(categories__icontains='"broker"')
+
+
+@dataclass
+class BrokerFigures:
+    person: Person
+    by_state: dict[str, int] = field(default_factory=dict)
+    registered: int = 0
+    amount: Decimal = Decimal("0.00")
+
+    @property
+    def counts(self) -> list[int]:
+        """Deals per state, in the order of :class:`DealState`."""
+        return [self.by_state.get(s, 0) for s in DealState.values]
+
+    @property
+    def open_deals(self) -> int:
+        return sum(self.by_state.get(s, 0) for s in OPEN_STATES)
+
+
+def broker_figures(people: QuerySet[Person] | None = None) -> list[BrokerFigures]:
+    """Each broker's pipeline (deals by state) and figures (deals registered, contract amount brokered)."""
+    people = list(people if people is not None else brokers())
+    rows = {p.pk: BrokerFigures(person=p, by_state={s: 0 for s in DealState.values}) for p in people}
+    counts = (Deal.objects.filter(broker_id__in=rows).values("broker_id", "state").annotate(n=Count("id")))
+    for row in counts:
+        rows[row["broker_id"]].by_state[row["state"]] = row["n"]
+    amounts = (TechContract.objects.filter(deal__broker_id__in=rows).values("deal__broker_id")
+               .annotate(n=Count("id"), total=Sum("amount")))
+    for row in amounts:
+        figures = rows[row["deal__broker_id"]]
+        figures.registered = row["n"]
+        figures.amount = Decimal(row["total"] or 0).quantize(Decimal("0.01"))
+    return list(rows.values())

@@ -207,7 +207,7 @@ def contract_create(request):
 def broker_list(request):
     permissions.require(access.can_use_marketplace(request.user))
     return render(request, "transfer/broker_list.html", {
-        "rows": services.broker_figures(), "states": DealState.choices,
+        "rows": selectors.broker_figures(), "states": DealState.choices,
     })
 
 

@@ -44,18 +44,20 @@ def _mode_labels(modes: list[str]) -> list[str]:
     return [labels.get(m, m) for m in modes]
 
 
-def _visible_achievement(request, pk: int) -> Achievement:
-    achievement = get_object_or_404(Achievement.objects.select_related("owner"), pk=pk)
-    if not access.can_view_achievement(request.user, achievement):
+def _visible(request, queryset, may_view, pk: int):
+    """The listing ``pk`` when the user may see it; 404 otherwise (as if it did not exist)."""
+    listing = get_object_or_404(queryset, pk=pk)
+    if not may_view(request.user, listing):
         raise Http404
-    return achievement
+    return listing
+
+
+def _visible_achievement(request, pk: int) -> Achievement:
+    return _visible(request, Achievement.objects.select_related("owner"), access.can_view_achievement, pk)
 
 
 def _visible_demand(request, pk: int) -> TechDemand:
-    demand = get_object_or_404(TechDemand.objects.select_related("organisation"), pk=pk)
-    if not access.can_view_demand(request.user, demand):
-        raise Http404
-    return demand
+    return _visible(request, TechDemand.objects.select_related("organisation"), access.can_view_demand, pk)
 
 
 FILTER_LABELS = {"trl": gettext_lazy("minimum TRL"), "modes": gettext_lazy("transfer modes"),
@@ -91,6 +93,30 @@ def _list_explanation(request, params: dict[str, str], selector) -> dict:
     }
 
 
+def _listing_list(request, *, name: str, select, can_create: bool):
+    """The list page of one side: filters, a page of rows, why an empty list is empty."""
+    params = _params(request)
+    page, query = _page(request, select(request.user, params))
+    empty = _list_explanation(request, params, select) if not page.object_list else {}
+    return render(request, f"transfer/{name}_list.html", {
+        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
+        "business": access.can_use_marketplace(request.user), "can_create": can_create,
+    })
+
+
+def _matches_context(request, *, is_owner: bool, listing, find, removed, other: str) -> dict:
+    """The explained matches of a listing (for its owner) and, when none are left, what removed them."""
+    relax = _relax(request)
+    matches = find(listing, user=request.user, relax=relax) if is_owner else None
+    counts = removed(listing, user=request.user, relax=relax) if matches and not matches[other] else {}
+    return {
+        "is_owner": is_owner, "mode_labels": _mode_labels(listing.modes),
+        "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
+        "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
+        "feedback_labels": FeedbackLabel.choices, "can_feedback": access.can_use_marketplace(request.user),
+    }
+
+
 # --- index
 def index(request):
     user = request.user
@@ -109,32 +135,20 @@ def index(request):
 
 # --- achievements
 def achievement_list(request):
-    params = _params(request)
-    page, query = _page(request, selectors.achievement_list(request.user, params))
-    empty = _list_explanation(request, params, selectors.achievement_list) if not page.object_list else {}
-    return render(request, "transfer/achievement_list.html", {
-        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
-        "business": access.can_use_marketplace(request.user),
-        "can_create": access.can_create_achievement(request.user),
-    })
+    return _listing_list(request, name="achievement", select=selectors.achievement_list,
+                         can_create=access.can_create_achievement(request.user))
 
 
 def achievement_detail(request, pk: int):
     achievement = _visible_achievement(request, pk)
     user = request.user
-    is_owner = access.can_edit_achievement(user, achievement)
-    relax = _relax(request)
-    matches = matching.matches_for_achievement(achievement, user=user, relax=relax) if is_owner else None
-    counts = matching.achievement_removals(achievement, user=user, relax=relax) if matches and not matches[
-        "demands"] else {}
     return render(request, "transfer/achievement_detail.html", {
-        "achievement": achievement, "is_owner": is_owner, "mode_labels": _mode_labels(achievement.modes),
+        "achievement": achievement,
         "show_details": access.can_read_achievement_details(user, achievement),
-        "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
-        "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
-        "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": access.can_use_marketplace(user),
         "can_express_interest": access.can_express_interest(user),
+        **_matches_context(request, is_owner=access.can_edit_achievement(user, achievement), listing=achievement,
+                           find=matching.matches_for_achievement, removed=matching.achievement_removals,
+                           other="demands"),
     })
 
 
@@ -186,31 +200,19 @@ def achievement_edit(request, pk: int):
 
 # --- demands
 def demand_list(request):
-    params = _params(request)
-    page, query = _page(request, selectors.demand_list(request.user, params))
-    empty = _list_explanation(request, params, selectors.demand_list) if not page.object_list else {}
-    return render(request, "transfer/demand_list.html", {
-        "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
-        "business": access.can_use_marketplace(request.user),
-        "can_create": access.can_create_demand(request.user),
-    })
+    return _listing_list(request, name="demand", select=selectors.demand_list,
+                         can_create=access.can_create_demand(request.user))
 
 
 def demand_detail(request, pk: int):
     demand = _visible_demand(request, pk)
     user = request.user
-    is_owner = access.can_edit_demand(user, demand)
-    relax = _relax(request)
-    matches = matching.matches_for_demand(demand, user=user, relax=relax) if is_owner else None
-    counts = matching.demand_removals(demand, user=user, relax=relax) if matches and not matches[
-        "achievements"] else {}
     return render(request, "transfer/demand_detail.html", {
-        "demand": demand, "is_owner": is_owner, "mode_labels": _mode_labels(demand.modes),
+        "demand": demand,
         "show_description": access.can_read_demand_description(user, demand),
-        "matches": matches, "relaxed": [str(FILTER_LABELS[n]) for n in relax],
-        "removals": _match_removals(request, counts), "relax_all_url": _relax_all_url(request, counts),
-        "feedback_labels": FeedbackLabel.choices,
-        "can_feedback": access.can_use_marketplace(user),
+        **_matches_context(request, is_owner=access.can_edit_demand(user, demand), listing=demand,
+                           find=matching.matches_for_demand, removed=matching.demand_removals,
+                           other="achievements"),
     })
 
 

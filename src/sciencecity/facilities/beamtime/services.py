@@ -14,7 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -50,6 +50,9 @@ from sciencecity.facilities.choices import SLOT_HOLDING_STATES, BookingState, In
 from sciencecity.facilities.models import Blackout, Booking
 from sciencecity.facilities.services.bookings import user_class_for
 
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
+
 ROUND_FIELDS = ["code", "title", "facility", "state", "closes_on", "schedule_starts_on", "reviews_per_proposal",
                 "max_load", "conflict_years", "alliance_conflicts", "policy"]
 PROPOSAL_FIELDS = ["reference", "round", "organisation", "applicant", "title", "keywords", "samples", "hazards",
@@ -72,7 +75,7 @@ def _invalid(message: str, code: str, field: str | None = None) -> ValidationErr
 
 
 @transaction.atomic
-def round_create(*, actor: Any, facility: Any, data: dict[str, Any]) -> BeamtimeRound:
+def round_create(*, actor: User | None, facility: Any, data: dict[str, Any]) -> BeamtimeRound:
     """Open a round on ``facility`` (a registry organisation); beamlines are added with ``round_beamline_set``."""
     permissions.require(rules.can_manage_facility(actor, facility))
     round_ = BeamtimeRound(facility=facility, **{k: data[k] for k in ROUND_FIELDS if k in data and k != "facility"})
@@ -84,7 +87,7 @@ def round_create(*, actor: Any, facility: Any, data: dict[str, Any]) -> Beamtime
 
 
 @transaction.atomic
-def round_beamline_set(*, actor: Any, round_: BeamtimeRound, instrument: Any, shifts: int,
+def round_beamline_set(*, actor: User | None, round_: BeamtimeRound, instrument: Any, shifts: int,
                        reserved_shifts: int = 0) -> RoundBeamline:
     """Set the shifts a beamline gives in the round (and how many are reserved for priority access)."""
     round_ = BeamtimeRound.objects.select_for_update().select_related("facility").get(pk=round_.pk)
@@ -108,7 +111,7 @@ def round_beamline_set(*, actor: Any, round_: BeamtimeRound, instrument: Any, sh
     return line
 
 
-def _transition(actor: Any, round_: BeamtimeRound, state: str) -> None:
+def _transition(actor: User | None, round_: BeamtimeRound, state: str) -> None:
     old = round_.state
     round_.state = state
     round_.save(update_fields=["state", "updated_at"])
@@ -129,7 +132,7 @@ def _next_reference(round_: BeamtimeRound) -> str:
 
 
 @transaction.atomic
-def proposal_submit(*, actor: Any, round_: BeamtimeRound, organisation: Any, data: dict[str, Any],
+def proposal_submit(*, actor: User | None, round_: BeamtimeRound, organisation: Any, data: dict[str, Any],
                     requests: Sequence[tuple[RoundBeamline, int]], team: Sequence[Any] = (),
                     today: dt.date | None = None) -> BeamtimeProposal:
     """Submit a proposal: shifts per beamline of this round, team, samples and the signed safety declaration."""
@@ -173,7 +176,7 @@ def proposal_submit(*, actor: Any, round_: BeamtimeRound, organisation: Any, dat
 
 
 @transaction.atomic
-def feasibility_assess(*, actor: Any, shift_request: ShiftRequest, verdict: str, shifts_granted: int | None = None,
+def feasibility_assess(*, actor: User | None, shift_request: ShiftRequest, verdict: str, shifts_granted: int | None = None,
                        note: str = "") -> ShiftRequest:
     """技术评审: the beamline scientist's verdict. Feasible grants the shifts asked; partly grants
     ``shifts_granted`` (1 to the shifts asked − 1 … asked); not feasible grants none."""
@@ -235,7 +238,7 @@ def _conflict_facts(round_: BeamtimeRound, expert_ids: list[int], proposals: Seq
 
 
 @transaction.atomic
-def reviewers_assign(*, actor: Any, round_: BeamtimeRound, today: dt.date | None = None) -> int:
+def reviewers_assign(*, actor: User | None, round_: BeamtimeRound, today: dt.date | None = None) -> int:
     """Close the round to proposals and assign ``reviews_per_proposal`` experts to every proposal: the
     largest total text affinity, no conflict of interest, at most ``max_load`` each. The reviews are
     released to the experts at once; returns how many were created."""
@@ -328,7 +331,7 @@ def _score(value: Any) -> Decimal:
 
 
 @transaction.atomic
-def review_submit(*, actor: Any, review: BeamtimeReview, score: Any, comment: str) -> BeamtimeReview:
+def review_submit(*, actor: User | None, review: BeamtimeReview, score: Any, comment: str) -> BeamtimeReview:
     """The expert's score (1–5, 5 best) and comment; may be changed until the shifts are allocated."""
     review = BeamtimeReview.objects.select_for_update().select_related("proposal__round").get(pk=review.pk)
     permissions.require(rules.can_review(actor, review))
@@ -409,7 +412,7 @@ def allocation_problem(round_: BeamtimeRound) -> tuple[engine.AllocationProblem,
             {row.proposal.reference: row for row in rows})
 
 
-def allocation_enqueue(*, actor: Any, round_: BeamtimeRound, policy: str) -> Any:
+def allocation_enqueue(*, actor: User | None, round_: BeamtimeRound, policy: str) -> Any:
     """Check the round is ready and queue the allocation job (it runs inline in tests)."""
     round_ = BeamtimeRound.objects.select_related("facility").get(pk=round_.pk)
     permissions.require(rules.can_manage_round(actor, round_))
@@ -488,7 +491,7 @@ def _book_shifts(actor: Any, allocated: list[ShiftRequest]) -> list[Booking]:
 
 
 @transaction.atomic
-def allocation_run(*, actor: Any, round_: BeamtimeRound, policy: str,
+def allocation_run(*, actor: User | None, round_: BeamtimeRound, policy: str,
                    progress: Any = None) -> engine.AllocationResult:
     """Allocate the round's shifts with ``engines.beamtime`` and store them with their schedule.
 
@@ -499,7 +502,7 @@ def allocation_run(*, actor: Any, round_: BeamtimeRound, policy: str,
     return _allocate(actor=actor, round_=round_, policy=policy, progress=progress)
 
 
-def _allocate(*, actor: Any, round_: BeamtimeRound, policy: str, progress: Any = None) -> engine.AllocationResult:
+def _allocate(*, actor: User | None, round_: BeamtimeRound, policy: str, progress: Any = None) -> engine.AllocationResult:
     """The allocation itself (the caller holds the round's row lock and has checked the permission)."""
     blockers = allocation_blockers(round_)
     if round_.state not in (RoundState.REVIEW, RoundState.ALLOCATED) or blockers:
@@ -579,7 +582,7 @@ def register_jobs() -> None:
 
 
 @transaction.atomic
-def report_submit(*, actor: Any, proposal: BeamtimeProposal, data: dict[str, Any]) -> ExperimentReport:
+def report_submit(*, actor: User | None, proposal: BeamtimeProposal, data: dict[str, Any]) -> ExperimentReport:
     """实验报告: the team reports its experiment after its shifts (one report, may be updated)."""
     proposal = BeamtimeProposal.objects.select_for_update().get(pk=proposal.pk)
     permissions.require(rules.can_report(actor, proposal))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -22,6 +22,9 @@ from sciencecity.facilities import permissions
 from sciencecity.facilities.choices import SLOT_HOLDING_STATES, BookingState, UserClass, refuse
 from sciencecity.facilities.models import Blackout, Booking, Instrument, TrainingRecord
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: Organisation kinds that pay the academic price.
 ACADEMIC_KINDS = frozenset({"university", "research_institute", "new_rd_institution", "laboratory",
@@ -166,7 +169,7 @@ def _insert(booking: Booking) -> Booking:
     return booking
 
 
-def _prepare(*, actor: Any, instrument: Instrument, organisation: Organisation | None, starts_at: dt.datetime,
+def _prepare(*, actor: User | None, instrument: Instrument, organisation: Organisation | None, starts_at: dt.datetime,
              ends_at: dt.datetime, purpose: str, series: str, now: dt.datetime | None) -> Booking:
     check_slot(instrument, starts_at, ends_at, now=now)
     _check_training(instrument, actor, _local(starts_at).date())
@@ -180,7 +183,7 @@ def _prepare(*, actor: Any, instrument: Instrument, organisation: Organisation |
     return booking
 
 
-def _acting_for(actor: Any, organisation: Organisation | None) -> Organisation | None:
+def _acting_for(actor: User | None, organisation: Organisation | None) -> Organisation | None:
     from sciencecity.core import permissions as core_permissions
 
     ids = core_permissions.organisation_ids(actor)
@@ -192,7 +195,7 @@ def _acting_for(actor: Any, organisation: Organisation | None) -> Organisation |
 
 
 @transaction.atomic
-def booking_create(*, actor: Any, instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime,
+def booking_create(*, actor: User | None, instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime,
                    organisation: Organisation | None = None, purpose: str = "", waitlist: bool = False,
                    now: dt.datetime | None = None) -> Booking:
     """Book a slot: 201 with a confirmed (or, where approval is required, requested) booking; a taken slot
@@ -218,7 +221,7 @@ def booking_create(*, actor: Any, instrument: Instrument, starts_at: dt.datetime
 
 
 @transaction.atomic
-def booking_create_series(*, actor: Any, instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime,
+def booking_create_series(*, actor: User | None, instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime,
                           occurrences: int, every_days: int = 7, organisation: Organisation | None = None,
                           purpose: str = "", now: dt.datetime | None = None) -> list[Booking]:
     """A recurring booking (every ``every_days`` days, ``occurrences`` times): all or nothing — one taken or
@@ -258,7 +261,7 @@ def _locked(booking: Booking) -> Booking:
     return Booking.objects.select_for_update().select_related("instrument").get(pk=booking.pk)
 
 
-def _transition(actor: Any, booking: Booking, new: str, *, reason: str = "", **fields: Any) -> Booking:
+def _transition(actor: User | None, booking: Booking, new: str, *, reason: str = "", **fields: Any) -> Booking:
     old = snapshot(booking, ["state", *fields])
     booking.state = new
     for key, value in fields.items():
@@ -269,7 +272,7 @@ def _transition(actor: Any, booking: Booking, new: str, *, reason: str = "", **f
     return booking
 
 
-def _promote_waitlist(instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime, *, actor: Any) -> None:
+def _promote_waitlist(instrument: Instrument, starts_at: dt.datetime, ends_at: dt.datetime, *, actor: User | None) -> None:
     """The freed slot goes to the earliest waitlisted booking that now fits (first come, first served)."""
     for waiting in Booking.objects.filter(instrument=instrument, state=BookingState.WAITLISTED,
                                           starts_at__lt=ends_at, ends_at__gt=starts_at,
@@ -281,7 +284,7 @@ def _promote_waitlist(instrument: Instrument, starts_at: dt.datetime, ends_at: d
 
 
 @transaction.atomic
-def booking_cancel(*, actor: Any, booking: Booking, reason: str = "", now: dt.datetime | None = None) -> Booking:
+def booking_cancel(*, actor: User | None, booking: Booking, reason: str = "", now: dt.datetime | None = None) -> Booking:
     """Cancel before the start; after the free-cancellation deadline the booking is marked a late cancellation."""
     booking = _locked(booking)
     if not permissions.can_act_on_booking(actor, booking):
@@ -300,7 +303,7 @@ def booking_cancel(*, actor: Any, booking: Booking, reason: str = "", now: dt.da
 
 
 @transaction.atomic
-def booking_decide(*, actor: Any, booking: Booking, approve: bool, reason: str = "") -> Booking:
+def booking_decide(*, actor: User | None, booking: Booking, approve: bool, reason: str = "") -> Booking:
     """The manager approves or rejects a requested booking; a rejection frees the slot for the waitlist."""
     booking = _locked(booking)
     if not permissions.manages(actor, booking.instrument):
@@ -315,7 +318,7 @@ def booking_decide(*, actor: Any, booking: Booking, approve: bool, reason: str =
 
 
 @transaction.atomic
-def booking_check_in(*, actor: Any, booking: Booking, now: dt.datetime | None = None) -> Booking:
+def booking_check_in(*, actor: User | None, booking: Booking, now: dt.datetime | None = None) -> Booking:
     """Check in from 15 minutes before the start until the no-show grace period has passed."""
     booking = _locked(booking)
     if not permissions.can_act_on_booking(actor, booking):
@@ -332,7 +335,7 @@ def booking_check_in(*, actor: Any, booking: Booking, now: dt.datetime | None = 
 
 
 @transaction.atomic
-def booking_check_out(*, actor: Any, booking: Booking, now: dt.datetime | None = None):
+def booking_check_out(*, actor: User | None, booking: Booking, now: dt.datetime | None = None):
     """Check out: the booking is completed and its usage record (fee at the user class's price) is written."""
     from sciencecity.facilities.services.usage import usage_record_create
 
@@ -348,7 +351,7 @@ def booking_check_out(*, actor: Any, booking: Booking, now: dt.datetime | None =
 
 
 def bookings_release_no_shows(*, instrument: Instrument | None = None, now: dt.datetime | None = None,
-                              actor: Any = None) -> int:
+                              actor: User | None = None) -> int:
     """Release confirmed bookings not checked in within the grace period (state no-show); their slots go to
     the waitlist. Runs before each booking of the instrument and from ``sciencecity facilities-release``."""
     now = now or timezone.now()
@@ -367,7 +370,7 @@ def bookings_release_no_shows(*, instrument: Instrument | None = None, now: dt.d
 
 
 @transaction.atomic
-def training_grant(*, actor: Any, instrument: Instrument, user: Any, valid_until: dt.date) -> TrainingRecord:
+def training_grant(*, actor: User | None, instrument: Instrument, user: Any, valid_until: dt.date) -> TrainingRecord:
     if not permissions.manages(actor, instrument):
         raise PermissionDenied(_("Only the instrument's managers record training."))
     record, created = TrainingRecord.objects.update_or_create(instrument=instrument, user=user,

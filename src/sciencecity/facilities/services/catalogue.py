@@ -1,14 +1,14 @@
 """Catalogue writes: facility managers create and edit instruments (details, opening hours, booking rules,
 training and qualification requirements), their price lists and training records (voucher schemes, the
-bureau's, in ``vouchers.py`` use :func:`edit` too). Each checks its permission, refuses bad input naming the field, writes nothing on a refusal and
-records its audit event in the same transaction."""
+bureau's, in ``vouchers.py`` use :func:`edit` too). Each checks its permission, refuses bad input naming
+the field, writes nothing on a refusal and records its audit event in the same transaction."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,6 +18,9 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.facilities.choices import UserClass, refuse
 from sciencecity.facilities.models import Instrument, InstrumentPrice
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: The fields a manager edits (``code`` and ``host`` are fixed at creation).
 INSTRUMENT_FIELDS = ["name", "name_en", "kind", "model", "capabilities", "keywords", "location", "opens_at",
@@ -52,7 +55,7 @@ def _changed_search(instrument: Instrument) -> None:
 
 
 @transaction.atomic
-def instrument_create(*, actor: Any, host: Any, code: str, data: dict[str, Any]) -> Instrument:
+def instrument_create(*, actor: User | None, host: Any, code: str, data: dict[str, Any]) -> Instrument:
     """A new instrument of ``host``, managed by ``actor`` unless ``data`` names another manager."""
     permissions.require(actor, "facilities.create_instrument", host)
     code = (code or "").strip()
@@ -71,7 +74,7 @@ def instrument_create(*, actor: Any, host: Any, code: str, data: dict[str, Any])
     return instrument
 
 
-def edit(*, actor: Any, obj: Any, fields: list[str], data: dict[str, Any], check: Callable[[Any], None],
+def edit(*, actor: User | None, obj: Any, fields: list[str], data: dict[str, Any], check: Callable[[Any], None],
          acting_organisation: Any = None) -> Any:
     """Set the given ``fields`` of a locked, permitted ``obj`` from ``data``; validate (``check`` names the
     field); save and audit the difference, if any. Callers hold the row lock and have checked permission."""
@@ -93,7 +96,7 @@ def edit(*, actor: Any, obj: Any, fields: list[str], data: dict[str, Any], check
 
 
 @transaction.atomic
-def instrument_update(*, actor: Any, instrument: Instrument, data: dict[str, Any]) -> Instrument:
+def instrument_update(*, actor: User | None, instrument: Instrument, data: dict[str, Any]) -> Instrument:
     """Change an instrument's details, hours, rules and requirements (only the fields given)."""
     instrument = Instrument.objects.select_for_update().select_related("host").get(pk=instrument.pk)
     permissions.require(actor, "facilities.manage_instrument", instrument)
@@ -116,7 +119,7 @@ def _rate(value: Any, field: str) -> Decimal | None:
 
 
 @transaction.atomic
-def price_list_set(*, actor: Any, instrument: Instrument, rates: dict[str, Any]) -> list[InstrumentPrice]:
+def price_list_set(*, actor: User | None, instrument: Instrument, rates: dict[str, Any]) -> list[InstrumentPrice]:
     """The price list per user class in one go: a rate sets the class's price, an empty one removes it.
     A bad rate (field ``price_<class>``) refuses the whole list."""
     permissions.require(actor, "facilities.manage_instrument", instrument)
@@ -155,7 +158,7 @@ PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
 @transaction.atomic
-def instrument_photo_set(*, actor: Any, instrument: Instrument, upload: Any) -> Instrument:
+def instrument_photo_set(*, actor: User | None, instrument: Instrument, upload: Any) -> Instrument:
     """Replace the instrument's photo: a JPEG, PNG or WebP image of at most 5 MB (checked by decoding it,
     not by its name); anything else is refused naming the field ``photo`` and nothing is stored."""
     from PIL import Image, UnidentifiedImageError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -12,6 +12,9 @@ from sciencecity.core.audit import audit_record, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.facilities.choices import UserClass
 from sciencecity.facilities.models import Booking, Instrument, InstrumentPrice, UsageRecord
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 #: Usage is billed in steps of this many minutes, rounded up (a started quarter hour counts).
 BILLING_STEP_MINUTES = 15
@@ -41,7 +44,7 @@ def fee_for(rate: Decimal, minutes: int) -> Decimal:
 
 
 @transaction.atomic
-def usage_record_create(*, actor: Any, booking: Booking) -> UsageRecord:
+def usage_record_create(*, actor: User | None, booking: Booking) -> UsageRecord:
     minutes = billed_minutes((booking.checked_out_at - booking.checked_in_at).total_seconds())
     rate = hourly_rate(booking.instrument, booking.user_class)
     usage = UsageRecord(booking=booking, instrument=booking.instrument, organisation=booking.organisation,

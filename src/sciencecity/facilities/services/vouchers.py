@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -24,6 +24,9 @@ from sciencecity.facilities import permissions
 from sciencecity.facilities.choices import VOUCHER_FIELDS, SchemeStatus, VoucherState, refuse
 from sciencecity.facilities.models import UsageRecord, Voucher, VoucherRedemption, VoucherScheme
 from sciencecity.registry.models import Organisation
+
+if TYPE_CHECKING:
+    from sciencecity.accounts.models import User
 
 CENT = Decimal("0.01")
 
@@ -103,7 +106,7 @@ def _check_scheme(scheme: VoucherScheme) -> None:
 
 
 @transaction.atomic
-def scheme_create(*, actor: Any, data: dict[str, Any]) -> VoucherScheme:
+def scheme_create(*, actor: User | None, data: dict[str, Any]) -> VoucherScheme:
     if not permissions.can_manage_vouchers(actor):
         raise PermissionDenied
     scheme = VoucherScheme(**data)
@@ -116,7 +119,7 @@ def scheme_create(*, actor: Any, data: dict[str, Any]) -> VoucherScheme:
 
 
 @transaction.atomic
-def scheme_update(*, actor: Any, scheme: VoucherScheme, data: dict[str, Any]) -> VoucherScheme:
+def scheme_update(*, actor: User | None, scheme: VoucherScheme, data: dict[str, Any]) -> VoucherScheme:
     """Change a scheme (the bureau's): name, budget, cap, share, eligibility rule, validity, open or closed."""
     from sciencecity.facilities.services.catalogue import edit
 
@@ -131,7 +134,7 @@ def _next_code(scheme: VoucherScheme) -> str:
 
 
 @transaction.atomic
-def voucher_apply(*, actor: Any, scheme: VoucherScheme, organisation: Organisation, requested: Any,
+def voucher_apply(*, actor: User | None, scheme: VoucherScheme, organisation: Organisation, requested: Any,
                   facts: dict[str, Any], today: dt.date | None = None) -> Voucher:
     """An enterprise applies; refused when the scheme is closed, the enterprise not eligible or over the cap."""
     if organisation.pk not in core_permissions.organisation_ids(actor) or organisation.kind != "enterprise":
@@ -164,7 +167,7 @@ def budget_committed(scheme: VoucherScheme) -> Decimal:
 
 
 @transaction.atomic
-def voucher_decide(*, actor: Any, voucher: Voucher, approve: bool, granted: Any = None, reason: str = "") -> Voucher:
+def voucher_decide(*, actor: User | None, voucher: Voucher, approve: bool, granted: Any = None, reason: str = "") -> Voucher:
     """The bureau approves (up to the remaining budget) or rejects an application."""
     if not permissions.can_manage_vouchers(actor):
         raise PermissionDenied
@@ -198,7 +201,7 @@ def redeemable(voucher: Voucher, usage: UsageRecord) -> Decimal:
 
 
 @transaction.atomic
-def voucher_redeem(*, actor: Any, voucher: Voucher, usage: UsageRecord, amount: Any = None,
+def voucher_redeem(*, actor: User | None, voucher: Voucher, usage: UsageRecord, amount: Any = None,
                    today: dt.date | None = None) -> VoucherRedemption:
     """Pay part of a usage fee with a voucher of the usage's organisation. The balance is taken with one
     conditional update; a second spend of the same money (or of the same usage) raises :class:`VoucherSpent`."""
@@ -232,7 +235,7 @@ def voucher_redeem(*, actor: Any, voucher: Voucher, usage: UsageRecord, amount: 
 
 
 @transaction.atomic
-def redemptions_settle(*, actor: Any, redemptions: list[VoucherRedemption]) -> int:
+def redemptions_settle(*, actor: User | None, redemptions: list[VoucherRedemption]) -> int:
     """The bureau settles redeemed amounts to the providers; settling twice changes nothing."""
     if not permissions.can_manage_vouchers(actor):
         raise PermissionDenied

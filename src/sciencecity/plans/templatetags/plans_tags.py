@@ -9,7 +9,6 @@ from django import template
 
 from sciencecity.core import permissions
 from sciencecity.plans import warning_text
-from sciencecity.plans.permissions import department_ids
 
 register = template.Library()
 
@@ -17,7 +16,7 @@ register = template.Library()
 @register.filter
 def may_open_rounds(user: Any) -> bool:
     """The reporting rounds are for the bureau and the department officers (as ``views_rounds`` requires)."""
-    return permissions.is_bureau_officer(user) or bool(department_ids(user))
+    return permissions.has_perm(user, "plans.open_rounds")
 
 
 @register.filter

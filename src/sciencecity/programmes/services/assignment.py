@@ -577,32 +577,6 @@ def reassign_slots(*, actor: User | None, application: Application, state: str =
     return created
 
 
-def overview_rows(call: Call) -> list[dict[str, Any]]:
-    """Per application: its assignments (with reasons in words) and the excluded experts with rules."""
-    applications = call_applications(call)
-    pool = {p.person_id: p.person for p in expert_pool()}
-    facts = conflict_facts(call=call, expert_ids=list(pool), applications=applications)
-    matrix = facts.matrix()
-    people: dict[int, str] = {pk: p.name for pk, p in pool.items()}
-    assignments: dict[int, list[Assignment]] = {}
-    for a in Assignment.objects.filter(application__call=call).select_related("expert").order_by(
-            "application_id", "-affinity", "id"):
-        a.reason_texts = reason_texts(a.reasons)
-        assignments.setdefault(a.application_id, []).append(a)
-    loads = call_loads(call)
-    profiles = {p.person_id: p for p in expert_pool()}
-    full = {pk for pk in pool if loads.get(pk, 0) >= max_load_of(call, profiles.get(pk))}
-    rows = []
-    for application in applications:
-        found_here = {e: found for (e, a), found in matrix.items() if a == application.pk}
-        excluded = [(pool[e], [conflict_text(c, facts, people) for c in found]) for e, found in found_here.items()]
-        mine = assignments.get(application.pk, [])
-        rows.append({"application": application, "assignments": mine,
-                     "excluded": sorted(excluded, key=lambda item: item[0].name),
-                     "removals": exclusion_removals(found_here, full) if not mine else []})
-    return rows
-
-
 def exclusion_removals(conflicts: dict[int, list[Any]], full: set[int]) -> list[Removal]:
     """Why an application has no reviewer: per conflict rule, how many pool experts it excludes
     (an expert excluded by two rules counts for both), and how many free experts are at their

@@ -48,7 +48,6 @@ from sciencecity.programmes.models import (
 from sciencecity.programmes.permissions import can_manage_programmes
 from sciencecity.programmes.services.calls import call_transition
 from sciencecity.programmes.services.common import next_code
-from sciencecity.programmes.services.reviews import RankingRow, ranking
 
 if TYPE_CHECKING:
     from sciencecity.accounts.models import User
@@ -59,12 +58,6 @@ ROUND_OUTCOMES = (DecisionOutcome.KEEP, DecisionOutcome.ELIMINATE)
 #: Mechanisms whose winners are limited to ``call.teams_funded``.
 LIMITED_TEAMS = (Mechanism.OPEN_COMPETITION, Mechanism.HORSE_RACE)
 DECISION_FIELDS = ("outcome", "amount", "votes_for", "votes_against", "votes_abstain", "rationale")
-
-
-# --- ranking -----------------------------------------------------------------------------------
-def ranking_rows(call: Call) -> list[RankingRow]:
-    """The applications before the panel, ranked by mean normalised review score (with spread)."""
-    return [row for row in ranking(call) if row.application.state == ApplicationState.UNDER_REVIEW]
 
 
 def candidates(call: Call):

@@ -1,19 +1,10 @@
 """The reviewer's work (评审): released assignments, scoring per rubric, decline and late conflicts
-with automatic re-assignment; anonymised reviews for applicants; per-reviewer normalisation and
-the ranking (排序) with its spread.
-
-Normalisation (``call.normalise_scores``): each reviewer's weighted totals in the call become
-z-scores, ``z = (total − reviewer's mean) / reviewer's standard deviation`` (population), then are
-put back on the call's 0–100 scale as ``call mean + call standard deviation × z`` so that they can
-be read like the raw totals. A reviewer with a single review in the call, or whose totals all
-agree (no spread), gives no information about their harshness: their raw total is kept.
+with automatic re-assignment; anonymised reviews for applicants. The normalised ranking (排序) is a
+read: :func:`sciencecity.programmes.selectors.ranking`.
 """
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -167,90 +158,3 @@ def anonymised_reviews(application: Application) -> list[dict[str, Any]]:
                         for key, value in review.scores.items() if key in criteria],
              "comment": review.comment}
             for number, review in enumerate(reviews, start=1)]
-
-
-# --------------------------------------------------------------------------------------------
-# Normalisation and ranking
-
-
-def _mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
-def _std(values: list[float]) -> float:
-    mean = _mean(values)
-    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
-
-
-@dataclass
-class RankingRow:
-    application: Application
-    scores: list[float] = field(default_factory=list)  # reviewers' weighted totals
-    normalised: list[float] = field(default_factory=list)
-    rank: int | None = None
-
-    @property
-    def count(self) -> int:
-        return len(self.scores)
-
-    @property
-    def mean(self) -> float | None:
-        return round(_mean(self.scores), 4) if self.scores else None
-
-    @property
-    def score(self) -> float | None:
-        """What the ranking sorts by: the mean normalised score."""
-        return round(_mean(self.normalised), 4) if self.normalised else None
-
-    @property
-    def minimum(self) -> float | None:
-        return min(self.scores) if self.scores else None
-
-    @property
-    def maximum(self) -> float | None:
-        return max(self.scores) if self.scores else None
-
-    @property
-    def spread(self) -> float | None:
-        """Standard deviation of the reviewers' totals (population)."""
-        return round(_std(self.scores), 4) if self.scores else None
-
-
-def normalised_totals(reviews: list[tuple[int, int, float]], *, normalise: bool = True) -> dict[tuple[int, int], float]:
-    """``{(reviewer, application): score}`` from ``(reviewer, application, total)`` rows (see module doc)."""
-    if not normalise or not reviews:
-        return {(r, a): t for r, a, t in reviews}
-    totals = [t for _r, _a, t in reviews]
-    call_mean, call_std = _mean(totals), _std(totals)
-    by_reviewer: dict[int, list[float]] = defaultdict(list)
-    for reviewer, _application, total in reviews:
-        by_reviewer[reviewer].append(total)
-    result = {}
-    for reviewer, application, total in reviews:
-        own = by_reviewer[reviewer]
-        spread = _std(own)
-        if len(own) < 2 or spread == 0:
-            result[(reviewer, application)] = total
-        else:
-            result[(reviewer, application)] = round(call_mean + call_std * (total - _mean(own)) / spread, 4)
-    return result
-
-
-def ranking(call: Call) -> list[RankingRow]:
-    """Applications under review (or decided) ranked by mean normalised score; unreviewed last and without a
-    rank (``rank`` None: a number would suggest a place they have not earned)."""
-    applications = list(call.applications.filter(
-        state__in=(ApplicationState.UNDER_REVIEW, *DECIDED_STATES)).select_related("organisation"))
-    rows = {a.pk: RankingRow(a) for a in applications}
-    reviews = [(r.assignment.expert_id, r.assignment.application_id, r.total)
-               for r in Review.objects.filter(assignment__application__in=applications, conflict_flagged=False,
-                                              assignment__state=AssignmentState.SUBMITTED)
-               .select_related("assignment").order_by("assignment_id")]
-    scores = normalised_totals(reviews, normalise=call.normalise_scores)
-    for reviewer, application, total in reviews:
-        rows[application].scores.append(total)
-        rows[application].normalised.append(scores[(reviewer, application)])
-    ordered = sorted(rows.values(), key=lambda r: (r.score is None, -(r.score or 0), r.application.reference))
-    for rank, row in enumerate((row for row in ordered if row.score is not None), start=1):
-        row.rank = rank
-    return ordered

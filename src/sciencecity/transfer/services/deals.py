@@ -17,14 +17,13 @@ registration year (unless that value is approved and locked).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -167,10 +166,6 @@ def _broker(broker: Person | int | None) -> Person | None:
     if person is None or "broker" not in (person.categories or []):
         raise ValidationError({"broker": _("Choose a person registered as a technology broker.")})
     return person
-
-
-def brokers() -> QuerySet[Person]:
-    return Person.objects.filter(categories__icontains='"broker"')
 
 
 # --- transitions
@@ -404,37 +399,3 @@ def turnover_refresh(*, actor: User | None, year: int):
     from sciencecity.plans import sources
 
     return sources.source_changed(TURNOVER_SOURCE, year, actor=actor)
-
-
-# --- brokers (技术经纪人)
-@dataclass
-class BrokerFigures:
-    person: Person
-    by_state: dict[str, int] = field(default_factory=dict)
-    registered: int = 0
-    amount: Decimal = Decimal("0.00")
-
-    @property
-    def counts(self) -> list[int]:
-        """Deals per state, in the order of :class:`DealState`."""
-        return [self.by_state.get(s, 0) for s in DealState.values]
-
-    @property
-    def open_deals(self) -> int:
-        return sum(self.by_state.get(s, 0) for s in OPEN_STATES)
-
-
-def broker_figures(people: QuerySet[Person] | None = None) -> list[BrokerFigures]:
-    """Each broker's pipeline (deals by state) and figures (deals registered, contract amount brokered)."""
-    people = list(people if people is not None else brokers())
-    rows = {p.pk: BrokerFigures(person=p, by_state={s: 0 for s in DealState.values}) for p in people}
-    counts = (Deal.objects.filter(broker_id__in=rows).values("broker_id", "state").annotate(n=Count("id")))
-    for row in counts:
-        rows[row["broker_id"]].by_state[row["state"]] = row["n"]
-    amounts = (TechContract.objects.filter(deal__broker_id__in=rows).values("deal__broker_id")
-               .annotate(n=Count("id"), total=Sum("amount")))
-    for row in amounts:
-        figures = rows[row["deal__broker_id"]]
-        figures.registered = row["n"]
-        figures.amount = Decimal(row["total"] or 0).quantize(Decimal("0.01"))
-    return list(rows.values())

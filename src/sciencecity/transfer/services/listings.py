@@ -8,6 +8,8 @@ topic watches that the new listing matches.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -78,19 +80,6 @@ def _check_budget(demand: TechDemand) -> None:
         raise ValidationError(errors)
 
 
-def _achievement_snapshot(achievement: Achievement) -> dict[str, Any]:
-    data = snapshot(achievement, [*ACHIEVEMENT_FIELDS, "owner"])
-    data["sectors"] = sorted(achievement.sectors.values_list("code", flat=True))
-    data["invited"] = sorted(achievement.invited.values_list("code", flat=True))
-    return data
-
-
-def _demand_snapshot(demand: TechDemand) -> dict[str, Any]:
-    data = snapshot(demand, [*DEMAND_FIELDS, "organisation"])
-    data["sectors"] = sorted(demand.sectors.values_list("code", flat=True))
-    return data
-
-
 def _temporary_code() -> str:
     return "TMP-" + uuid.uuid4().hex[:30]
 
@@ -104,199 +93,167 @@ def _after_write(kind: str, obj: Any, *, created: bool) -> None:
         watch.alert_new_listing(kind, obj)
 
 
-# --- achievements
+# --- the two sides: what differs between an achievement and a demand when it is written
+@dataclass(frozen=True)
+class ListingSide:
+    """One side of the marketplace, as its writes see it; the writes below are the same for both."""
+
+    kind: str  # the matching index's name: "achievements" / "demands"
+    model: type[Achievement] | type[TechDemand]
+    fields: tuple[str, ...]
+    owner: str  # the organisation field
+    prefix: str  # of generated codes: ACH-000001
+    may_create: Callable[[Any, Organisation], bool]
+    may_edit: Callable[[Any, Any], bool]
+    #: many-to-many fields given by codes (or ids), with the function that resolves them
+    relations: dict[str, Callable[[Any], list]] = field(default_factory=dict)
+    #: fields an update may clear (``None``); the others keep their value when given ``None``
+    nullable: frozenset[str] = frozenset()
+    check: Callable[[Any], None] | None = None
+
+
+ACHIEVEMENTS = ListingSide(
+    kind="achievements", model=Achievement, fields=ACHIEVEMENT_FIELDS, owner="owner", prefix="ACH",
+    may_create=access.can_create_achievement, may_edit=access.can_edit_achievement,
+    relations={"sectors": _sectors, "invited": _organisations},
+)
+DEMANDS = ListingSide(
+    kind="demands", model=TechDemand, fields=DEMAND_FIELDS, owner="organisation", prefix="DEM",
+    may_create=access.can_create_demand, may_edit=access.can_edit_demand, relations={"sectors": _sectors},
+    nullable=frozenset({"budget_min", "budget_max", "deadline", "min_trl"}), check=_check_budget,
+)
+
+
+def _snapshot(side: ListingSide, listing: Any) -> dict[str, Any]:
+    data = snapshot(listing, [*side.fields, side.owner])
+    for name in side.relations:
+        data[name] = sorted(getattr(listing, name).values_list("code", flat=True))
+    return data
+
+
 @transaction.atomic
-def _achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
-                       check_permission: bool) -> Achievement:
-    """Post an achievement for ``organisation`` (the acting organisation). ``data``: model fields plus
-    ``sectors`` (codes) and ``invited`` (organisation ids or codes)."""
+def _listing_create(side: ListingSide, *, actor: User | None, organisation: Organisation, data: dict[str, Any],
+                    check_permission: bool) -> Any:
+    """Post a listing for ``organisation`` (the acting organisation). ``data``: model fields plus the
+    side's relations (``sectors`` as codes; for achievements ``invited``, organisation ids or codes)."""
     if check_permission:
-        permissions.require(access.can_create_achievement(actor, organisation))
-    achievement = Achievement(owner=organisation, **{k: data[k] for k in ACHIEVEMENT_FIELDS
-                                                     if k in data and data[k] is not None})
-    achievement.modes = _check_modes(achievement.modes, "modes")
-    sectors, invited = _sectors(data.get("sectors")), _organisations(data.get("invited"))
-    generated = not achievement.code
+        permissions.require(side.may_create(actor, organisation))
+    listing = side.model(**{side.owner: organisation},
+                         **{k: data[k] for k in side.fields if k in data and data[k] is not None})
+    listing.modes = _check_modes(listing.modes, "modes")
+    related = {name: resolve(data.get(name)) for name, resolve in side.relations.items()}
+    if side.check is not None:
+        side.check(listing)
+    generated = not listing.code
     if generated:
-        achievement.code = _temporary_code()
-    achievement.full_clean()
-    achievement.save()
+        listing.code = _temporary_code()
+    listing.full_clean()
+    listing.save()
     if generated:
-        achievement.code = f"ACH-{achievement.pk:06d}"
-        Achievement.objects.filter(pk=achievement.pk).update(code=achievement.code)
-    achievement.sectors.set(sectors)
-    achievement.invited.set(invited)
-    audit_record(action=AuditAction.CREATE, actor=actor, obj=achievement,
-                 changes=diff({}, _achievement_snapshot(achievement)), acting_organisation=organisation)
-    _after_write("achievements", achievement, created=True)
-    return achievement
+        listing.code = f"{side.prefix}-{listing.pk:06d}"
+        side.model.objects.filter(pk=listing.pk).update(code=listing.code)
+    for name, values in related.items():
+        getattr(listing, name).set(values)
+    audit_record(action=AuditAction.CREATE, actor=actor, obj=listing, changes=diff({}, _snapshot(side, listing)),
+                 acting_organisation=organisation)
+    _after_write(side.kind, listing, created=True)
+    return listing
 
 
-def achievement_create(
-    *,
-    actor: User | None,
-    organisation: Organisation,
-    data: dict[str, Any],
-) -> Achievement:
-    """:func:`_achievement_create` for a user: the actor's permission is checked first."""
-    return _achievement_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+@transaction.atomic
+def _listing_update(side: ListingSide, *, actor: User | None, listing: Any, data: dict[str, Any], reason: str = "",
+                    check_permission: bool) -> dict[str, list[Any]]:
+    """Change a listing (the code and owner stay); returns the changes (empty: nothing changed)."""
+    if check_permission:
+        permissions.require(side.may_edit(actor, listing))
+    before = _snapshot(side, listing)
+    for name in side.fields:
+        if name in data and name != "code" and (data[name] is not None or name in side.nullable):
+            setattr(listing, name, data[name])
+    listing.modes = _check_modes(listing.modes, "modes")
+    related = {name: resolve(data[name]) for name, resolve in side.relations.items() if name in data}
+    if side.check is not None:
+        side.check(listing)
+    listing.full_clean()
+    listing.save()
+    for name, values in related.items():
+        getattr(listing, name).set(values)
+    changes = diff(before, _snapshot(side, listing))
+    if changes:
+        audit_record(action=AuditAction.UPDATE, actor=actor, obj=listing, changes=changes, reason=reason,
+                     acting_organisation=getattr(listing, side.owner))
+        _after_write(side.kind, listing, created=False)
+    return changes
+
+
+def _listing_close(side: ListingSide, *, actor: User | None, listing: Any, check_permission: bool) -> dict[str, Any]:
+    return _listing_update(side, actor=actor, listing=listing, data={"status": ListingStatus.CLOSED},
+                           check_permission=check_permission)
+
+
+# --- achievements
+def achievement_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> Achievement:
+    """Post an achievement: :func:`_listing_create` for a user, the actor's permission checked first."""
+    return _listing_create(ACHIEVEMENTS, actor=actor, organisation=organisation, data=data, check_permission=True)
 
 
 def achievement_create_unchecked(**kwargs: Any) -> Achievement:
     """Internal: :func:`achievement_create` without the permission check (importers, services that checked already)."""
-    return _achievement_create(**kwargs, check_permission=False)
+    return _listing_create(ACHIEVEMENTS, **kwargs, check_permission=False)
 
 
-@transaction.atomic
-def _achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any], reason: str = "",
-                       check_permission: bool) -> dict[str, list[Any]]:
-    """Change an achievement (the code and owner stay); returns the changes (empty: nothing changed)."""
-    if check_permission:
-        permissions.require(access.can_edit_achievement(actor, achievement))
-    before = _achievement_snapshot(achievement)
-    for name in ACHIEVEMENT_FIELDS:
-        if name in data and name != "code" and data[name] is not None:
-            setattr(achievement, name, data[name])
-    achievement.modes = _check_modes(achievement.modes, "modes")
-    sectors = _sectors(data["sectors"]) if "sectors" in data else None
-    invited = _organisations(data["invited"]) if "invited" in data else None
-    achievement.full_clean()
-    achievement.save()
-    if sectors is not None:
-        achievement.sectors.set(sectors)
-    if invited is not None:
-        achievement.invited.set(invited)
-    changes = diff(before, _achievement_snapshot(achievement))
-    if changes:
-        audit_record(action=AuditAction.UPDATE, actor=actor, obj=achievement, changes=changes, reason=reason,
-                     acting_organisation=achievement.owner)
-        _after_write("achievements", achievement, created=False)
-    return changes
+def achievement_update(*, actor: User | None, achievement: Achievement, data: dict[str, Any],
+                       reason: str = "") -> dict[str, list[Any]]:
+    """:func:`_listing_update` for a user: the actor's permission is checked first."""
+    return _listing_update(ACHIEVEMENTS, actor=actor, listing=achievement, data=data, reason=reason,
+                           check_permission=True)
 
 
-def achievement_update(
-    *,
-    actor: User | None,
-    achievement: Achievement,
-    data: dict[str, Any],
-    reason: str = "",
-) -> dict[str, list[Any]]:
-    """:func:`_achievement_update` for a user: the actor's permission is checked first."""
-    return _achievement_update(actor=actor, achievement=achievement, data=data, reason=reason,
-                               check_permission=True)
-
-
-def achievement_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+def achievement_update_unchecked(*, achievement: Achievement, **kwargs: Any) -> dict[str, list[Any]]:
     """Internal: :func:`achievement_update` without the permission check (importers, services that checked already)."""
-    return _achievement_update(**kwargs, check_permission=False)
-
-
-def _achievement_close(*, actor: User | None, achievement: Achievement, check_permission: bool) -> dict[str, Any]:
-    return _achievement_update(actor=actor, achievement=achievement, data={"status": ListingStatus.CLOSED},
-                               reason="", check_permission=check_permission)
+    return _listing_update(ACHIEVEMENTS, listing=achievement, **kwargs, check_permission=False)
 
 
 def achievement_close(*, actor: User | None, achievement: Achievement) -> dict[str, Any]:
-    """:func:`_achievement_close` for a user: the actor's permission is checked first."""
-    return _achievement_close(actor=actor, achievement=achievement, check_permission=True)
+    """:func:`_listing_close` for a user: the actor's permission is checked first."""
+    return _listing_close(ACHIEVEMENTS, actor=actor, listing=achievement, check_permission=True)
 
 
-def achievement_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+def achievement_close_unchecked(*, achievement: Achievement, **kwargs: Any) -> dict[str, Any]:
     """Internal: :func:`achievement_close` without the permission check (importers, services that checked already)."""
-    return _achievement_close(**kwargs, check_permission=False)
+    return _listing_close(ACHIEVEMENTS, listing=achievement, **kwargs, check_permission=False)
 
 
 # --- demands
-@transaction.atomic
-def _demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any],
-                  check_permission: bool) -> TechDemand:
-    """Post a technology demand for an enterprise; ``data``: model fields plus ``sectors`` (codes)."""
-    if check_permission:
-        permissions.require(access.can_create_demand(actor, organisation))
-    demand = TechDemand(organisation=organisation, **{k: data[k] for k in DEMAND_FIELDS
-                                                      if k in data and data[k] is not None})
-    demand.modes = _check_modes(demand.modes, "modes")
-    sectors = _sectors(data.get("sectors"))
-    _check_budget(demand)
-    generated = not demand.code
-    if generated:
-        demand.code = _temporary_code()
-    demand.full_clean()
-    demand.save()
-    if generated:
-        demand.code = f"DEM-{demand.pk:06d}"
-        TechDemand.objects.filter(pk=demand.pk).update(code=demand.code)
-    demand.sectors.set(sectors)
-    audit_record(action=AuditAction.CREATE, actor=actor, obj=demand, changes=diff({}, _demand_snapshot(demand)),
-                 acting_organisation=organisation)
-    _after_write("demands", demand, created=True)
-    return demand
-
-
 def demand_create(*, actor: User | None, organisation: Organisation, data: dict[str, Any]) -> TechDemand:
-    """:func:`_demand_create` for a user: the actor's permission is checked first."""
-    return _demand_create(actor=actor, organisation=organisation, data=data, check_permission=True)
+    """Post a technology demand for an enterprise: :func:`_listing_create` for a user, permission checked first."""
+    return _listing_create(DEMANDS, actor=actor, organisation=organisation, data=data, check_permission=True)
 
 
 def demand_create_unchecked(**kwargs: Any) -> TechDemand:
     """Internal: :func:`demand_create` without the permission check (importers, services that checked already)."""
-    return _demand_create(**kwargs, check_permission=False)
+    return _listing_create(DEMANDS, **kwargs, check_permission=False)
 
 
-@transaction.atomic
-def _demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any], reason: str = "",
-                  check_permission: bool) -> dict[str, list[Any]]:
-    if check_permission:
-        permissions.require(access.can_edit_demand(actor, demand))
-    before = _demand_snapshot(demand)
-    nullable = {"budget_min", "budget_max", "deadline", "min_trl"}
-    for name in DEMAND_FIELDS:
-        if name in data and name != "code" and (data[name] is not None or name in nullable):
-            setattr(demand, name, data[name])
-    demand.modes = _check_modes(demand.modes, "modes")
-    sectors = _sectors(data["sectors"]) if "sectors" in data else None
-    _check_budget(demand)
-    demand.full_clean()
-    demand.save()
-    if sectors is not None:
-        demand.sectors.set(sectors)
-    changes = diff(before, _demand_snapshot(demand))
-    if changes:
-        audit_record(action=AuditAction.UPDATE, actor=actor, obj=demand, changes=changes, reason=reason,
-                     acting_organisation=demand.organisation)
-        _after_write("demands", demand, created=False)
-    return changes
+def demand_update(*, actor: User | None, demand: TechDemand, data: dict[str, Any],
+                  reason: str = "") -> dict[str, list[Any]]:
+    """:func:`_listing_update` for a user: the actor's permission is checked first."""
+    return _listing_update(DEMANDS, actor=actor, listing=demand, data=data, reason=reason, check_permission=True)
 
 
-def demand_update(
-    *,
-    actor: User | None,
-    demand: TechDemand,
-    data: dict[str, Any],
-    reason: str = "",
-) -> dict[str, list[Any]]:
-    """:func:`_demand_update` for a user: the actor's permission is checked first."""
-    return _demand_update(actor=actor, demand=demand, data=data, reason=reason, check_permission=True)
-
-
-def demand_update_unchecked(**kwargs: Any) -> dict[str, list[Any]]:
+def demand_update_unchecked(*, demand: TechDemand, **kwargs: Any) -> dict[str, list[Any]]:
     """Internal: :func:`demand_update` without the permission check (importers, services that checked already)."""
-    return _demand_update(**kwargs, check_permission=False)
-
-
-def _demand_close(*, actor: User | None, demand: TechDemand, check_permission: bool) -> dict[str, Any]:
-    return _demand_update(actor=actor, demand=demand, data={"status": ListingStatus.CLOSED},
-                          reason="", check_permission=check_permission)
+    return _listing_update(DEMANDS, listing=demand, **kwargs, check_permission=False)
 
 
 def demand_close(*, actor: User | None, demand: TechDemand) -> dict[str, Any]:
-    """:func:`_demand_close` for a user: the actor's permission is checked first."""
-    return _demand_close(actor=actor, demand=demand, check_permission=True)
+    """:func:`_listing_close` for a user: the actor's permission is checked first."""
+    return _listing_close(DEMANDS, actor=actor, listing=demand, check_permission=True)
 
 
-def demand_close_unchecked(**kwargs: Any) -> dict[str, Any]:
+def demand_close_unchecked(*, demand: TechDemand, **kwargs: Any) -> dict[str, Any]:
     """Internal: :func:`demand_close` without the permission check (importers, services that checked already)."""
-    return _demand_close(**kwargs, check_permission=False)
+    return _listing_close(DEMANDS, listing=demand, **kwargs, check_permission=False)
 
 
 # --- feedback on suggestions
