@@ -11,6 +11,7 @@ from sciencecity.engines.text import (
     FeedbackEvent,
     FeedbackLabel,
     Filter,
+    Fusion,
     LabelledQuery,
     Listing,
     TextIndex,
@@ -244,7 +245,7 @@ class HashEmbedder:
 
 
 def test_dense_scores_are_fused_when_an_embedder_is_given():
-    index = TextIndex(embedder=HashEmbedder(), dense_weight=0.5)
+    index = TextIndex(embedder=HashEmbedder(), fusion=Fusion(1.0, 1.0))
     index.add(Listing("a", "石墨烯导热膜"))
     index.add(Listing("b", "钠离子电池正极"))
     hits = index.search("石墨烯膜")

@@ -20,14 +20,15 @@ import multiprocessing
 import os
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from .embed import Embedder
-from .explain import Explanation, TermMatch
+from .embed import Embedder, model_id, normalise
+from .explain import Explanation, TermMatch, closest_sentences
 from .feedback import FeedbackProfile, rerank
+from .fusion import Fusion, fuse, load_fusion
 from .synonyms import SynonymTable
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
@@ -233,7 +234,11 @@ class TextIndex:
     """BM25 index over listings; see the module docstring.
 
     ``store_text`` keeps titles and texts for explanations (surface forms, places) and feedback;
-    ``embedder`` adds a dense score fused with BM25 (``dense_weight``) when a local model is given.
+    ``embedder`` adds a dense score fused with BM25 by ``fusion`` (default: the weights learned for
+    the embedder's model, ``fusion.load_fusion``; none learned → lexical ranking). Vectors are
+    computed on ``add`` when ``embed_on_add`` (else given with ``set_vectors``: a background job
+    computes and persists them); a listing without a vector gets the mean dense score. The first
+    ``explain_meaning`` hits of an explained dense search carry the closest sentence pair.
     """
 
     def __init__(
@@ -243,7 +248,9 @@ class TextIndex:
         synonyms: SynonymTable | None | bool = True,
         store_text: bool = True,
         embedder: Embedder | None = None,
-        dense_weight: float = 0.7,
+        fusion: Fusion | None = None,
+        embed_on_add: bool = True,
+        explain_meaning: int = 5,
         buffer_limit: int = 20_000,
         max_segments: int = 32,
     ) -> None:
@@ -253,7 +260,10 @@ class TextIndex:
         self.synonyms: SynonymTable | None = synonyms or None
         self.store_text = store_text
         self.embedder = embedder
-        self.dense_weight = dense_weight
+        self.model = model_id(embedder) if embedder is not None else ""
+        self.fusion = fusion if fusion is not None or embedder is None else load_fusion(self.model)
+        self.embed_on_add = embed_on_add
+        self.explain_meaning = explain_meaning
         self.buffer_limit = buffer_limit
         self.max_segments = max_segments
         self._vocabulary: dict[str, int] = {}
@@ -270,6 +280,7 @@ class TextIndex:
         self._dead_count = 0
         self._total_length = 0.0
         self._vectors = np.zeros((0, 0), np.float32)
+        self._has_vector = np.zeros(0, bool)
 
     # ----------------------------------------------------------------- writes
     def __len__(self) -> int:
@@ -298,6 +309,8 @@ class TextIndex:
         self._total_length -= float(columns.length[row])
         self._ids[row] = None
         self._texts.pop(row, None)
+        if row < len(self._has_vector):
+            self._has_vector[row] = False
         return True
 
     def add_many(
@@ -312,7 +325,7 @@ class TextIndex:
             self._add_to_buffer(listings, rows)
         else:
             self._add_bulk(listings, rows[0], workers=workers, chunk_size=chunk_size)
-        if self.embedder is not None:
+        if self.embedder is not None and self.embed_on_add:
             self._add_vectors(listings, rows)
 
     def _allocate(self, listings: list[Listing]) -> list[int]:
@@ -479,17 +492,69 @@ class TextIndex:
 
     def _add_vectors(self, listings: list[Listing], rows: list[int]) -> None:
         assert self.embedder is not None
-        vectors = np.asarray(self.embedder.embed_passages([f"{x.title} {x.text}".strip() for x in listings]))
-        vectors = vectors.astype(np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        needed = rows[-1] + 1
+        self._put_vectors(rows, self.embedder.embed_passages([passage_text(x) for x in listings]))
+
+    def _put_vectors(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        vectors = normalise(vectors)
+        needed = max(rows) + 1
         if self._vectors.shape[1] != vectors.shape[1]:
             self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
+            self._has_vector = np.zeros(0, bool)
         if self._vectors.shape[0] < needed:
-            grown = np.zeros((max(needed, 2 * self._vectors.shape[0]), vectors.shape[1]), np.float32)
+            capacity = max(needed, 2 * self._vectors.shape[0])
+            grown = np.zeros((capacity, vectors.shape[1]), np.float32)
             grown[: self._vectors.shape[0]] = self._vectors
             self._vectors = grown
-        self._vectors[rows] = vectors
+            flags = np.zeros(capacity, bool)
+            flags[: len(self._has_vector)] = self._has_vector
+            self._has_vector = flags
+        self._vectors[list(rows)] = vectors
+        self._has_vector[list(rows)] = True
+
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray, model: str) -> int:
+        """Give precomputed (persisted) passage vectors of listings already added; returns how many
+        were used. ``model`` must be this index's embedder's ``name==version``: vectors of another
+        model are refused (ValueError) rather than compared with the wrong queries."""
+        if model != self.model:
+            raise ValueError(f"vectors of model {model!r} given to an index embedding with {self.model!r}")
+        pairs = [(self._row_of[i], n) for n, i in enumerate(ids) if i in self._row_of]
+        if not pairs:
+            return 0
+        self._put_vectors([r for r, _ in pairs], np.asarray(vectors)[[n for _, n in pairs]])
+        return len(pairs)
+
+    def missing_vectors(self) -> list[str]:
+        """Ids of listings that have no vector yet (what a re-embedding job computes)."""
+        alive = np.flatnonzero(self._columns.alive[: len(self._ids)])
+        have = self._has_vector[alive[alive < len(self._has_vector)]]
+        flags = np.zeros(len(alive), bool)
+        flags[: len(have)] = have
+        return [self._ids[r] or "" for r in alive[~flags].tolist()]
+
+    def vector_count(self) -> int:
+        return int(self._has_vector[: len(self._ids)].sum())
+
+    def component_scores(self, query: str, *, expand: bool = True) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(ids of alive rows, raw BM25 per row, raw cosine per row) — what fusion weights are fitted on."""
+        self._seal()
+        self._refresh_impacts()
+        query_terms = [q for q in self.analyze_query(query, expand=expand) if q.term in self._vocabulary]
+        n_rows = len(self._ids)
+        candidates, scores = self._score_sparse(self._gather(query_terms), n_rows)
+        lexical = np.zeros(n_rows)
+        lexical[candidates] = scores
+        dense = self._dense_cosines(query, n_rows)
+        alive = np.flatnonzero(self._columns.alive[:n_rows])
+        return [self._ids[r] or "" for r in alive.tolist()], lexical[alive], dense[alive]
+
+    def _dense_cosines(self, query: str, n_rows: int) -> np.ndarray:
+        if self.embedder is None or not len(self._vectors):
+            return np.zeros(n_rows)
+        query_vector = normalise(self.embedder.embed_queries([query]))[0]
+        dense = np.zeros(n_rows, np.float32)
+        width = min(n_rows, len(self._vectors))
+        dense[:width] = self._vectors[:width] @ query_vector
+        return dense
 
     # ------------------------------------------------------------------ reads
     def analyze_query(self, query: str, *, expand: bool = True) -> list[QueryTerm]:
@@ -527,7 +592,7 @@ class TextIndex:
         postings = self._gather(query_terms)
         depth = k if profile is None else max(5 * k, 50)
         total = sum(len(docs) for slices, _ in postings for docs, _ in slices)
-        dense_path = self.embedder is not None and self.dense_weight > 0 and len(self._vectors)
+        dense_path = self.embedder is not None and self.fusion is not None and bool(self.vector_count())
         if total * 8 < n_rows or dense_path:
             candidates, candidate_scores = self._score_sparse(postings, n_rows)
             keep = None
@@ -578,6 +643,9 @@ class TextIndex:
                 explanation = self._explain(
                     row, query_terms, contributions[i], filter, dense_of_row.get(row), factors.get(row, 1.0)
                 )
+                if dense_path and i < self.explain_meaning and row in self._texts:
+                    title, text = self._texts[row]
+                    explanation = replace(explanation, meaning=closest_sentences(self.embedder, query, title, text))
             hits.append(Hit(self._ids[row] or "", float(score), explanation))
         return hits
 
@@ -650,18 +718,20 @@ class TextIndex:
     def _fuse_dense(
         self, query: str, candidates: np.ndarray, scores: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted fusion: dense cosine primary, BM25 (scaled to [0, 1]) as a boost."""
-        assert self.embedder is not None
+        """Learned fusion (``engines.text.fusion``) of BM25 and the cosine, over every alive row
+        (exact search: one matrix-vector product; the filter and top-k cut follow)."""
+        assert self.fusion is not None
         n_rows = len(self._ids)
-        query_vector = np.asarray(self.embedder.embed_queries([query])[0], np.float32)
-        query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
-        dense = self._vectors[:n_rows] @ query_vector
+        dense = self._dense_cosines(query, n_rows)
         lexical = np.zeros(n_rows)
-        if len(scores):
-            lexical[candidates] = scores / scores.max()
-        fused = self.dense_weight * dense + (1 - self.dense_weight) * lexical
-        rows = np.arange(n_rows)
-        return rows, fused, dense
+        lexical[candidates] = scores
+        present = self._columns.alive[:n_rows].copy()
+        width = min(n_rows, len(self._has_vector))
+        present[width:] = False
+        present[:width] &= self._has_vector[:width]
+        fused = fuse(lexical, dense, self.fusion, present)
+        rows = np.flatnonzero(self._columns.alive[:n_rows])
+        return rows, fused[rows], dense[rows]
 
     def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
         """Rows (an index array, or a slice for all rows: views, no gathers) that are alive and pass."""
@@ -781,6 +851,11 @@ class TextIndex:
     @property
     def posting_count(self) -> int:
         return sum(len(s.docs) for s in self._segments) + sum(len(t) for _, t, _ in self._buffer)
+
+
+def passage_text(listing: Listing) -> str:
+    """What is embedded for a listing: its title and text."""
+    return f"{listing.title}\n{listing.text}".strip()
 
 
 def _allowed(codes: Mapping[str, int], names: Iterable[str]) -> np.ndarray:
