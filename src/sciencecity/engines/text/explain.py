@@ -64,11 +64,11 @@ class Explanation:
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=\.)\s+")
 
 
-def sentences(text: str, *, limit: int = 8, min_chars: int = 4) -> list[str]:
+def sentences(text: str, *, limit: int = 8, min_chars: int = 2) -> list[str]:
     """Sentences of ``text`` (Chinese and English punctuation, line breaks), at most ``limit``."""
     out = []
     for part in _SENTENCE_END.split(text or ""):
-        part = part.strip(" \t\r\n。！？；!?;")
+        part = part.strip(" \t\r\n。！？；!?;.")
         if len(part) >= min_chars and part not in out:
             out.append(part)
         if len(out) >= limit:

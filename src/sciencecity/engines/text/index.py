@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from .embed import Embedder, model_id, normalise
 from .explain import Explanation, TermMatch, closest_sentences
 from .feedback import FeedbackProfile, rerank
-from .fusion import Fusion, fuse, load_fusion
+from .fusion import Fusion, dense_norm, fuse, load_fusion
 from .synonyms import SynonymTable
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
@@ -42,6 +42,13 @@ MIN_CJK_TERM_CHARS = 2
 to make a match on its own: when the query has a longer term, a hit must share at least one
 (硅 + 碳 still rank 硅碳负极 first, but 高 + 线 alone match nothing); a query made only of single
 characters (锂) matches on them."""
+
+
+MIN_DENSE_Z = 2.0
+"""In a dense search a listing that shares no (meaningful) term with the query is a match only when
+its cosine is this many standard deviations above the collection's mean for the query: without a
+floor every listing would be "matched" by meaning. A collection of n listings cannot hold a z-score
+above √(n-1), so a small one uses ½·√(n-1) when that is lower."""
 
 
 def _meaningful(term: str) -> bool:
@@ -251,6 +258,7 @@ class TextIndex:
         fusion: Fusion | None = None,
         embed_on_add: bool = True,
         explain_meaning: int = 5,
+        min_dense_z: float = MIN_DENSE_Z,
         buffer_limit: int = 20_000,
         max_segments: int = 32,
     ) -> None:
@@ -264,6 +272,7 @@ class TextIndex:
         self.fusion = fusion if fusion is not None or embedder is None else load_fusion(self.model)
         self.embed_on_add = embed_on_add
         self.explain_meaning = explain_meaning
+        self.min_dense_z = min_dense_z
         self.buffer_limit = buffer_limit
         self.max_segments = max_segments
         self._vocabulary: dict[str, int] = {}
@@ -320,13 +329,28 @@ class TextIndex:
         listings = list(listings)
         if not listings:
             return
+        kept = self._unchanged_vectors(listings)
         rows = self._allocate(listings)
         if len(listings) < 2_000:
             self._add_to_buffer(listings, rows)
         else:
             self._add_bulk(listings, rows[0], workers=workers, chunk_size=chunk_size)
+        if kept:
+            self._put_vectors([self._row_of[i] for i in kept], np.vstack(list(kept.values())))
         if self.embedder is not None and self.embed_on_add:
-            self._add_vectors(listings, rows)
+            pending = [(x, r) for x, r in zip(listings, rows, strict=True) if x.id not in kept]
+            if pending:
+                self._add_vectors([x for x, _ in pending], [r for _, r in pending])
+
+    def _unchanged_vectors(self, listings: list[Listing]) -> dict[str, np.ndarray]:
+        """Vectors of listings re-added with the same title and text (kept, not recomputed)."""
+        kept = {}
+        for listing in listings:
+            row = self._row_of.get(listing.id)
+            if (row is not None and row < len(self._has_vector) and self._has_vector[row]
+                    and self._texts.get(row) == (listing.title, listing.text)):
+                kept[listing.id] = self._vectors[row].copy()
+        return kept
 
     def _allocate(self, listings: list[Listing]) -> list[int]:
         columns = self._columns
@@ -609,8 +633,14 @@ class TextIndex:
             candidate_scores = scores[candidates].astype(np.float64)
             keep = np.ones(len(candidates), bool)
         dense_scores = None
+        lexical_match = None
         if dense_path:
-            candidates, candidate_scores, dense_scores = self._fuse_dense(query, candidates, candidate_scores)
+            lexical_match = self._meaningful_overlap(candidates, query_terms, postings) if needs_word else None
+            lexical_rows = candidates
+            candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(query, candidates, candidate_scores)
+            shares = np.isin(candidates, lexical_rows[lexical_match] if lexical_match is not None else lexical_rows)
+            floor = min(self.min_dense_z, 0.5 * math.sqrt(max(len(candidates) - 1, 0)))
+            keep = self._filter_mask(candidates, filter) & (shares | (dense_z >= floor))
         if keep is None:
             keep = self._filter_mask(candidates, filter)
         if needs_word and not dense_path:
@@ -717,7 +747,7 @@ class TextIndex:
 
     def _fuse_dense(
         self, query: str, candidates: np.ndarray, scores: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Learned fusion (``engines.text.fusion``) of BM25 and the cosine, over every alive row
         (exact search: one matrix-vector product; the filter and top-k cut follow)."""
         assert self.fusion is not None
@@ -731,7 +761,7 @@ class TextIndex:
         present[:width] &= self._has_vector[:width]
         fused = fuse(lexical, dense, self.fusion, present)
         rows = np.flatnonzero(self._columns.alive[:n_rows])
-        return rows, fused[rows], dense[rows]
+        return rows, fused[rows], dense[rows], dense_norm(dense, present)[rows]
 
     def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
         """Rows (an index array, or a slice for all rows: views, no gathers) that are alive and pass."""
