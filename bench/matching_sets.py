@@ -215,6 +215,7 @@ def expert_quality(data: dict, backends: Sequence[str], *, fit: bool) -> dict:
     (TF-IDF, TF-IDF + synonyms — the engine today —, dense max / top-3 mean, with and without a
     recency half-life, title-only vs title + abstract, and the hybrid fitted on the tune split)."""
     from sciencecity.engines.text.affinity import (
+        DENSE_PROFILES,
         affinity_scores,
         dense_affinity,
         hybrid_affinity,
@@ -241,11 +242,10 @@ def expert_quality(data: dict, backends: Sequence[str], *, fit: bool) -> dict:
         if embedder is None:
             continue
         variants = {}
-        for label, texts, agg, half in (("max", full, "max", None), ("top-3 mean", full, "topk", None),
-                                        ("mean", full, "mean", None), ("mean, recency 5 y", full, "mean", 5.0),
-                                        ("top-3 mean, recency 5 y", full, "topk", 5.0), ("max, titles only", titles, "max", None)):
-            variants[label] = dense_affinity(embedder, texts, submissions, years=years, half_life=half, aggregate=agg)
+        for label, (agg, half) in DENSE_PROFILES.items():
+            variants[label] = dense_affinity(embedder, full, submissions, years=years, half_life=half, aggregate=agg)
             methods[f"dense {backend} {label}"] = variants[label]
+        methods[f"dense {backend} max, titles only"] = dense_affinity(embedder, titles, submissions)
         best_label = min(variants, key=lambda v: pairwise_ranking_loss(variants[v], tune_j) if tune_j else 0.0)
         model = f"affinity:{model_id(embedder)}"
         fusion = load_fusion(model)

@@ -294,3 +294,36 @@ def pairwise_ranking_loss(result: AffinityResult, judgements: Sequence[tuple[str
                 elif (p1 > p2) != (y1 > y2):
                     lost += weight
     return lost / total if total else 0.0
+
+
+DENSE_PROFILES: dict[str, tuple[DenseAggregate, float | None]] = {
+    "max": ("max", None),
+    "top-3 mean": ("topk", None),
+    "mean": ("mean", None),
+    "mean, recency 5 y": ("mean", 5.0),
+    "top-3 mean, recency 5 y": ("topk", 5.0),
+}
+"""Expert profiles compared by ``bench/matching.py`` (aggregate, recency half-life in years); the one
+chosen on the tune split is stored with the learned weights as ``dense_profile``."""
+
+
+def learned_hybrid_affinity(
+    embedder,
+    expert_texts: Mapping[str, Sequence[str]],
+    submission_texts: Mapping[str, str],
+    *,
+    years: Mapping[str, Sequence[int | None]] | None = None,
+) -> AffinityResult | None:
+    """TF-IDF + synonyms fused with the dense affinity by the weights and expert profile learned for
+    ``embedder``'s model (``fusion_weights.json``, key ``affinity:<model>``); ``None`` when none were
+    learned for it."""
+    from .embed import model_id
+    from .fusion import load_fusion
+
+    fusion = load_fusion(f"affinity:{model_id(embedder)}")
+    if fusion is None:
+        return None
+    aggregate, half_life = DENSE_PROFILES.get(fusion.provenance.get("dense_profile", "max"), ("max", None))
+    dense = dense_affinity(embedder, expert_texts, submission_texts, years=years, half_life=half_life,
+                           aggregate=aggregate)
+    return hybrid_affinity(affinity_scores(expert_texts, submission_texts), dense, fusion)
