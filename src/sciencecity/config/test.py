@@ -22,6 +22,8 @@ else:
 DEBUG = False
 # Background jobs run inside the call that queues them (tests of the worker switch this off).
 JOBS_INLINE = True
+# Lexical matching unless a test turns the dense model on (embedding costs ~40 ms a text).
+TEXT_EMBEDDER = "none"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

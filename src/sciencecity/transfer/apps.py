@@ -7,4 +7,4 @@ class TransferConfig(RegisteringAppConfig):
     default = True
     name = "sciencecity.transfer"
     verbose_name = _("Technology transfer")
-    registers = ("permissions", "navigation", "indicator_sources", "ops", "inbox")
+    registers = ("permissions", "navigation", "indicator_sources", "ops", "inbox", "services.vectors")

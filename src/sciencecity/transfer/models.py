@@ -219,3 +219,26 @@ class StartupStage(BaseModel):
         ordering = ["startup_id", "entered_on"]
         verbose_name = _("start-up stage")
         verbose_name_plural = _("start-up stages")
+
+
+class ListingVector(BaseModel):
+    """The dense vector (语义向量) of a listing's text under one embedding model, persisted beside the
+    in-memory lexical index: each process's index loads these instead of re-embedding (a background
+    job computes them, ``transfer.services.vectors``). ``text_hash`` is the SHA-1 of the text that was
+    embedded: a vector of an older text is stale and is recomputed."""
+
+    source = models.CharField(_("source"), max_length=20)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    model = models.CharField(_("embedding model"), max_length=120)
+    text_hash = models.CharField(_("text hash"), max_length=40)
+    dim = models.PositiveIntegerField(_("dimensions"))
+    vector = models.BinaryField(_("vector (float32)"))
+
+    class Meta:
+        verbose_name = _("listing vector")
+        verbose_name_plural = _("listing vectors")
+        constraints = [models.UniqueConstraint(fields=["source", "object_id", "model"], name="listing_vector_unique")]
+        indexes = [models.Index(fields=["source", "model", "updated_at"], name="listing_vector_fresh")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.object_id} ({self.model})"

@@ -5,9 +5,10 @@ Shared by tech-transfer matching (achievements ↔ demands) and expert affinity.
 """
 
 from .affinity import AffinityResult, affinity_scores
-from .embed import Embedder, load_embedder
-from .explain import Explanation, TermMatch, highlight
+from .embed import Embedder, load_embedder, model_id
+from .explain import Explanation, MeaningMatch, TermMatch, highlight
 from .feedback import FeedbackEvent, FeedbackLabel, FeedbackProfile, feedback_profile, rerank
+from .fusion import Fusion, fit_fusion, load_fusion
 from .index import Filter, Hit, Listing, QueryTerm, TextIndex
 from .quality import LabelledQuery, Quality, evaluate
 from .synonyms import SynonymTable
@@ -21,9 +22,11 @@ __all__ = [
     "FeedbackLabel",
     "FeedbackProfile",
     "Filter",
+    "Fusion",
     "Hit",
     "LabelledQuery",
     "Listing",
+    "MeaningMatch",
     "Quality",
     "QueryTerm",
     "SynonymTable",
@@ -33,9 +36,12 @@ __all__ = [
     "affinity_scores",
     "default_tokenizer",
     "evaluate",
+    "fit_fusion",
     "feedback_profile",
     "highlight",
     "load_embedder",
+    "load_fusion",
+    "model_id",
     "normalize",
     "rerank",
 ]

@@ -186,3 +186,144 @@ def _normalize_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ matrix)
+
+
+DenseAggregate = Literal["max", "topk", "mean"]
+
+
+def recency_weights(years: Sequence[int | None], *, half_life: float | None, now: int | None = None) -> np.ndarray:
+    """Weight of each paper: ``0.5 ** (age / half_life)`` (1 without a half-life; a paper without a
+    year counts like the expert's median year)."""
+    if half_life is None or not len(years):
+        return np.ones(len(years), np.float32)
+    known = [y for y in years if y]
+    if not known:
+        return np.ones(len(years), np.float32)
+    now = now if now is not None else max(known)
+    median = float(np.median(known))
+    ages = np.asarray([max(now - (y if y else median), 0.0) for y in years], np.float32)
+    return (0.5 ** (ages / np.float32(half_life))).astype(np.float32)
+
+
+def dense_affinity(
+    embedder,
+    expert_texts: Mapping[str, Sequence[str]],
+    submission_texts: Mapping[str, str],
+    *,
+    years: Mapping[str, Sequence[int | None]] | None = None,
+    half_life: float | None = None,
+    aggregate: DenseAggregate = "max",
+    top_k: int = 3,
+) -> AffinityResult:
+    """Cosine affinity under a dense model: submissions in the query role, papers in the passage
+    role, aggregated per expert by ``max`` (the closest paper), ``topk`` (the mean of the ``top_k``
+    closest papers) or ``mean`` (all papers). With ``half_life`` the means are weighted by each
+    paper's recency weight (``max`` ignores it: one recent paper or one old one decides alone).
+    Raw cosines (not clipped to [0, 1]): fuse them with :func:`hybrid_affinity` or rank by them."""
+    expert_ids = tuple(expert_texts)
+    submission_ids = tuple(submission_texts)
+    papers = [text for e in expert_ids for text in expert_texts[e]]
+    owner = np.repeat(np.arange(len(expert_ids)), [len(expert_texts[e]) for e in expert_ids])
+    weights = np.concatenate(
+        [recency_weights(list((years or {}).get(e, [None] * len(expert_texts[e]))), half_life=half_life)
+         for e in expert_ids] or [np.zeros(0, np.float32)]
+    )
+    scores = np.zeros((len(submission_ids), len(expert_ids)), np.float32)
+    if not papers or not submission_ids:
+        return AffinityResult(submission_ids, expert_ids, scores)
+    paper_vectors = embedder.embed_passages(papers)
+    submission_vectors = embedder.embed_queries([submission_texts[s] for s in submission_ids])
+    cosines = submission_vectors @ paper_vectors.T
+    for j in range(len(expert_ids)):
+        mine = owner == j
+        own, own_weights = cosines[:, mine], weights[mine]
+        if not own.shape[1]:
+            continue
+        if aggregate == "max":
+            scores[:, j] = own.max(axis=1)
+            continue
+        if aggregate == "topk":
+            k = min(top_k, own.shape[1])
+            order = np.argsort(-own, axis=1)[:, :k]
+        elif aggregate == "mean":
+            order = np.tile(np.arange(own.shape[1]), (own.shape[0], 1))
+        else:
+            raise ValueError(f"unknown aggregate {aggregate!r}")
+        chosen, chosen_weights = np.take_along_axis(own, order, axis=1), own_weights[order]
+        scores[:, j] = (chosen * chosen_weights).sum(axis=1) / np.maximum(chosen_weights.sum(axis=1), 1e-9)
+    return AffinityResult(submission_ids, expert_ids, scores)
+
+
+def hybrid_affinity(lexical: AffinityResult, dense: AffinityResult, fusion) -> AffinityResult:
+    """Per submission, ``fusion`` (``engines.text.fusion``: z-scored dense over the experts, lexical
+    over its best) of the two affinities, squashed to (0, 1) by a logistic (order unchanged)."""
+    from .fusion import fuse
+
+    if lexical.expert_ids != dense.expert_ids or lexical.submission_ids != dense.submission_ids:
+        raise ValueError("the two affinities must cover the same experts and submissions in the same order")
+    scores = np.zeros_like(lexical.scores)
+    for i in range(len(lexical.submission_ids)):
+        scores[i] = fuse(lexical.scores[i], dense.scores[i], fusion)
+    return AffinityResult(lexical.submission_ids, lexical.expert_ids, (1.0 / (1.0 + np.exp(-scores))).astype(np.float32))
+
+
+def pairwise_ranking_loss(result: AffinityResult, judgements: Sequence[tuple[str, str, float]]) -> float:
+    """Weighted pairwise ranking loss of the reviewer-expertise literature (Stelmakh et al. 2023):
+    over each expert's pairs of judged submissions with different expertise scores, the weight
+    ``|s1 - s2|`` of the pairs the affinity orders wrongly (half for a tie), divided by the total
+    weight. 0 is perfect, 0.5 is random."""
+    row = {s: i for i, s in enumerate(result.submission_ids)}
+    col = {e: j for j, e in enumerate(result.expert_ids)}
+    by_expert: dict[str, list[tuple[str, float]]] = {}
+    for expert, submission, score in judgements:
+        if expert in col and submission in row:
+            by_expert.setdefault(expert, []).append((submission, float(score)))
+    lost = total = 0.0
+    for expert, rated in by_expert.items():
+        j = col[expert]
+        for a in range(len(rated)):
+            for b in range(a + 1, len(rated)):
+                (s1, y1), (s2, y2) = rated[a], rated[b]
+                if y1 == y2:
+                    continue
+                weight = abs(y1 - y2)
+                p1, p2 = float(result.scores[row[s1], j]), float(result.scores[row[s2], j])
+                total += weight
+                if p1 == p2:
+                    lost += weight / 2
+                elif (p1 > p2) != (y1 > y2):
+                    lost += weight
+    return lost / total if total else 0.0
+
+
+DENSE_PROFILES: dict[str, tuple[DenseAggregate, float | None]] = {
+    "max": ("max", None),
+    "top-3 mean": ("topk", None),
+    "mean": ("mean", None),
+    "mean, recency 5 y": ("mean", 5.0),
+    "top-3 mean, recency 5 y": ("topk", 5.0),
+}
+"""Expert profiles compared by ``bench/matching.py`` (aggregate, recency half-life in years); the one
+chosen on the tune split is stored with the learned weights as ``dense_profile``."""
+
+
+def learned_hybrid_affinity(
+    embedder,
+    expert_texts: Mapping[str, Sequence[str]],
+    submission_texts: Mapping[str, str],
+    *,
+    years: Mapping[str, Sequence[int | None]] | None = None,
+) -> AffinityResult | None:
+    """TF-IDF + synonyms fused with the dense affinity by the weights and expert profile learned for
+    ``embedder``'s model (``fusion_weights.json``, key ``affinity:<model>``); ``None`` when none were
+    learned for it."""
+    from .embed import model_id
+    from .fusion import load_fusion
+
+    fusion = load_fusion(f"affinity:{model_id(embedder)}")
+    if fusion is None:
+        return None
+    aggregate, half_life = DENSE_PROFILES.get(fusion.provenance.get("dense_profile", "max"), ("max", None))
+    dense = dense_affinity(embedder, expert_texts, submission_texts, years=years, half_life=half_life,
+                           aggregate=aggregate)
+    return hybrid_affinity(affinity_scores(expert_texts, submission_texts), dense, fusion)

@@ -26,6 +26,16 @@ class TermMatch:
 
 
 @dataclass(frozen=True, slots=True)
+class MeaningMatch:
+    """"Similar in meaning" (语义相近): the closest pair of sentences, one of the query, one of the
+    listing, and their cosine under the dense model."""
+
+    query_sentence: str
+    listing_sentence: str
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     """Why a listing was suggested: shared terms, filters satisfied, component scores."""
 
@@ -34,6 +44,7 @@ class Explanation:
     lexical_score: float = 0.0
     dense_score: float | None = None
     feedback_factor: float = 1.0
+    meaning: MeaningMatch | None = None
 
     @property
     def shared_terms(self) -> tuple[str, ...]:
@@ -48,6 +59,35 @@ class Explanation:
             for surface in match.surfaces:
                 seen.setdefault(surface, None)
         return tuple(seen)
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;\n])|(?<=\.)\s+")
+
+
+def sentences(text: str, *, limit: int = 8, min_chars: int = 2) -> list[str]:
+    """Sentences of ``text`` (Chinese and English punctuation, line breaks), at most ``limit``."""
+    out = []
+    for part in _SENTENCE_END.split(text or ""):
+        part = part.strip(" \t\r\n。！？；!?;.")
+        if len(part) >= min_chars and part not in out:
+            out.append(part)
+        if len(out) >= limit:
+            break
+    return out or ([text.strip()] if text and text.strip() else [])
+
+
+def closest_sentences(embedder, query: str, title: str, text: str) -> MeaningMatch | None:
+    """The most similar (query sentence, listing sentence) pair under ``embedder`` (queries in the
+    query role, the listing's title and sentences in the passage role)."""
+    query_parts = sentences(query, limit=4)
+    listing_parts = ([title.strip()] if title.strip() else []) + [s for s in sentences(text) if s != title.strip()]
+    if not query_parts or not listing_parts:
+        return None
+    q = embedder.embed_queries(query_parts)
+    p = embedder.embed_passages(listing_parts)
+    cosines = q @ p.T
+    i, j = divmod(int(cosines.argmax()), cosines.shape[1])
+    return MeaningMatch(query_parts[i], listing_parts[j], float(cosines[i, j]))
 
 
 def highlight(text: str, terms: Iterable[str], *, tag: str = "mark") -> str:

@@ -20,14 +20,15 @@ import multiprocessing
 import os
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from .embed import Embedder
-from .explain import Explanation, TermMatch
+from .embed import Embedder, model_id, normalise
+from .explain import Explanation, TermMatch, closest_sentences
 from .feedback import FeedbackProfile, rerank
+from .fusion import Fusion, dense_norm, fuse, load_fusion
 from .synonyms import SynonymTable
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
@@ -41,6 +42,13 @@ MIN_CJK_TERM_CHARS = 2
 to make a match on its own: when the query has a longer term, a hit must share at least one
 (硅 + 碳 still rank 硅碳负极 first, but 高 + 线 alone match nothing); a query made only of single
 characters (锂) matches on them."""
+
+
+MIN_DENSE_Z = 2.0
+"""In a dense search a listing that shares no (meaningful) term with the query is a match only when
+its cosine is this many standard deviations above the collection's mean for the query: without a
+floor every listing would be "matched" by meaning. A collection of n listings cannot hold a z-score
+above √(n-1), so a small one uses ½·√(n-1) when that is lower."""
 
 
 def _meaningful(term: str) -> bool:
@@ -233,7 +241,11 @@ class TextIndex:
     """BM25 index over listings; see the module docstring.
 
     ``store_text`` keeps titles and texts for explanations (surface forms, places) and feedback;
-    ``embedder`` adds a dense score fused with BM25 (``dense_weight``) when a local model is given.
+    ``embedder`` adds a dense score fused with BM25 by ``fusion`` (default: the weights learned for
+    the embedder's model, ``fusion.load_fusion``; none learned → lexical ranking). Vectors are
+    computed on ``add`` when ``embed_on_add`` (else given with ``set_vectors``: a background job
+    computes and persists them); a listing without a vector gets the mean dense score. The first
+    ``explain_meaning`` hits of an explained dense search carry the closest sentence pair.
     """
 
     def __init__(
@@ -243,7 +255,10 @@ class TextIndex:
         synonyms: SynonymTable | None | bool = True,
         store_text: bool = True,
         embedder: Embedder | None = None,
-        dense_weight: float = 0.7,
+        fusion: Fusion | None = None,
+        embed_on_add: bool = True,
+        explain_meaning: int = 5,
+        min_dense_z: float = MIN_DENSE_Z,
         buffer_limit: int = 20_000,
         max_segments: int = 32,
     ) -> None:
@@ -253,7 +268,11 @@ class TextIndex:
         self.synonyms: SynonymTable | None = synonyms or None
         self.store_text = store_text
         self.embedder = embedder
-        self.dense_weight = dense_weight
+        self.model = model_id(embedder) if embedder is not None else ""
+        self.fusion = fusion if fusion is not None or embedder is None else load_fusion(self.model)
+        self.embed_on_add = embed_on_add
+        self.explain_meaning = explain_meaning
+        self.min_dense_z = min_dense_z
         self.buffer_limit = buffer_limit
         self.max_segments = max_segments
         self._vocabulary: dict[str, int] = {}
@@ -270,6 +289,7 @@ class TextIndex:
         self._dead_count = 0
         self._total_length = 0.0
         self._vectors = np.zeros((0, 0), np.float32)
+        self._has_vector = np.zeros(0, bool)
 
     # ----------------------------------------------------------------- writes
     def __len__(self) -> int:
@@ -298,6 +318,8 @@ class TextIndex:
         self._total_length -= float(columns.length[row])
         self._ids[row] = None
         self._texts.pop(row, None)
+        if row < len(self._has_vector):
+            self._has_vector[row] = False
         return True
 
     def add_many(
@@ -307,13 +329,28 @@ class TextIndex:
         listings = list(listings)
         if not listings:
             return
+        kept = self._unchanged_vectors(listings)
         rows = self._allocate(listings)
         if len(listings) < 2_000:
             self._add_to_buffer(listings, rows)
         else:
             self._add_bulk(listings, rows[0], workers=workers, chunk_size=chunk_size)
-        if self.embedder is not None:
-            self._add_vectors(listings, rows)
+        if kept:
+            self._put_vectors([self._row_of[i] for i in kept], np.vstack(list(kept.values())))
+        if self.embedder is not None and self.embed_on_add:
+            pending = [(x, r) for x, r in zip(listings, rows, strict=True) if x.id not in kept]
+            if pending:
+                self._add_vectors([x for x, _ in pending], [r for _, r in pending])
+
+    def _unchanged_vectors(self, listings: list[Listing]) -> dict[str, np.ndarray]:
+        """Vectors of listings re-added with the same title and text (kept, not recomputed)."""
+        kept = {}
+        for listing in listings:
+            row = self._row_of.get(listing.id)
+            if (row is not None and row < len(self._has_vector) and self._has_vector[row]
+                    and self._texts.get(row) == (listing.title, listing.text)):
+                kept[listing.id] = self._vectors[row].copy()
+        return kept
 
     def _allocate(self, listings: list[Listing]) -> list[int]:
         columns = self._columns
@@ -479,17 +516,69 @@ class TextIndex:
 
     def _add_vectors(self, listings: list[Listing], rows: list[int]) -> None:
         assert self.embedder is not None
-        vectors = np.asarray(self.embedder.embed_passages([f"{x.title} {x.text}".strip() for x in listings]))
-        vectors = vectors.astype(np.float32)
-        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        needed = rows[-1] + 1
+        self._put_vectors(rows, self.embedder.embed_passages([passage_text(x) for x in listings]))
+
+    def _put_vectors(self, rows: Sequence[int], vectors: np.ndarray) -> None:
+        vectors = normalise(vectors)
+        needed = max(rows) + 1
         if self._vectors.shape[1] != vectors.shape[1]:
             self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
+            self._has_vector = np.zeros(0, bool)
         if self._vectors.shape[0] < needed:
-            grown = np.zeros((max(needed, 2 * self._vectors.shape[0]), vectors.shape[1]), np.float32)
+            capacity = max(needed, 2 * self._vectors.shape[0])
+            grown = np.zeros((capacity, vectors.shape[1]), np.float32)
             grown[: self._vectors.shape[0]] = self._vectors
             self._vectors = grown
-        self._vectors[rows] = vectors
+            flags = np.zeros(capacity, bool)
+            flags[: len(self._has_vector)] = self._has_vector
+            self._has_vector = flags
+        self._vectors[list(rows)] = vectors
+        self._has_vector[list(rows)] = True
+
+    def set_vectors(self, ids: Sequence[str], vectors: np.ndarray, model: str) -> int:
+        """Give precomputed (persisted) passage vectors of listings already added; returns how many
+        were used. ``model`` must be this index's embedder's ``name==version``: vectors of another
+        model are refused (ValueError) rather than compared with the wrong queries."""
+        if model != self.model:
+            raise ValueError(f"vectors of model {model!r} given to an index embedding with {self.model!r}")
+        pairs = [(self._row_of[i], n) for n, i in enumerate(ids) if i in self._row_of]
+        if not pairs:
+            return 0
+        self._put_vectors([r for r, _ in pairs], np.asarray(vectors)[[n for _, n in pairs]])
+        return len(pairs)
+
+    def missing_vectors(self) -> list[str]:
+        """Ids of listings that have no vector yet (what a re-embedding job computes)."""
+        alive = np.flatnonzero(self._columns.alive[: len(self._ids)])
+        have = self._has_vector[alive[alive < len(self._has_vector)]]
+        flags = np.zeros(len(alive), bool)
+        flags[: len(have)] = have
+        return [self._ids[r] or "" for r in alive[~flags].tolist()]
+
+    def vector_count(self) -> int:
+        return int(self._has_vector[: len(self._ids)].sum())
+
+    def component_scores(self, query: str, *, expand: bool = True) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(ids of alive rows, raw BM25 per row, raw cosine per row) — what fusion weights are fitted on."""
+        self._seal()
+        self._refresh_impacts()
+        query_terms = [q for q in self.analyze_query(query, expand=expand) if q.term in self._vocabulary]
+        n_rows = len(self._ids)
+        candidates, scores = self._score_sparse(self._gather(query_terms), n_rows)
+        lexical = np.zeros(n_rows)
+        lexical[candidates] = scores
+        dense = self._dense_cosines(query, n_rows)
+        alive = np.flatnonzero(self._columns.alive[:n_rows])
+        return [self._ids[r] or "" for r in alive.tolist()], lexical[alive], dense[alive]
+
+    def _dense_cosines(self, query: str, n_rows: int) -> np.ndarray:
+        if self.embedder is None or not len(self._vectors):
+            return np.zeros(n_rows)
+        query_vector = normalise(self.embedder.embed_queries([query]))[0]
+        dense = np.zeros(n_rows, np.float32)
+        width = min(n_rows, len(self._vectors))
+        dense[:width] = self._vectors[:width] @ query_vector
+        return dense
 
     # ------------------------------------------------------------------ reads
     def analyze_query(self, query: str, *, expand: bool = True) -> list[QueryTerm]:
@@ -527,7 +616,7 @@ class TextIndex:
         postings = self._gather(query_terms)
         depth = k if profile is None else max(5 * k, 50)
         total = sum(len(docs) for slices, _ in postings for docs, _ in slices)
-        dense_path = self.embedder is not None and self.dense_weight > 0 and len(self._vectors)
+        dense_path = self.embedder is not None and self.fusion is not None and bool(self.vector_count())
         if total * 8 < n_rows or dense_path:
             candidates, candidate_scores = self._score_sparse(postings, n_rows)
             keep = None
@@ -544,8 +633,14 @@ class TextIndex:
             candidate_scores = scores[candidates].astype(np.float64)
             keep = np.ones(len(candidates), bool)
         dense_scores = None
+        lexical_match = None
         if dense_path:
-            candidates, candidate_scores, dense_scores = self._fuse_dense(query, candidates, candidate_scores)
+            lexical_match = self._meaningful_overlap(candidates, query_terms, postings) if needs_word else None
+            lexical_rows = candidates
+            candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(query, candidates, candidate_scores)
+            shares = np.isin(candidates, lexical_rows[lexical_match] if lexical_match is not None else lexical_rows)
+            floor = min(self.min_dense_z, 0.5 * math.sqrt(max(len(candidates) - 1, 0)))
+            keep = self._filter_mask(candidates, filter) & (shares | (dense_z >= floor))
         if keep is None:
             keep = self._filter_mask(candidates, filter)
         if needs_word and not dense_path:
@@ -578,6 +673,9 @@ class TextIndex:
                 explanation = self._explain(
                     row, query_terms, contributions[i], filter, dense_of_row.get(row), factors.get(row, 1.0)
                 )
+                if dense_path and i < self.explain_meaning and row in self._texts:
+                    title, text = self._texts[row]
+                    explanation = replace(explanation, meaning=closest_sentences(self.embedder, query, title, text))
             hits.append(Hit(self._ids[row] or "", float(score), explanation))
         return hits
 
@@ -649,19 +747,21 @@ class TextIndex:
 
     def _fuse_dense(
         self, query: str, candidates: np.ndarray, scores: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Weighted fusion: dense cosine primary, BM25 (scaled to [0, 1]) as a boost."""
-        assert self.embedder is not None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Learned fusion (``engines.text.fusion``) of BM25 and the cosine, over every alive row
+        (exact search: one matrix-vector product; the filter and top-k cut follow)."""
+        assert self.fusion is not None
         n_rows = len(self._ids)
-        query_vector = np.asarray(self.embedder.embed_queries([query])[0], np.float32)
-        query_vector /= max(float(np.linalg.norm(query_vector)), 1e-12)
-        dense = self._vectors[:n_rows] @ query_vector
+        dense = self._dense_cosines(query, n_rows)
         lexical = np.zeros(n_rows)
-        if len(scores):
-            lexical[candidates] = scores / scores.max()
-        fused = self.dense_weight * dense + (1 - self.dense_weight) * lexical
-        rows = np.arange(n_rows)
-        return rows, fused, dense
+        lexical[candidates] = scores
+        present = self._columns.alive[:n_rows].copy()
+        width = min(n_rows, len(self._has_vector))
+        present[width:] = False
+        present[:width] &= self._has_vector[:width]
+        fused = fuse(lexical, dense, self.fusion, present)
+        rows = np.flatnonzero(self._columns.alive[:n_rows])
+        return rows, fused[rows], dense[rows], dense_norm(dense, present)[rows]
 
     def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
         """Rows (an index array, or a slice for all rows: views, no gathers) that are alive and pass."""
@@ -781,6 +881,11 @@ class TextIndex:
     @property
     def posting_count(self) -> int:
         return sum(len(s.docs) for s in self._segments) + sum(len(t) for _, t, _ in self._buffer)
+
+
+def passage_text(listing: Listing) -> str:
+    """What is embedded for a listing: its title and text."""
+    return f"{listing.title}\n{listing.text}".strip()
 
 
 def _allowed(codes: Mapping[str, int], names: Iterable[str]) -> np.ndarray:

@@ -47,6 +47,7 @@ from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
+from sciencecity.transfer.services import vectors
 
 ANY_MODE = "*"
 """Mode of a listing that names none: it matches any mode filter that includes it."""
@@ -173,6 +174,7 @@ class SourceIndex:
     checked_at: float = 0.0
     builds: int = 0
     catch_ups: int = 0
+    vectors_seen: tuple[int, Any] = (0, None)
 
     def put(self, pk: int, entry: Entry) -> None:
         self.entries[pk] = entry
@@ -197,15 +199,48 @@ def _table_stamp(kind: str) -> tuple[int, dt.datetime | None]:
     return row["n"], row["last"]
 
 
-def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> SourceIndex:
-    tokenizer, synonyms = _engine_parts()
-    holder = SourceIndex(kind, TextIndex(tokenizer=tokenizer, synonyms=synonyms), builds=builds + 1)
+def source_entries(kind: str) -> list[tuple[int, Entry]]:
+    """Every row of ``kind`` as an index entry (the listing is None for a closed one)."""
     queryset, entries = _sources()[kind]
-    rows = list(entries(queryset()))
+    return list(entries(queryset()))
+
+
+def _listings_of(holder: SourceIndex) -> dict[int, Listing]:
+    return {pk: e.listing for pk, e in holder.entries.items() if e.listing is not None}
+
+
+def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> SourceIndex:
+    """A fresh index of ``kind``; the achievements and demands also get the persisted dense vectors
+    (``services.vectors``) when an embedder is configured, and the embedding job is queued for
+    listings that have none yet."""
+    tokenizer, synonyms = _engine_parts()
+    embedder = vectors.embedder() if kind in vectors.VECTOR_SOURCES else None
+    index = TextIndex(tokenizer=tokenizer, synonyms=synonyms, embedder=embedder, embed_on_add=False)
+    holder = SourceIndex(kind, index, builds=builds + 1)
+    rows = source_entries(kind)
     holder.entries = dict(rows)
     holder.index.add_many([e.listing for _pk, e in rows if e.listing is not None], workers=1)
     holder.seen = stamp
+    if embedder is not None:
+        holder.vectors_seen = vectors.vector_stamp(kind, index.model)
+        vectors.load_vectors(kind, index, _listings_of(holder))
+        if index.missing_vectors():
+            vectors.request_embedding([kind])
+            _refresh_vectors(holder)
     return holder
+
+
+def _refresh_vectors(holder: SourceIndex) -> None:
+    """Load the vectors stored (by the embedding job, in any process) since this index last looked."""
+    index = holder.index
+    if index.embedder is None:
+        return
+    stamp = vectors.vector_stamp(holder.kind, index.model)
+    if stamp == holder.vectors_seen:
+        return
+    since = holder.vectors_seen[1] - CATCH_UP_OVERLAP if holder.vectors_seen[1] and stamp[0] >= holder.vectors_seen[0] else None
+    vectors.load_vectors(holder.kind, index, _listings_of(holder), since=since)
+    holder.vectors_seen = stamp
 
 
 def source_index(kind: str) -> SourceIndex:
@@ -227,6 +262,7 @@ def source_index(kind: str) -> SourceIndex:
                 holder.put(pk, entry)
             holder.seen = stamp
             holder.catch_ups += 1
+        _refresh_vectors(holder)
         holder.checked_at = now
         return holder
 
@@ -266,6 +302,9 @@ def listing_changed(kind: str, obj: Any) -> None:
         queryset, entries = _sources()[kind]
         for pk, entry in entries(queryset().filter(pk=obj.pk)):
             holder.put(pk, entry)
+        if holder.index.embedder is not None and holder.index.missing_vectors():
+            vectors.request_embedding([kind])
+            _refresh_vectors(holder)
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -418,6 +457,10 @@ def _reasons(kind: str, obj: Any, entry: Entry, hit: Hit, constraints: Constrain
     shared = hit.explanation.shared_terms if hit.explanation else ()
     if shared:
         reasons.append(_("Shared terms: %(terms)s") % {"terms": "、".join(shared[:8])})
+    meaning = hit.explanation.meaning if hit.explanation else None
+    if meaning is not None:
+        reasons.append(_("Similar in meaning: “%(query)s” ≈ “%(listing)s”")
+                       % {"query": _snippet(meaning.query_sentence), "listing": _snippet(meaning.listing_sentence)})
     common = sorted(entry.sectors & constraints.sectors)
     if common:
         reasons.append(_("Same field: %(fields)s") % {"fields": "、".join(sector_names.get(c, c) for c in common)})

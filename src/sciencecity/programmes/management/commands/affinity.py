@@ -3,15 +3,19 @@
 DIR holds one ``<expertId>.jsonl`` per expert (one publication a line, ``{"id", "content": {"title",
 "abstract"}}``); FILE is ``{submissionId: {"content": {"title", "abstract"}}}``; the output rows are
 ``submissionId,expertId,score`` without a header, as openreview-expertise writes them.
+``--method hybrid`` fuses TF-IDF with the dense model of the setting ``TEXT_EMBEDDER`` by the weights
+and expert profile learned on the tune split (scores stay in (0, 1); same files).
 """
 
 from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sciencecity.engines.text import affinity_scores
+from sciencecity.engines.text import affinity_scores, load_embedder
+from sciencecity.engines.text.affinity import learned_hybrid_affinity
 from sciencecity.engines.text.openreview_io import read_experts, read_submissions, write_scores
 
 
@@ -25,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, metavar="FILE", help="CSV to write: submissionId,expertId,score.")
         parser.add_argument("--aggregate", choices=("max", "mean"), default="max",
                             help="Score of an expert: the closest publication (max) or the centroid (mean).")
+        parser.add_argument("--method", choices=("tfidf", "hybrid"), default="tfidf",
+                            help="tfidf: TF-IDF + synonyms; hybrid: fused with the dense model (learned weights).")
         parser.add_argument("--top", type=int, default=None, metavar="N",
                             help="Keep only the best N experts per submission.")
 
@@ -37,8 +43,16 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if not experts:
             raise CommandError(f"{options['experts']}: no <expertId>.jsonl file")
-        result = affinity_scores({e: [p.text for p in papers] for e, papers in experts.items()},
-                                 {s: p.text for s, p in submissions.items()}, aggregate=options["aggregate"])
+        expert_texts = {e: [p.text for p in papers] for e, papers in experts.items()}
+        submission_texts = {s: p.text for s, p in submissions.items()}
+        if options["method"] == "hybrid":
+            embedder = load_embedder(str(getattr(settings, "TEXT_EMBEDDER", "") or "none"))
+            result = learned_hybrid_affinity(embedder, expert_texts, submission_texts) if embedder else None
+            if result is None:
+                raise CommandError("--method hybrid: no dense model loads (setting TEXT_EMBEDDER) or no fusion "
+                                   "weights were learned for it (bench/matching.py --fit)")
+        else:
+            result = affinity_scores(expert_texts, submission_texts, aggregate=options["aggregate"])
         count = write_scores(options["out"], result.rows(top_n=options["top"]))
         self.stdout.write(f"{count} scores for {len(submissions)} submissions × {len(experts)} experts "
                           f"in {time.perf_counter() - started:.2f} s → {options['out']}")

@@ -1,0 +1,273 @@
+"""Labelled evaluation sets of bench/data/matching/ for ``bench/matching.py``: retrieval quality per
+set and method (BM25 alone, BM25 + synonyms, each dense backend, the learned hybrid), the fit of
+the fusion weights on the tune split, encode throughput and dense query latency.
+
+Retrieval sets (``supply_demand_zh.json`` …): documents, queries with ``relevant`` ids, ``split``
+tune/test and ``kind``. Weights are fitted on ``split == "tune"`` only; every figure printed is
+on ``split == "test"``.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from sciencecity.engines.text import Listing, TextIndex
+from sciencecity.engines.text.embed import available_backends, load_embedder, model_id
+from sciencecity.engines.text.fusion import (
+    Fusion,
+    TuneQuery,
+    fit_fusion,
+    fuse,
+    load_fusion,
+    ranking_metrics,
+    save_fusion,
+)
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "matching"
+RETRIEVAL_FILES = ("supply_demand_zh.json", "supply_demand_en.json", "field_zh.json", "paraphrase_zh.json")
+EXPERT_FILE = "reviewer_expertise_en.json"
+
+
+def load_retrieval_sets(data_dir: Path) -> list[dict]:
+    """The retrieval sets present in ``data_dir`` (files may appear gradually)."""
+    sets = []
+    for name in RETRIEVAL_FILES:
+        path = data_dir / name
+        if path.exists():
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data.setdefault("name", path.stem)
+            sets.append(data)
+    return sets
+
+
+def ranking_from_ids(ranking: Sequence[str], relevant: set[str], k: int = 10) -> tuple[float, float, float]:
+    """(reciprocal rank, recall@k, nDCG@k) of a ranked id list (what ``TextIndex.search`` returns)."""
+    flags = np.asarray([doc in relevant for doc in ranking], bool)
+    reciprocal = 1.0 / (int(np.flatnonzero(flags)[0]) + 1) if flags.any() else 0.0
+    recall = float(flags[:k].sum()) / len(relevant) if relevant else 0.0
+    gains = (flags[:k] / np.log2(np.arange(2, min(k, len(flags)) + 2))).sum() if len(flags) else 0.0
+    ideal = (1.0 / np.log2(np.arange(2, min(k, len(relevant)) + 2))).sum()
+    return reciprocal, recall, float(gains / ideal) if ideal else 0.0
+
+
+def _mean(rows: list[tuple[float, float, float]]) -> dict[str, float]:
+    n = max(len(rows), 1)
+    return {"recall_at_10": round(sum(r[1] for r in rows) / n, 4), "mrr": round(sum(r[0] for r in rows) / n, 4),
+            "ndcg_at_10": round(sum(r[2] for r in rows) / n, 4), "queries": len(rows)}
+
+
+def _listings(data: dict) -> list[Listing]:
+    return [Listing(d["id"], d.get("text", ""), title=d.get("title", "")) for d in data["documents"]]
+
+
+def _tune_queries(index: TextIndex, queries: list[dict]) -> list[TuneQuery]:
+    out = []
+    for q in queries:
+        ids, lexical, dense = index.component_scores(q["text"])
+        relevant = set(q["relevant"])
+        out.append(TuneQuery(lexical, dense, np.asarray([i in relevant for i in ids], bool)))
+    return out
+
+
+def retrieval_quality(sets: list[dict], backends: Sequence[str], *, fit: bool) -> dict:
+    """Per set and method, test-split figures; fits (``fit``) and saves the fusion weights first."""
+    figures: dict = {"sets": {}, "fusion": {}}
+    lexical_rows: dict[str, dict[str, list]] = {}
+    dense_cache: dict[tuple[str, str], tuple[list[TuneQuery], list[TuneQuery], list[str]]] = {}
+    for data in sets:
+        name = data["name"]
+        listings = _listings(data)
+        test = [q for q in data["queries"] if q.get("split") == "test"]
+        index = TextIndex()
+        index.add_many(listings)
+        rows = {}
+        for method, expand in (("BM25", False), ("BM25 + synonyms", True)):
+            rows[method] = [ranking_from_ids([h.id for h in index.search(q["text"], k=10, explain=False, expand=expand)],
+                                             set(q["relevant"])) for q in test]
+        lexical_rows[name] = rows
+        for backend in backends:
+            embedder = load_embedder(backend)
+            if embedder is None:
+                continue
+            dense_index = TextIndex(embedder=embedder, fusion=Fusion(1.0, 0.0))
+            started = time.perf_counter()
+            dense_index.add_many(listings)
+            embed_s = time.perf_counter() - started
+            tune = _tune_queries(dense_index, [q for q in data["queries"] if q.get("split") == "tune"])
+            dense_cache[(name, backend)] = (tune, _tune_queries(dense_index, test), [q.get("kind", "") for q in test])
+            figures["sets"].setdefault(name, {})[f"embed_{backend}_s"] = round(embed_s, 1)
+    for backend in backends:
+        embedder = load_embedder(backend)
+        if embedder is None:
+            continue
+        model = model_id(embedder)
+        tune_all = [q for (_, b), (tune, _, _) in dense_cache.items() if b == backend for q in tune]
+        fusion = load_fusion(model)
+        if fit or fusion is None:
+            if not tune_all:
+                print(f"  {backend}: no tune queries, hybrid not fitted")
+                continue
+            fusion = fit_fusion(tune_all, model=model, provenance={
+                "sets": sorted({n for (n, b) in dense_cache if b == backend}),
+                "fitted": time.strftime("%Y-%m-%d"), "split": "tune"})
+            save_fusion(fusion)
+        figures["fusion"][backend] = {"model": model, "dense_weight": fusion.dense_weight,
+                                      "lexical_weight": fusion.lexical_weight, "provenance": fusion.provenance}
+        for (name, b), (_tune, test_queries, _kinds) in dense_cache.items():
+            if b != backend:
+                continue
+            lexical_rows[name][f"dense {backend}"] = [ranking_metrics(q.dense, q.relevant) for q in test_queries]
+            lexical_rows[name][f"hybrid {backend}"] = [ranking_metrics(fuse(q.lexical, q.dense, fusion), q.relevant)
+                                                       for q in test_queries]
+    print(f"{'set (test split)':<24}{'method':<28}{'n':>4}{'recall@10':>10}{'MRR':>8}{'nDCG@10':>9}{'ΔMRR vs BM25+syn':>18}")
+    for data in sets:
+        name = data["name"]
+        base = _mean(lexical_rows[name]["BM25 + synonyms"])
+        for method, rows in lexical_rows[name].items():
+            m = _mean(rows)
+            figures["sets"].setdefault(name, {})[method] = m
+            ratio = f"{m['mrr'] / base['mrr']:.2f}×" if base["mrr"] else "–"
+            print(f"{name:<24}{method:<28}{m['queries']:>4}{m['recall_at_10']:>10.3f}{m['mrr']:>8.3f}{m['ndcg_at_10']:>9.3f}{ratio:>18}")
+        figures["sets"][name]["documents"] = len(data["documents"])
+        figures["sets"][name]["provenance"] = data.get("provenance", "")
+    return figures
+
+
+def encode_throughput(backends: Sequence[str], *, n: int = 40) -> dict:
+    """Documents/s at ≈200 and ≈1,200 characters per backend (passage role, batches of 16)."""
+    base = "面向光明科学城的新型储能材料研究，采用固态电解质与硅碳负极提升电池能量密度和循环寿命。"
+    figures: dict = {}
+    for backend in backends:
+        embedder = load_embedder(backend)
+        if embedder is None:
+            continue
+        figures[backend] = {}
+        for chars in (200, 1200):
+            texts = [f"{i} " + (base * (chars // len(base) + 1))[:chars] for i in range(n)]
+            count = n if chars == 200 else max(n // 3, 8)
+            started = time.perf_counter()
+            for s in range(0, count, 16):
+                embedder.embed_passages(texts[s: min(s + 16, count)])
+            figures[backend][f"docs_per_s_{chars}"] = round(count / (time.perf_counter() - started), 1)
+        started = time.perf_counter()
+        timings = []
+        for i in range(20):
+            t = time.perf_counter()
+            embedder.embed_queries([f"寻找锂电池负极材料合作 {i}"])
+            timings.append((time.perf_counter() - t) * 1000)
+        figures[backend]["query_embed_ms_median"] = round(statistics.median(timings), 2)
+        print(f"encode {backend:<8} {figures[backend]['docs_per_s_200']:>8.1f} docs/s @200 chars"
+              f"{figures[backend]['docs_per_s_1200']:>8.1f} docs/s @1200 chars, query embed {figures[backend]['query_embed_ms_median']:.1f} ms")
+    return figures
+
+
+def dense_latency(sizes: Sequence[int], *, dim: int = 384, queries: int = 100) -> list[dict]:
+    """Exact dense search (matrix-vector product + argpartition top 10 + fusion normalisation) over
+    synthetic random unit vectors — the latency does not depend on the vectors' meaning."""
+    rng = np.random.default_rng(16)
+    out = []
+    for size in sizes:
+        vectors = np.empty((size, dim), np.float32)
+        for s in range(0, size, 100_000):
+            block = rng.standard_normal((min(100_000, size - s), dim), dtype=np.float32)
+            vectors[s: s + len(block)] = block / np.linalg.norm(block, axis=1, keepdims=True)
+        lexical = np.zeros(size)
+        lexical[rng.integers(0, size, 2000)] = rng.random(2000)
+        fusion = Fusion(1.0, 0.5)
+        timings, fused_timings = [], []
+        for _ in range(queries):
+            q = rng.standard_normal(dim).astype(np.float32)
+            q /= np.linalg.norm(q)
+            t = time.perf_counter()
+            scores = vectors @ q
+            top = np.argpartition(-scores, 10)[:10]
+            top = top[np.argsort(-scores[top])]
+            timings.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            fused = fuse(lexical, vectors @ q, fusion)
+            np.argpartition(-fused, 10)[:10]
+            fused_timings.append((time.perf_counter() - t) * 1000)
+        timings.sort()
+        fused_timings.sort()
+        row = {"vectors": size, "dim": dim, "mb": round(vectors.nbytes / 2**20),
+               "dense_p50_ms": round(statistics.median(timings), 2), "dense_p95_ms": round(timings[int(0.95 * queries) - 1], 2),
+               "fused_p50_ms": round(statistics.median(fused_timings), 2),
+               "fused_p95_ms": round(fused_timings[int(0.95 * queries) - 1], 2)}
+        out.append(row)
+        print(f"dense exact numpy {size:>9,} × {dim}: p50 {row['dense_p50_ms']:.1f} ms, p95 {row['dense_p95_ms']:.1f} ms; "
+              f"with fusion over all rows p50 {row['fused_p50_ms']:.1f} ms, p95 {row['fused_p95_ms']:.1f} ms ({row['mb']} MB)")
+        del vectors
+    return out
+
+
+def backends_here() -> list[str]:
+    return available_backends()
+
+
+def expert_quality(data: dict, backends: Sequence[str], *, fit: bool) -> dict:
+    """Reviewer-expertise set: weighted pairwise ranking loss on the test submissions per method
+    (TF-IDF, TF-IDF + synonyms — the engine today —, dense max / top-3 mean, with and without a
+    recency half-life, title-only vs title + abstract, and the hybrid fitted on the tune split)."""
+    from sciencecity.engines.text.affinity import (
+        DENSE_PROFILES,
+        affinity_scores,
+        dense_affinity,
+        hybrid_affinity,
+        pairwise_ranking_loss,
+    )
+    from sciencecity.engines.text.fusion import GRID
+
+    experts = {e["id"]: e["papers"] for e in data["experts"]}
+    full = {e: [f"{p.get('title', '')}\n{p.get('abstract', '')}".strip() for p in papers] for e, papers in experts.items()}
+    titles = {e: [p.get("title", "") for p in papers] for e, papers in experts.items()}
+    years = {e: [p.get("year") for p in papers] for e, papers in experts.items()}
+    submissions = {s["id"]: f"{s.get('title', '')}\n{s.get('abstract', '')}".strip() for s in data["submissions"]}
+    split = {s["id"]: s.get("split", "test") for s in data["submissions"]}
+    judgements = [(j["expert"], j["submission"], j["score"]) for j in data["judgements"]]
+    tune_j = [j for j in judgements if split.get(j[1]) == "tune"]
+    test_j = [j for j in judgements if split.get(j[1]) == "test"]
+    figures: dict = {"experts": len(experts), "submissions": len(submissions), "judgements": len(judgements),
+                     "test_judgements": len(test_j), "methods": {}}
+    lexical = affinity_scores(full, submissions, synonyms=True)
+    methods = {"TF-IDF": affinity_scores(full, submissions, synonyms=False), "TF-IDF + synonyms (engine)": lexical,
+               "TF-IDF + synonyms, mean": affinity_scores(full, submissions, aggregate="mean")}
+    for backend in backends:
+        embedder = load_embedder(backend)
+        if embedder is None:
+            continue
+        variants = {}
+        for label, (agg, half) in DENSE_PROFILES.items():
+            variants[label] = dense_affinity(embedder, full, submissions, years=years, half_life=half, aggregate=agg)
+            methods[f"dense {backend} {label}"] = variants[label]
+        methods[f"dense {backend} max, titles only"] = dense_affinity(embedder, titles, submissions)
+        best_label = min(variants, key=lambda v: pairwise_ranking_loss(variants[v], tune_j) if tune_j else 0.0)
+        model = f"affinity:{model_id(embedder)}"
+        fusion = load_fusion(model)
+        if (fit or fusion is None) and tune_j:
+            losses = {w: pairwise_ranking_loss(hybrid_affinity(lexical, variants[best_label], Fusion(1.0, w)), tune_j)
+                      for w in GRID}
+            weight = min(losses, key=lambda w: (round(losses[w], 9), w))
+            fusion = Fusion(1.0, weight, model, {
+                "method": "grid search of the lexical weight (dense weight 1) minimising the weighted pairwise "
+                          "ranking loss on the tune submissions", "dense_profile": best_label,
+                "set": data.get("name", EXPERT_FILE), "tune_judgements": len(tune_j),
+                "tune_loss": round(losses[weight], 4), "fitted": time.strftime("%Y-%m-%d")})
+            save_fusion(fusion)
+        if fusion is not None:
+            profile = fusion.provenance.get("dense_profile", best_label)
+            methods[f"hybrid {backend} ({profile})"] = hybrid_affinity(lexical, variants.get(profile, variants[best_label]), fusion)
+            figures.setdefault("fusion", {})[backend] = {"lexical_weight": fusion.lexical_weight, **fusion.provenance}
+    base = pairwise_ranking_loss(lexical, test_j)
+    print(f"Reviewer expertise (test split: {len(test_j)} judgements, {len(experts)} experts): weighted pairwise ranking loss, lower is better")
+    for name, result in methods.items():
+        loss = pairwise_ranking_loss(result, test_j)
+        figures["methods"][name] = round(loss, 4)
+        gain = f"{(base - loss) / base:+.1%}" if base else "–"
+        print(f"  {name:<48}{loss:>8.4f}   vs engine {gain}")
+    return figures
