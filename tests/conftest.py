@@ -193,7 +193,7 @@ def _clear_cache():
 
 
 @pytest.fixture(autouse=True)
-def _migration_data_after_flush(request, django_db_blocker):
+def _migration_data_after_flush(request):
     """Rows that migrations seed (the sector vocabulary) are there in every test, as in production.
 
     A transactional test (every browser test) empties all tables when it ends, migration data included, so
@@ -209,14 +209,30 @@ def _migration_data_after_flush(request, django_db_blocker):
 
     from django.apps import apps
 
-    seed = importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed
     request.getfixturevalue("transactional_db")
-    seed(apps, None)
+    importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed(apps, None)
     yield
-    # The flush at the end of the test has emptied the table again; under pytest-xdist a worker's next module
-    # may hold ordinary (non-transactional) tests, which would start without the vocabulary. Restore it now.
-    with django_db_blocker.unblock():
-        seed(apps, None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _sectors_after_every_flush():
+    """The flush that ends a transactional test empties the sector vocabulary; under pytest-xdist a worker's next
+    module may hold ordinary (non-transactional) tests, which would then start without it. The flush sends
+    ``post_migrate`` (as Django's own content types rely on): the vocabulary is restored right there."""
+    import importlib
+
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    seed = importlib.import_module("sciencecity.registry.migrations.0002_seed_sectors").seed
+
+    def restore(sender, **kwargs):
+        if sender.label == "registry":
+            seed(apps, None)
+
+    post_migrate.connect(restore, dispatch_uid="tests-restore-sectors")
+    yield
+    post_migrate.disconnect(dispatch_uid="tests-restore-sectors")
 
 
 @pytest.fixture(autouse=True)

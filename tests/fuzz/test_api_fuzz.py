@@ -187,5 +187,8 @@ def test_no_operation_answers_5xx_to_hostile_input(world):
                 assert set(response.json()) == {"error"}, (label, response.content[:200])
     elapsed = time.process_time() - started  # CPU time: wall time depends on the neighbours
     assert not failures, f"{len(failures)} of {count} requests gave 5xx:\n" + "\n".join(failures[:200])
-    budget = 60  # seconds of CPU in this process (the test client runs the server side in-process too)
+    # Seconds of CPU in this process (the test client runs the server side in-process too): a guard against the
+    # request count running away as endpoints are added, not a speed figure (that is bench/'s job); CPU time still
+    # grows on a busy machine (shared caches), so it is generous.
+    budget = 180
     assert elapsed < budget, f"the fuzz run took {elapsed:.0f} s"

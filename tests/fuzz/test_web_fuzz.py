@@ -71,5 +71,6 @@ def test_pages_and_forms_never_answer_5xx(db):
                     failures.append(f"POST {page} {names[:4]}={value[:20]!r} → {response.status_code}")
             client.force_login(officer)  # a form may have logged out or switched organisation
     assert not failures, "\n".join(failures)
-    # CPU time of this process: the machine is shared, wall time depends on the neighbours
-    assert time.process_time() - started < 60
+    # CPU time of this process (wall time depends on the neighbours): a guard against the request count running
+    # away as pages are added, not a speed figure; generous, since CPU time too grows on a busy machine.
+    assert time.process_time() - started < 180

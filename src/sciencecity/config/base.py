@@ -250,7 +250,7 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "sciencecity.core.logformat.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler",
+    "handlers": {"console": {"class": "sciencecity.core.logformat.StderrHandler",
                              "formatter": "plain" if LOG_FORMAT == "plain" else "json"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Audit checkpoints are always logged, whatever LOG_LEVEL: the operator ships these lines off-host.
