@@ -43,7 +43,8 @@ def test_grant_a_business_role_in_an_organisation(login, secadmin, factories, or
     (event,) = events("role_grant")
     assert (event.actor, event.object_id, event.reason) == (secadmin, str(newcomer.pk), "joined the company")
     assert event.changes == {"role": [None, "enterprise_user"], "organisation": [None, organisation.pk]}
-    assert event.acting_organisation_id == organisation.pk
+    # issue 11 obs. 9: the security administrator acts for no organisation; the target's is in the changes
+    assert (event.acting_organisation_id, event.acting_organisation_name) == (None, "")
 
 
 @pytest.mark.django_db

@@ -36,10 +36,6 @@ SKIP = re.compile(
 )
 MAX_PAGES_PER_ROLE = 120
 LINKS_CHECKED_PER_SHAPE = 4  # /transfer/achievements/23/ may be hidden where /…/22/ is not: a few of each
-#: Pages whose English sentences are a known open gap, not yet checked for English (their links are checked):
-#: the enterprises app merged from main shows the high-tech rules engine's reminders and the demo's
-#: "synthetic demo data" notes untranslated (issue 11 follow-up).
-ENGLISH_NOT_YET_CHECKED = re.compile(r"^/enterprises/")
 ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z][a-z]+(?:[ ,]+[a-z]{2,}){2,}\b")
 
 
@@ -113,7 +109,7 @@ def crawl(client: Client) -> tuple[list[str], list[str], list[str]]:
         visited.append(path)
         parsed = _Page()
         parsed.feed(response.content.decode())
-        for text in ([] if ENGLISH_NOT_YET_CHECKED.search(path) else parsed.text):
+        for text in parsed.text:
             for match in ENGLISH_SENTENCE.finditer(text):
                 english.append(f"{path}: {match.group(0)!r}")
         for href in parsed.links:

@@ -30,6 +30,10 @@ def test_demo_is_synthetic_deterministic_and_idempotent():
     assert profiles > 50 and not EnterpriseProfile.objects.filter(is_synthetic=False).exists()
     assert set(FiscalYear.objects.values_list("year", flat=True)) <= {2023, 2024, 2025}
     assert TierMembership.objects.filter(tier="reserve", left_at__isnull=True).exists()
+    # issue 11 obs. 7: the stored reasons are in the site's language, not English sentences on zh-Hans pages
+    assert {reason[:6] for reason in TierMembership.objects.values_list("entered_reason", flat=True)} == {"合成演示数据"}
+    assert set(TierMembership.objects.filter(certified=True).values_list("left_reason", flat=True)) == {
+        "合成演示数据: 已认定为高新技术企业"}
     first = _snapshot()
     call_command("demo-enterprises", "--as-of", TODAY.isoformat(), stdout=io.StringIO())
     assert EnterpriseProfile.objects.count() == profiles and _snapshot() == first

@@ -58,3 +58,22 @@ def test_undeclared_incidents_are_unknown():
     EnterpriseProfile.objects.create(organisation=make_organisation())
     [record] = profile_records(year=2026)
     assert record.incident_in_last_year is None and record.years == ()
+
+
+def test_certificate_reminders_speak_the_reader_s_language():
+    """Issue 11 obs. 7: the 年报 and expiry reminders of a high-tech certificate are in zh-Hans on a zh-Hans page."""
+    from django.utils import translation
+
+    from sciencecity.enterprises.selectors import certificate_statuses
+
+    org = make_organisation(code="E-2", name="提醒科技")
+    Certification.objects.create(organisation=org, kind="hnte", number="GR2023", issued_on=dt.date(2023, 12, 12))
+    with translation.override("zh-hans"):
+        [status] = certificate_statuses(org, day=dt.date(2026, 11, 1))
+    assert [r.message for r in status.reminders] == [
+        "2023 年度报告应于 2024-05-31 前填报", "2024 年度报告应于 2025-05-31 前填报",
+        "2025 年度报告应于 2026-05-31 前填报", "已有 3 次未报年报：累计两年未报将被取消资格（办法 第十九条）",
+        "证书有效期至 2026-12-11：请准备重新认定申请"]
+    with translation.override("en"):
+        [status] = certificate_statuses(org, day=dt.date(2026, 11, 1))
+    assert status.reminders[-1].message == "certificate valid until 2026-12-11: prepare the re-recognition application"

@@ -159,3 +159,45 @@ def test_dashboard_says_approved_only_and_counts_pending_values_for_officers(pla
         html = login(user).get(url).content.decode()
         assert 'data-testid="approved-only"' in html
         assert ('data-testid="pending-values"' in html) == bool(pending)
+
+
+def test_dashboard_cards_in_english_have_no_chinese_besides_the_plan_s_own_names(plan, values, plan_bureau, login):
+    """Issue 11 obs. 7: in English the indicator cards' badges and sentences are English; only the plan's data
+    (indicator names, units, the plan title) stays as written."""
+    import re
+    from html.parser import HTMLParser
+
+    client = login(plan_bureau)
+    client.cookies["django_language"] = "en"
+    html = client.get(reverse("plans:dashboard"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    class Cards(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.depth, self.cards = 0, []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "article" and dict(attrs).get("class") == "indicator-card":
+                self.depth = 1
+                self.cards.append("")
+            elif self.depth and tag == "article":
+                self.depth += 1
+
+        def handle_endtag(self, tag):
+            if self.depth and tag == "article":
+                self.depth -= 1
+
+        def handle_data(self, data):
+            if self.depth:
+                self.cards[-1] += data
+
+    parsed = Cards()
+    parsed.feed(html)
+    assert len(parsed.cards) == plan.indicators.count()
+    data = sorted({text for i in plan.indicators.all() for text in (i.name, i.unit) if text}, key=len, reverse=True)
+    chinese = []
+    for card in parsed.cards:
+        for text in data:
+            card = card.replace(text, "")
+        chinese += re.findall(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+", card)
+    assert not chinese, chinese

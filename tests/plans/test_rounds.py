@@ -297,3 +297,14 @@ def test_round_page_names_the_department_officers_or_says_how_to_grant_one(clien
     assert f'data-testid="officers-{kcj.pk}"' in page and "kcj_officer" in page
     hint = page.split(f'data-testid="no-officer-{tjj.pk}"', 1)[1].split("</p>", 1)[0]
     assert "GOV-TJJ" in hint
+
+
+def test_the_audit_trail_names_the_organisation_each_actor_acts_for(rnd, kcj, plan_bureau):
+    """Issue 11 obs. 9: the bureau approving a department's submission acts for the bureau, not the department."""
+    submission = rnd.submissions.exclude(department=kcj).select_related("department").first()
+    officer = make_user(Role.DEPARTMENT_OFFICER, submission.department, username="other_department")
+    services.submission_submit(actor=officer, rnd=rnd, department=submission.department)
+    services.submission_approve(actor=plan_bureau, submission=RoundSubmission.objects.get(pk=submission.pk))
+    acting = [(e.changes["status"][1], e.acting_organisation_id) for e in AuditEvent.objects.filter(
+        action=AuditAction.TRANSITION, object_id=str(submission.pk)).order_by("id")]
+    assert acting == [("submitted", submission.department_id), ("approved", kcj.pk)]

@@ -346,6 +346,28 @@ def test_reviewer_sees_the_full_proposal_and_its_attachments(released, login):
     assert 'data-testid="full-proposal"' in html and "设备费" in html and "可行性研究报告" in html
 
 
+def test_reviewer_downloads_the_attachments_of_an_assigned_application_only(released, login):
+    """Issue 11 obs. 9: the reviewer opens the attachments from the review page; nobody else assigned can."""
+    from django.core.files.base import ContentFile
+
+    from sciencecity.core.models import AuditAction, AuditEvent
+    from sciencecity.programmes.models import ApplicationAttachment
+
+    mine = released["assignment"]["battery"]
+    attachment = ApplicationAttachment.objects.create(
+        application=mine.application, title="可行性研究报告", size=8, content_type="application/pdf",
+        file=ContentFile(b"%PDF-1.4", name="feasibility.pdf"))
+    url = reverse("programmes:attachment_download", args=[attachment.pk])
+    client = login(released["experts"]["battery"].user)
+    assert f'href="{url}"' in client.get(reverse("programmes:review_form", args=[mine.pk])).content.decode()
+    response = client.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4"
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, object_id=str(attachment.pk)).count() == 1
+    others = [e for key, e in released["experts"].items() if key != "battery"
+              and not mine.application.assignments.filter(expert=e, state__in=("released", "submitted")).exists()]
+    assert others and login(others[0].user).get(url).status_code == 403
+
+
 def test_unreviewed_applications_are_listed_last_without_a_rank(harsh_and_lenient, bureau, login):
     call, (first, second) = harsh_and_lenient
     waiting = make_application(call, make_organisation(), title="丙项目")

@@ -486,7 +486,7 @@ def role_grant(*, actor: User | None, user: User, role: str, organisation: Any =
     membership.save()
     audit_record(action=AuditAction.ROLE_GRANT, actor=actor, obj=user,
                  changes={"role": [None, role.value], "organisation": [None, getattr(organisation, "pk", None)]},
-                 reason=reason, acting_organisation=organisation)
+                 reason=reason)  # the administrator acts for no organisation; the target's is in ``changes``
     return membership
 
 

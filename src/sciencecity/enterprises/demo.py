@@ -18,8 +18,10 @@ import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from sciencecity.core.audit import audit_record
 from sciencecity.core.demo import demo_as_of
@@ -131,13 +133,20 @@ def demo_generate(*, seed: int = DEFAULT_SEED, today: dt.date | None = None) -> 
                          "ip_rights": sum(map(len, rights))}
         if profiles:
             stays = cultivation.memberships_recompute(organisations=[p.organisation for p in profiles],
-                                                      reason="synthetic demo data", day=today)
+                                                      reason=_demo_reason(), day=today)
             result.counts["tier_entries"] = stays["entered"]
             result.counts["pool_conversions"] = _conversions(seed, [p.organisation_id for p in profiles], today)
             audit_record(action=AuditAction.GENERATE, object_type=AUDIT_OBJECT_TYPE, object_id=str(seed),
                          object_repr=f"enterprise demo seed {seed}", changes={"seed": seed, "created": result.counts},
                          reason=f"synthetic enterprise demo data, seed {seed}")
     return result
+
+
+def _demo_reason(why: str = "") -> str:
+    """The stored reason of a demo tier stay, in the site's language (it is data, shown as written)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = gettext("synthetic demo data")
+        return f"{reason}: {gettext(why)}" if why else reason
 
 
 def _conversions(seed: int, org_ids: list[int], today: dt.date) -> int:
@@ -151,8 +160,8 @@ def _conversions(seed: int, org_ids: list[int], today: dt.date) -> int:
         entered = cert.issued_on - dt.timedelta(days=rng.randint(120, 540))
         stays.append(TierMembership(
             organisation_id=cert.organisation_id, tier=Tier.RESERVE,
-            entered_at=dt.datetime.combine(entered, dt.time(9), tzinfo=tz), entered_reason="synthetic demo data",
+            entered_at=dt.datetime.combine(entered, dt.time(9), tzinfo=tz), entered_reason=_demo_reason(),
             left_at=dt.datetime.combine(cert.issued_on, dt.time(9), tzinfo=tz), certified=True,
-            left_reason="synthetic demo data: certified as a high-tech enterprise"))
+            left_reason=_demo_reason(gettext_noop("certified as a high-tech enterprise"))))
     TierMembership.objects.bulk_create(stays)
     return len(stays)

@@ -259,7 +259,8 @@ def certificate_status(cert: Certification, *, day: dt.date, reported: frozenset
     valid_from, valid_until = certificate_validity(cert)
     reminders = []
     if cert.kind == CertificationKind.HIGH_TECH_ENTERPRISE:
-        reminders = hnte.certificate_reminders(cert.issued_on, day, reported_years=reported)
+        with translating(gettext):  # the reader's language, not the engine's English templates
+            reminders = hnte.certificate_reminders(cert.issued_on, day, reported_years=reported)
     return CertificateStatus(cert, valid_from, valid_until, valid_from <= day <= valid_until, reminders,
                              sorted(reported))
 

@@ -91,6 +91,13 @@ def can_view_application(user: Any, application: Application) -> bool:
     return can_use_programmes(user) and application.organisation_id in applicant_organisation_ids(user)
 
 
+def can_read_application_files(user: Any, application: Application) -> bool:
+    """The attachments: whoever sees the application, and the experts it is released to for review."""
+    return can_view_application(user, application) or (
+        is_reviewer(user) and application.assignments.filter(expert_id=user.person_id,
+                                                             state__in=REVIEWER_STATES).exists())
+
+
 def applicant_organisation_ids(user: Any) -> set[int]:
     """Organisations whose applications the user sees: business memberships other than the expert role."""
     if not permissions.is_business_user(user):

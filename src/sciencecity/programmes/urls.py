@@ -31,6 +31,7 @@ urlpatterns = [
     path("assignments/<int:pk>/edit/", views_review.assignment_edit, name="assignment_edit"),
     path("reviews/", views_review.my_reviews, name="my_reviews"),
     path("reviews/<int:pk>/", views_review.review_form, name="review_form"),
+    path("attachments/<int:pk>/download/", views_review.attachment_download, name="attachment_download"),
     path("reviews/<int:pk>/decline/", views_review.review_decline, name="review_decline"),
     path("calls/<int:pk>/ranking/", views_review.ranking, name="ranking"),
     # panel, decisions, disclosure, funded projects (views_projects.py)

@@ -20,6 +20,7 @@ from sciencecity.programmes import permissions as access
 from sciencecity.programmes import selectors
 from sciencecity.programmes.choices import AssignmentState, CallState, ConflictKind, DeclineReason, JobState
 from sciencecity.programmes.models import (
+    ApplicationAttachment,
     Assignment,
     AssignmentJob,
     Call,
@@ -247,6 +248,22 @@ def _reviewer_assignment(request, pk: int) -> Assignment:
                                           "application__applicant"), pk=pk)
     permissions.require(access.can_review(request.user, assignment))
     return assignment
+
+
+@login_required
+def attachment_download(request, pk: int):
+    """An application's attachment, for those who see the application and its released reviewers (audited)."""
+    from django.http import FileResponse
+
+    from sciencecity.core.audit import audit_record
+    from sciencecity.core.models import AuditAction
+
+    attachment = get_object_or_404(ApplicationAttachment.objects.select_related("application"), pk=pk)
+    permissions.require(access.can_read_application_files(request.user, attachment.application))
+    audit_record(action=AuditAction.EXPORT, actor=request.user, obj=attachment,
+                 changes={"file": [None, attachment.file.name]})
+    return FileResponse(attachment.file.open("rb"), as_attachment=True,
+                        filename=attachment.file.name.rsplit("/", 1)[-1], content_type=attachment.content_type)
 
 
 @login_required

@@ -168,10 +168,19 @@ def _transition(actor: User | None, submission: RoundSubmission, new: str, *, al
     submission.save()
     audit_record(action=AuditAction.TRANSITION, actor=actor, obj=submission,
                  object_repr=f"{submission.round} · {submission.department}",
-                 changes={"status": [old, new]}, reason=comment, acting_organisation=submission.department)
+                 changes={"status": [old, new]}, reason=comment, acting_organisation=_acting_for(actor, submission))
     if new in (SubmissionStatus.APPROVED, SubmissionStatus.RETURNED):
         _notify_department(submission)
     return submission
+
+
+def _acting_for(actor: User | None, submission: RoundSubmission) -> Organisation | None:
+    """The organisation ``actor`` acts for on ``submission``: its department when the actor belongs to it,
+    else the actor's own (the bureau approving), never the target's (issue 11 obs. 9)."""
+    ids = permissions.organisation_ids(actor)
+    if submission.department_id in ids:
+        return submission.department
+    return Organisation.objects.filter(pk__in=ids).order_by("pk").first()
 
 
 def _notify_department(submission: RoundSubmission) -> None:
