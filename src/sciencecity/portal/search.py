@@ -38,6 +38,22 @@ def _group(kind: str, label: Any, qs, row, more_url: str = "") -> Group:
     return Group(kind, str(label), qs.count(), [row(obj) for obj in qs[:PER_GROUP]], more_url)
 
 
+MEANING_LIMIT = 4 * PER_GROUP
+
+
+def _listing_group(user: Any, query: str, kind: str, label: Any, qs, row, more_url: str) -> Group:
+    """Achievements or demands: ranked by the marketplace's hybrid (words and meaning) when its index
+    has vectors — the total is then the number of matches up to ``MEANING_LIMIT`` and "more" opens
+    the marketplace search —, else the title / keyword lookup, newest first."""
+    from sciencecity.transfer.services import matching
+
+    hits = matching.meaning_search(query, kind=kind, user=user, limit=MEANING_LIMIT)
+    if not hits:
+        return _group(kind, label, qs, row, more_url)
+    return Group(kind, str(label), len(hits), [row(hit.obj) for hit in hits[:PER_GROUP]],
+                 f"{reverse('transfer:search')}?{urlencode({'q': query, 'kind': kind})}")
+
+
 def search_all(user: Any, query: str) -> list[Group]:
     """Groups with at least one result, in a fixed order."""
     from sciencecity.programmes import selectors as programme_selectors
@@ -58,14 +74,16 @@ def search_all(user: Any, query: str) -> list[Group]:
         groups.append(_group("people", _("People"), registry_selectors.person_queryset({"q": query}),
                              lambda p: Row(p.name, p.title, reverse("registry:person_detail", args=[p.pk])),
                              f"{reverse('registry:person_list')}?{encoded}"))
-    groups.append(_group("achievements", _("Achievements"),
-                         transfer_selectors.achievement_list(user, {"q": query}).order_by("-created_at"),
-                         lambda a: Row(a.title, a.owner.name, reverse("transfer:achievement_detail", args=[a.pk])),
-                         f"{reverse('transfer:achievement_list')}?{encoded}"))
-    groups.append(_group("demands", _("Technology demands"),
-                         transfer_selectors.demand_list(user, {"q": query}).order_by("-created_at"),
-                         lambda d: Row(d.title, d.organisation.name, reverse("transfer:demand_detail", args=[d.pk])),
-                         f"{reverse('transfer:demand_list')}?{encoded}"))
+    groups.append(_listing_group(user, query, "achievements", _("Achievements"),
+                                 transfer_selectors.achievement_list(user, {"q": query}).order_by("-created_at"),
+                                 lambda a: Row(a.title, a.owner.name,
+                                               reverse("transfer:achievement_detail", args=[a.pk])),
+                                 f"{reverse('transfer:achievement_list')}?{encoded}"))
+    groups.append(_listing_group(user, query, "demands", _("Technology demands"),
+                                 transfer_selectors.demand_list(user, {"q": query}).order_by("-created_at"),
+                                 lambda d: Row(d.title, d.organisation.name,
+                                               reverse("transfer:demand_detail", args=[d.pk])),
+                                 f"{reverse('transfer:demand_list')}?{encoded}"))
     if permissions.has_perm(user, "programmes.use"):
         calls = programme_selectors.call_queryset(user).filter(Q(title__icontains=query) | Q(code__icontains=query))
         groups.append(_group("calls", _("Calls"), calls,

@@ -62,7 +62,12 @@ def dense_norm(cosines: np.ndarray, present: np.ndarray | None = None) -> np.nda
 
 def fuse(lexical: np.ndarray, dense: np.ndarray, fusion: Fusion, present: np.ndarray | None = None) -> np.ndarray:
     """Fused scores of all rows from raw BM25 scores and raw cosines."""
-    return fusion.dense_weight * dense_norm(dense, present) + fusion.lexical_weight * lexical_norm(lexical)
+    return fuse_normalised(lexical_norm(lexical), dense_norm(dense, present), fusion)
+
+
+def fuse_normalised(lexical01: np.ndarray, dense_z: np.ndarray, fusion: Fusion) -> np.ndarray:
+    """Fused scores from already normalised scores (lexical in [0, 1], dense as z-scores)."""
+    return fusion.dense_weight * dense_z + fusion.lexical_weight * lexical01
 
 
 @dataclass(frozen=True, slots=True)

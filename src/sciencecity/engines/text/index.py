@@ -25,10 +25,11 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
+from .ann import ANN_CANDIDATES, HNSW_THRESHOLD, HnswGraph, faiss_available
 from .embed import Embedder, model_id, normalise
 from .explain import Explanation, TermMatch, closest_sentences
 from .feedback import FeedbackProfile, rerank
-from .fusion import Fusion, dense_norm, fuse, load_fusion
+from .fusion import Fusion, dense_norm, fuse, fuse_normalised, lexical_norm, load_fusion
 from .synonyms import SynonymTable
 from .tokenize import BIGRAM_PREFIX, Tokenizer, default_tokenizer
 
@@ -261,6 +262,7 @@ class TextIndex:
         min_dense_z: float = MIN_DENSE_Z,
         buffer_limit: int = 20_000,
         max_segments: int = 32,
+        hnsw_threshold: int | None = HNSW_THRESHOLD,
     ) -> None:
         self.tokenizer = tokenizer or default_tokenizer()
         if synonyms is True:
@@ -290,6 +292,10 @@ class TextIndex:
         self._total_length = 0.0
         self._vectors = np.zeros((0, 0), np.float32)
         self._has_vector = np.zeros(0, bool)
+        self.hnsw_threshold = hnsw_threshold if faiss_available() else None
+        self._graph: HnswGraph | None = None
+        self._graph_pending: list[int] = []
+        self._sample: np.ndarray | None = None
 
     # ----------------------------------------------------------------- writes
     def __len__(self) -> int:
@@ -524,6 +530,7 @@ class TextIndex:
         if self._vectors.shape[1] != vectors.shape[1]:
             self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
             self._has_vector = np.zeros(0, bool)
+            self._graph, self._graph_pending = None, []
         if self._vectors.shape[0] < needed:
             capacity = max(needed, 2 * self._vectors.shape[0])
             grown = np.zeros((capacity, vectors.shape[1]), np.float32)
@@ -534,6 +541,9 @@ class TextIndex:
             self._has_vector = flags
         self._vectors[list(rows)] = vectors
         self._has_vector[list(rows)] = True
+        if self._graph is not None:
+            self._graph_pending.extend(rows)
+        self._sample = None
 
     def set_vectors(self, ids: Sequence[str], vectors: np.ndarray, model: str) -> int:
         """Give precomputed (persisted) passage vectors of listings already added; returns how many
@@ -546,6 +556,39 @@ class TextIndex:
             return 0
         self._put_vectors([r for r, _ in pairs], np.asarray(vectors)[[n for _, n in pairs]])
         return len(pairs)
+
+    def uses_hnsw(self) -> bool:
+        """Whether dense search goes through the HNSW graph (``hnsw_threshold`` vectors or more)."""
+        return self.hnsw_threshold is not None and self.vector_count() >= self.hnsw_threshold
+
+    @property
+    def hnsw_graph(self) -> HnswGraph | None:
+        """The HNSW graph once built (``build_graph`` or the first search past the threshold)."""
+        return self._graph
+
+    def build_graph(self) -> None:
+        """Build the HNSW graph now, or add the vectors given since (a search does it when needed)."""
+        if self._graph is None:
+            rows = np.flatnonzero(self._has_vector[: len(self._ids)])
+            self._graph = HnswGraph(self._vectors.shape[1])
+            self._graph_pending = []
+        else:
+            rows = np.unique(np.asarray(self._graph_pending, np.int64))
+            self._graph_pending = []
+            rows = rows[self._has_vector[rows] & self._columns.alive[rows]]
+        for start in range(0, len(rows), 100_000):
+            part = rows[start: start + 100_000]
+            self._graph.add(part, self._vectors[part])
+
+    def _cosine_moments(self, query_vector: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of the query's cosine over the collection, from a fixed
+        random sample of 4,096 rows with a vector (what the z-score of ``dense_norm`` needs)."""
+        if self._sample is None:
+            have = np.flatnonzero(self._has_vector[: len(self._ids)] & self._columns.alive[: len(self._ids)])
+            rng = np.random.default_rng(len(have))
+            self._sample = have if len(have) <= 4096 else np.sort(rng.choice(have, 4096, replace=False))
+        values = self._vectors[self._sample] @ query_vector
+        return float(values.mean()), float(values.std())
 
     def missing_vectors(self) -> list[str]:
         """Ids of listings that have no vector yet (what a re-embedding job computes)."""
@@ -637,9 +680,10 @@ class TextIndex:
         if dense_path:
             lexical_match = self._meaningful_overlap(candidates, query_terms, postings) if needs_word else None
             lexical_rows = candidates
-            candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(query, candidates, candidate_scores)
+            candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(
+                query, candidates, candidate_scores, filter, depth)
             shares = np.isin(candidates, lexical_rows[lexical_match] if lexical_match is not None else lexical_rows)
-            floor = min(self.min_dense_z, 0.5 * math.sqrt(max(len(candidates) - 1, 0)))
+            floor = min(self.min_dense_z, 0.5 * math.sqrt(max(self._alive_count - 1, 0)))
             keep = self._filter_mask(candidates, filter) & (shares | (dense_z >= floor))
         if keep is None:
             keep = self._filter_mask(candidates, filter)
@@ -746,11 +790,14 @@ class TextIndex:
         return out
 
     def _fuse_dense(
-        self, query: str, candidates: np.ndarray, scores: np.ndarray
+        self, query: str, candidates: np.ndarray, scores: np.ndarray, flt: Filter | None = None, depth: int = 10
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Learned fusion (``engines.text.fusion``) of BM25 and the cosine, over every alive row
-        (exact search: one matrix-vector product; the filter and top-k cut follow)."""
+        (exact search: one matrix-vector product; the filter and top-k cut follow), or past
+        ``hnsw_threshold`` vectors over the HNSW neighbours and the best lexical rows."""
         assert self.fusion is not None
+        if self.uses_hnsw():
+            return self._fuse_dense_hnsw(query, candidates, scores, flt, depth)
         n_rows = len(self._ids)
         dense = self._dense_cosines(query, n_rows)
         lexical = np.zeros(n_rows)
@@ -762,6 +809,38 @@ class TextIndex:
         fused = fuse(lexical, dense, self.fusion, present)
         rows = np.flatnonzero(self._columns.alive[:n_rows])
         return rows, fused[rows], dense[rows], dense_norm(dense, present)[rows]
+
+    def _fuse_dense_hnsw(
+        self, query: str, candidates: np.ndarray, scores: np.ndarray, flt: Filter | None, depth: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The fused scores of the HNSW neighbours of the query and of its best lexical rows,
+        re-scored exactly; the z-score uses the collection's moments estimated on a sample. When a
+        filter leaves fewer than ``depth`` of them, the rows passing the filter are scored exactly."""
+        assert self.fusion is not None and self.embedder is not None
+        if self._graph is None or self._graph_pending:
+            self.build_graph()
+        assert self._graph is not None
+        query_vector = normalise(self.embedder.embed_queries([query]))[0]
+        lexical01 = lexical_norm(scores)
+        best_lexical = candidates[_top_k(scores, ANN_CANDIDATES)] if len(candidates) else candidates
+        rows = np.union1d(self._graph.search(query_vector, max(ANN_CANDIDATES, 4 * depth)), best_lexical)
+        rows = rows[self._filter_mask(rows, flt)]
+        if flt is not None and len(rows) < depth:
+            rows = np.flatnonzero(self._filter_mask(slice(0, len(self._ids)), flt))
+        present = np.zeros(len(rows), bool)
+        inside = rows < len(self._has_vector)
+        present[inside] = self._has_vector[rows[inside]]
+        dense = np.zeros(len(rows))
+        dense[present] = self._vectors[rows[present]] @ query_vector
+        mean, std = self._cosine_moments(query_vector)
+        dense_z = np.where(present, (dense - mean) / (std if std > 1e-9 else 1.0), 0.0)
+        dense = np.where(present, dense, mean)
+        lexical = np.zeros(len(rows))
+        if len(candidates):
+            positions = np.minimum(np.searchsorted(candidates, rows), len(candidates) - 1)
+            found = candidates[positions] == rows
+            lexical[found] = lexical01[positions[found]]
+        return rows, fuse_normalised(lexical, dense_z, self.fusion), dense, dense_z
 
     def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
         """Rows (an index array, or a slice for all rows: views, no gathers) that are alive and pass."""

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -38,7 +39,8 @@ from sciencecity.core.audit import audit_record, diff, snapshot
 from sciencecity.core.models import AuditAction
 from sciencecity.engines import conflicts as rules
 from sciencecity.engines.names import normalise_name
-from sciencecity.engines.text import affinity_scores, default_tokenizer
+from sciencecity.engines.text import affinity_scores, default_tokenizer, load_embedder, load_fusion, model_id
+from sciencecity.engines.text.affinity import learned_hybrid_affinity
 from sciencecity.engines.text.tokenize import BIGRAM_PREFIX
 from sciencecity.programmes.choices import ApplicationState, ConflictKind
 from sciencecity.programmes.models import (
@@ -356,17 +358,23 @@ def call_applications(call: Call) -> list[Application]:
 # Affinity
 
 
-def expert_texts(person_ids: Sequence[int]) -> dict[int, list[str]]:
-    """``{person id: texts}``: each publication (title + abstract) and the expertise keywords."""
+def expert_texts(person_ids: Sequence[int], years: dict[int, list[int | None]] | None = None) -> dict[int, list[str]]:
+    """``{person id: texts}``: each publication (title + abstract) and the expertise keywords; the
+    year of each text goes into ``years`` when given (``None`` for the keywords)."""
     texts: dict[int, list[str]] = {pk: [] for pk in person_ids}
+    found: dict[int, list[int | None]] = {pk: [] for pk in person_ids}
     rows = (Publication.authors.through.objects.filter(person_id__in=list(person_ids))
-            .values_list("person_id", "publication__title", "publication__abstract")
+            .values_list("person_id", "publication__title", "publication__abstract", "publication__year")
             .order_by("person_id", "publication_id"))
-    for person_id, title, abstract in rows:
+    for person_id, title, abstract, year in rows:
         texts[person_id].append(f"{title}\n{abstract}".strip())
+        found[person_id].append(year)
     for pk, expertise in Person.objects.filter(pk__in=list(person_ids)).values_list("pk", "expertise"):
         if expertise:
             texts[pk].append(" ".join(str(k) for k in expertise))
+            found[pk].append(None)
+    if years is not None:
+        years.update(found)
     return texts
 
 
@@ -376,13 +384,25 @@ def application_text(application: Application) -> str:
 
 @dataclass
 class AffinityTable:
-    """Scores in [0, 1]: one row an application, one column an expert; and the texts (for reasons)."""
+    """Scores in [0, 1]: one row an application, one column an expert; and the texts (for reasons).
+
+    ``method`` says which scale: ``tfidf`` — the cosine of TF-IDF (+ synonyms) vectors of the
+    application and the expert's closest publication, 0 when they share no term; ``hybrid`` —
+    ``logistic(d · z + l · t)`` with ``z`` the dense cosine of the expert's profile (recency-weighted
+    mean of their 3 closest papers) as a z-score over the reference experts (the active pool) for
+    that application, ``t`` the TF-IDF affinity divided by the application's best over that pool,
+    ``d``, ``l`` learned on the reviewer-expertise tune split (``fusion_weights.json``): 0.5 is an
+    expert of average closeness in meaning sharing no term, ≈0.73 one standard deviation closer
+    (or sharing the pool's best term overlap), ≈0.88 two. Both are relative to the pool only in the
+    hybrid, so scores of one application are comparable across experts and jobs (the same pool),
+    which is what the assignment's top-N cut and total-affinity objective use."""
 
     application_ids: list[int]
     expert_ids: list[int]
     scores: np.ndarray
     expert_texts: dict[int, list[str]]
     application_texts: dict[int, str]
+    method: str = "tfidf"
 
     def score(self, application_id: int, expert_id: int) -> float:
         return float(self.scores[self.application_ids.index(application_id), self.expert_ids.index(expert_id)])
@@ -391,13 +411,44 @@ class AffinityTable:
         return shared_terms(self.application_texts[application_id], self.expert_texts.get(expert_id, []), limit)
 
 
-def affinity_table(applications: Sequence[Application], expert_ids: Sequence[int]) -> AffinityTable:
-    """Text affinity of every expert with every application (engines.text, Chinese and English)."""
-    texts = expert_texts(expert_ids)
+def affinity_embedder():
+    """The dense model of the setting ``TEXT_EMBEDDER`` when it loads and fusion weights were
+    learned for its expert affinity; ``None`` (TF-IDF only) otherwise — the test settings say none."""
+    embedder = load_embedder(str(getattr(settings, "TEXT_EMBEDDER", "none") or "none"))
+    if embedder is None or load_fusion(f"affinity:{model_id(embedder)}") is None:
+        return None
+    return embedder
+
+
+def affinity_table(applications: Sequence[Application], expert_ids: Sequence[int], *,
+                   reference_ids: Sequence[int] | None = None, embedder=None) -> AffinityTable:
+    """Text affinity of every expert with every application (engines.text, Chinese and English):
+    the learned hybrid when a dense model is configured (``affinity_embedder``), else TF-IDF; see
+    ``AffinityTable`` for the two scales. The hybrid normalises over ``reference_ids`` (default:
+    the active expert pool, plus ``expert_ids``), so one expert's score does not depend on which
+    others are asked about with it."""
+    embedder = embedder if embedder is not None else affinity_embedder()
     submission_texts = {str(a.pk): application_text(a) for a in applications}
-    result = affinity_scores({str(pk): texts[pk] for pk in expert_ids}, submission_texts)
-    return AffinityTable([a.pk for a in applications], list(expert_ids), np.asarray(result.scores, dtype=float),
-                         texts, {a.pk: submission_texts[str(a.pk)] for a in applications})
+    if embedder is None:
+        texts = expert_texts(expert_ids)
+        result = affinity_scores({str(pk): texts[pk] for pk in expert_ids}, submission_texts)
+        scores = np.asarray(result.scores, dtype=float)
+        method = "tfidf"
+    else:
+        if reference_ids is None:
+            reference_ids = [p.person_id for p in expert_pool()]
+        everyone = list(dict.fromkeys([*expert_ids, *reference_ids]))
+        years: dict[int, list[int | None]] = {}
+        texts = expert_texts(everyone, years)
+        hybrid = learned_hybrid_affinity(embedder, {str(pk): texts[pk] for pk in everyone}, submission_texts,
+                                         years={str(pk): years[pk] for pk in everyone})
+        assert hybrid is not None  # affinity_embedder checked the weights
+        column = {pk: j for j, pk in enumerate(everyone)}
+        scores = np.asarray(hybrid.scores, dtype=float)[:, [column[pk] for pk in expert_ids]]
+        method = "hybrid"
+    return AffinityTable([a.pk for a in applications], list(expert_ids), scores,
+                         {pk: texts[pk] for pk in expert_ids}, {a.pk: submission_texts[str(a.pk)] for a in applications},
+                         method)
 
 
 def _terms(text: str) -> list[str]:

@@ -627,6 +627,16 @@ def search(query: str, *, kind: str = "achievements", user: Any = None, limit: i
                   restrict_visibility=restrict_visibility)
 
 
+def meaning_search(query: str, *, kind: str, user: Any, limit: int = 10) -> list[MatchResult] | None:
+    """``search`` when the index of ``kind`` fuses meaning (a dense model and stored vectors), for the
+    global search; ``None`` otherwise, so the caller keeps its cheaper lexical lookup. The query is
+    embedded once for both kinds (the embedder caches recent texts)."""
+    index = source_index(kind).index
+    if index.embedder is None or index.fusion is None or not index.vector_count():
+        return None
+    return search(query, kind=kind, user=user, limit=limit)
+
+
 def recommendations(user: Any, *, per_listing: int = 3) -> list[tuple[Any, list[MatchResult]]]:
     """For each of the user's active listings, its top matches (the transfer index page)."""
     achievements, demands = selectors.own_listings(user)
