@@ -18,7 +18,7 @@ _seq = itertools.count(1)
 
 #: ``SCIENCECITY_TEST_TODAY=2030-01-01 make test`` runs the whole suite with the clock moved to that day (the time of
 #: day and its ticking are kept), so a test that only passes on the day it was written shows up (issue: demo data and
-#: tests depended on the calendar). ``.ci/run`` runs the clock-sensitive part of the suite on two shifted days.
+#: tests depended on the calendar). ``.ci/run`` runs the suite on PostgreSQL with the clock moved to 2030-01-01.
 _TEST_TODAY = os.environ.get("SCIENCECITY_TEST_TODAY", "").strip()
 _traveller = None
 
@@ -46,7 +46,7 @@ _READS_THE_CLOCK = re.compile(r"localdate\(|date\.today\(|timezone\.now\(|dateti
 def pytest_collection_modifyitems(config, items):
     """Mark ``clock`` the tests whose module reads the clock or generates demo data (their dates count from a day).
 
-    ``.ci/run`` runs ``-m clock`` with the clock moved to a second day (the whole suite runs on a third).
+    ``.ci/run`` runs the engines' ``-m clock`` tests on the moved day beside the PostgreSQL run (which moves it too).
     """
     verdicts: dict[str, bool] = {}
     for item in items:
