@@ -139,13 +139,21 @@ def start_server(env: dict[str, str]) -> tuple[subprocess.Popen, int, str]:
                                            "-w", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning"]))
     attempts.append(("runserver --noreload", [str(BIN / "sciencecity"), "runserver", "--noreload",
                                               f"127.0.0.1:{port}"]))
+    # The server's log goes to a file, not a pipe: every request logs a JSON line, and a pipe nobody reads
+    # fills up and blocks the server mid-benchmark.
+    log_dir = ROOT / "var" / "bench"
+    log_dir.mkdir(parents=True, exist_ok=True)
     for label, cmd in attempts:
-        process = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        log_path = log_dir / f"server-{port}.log"
+        with log_path.open("w", encoding="utf-8") as log:
+            process = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True,
+                                       stdout=subprocess.DEVNULL, stderr=log, text=True)
         if wait_for(port, process):
+            print(f"  server log: {log_path}", file=sys.stderr)
             return process, port, label
         stop(process)
-        print(f"  {label} did not start: {process.stderr.read()[-2000:] if process.stderr else ''}", file=sys.stderr)
+        print(f"  {label} did not start: {log_path.read_text(encoding='utf-8', errors='replace')[-2000:]}",
+              file=sys.stderr)
     raise SystemExit("no HTTP server could be started")
 
 
