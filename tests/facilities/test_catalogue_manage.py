@@ -192,3 +192,27 @@ def test_the_manager_uploads_a_photo_and_a_non_image_is_refused(client, manager,
         None, "facilities/instruments/INS-SEM-01.png"]
     client.logout()
     assert client.get(f"/facilities/instruments/{instrument.code}/photo/").status_code == 200  # public
+
+
+@pytest.mark.parametrize("size", [(30_000, 30_000), (10_000, 8_000)])
+def test_a_photo_declaring_a_huge_canvas_is_refused_not_decoded(client, manager, instrument, settings, tmp_path,
+                                                                 size):
+    """A few hundred KB of PNG can declare 900 million pixels (a decompression bomb, past Pillow's own error
+    limit) or 80 million (past ours, under Pillow's): both are refused naming the photo field, nothing stored."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(manager)
+    buffer = io.BytesIO()
+    Image.new("1", size).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) < 5 * 1024 * 1024
+    bomb = SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    response = client.post(f"/facilities/instruments/{instrument.code}/edit/", {"form": "photo", "photo": bomb})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="error-photo"' in page and "50" in page
+    instrument.refresh_from_db()
+    assert not instrument.photo and audits("instrument") == 0 and not list(tmp_path.rglob("*.*"))

@@ -155,6 +155,9 @@ def price_list_set(*, actor: User | None, instrument: Instrument, rates: dict[st
 #: The largest photo accepted (bytes) and the image formats, with the file extension stored.
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+#: The most pixels accepted: a 50-megapixel camera's frame. A small file can declare a huge canvas (a
+#: decompression bomb: 30,000 × 30,000 one-bit pixels compress to a few hundred KB and decode to 900 MB).
+PHOTO_MAX_PIXELS = 50_000_000
 
 
 @transaction.atomic
@@ -168,9 +171,19 @@ def instrument_photo_set(*, actor: User | None, instrument: Instrument, upload: 
     if upload is None or upload.size > PHOTO_MAX_BYTES:
         raise refuse({"photo": _("Choose an image of at most 5 MB.")}, code="photo_size")
     try:
-        with Image.open(upload) as image:
+        with Image.open(upload) as image:  # reads the header only; Pillow refuses past 2× its own limit
+            width, height = image.size
+            if width * height > PHOTO_MAX_PIXELS:
+                raise refuse({"photo": _("The image is %(width)s × %(height)s pixels; at most %(limit)s million "
+                                         "pixels are accepted.") % {"width": width, "height": height,
+                                                                    "limit": PHOTO_MAX_PIXELS // 1_000_000}},
+                             code="photo_pixels")
             image.verify()
             kind = image.format
+    except Image.DecompressionBombError:
+        raise refuse({"photo": _("The image declares more pixels than any photo; at most %(limit)s million "
+                                 "pixels are accepted.") % {"limit": PHOTO_MAX_PIXELS // 1_000_000}},
+                     code="photo_pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         kind = None
     if kind not in PHOTO_FORMATS:
