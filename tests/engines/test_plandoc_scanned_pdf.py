@@ -59,3 +59,32 @@ def test_scanned_pdf_import_stores_the_plan_and_says_it_was_ocr(db):
     assert Chapter.objects.filter(plan=result.plan).count() == 3
     assert any(w["code"] == "pdf_text_from_ocr" for w in result.warnings) or result.plan.warnings.filter(
         code="pdf_text_from_ocr").exists()
+
+
+@pytest.mark.parametrize("points, scale", [((595, 842), 2.0), ((14_400, 14_400), 2.0), ((1_000, 14_400), 200 / 72)])
+def test_a_page_is_never_rendered_past_the_pixel_cap(points, scale):
+    """A PDF page may declare up to 14,400 points a side: rendered at 2× that is 830 million pixels (11 GB
+    and minutes of OCR in one web worker, measured). An ordinary page keeps its scale; a huge one is
+    rendered smaller so it holds at most ``RENDER_MAX_PIXELS``."""
+    import io
+
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=points)
+    drawing.rect(10, 10, 100, 100, fill=1)
+    drawing.showPage()
+    drawing.save()
+    document = pdfium.PdfDocument(buffer.getvalue())
+    try:
+        page = document[0]
+        used = pdf.render_scale(page, scale)
+        if points == (595, 842):
+            assert used == scale
+        image = page.render(scale=used).to_pil()
+        page.close()
+    finally:
+        document.close()
+    assert image.width * image.height <= pdf.RENDER_MAX_PIXELS
+    assert image.width * image.height >= pdf.RENDER_MAX_PIXELS * 0.97 or used == scale

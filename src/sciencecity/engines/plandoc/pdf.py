@@ -91,6 +91,18 @@ def read_pdf(data: bytes, source_name: str = "document.pdf") -> BlockDocument:
 
 #: a scanned PDF is read by OCR page by page only up to this many pages (about 2–4 s a page)
 SCANNED_PDF_MAX_PAGES = 30
+#: The most pixels a page (or a picture's page) is rendered to for OCR. An A4 page at 2× is 2 million, at
+#: 200 dpi 3.9 million (A3: 7.8); a hostile PDF may declare a 14,400-point page (the format's limit), which at 2×
+#: is 830 million pixels: 11 GB and minutes in one worker. Larger pages are rendered at a lower scale.
+RENDER_MAX_PIXELS = 12_000_000
+
+
+def render_scale(page, wanted: float) -> float:
+    """``wanted``, lowered so that the rendered page holds at most :data:`RENDER_MAX_PIXELS` pixels."""
+    width, height = page.get_size()
+    area = max(width, 1.0) * max(height, 1.0) * wanted * wanted
+    # 0.995: the renderer rounds each side up to whole pixels
+    return wanted if area <= RENDER_MAX_PIXELS else 0.995 * wanted * (RENDER_MAX_PIXELS / area) ** 0.5
 
 
 def read_scanned_pdf(data: bytes, source_name: str, page_count: int) -> BlockDocument:
@@ -121,7 +133,8 @@ def read_scanned_pdf(data: bytes, source_name: str, page_count: int) -> BlockDoc
     document = pdfium.PdfDocument(data)
     try:
         for number in range(len(document)):
-            picture = document[number].render(scale=2).to_pil()
+            page = document[number]
+            picture = page.render(scale=render_scale(page, 2)).to_pil()
             lines = ocr.read_page_lines(picture)
             if not lines:
                 continue
@@ -247,7 +260,7 @@ class _Reader:
         if not ocr.available():
             return None
         try:
-            scale = 200 / 72
+            scale = render_scale(page, 200 / 72)
             image = page.render(scale=scale).to_pil()
             left, top, right, bottom = (round(v * scale) for v in box)
             picture = image.crop((max(0, left), max(0, top), min(image.width, right), min(image.height, bottom)))
