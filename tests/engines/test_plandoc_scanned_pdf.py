@@ -88,3 +88,16 @@ def test_a_page_is_never_rendered_past_the_pixel_cap(points, scale):
         document.close()
     assert image.width * image.height <= pdf.RENDER_MAX_PIXELS
     assert image.width * image.height >= pdf.RENDER_MAX_PIXELS * 0.97 or used == scale
+
+
+def test_a_picture_declaring_a_huge_canvas_is_refused_before_decoding():
+    """A 10,000 × 8,000 one-bit PNG is a few KB on disk and 80 million pixels decoded (under Pillow's own
+    error limit): OCR refuses it, naming its size, without decoding it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("1", (10_000, 8_000)).save(buffer, format="PNG")
+    with pytest.raises(ocr.PictureTooLarge, match="10000 × 8000 pixels"):
+        ocr.read_table_image(buffer.getvalue())

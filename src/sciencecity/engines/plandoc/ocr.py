@@ -19,6 +19,13 @@ from functools import lru_cache
 
 _BLANK_INK = 0.004  # share of dark pixels below which a cell is empty
 _LINE_SHARE = 0.55  # share of a row/column of pixels that must be dark to be a ruled line
+#: The most pixels of a picture read by OCR: a table photographed at 50 megapixels. A document's embedded
+#: picture is decoded whole, and a small PNG can declare 170 million pixels, under Pillow's own error limit.
+MAX_PICTURE_PIXELS = 50_000_000
+
+
+class PictureTooLarge(ValueError):
+    """The picture declares more pixels than OCR reads; it is not decoded."""
 
 
 @dataclass
@@ -83,6 +90,9 @@ def _to_image(image):
         picture = Image.open(image)
     else:
         picture = image
+    width, height = picture.size
+    if width * height > MAX_PICTURE_PIXELS:
+        raise PictureTooLarge(f"{width} × {height} pixels, more than {MAX_PICTURE_PIXELS // 1_000_000} million")
     picture.load()
     return picture.convert("RGB")
 

@@ -601,6 +601,8 @@ class _Builder:
                 return None, ocr.unavailable_reason()
             try:
                 result = ocr.read_table_image(block.image_data)
+            except ocr.PictureTooLarge as exc:
+                return None, f"the picture is too large to read ({exc})"
             except Exception as exc:  # a broken or unsupported picture must not stop the parse
                 return None, f"the picture could not be read ({exc.__class__.__name__})"
             record.rows = [[{"text": c.text, "confidence": c.confidence} for c in row] for row in result.rows]
