@@ -42,6 +42,68 @@ def test_navigation_per_role_is_what_the_apps_registered(client, settings, role,
     assert _labels(client, user) == expected
 
 
+def _row(client, user) -> list:
+    """The header's top row: a link's label, or (group label, [its entries' labels])."""
+    client.cookies["django_language"] = "en"
+    if user is not None:
+        client.force_login(user)
+    return [(str(slot["label"]), [str(item["label"]) for item in slot["entries"]]) if slot.get("entries")
+            else str(slot["label"]) for slot in client.get("/").context["nav_menu"]]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        # a group with one visible entry is a plain link
+        (None, ["Home", "The plan", "Shared instruments", "API"]),
+        (Role.BUREAU_OFFICER, ["Home", ("Plan", ["Plan monitoring", "Funding programmes"]),
+                               ("Marketplace", ["Technology transfer", "Shared instruments", "Innovation vouchers",
+                                                "Instrument openness", "Facility time (beamtime)"]),
+                               ("Enterprises", ["Enterprise cultivation", "Policies", "Tech finance"]),
+                               ("Directory", ["Organisations", "People"]), "API"]),
+        (Role.EXPERT, ["Home", ("Plan", ["Plan monitoring", "Funding programmes"]),
+                       ("Marketplace", ["Technology transfer", "Shared instruments", "Facility time (beamtime)"]),
+                       "My reviews", ("Enterprises", ["Policies", "Tech finance"]),
+                       ("Directory", ["Organisations", "People"]), "API"]),
+        (Role.AUDIT_ADMIN, ["Home", ("Administration", ["Administrator accounts", "Audit trail"]), "API"]),
+    ],
+)
+def test_navigation_groups_gather_each_area_under_one_button(client, settings, role, expected):
+    settings.LANGUAGE_CODE = "en"
+    assert _row(client, make_user(role) if role else None) == expected
+
+
+@pytest.mark.django_db
+def test_header_renders_groups_as_disclosure_buttons_and_marks_the_current_page(client):
+    client.force_login(make_user(Role.BUREAU_OFFICER))
+    client.cookies["django_language"] = "zh-hans"
+    html = client.get("/registry/people/").content.decode()
+    header = html[html.index('<ul class="site-nav"'):html.index('<ul class="site-tools"')]
+    assert header.count('<button type="button" class="nav-group-toggle" aria-expanded="false"') == 4
+    for key in ("plan", "marketplace", "enterprises", "directory"):
+        assert f'aria-controls="nav-group-{key}"' in header and f'<ul id="nav-group-{key}"' in header
+    assert '<li class="nav-group nav-group-current" data-nav-group>' in header
+    current = header[header.index('nav-group-current'):]
+    assert '<a href="/registry/people/" aria-current="page">人员</a>' in current[:current.index("</ul>")]
+    assert header.count('aria-current="page"') == 1
+    for label in ("规划与项目", "技术市场", "企业服务", "名录"):
+        assert f">{label}</button>" in header
+
+
+def test_grouped_places_each_group_at_its_order_and_keeps_single_entries_as_links():
+    groups = [navigation.MenuGroup("g", "G", order=150)]
+    entries = [{"key": "x.a", "label": "A", "url": "/a", "active": False, "group": ""},
+               {"key": "x.b", "label": "B", "url": "/b", "active": True, "group": "g"},
+               {"key": "x.c", "label": "C", "url": "/c", "active": False, "group": "g"},
+               {"key": "x.d", "label": "D", "url": "/d", "active": False, "group": "nosuch"}]
+    row = navigation.grouped(entries, groups)
+    assert [slot["label"] for slot in row] == ["A", "D", "G"]  # unregistered keys: order 0, then the list's order
+    assert row[2]["active"] is True and [e["label"] for e in row[2]["entries"]] == ["B", "C"]
+    alone = navigation.grouped(entries[:2], groups)
+    assert [slot["label"] for slot in alone] == ["A", "B"] and "entries" not in alone[1]
+
+
 def test_core_context_processor_names_no_app_and_no_role():
     import inspect
 

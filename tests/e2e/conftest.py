@@ -114,3 +114,14 @@ def reauthenticate(page, username: str, password: str) -> None:
         page.fill("input[name=code]", next_code(User.objects.get(username=username)))
     page.click("[data-testid=reauthenticate-submit]")
     page.wait_for_load_state("networkidle")
+
+
+def nav_to(page, group: str | None, entry: str) -> None:
+    """Follow a main-navigation entry by clicking, as a user does: when the entry is filed under a menu
+    group (the header's drop-downs), open the group's button first. ``group`` None: a top-level link."""
+    nav = page.locator(".site-nav")
+    if group:
+        button = nav.locator(f"button.nav-group-toggle:text-is('{group}')")
+        if button.get_attribute("aria-expanded") != "true":
+            button.click()
+    nav.locator(f"a:text-is('{entry}')").click()

@@ -9,7 +9,7 @@ from sciencecity.accounts.choices import Role
 from sciencecity.transfer.models import Deal
 from sciencecity.transfer.services import matching
 from tests.conftest import PASSWORD, make_organisation, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 from tests.transfer.conftest import make_achievement
 
 
@@ -30,7 +30,7 @@ def test_restrictive_demand_is_explained_relaxed_and_the_owner_is_told(page, tra
                              trl=4, modes=["co_development"])
 
     login(page, "buyer", PASSWORD)
-    page.click(".site-nav a:has-text('技术转移')")
+    nav_to(page, "技术市场", "技术转移")
     page.wait_for_load_state("networkidle")
     page.click("[data-testid=demand-create]")
     page.wait_for_load_state("networkidle")

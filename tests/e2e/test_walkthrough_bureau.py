@@ -18,12 +18,12 @@ from sciencecity.accounts.choices import Role
 from sciencecity.plans.models import ObservedValue
 from sciencecity.registry.models import Organisation
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login, reauthenticate
+from tests.e2e.conftest import login, nav_to, reauthenticate
 
 CODE = "2"  # one of 光明区科技创新局's indicators in the bundled plan
-ZH = {"plan": "规划监测", "rounds": "填报轮次", "round": "2025 年数值", "approve": "审核通过并锁定",
+ZH = {"plan_group": "规划与项目", "plan": "规划监测", "rounds": "填报轮次", "round": "2025 年数值", "approve": "审核通过并锁定",
       "approved": "已审核", "dashboard": "监测看板", "report": "中期评估报告", "pdf": "下载 PDF"}
-EN = {"plan": "Plan monitoring", "rounds": "Reporting rounds", "round": "Values of 2025", "approve": "Approve and lock",
+EN = {"plan_group": "Plan", "plan": "Plan monitoring", "rounds": "Reporting rounds", "round": "Values of 2025", "approve": "Approve and lock",
       "approved": "Approved", "dashboard": "Dashboard", "report": "Mid-term evaluation report", "pdf": "Download PDF"}
 
 
@@ -38,7 +38,7 @@ def approve_and_read_the_report(page, kcj: Organisation, *, open_menu: bool, lab
     """Approve the round from the navigation; return the PDF's text after checking the dashboard."""
     if open_menu:
         page.click("[data-testid=nav-toggle]")
-    page.click(f".site-nav a:text-is('{labels['plan']}')")
+    nav_to(page, labels["plan_group"], labels["plan"])
     assert "(2024)" in page.locator(f"[data-testid=indicator-card-{CODE}]").inner_text()  # 2025 not yet approved
     page.click(f".subnav a:text-is('{labels['rounds']}')")
     page.get_by_role("link", name=labels["round"]).click()

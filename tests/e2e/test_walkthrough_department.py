@@ -16,15 +16,15 @@ from sciencecity.plans import services
 from sciencecity.plans.models import ObservedValue, RoundSubmission
 from sciencecity.registry.models import Organisation
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 from tests.plans.test_value_import import fill_template
 
 CODE = "1"  # one of 光明区统计局's indicators in the bundled plan (README: indicators 1 and 8)
 COMMENT = "请核对指标 1 的 2025 年数值。"
-ZH = {"plan": "规划监测", "rounds": "填报轮次", "round": "2025 年数值", "returned": "退回意见",
+ZH = {"plan_group": "规划与项目", "plan": "规划监测", "rounds": "填报轮次", "round": "2025 年数值", "returned": "退回意见",
       "template": "下载 Excel 模板", "upload": "上传数值", "check": "上传并检查", "updated": "更新",
       "confirm": "确认导入并保存数值", "submit": "报送科技创新局", "submitted": "已报送"}
-EN = {"plan": "Plan monitoring", "rounds": "Reporting rounds", "round": "Values of 2025",
+EN = {"plan_group": "Plan", "plan": "Plan monitoring", "rounds": "Reporting rounds", "round": "Values of 2025",
       "returned": "Returned with the comment", "template": "Download the Excel template", "upload": "Upload values",
       "check": "Upload and check", "updated": "Updated", "confirm": "Confirm and save the values",
       "submit": "Submit to the bureau", "submitted": "Submitted"}
@@ -53,7 +53,7 @@ def returned_department(transactional_db):
 def submit_changed_value(page, walk: Walk, tmp_path, *, open_menu: bool, labels: dict[str, str]) -> float:
     if open_menu:
         page.click("[data-testid=nav-toggle]")
-    page.click(f".site-nav a:text-is('{labels['plan']}')")
+    nav_to(page, labels["plan_group"], labels["plan"])
     page.click(f".subnav a:text-is('{labels['rounds']}')")
     page.get_by_role("link", name=labels["round"]).click()
     mine = page.locator(f"#department-{walk.department.pk}")

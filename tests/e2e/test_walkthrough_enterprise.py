@@ -13,11 +13,11 @@ from sciencecity.registry.models import Organisation
 from sciencecity.transfer.models import Deal
 from sciencecity.transfer.services import matching
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 
-ZH = {"transfer": "技术转移", "post": "发布技术需求", "matches": "匹配的科技成果", "interest": "表达意向",
+ZH = {"market": "技术市场", "transfer": "技术转移", "post": "发布技术需求", "matches": "匹配的科技成果", "interest": "表达意向",
       "send": "发送"}
-EN = {"transfer": "Technology transfer", "post": "Post a demand", "matches": "Matching achievements",
+EN = {"market": "Marketplace", "transfer": "Technology transfer", "post": "Post a demand", "matches": "Matching achievements",
       "interest": "Express interest", "send": "Send"}
 
 
@@ -32,7 +32,7 @@ def demo_enterprise_user(transactional_db):
 def post_demand_and_express_interest(page, *, open_menu: bool, labels: dict[str, str]) -> None:
     if open_menu:
         page.click("[data-testid=nav-toggle]")
-    page.click(f".site-nav a:text-is('{labels['transfer']}')")
+    nav_to(page, labels["market"], labels["transfer"])
     page.get_by_role("button", name=labels["post"]).click()  # a link styled as a button
     page.fill("input[name=title]", "锂离子电池负极材料升级")
     page.fill("textarea[name=public_summary]", "寻找高首效硅碳负极材料与快充负极技术，提高锂离子电池容量与循环寿命。")

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from sciencecity.accounts.choices import Role
 from sciencecity.programmes.models import Assignment, Review
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def demo_expert(transactional_db):
 def review_first_assignment(page, *, open_menu: bool, reviews_label: str, submit_label: str) -> None:
     if open_menu:
         page.click("[data-testid=nav-toggle]")
-    page.click(f".site-nav a:text-is('{reviews_label}')")
+    nav_to(page, None, reviews_label)
     page.locator("[data-testid^=review-open-]").first.click()
     assert page.locator("[data-testid=full-proposal]").is_visible()
     scores = page.locator("input[name^=score_]")

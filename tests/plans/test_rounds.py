@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -156,6 +157,9 @@ def test_department_officer_submits_and_bureau_approves_through_the_pages(client
     assert submission.status == SubmissionStatus.APPROVED and value.locked
     page = client.get(reverse("plans:round_detail", args=[rnd.pk]))
     assert b'data-testid="locked-2"' in page.content
+    # the locked marker is a word (an emoji 🔒 drew an empty box without an emoji font: issue 11)
+    marker = re.search(rb'<span class="badge badge-locked" data-testid="locked-2">([^<]+)</span>', page.content)
+    assert marker and marker.group(1).decode() in ("已锁定", "Locked")
 
 
 def test_bureau_opens_a_round_once(client, login, plan, plan_bureau):

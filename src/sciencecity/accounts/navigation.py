@@ -15,6 +15,6 @@ def register() -> None:
          "accounts.manage_admin_accounts"),
     ):
         navigation.register_menu_item(
-            navigation.MenuItem(key=key, label=label, url_name=url_name, order=order,
+            navigation.MenuItem(key=key, label=label, url_name=url_name, order=order, group="administration",
                                 visible=lambda user, action=action: permissions.has_perm(user, action))
         )

@@ -19,4 +19,5 @@ def navigation(request):
         nav.append({"key": item.key, "label": item.label, "url": url, "active": active, "group": item.group})
     from sciencecity.core.notifications import unread_count
 
-    return {"nav_items": nav, "unread_notifications": unread_count(user) if user is not None else 0}
+    return {"nav_items": nav, "nav_menu": menus.grouped(nav),
+            "unread_notifications": unread_count(user) if user is not None else 0}

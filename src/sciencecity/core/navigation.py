@@ -6,8 +6,10 @@ An app registers its entries from ``AppConfig.ready()``, by convention in ``<app
 and ``register_home_widget(HomeWidget(key, template, order, visible, context))``.
 
 Menu items are shown in ``order`` (lower first; the numbers in use step by 100 per app, leave room).
-``group`` optionally names a :class:`MenuGroup` for layouts that group the menu; the flat list
-(``nav_items``) is what ``base.html`` renders today. Home widgets are rendered by the portal's home
+``group`` optionally names a :class:`MenuGroup`: ``base.html`` shows a group as one disclosure button
+(at the group's ``order``) opening the list of its entries, so the header keeps to one row; a group
+with one visible entry, and an entry without a group, is a plain link (:func:`grouped`). The groups
+are the header's areas, registered by core (``navigation_entries``) so that any app may file into them. Home widgets are rendered by the portal's home
 page, in ``order``, each with its own template and the context its callable returns.
 """
 
@@ -96,6 +98,35 @@ def menu_items(user: Any) -> list[MenuItem]:
 
 def menu_groups() -> list[MenuGroup]:
     return sorted(_MENU_GROUPS.values(), key=lambda g: (g.order, g.key))
+
+
+def grouped(entries: list[dict], groups: list[MenuGroup] | None = None) -> list[dict]:
+    """The header's top row from the flat entries (dicts with ``key``, ``label``, ``url``, ``active``, ``group``).
+
+    Each element is either an entry (a link) or ``{"key", "label", "entries", "active"}`` for a group of two
+    or more visible entries, placed at the group's ``order`` among the entries' own orders; a group's
+    ``active`` says that the current page is one of its entries.
+    """
+    groups_by_key = {g.key: g for g in (menu_groups() if groups is None else groups)}
+    orders = {key: item.order for key, item in _MENU_ITEMS.items()}
+    members: dict[str, list[dict]] = {}
+    for entry in entries:
+        if entry.get("group") in groups_by_key:
+            members.setdefault(entry["group"], []).append(entry)
+    row: list[tuple[tuple[int, int, str], dict]] = []
+    placed: set[str] = set()
+    for position, entry in enumerate(entries):
+        key = entry.get("group")
+        if key in members and len(members[key]) > 1:
+            if key not in placed:
+                placed.add(key)
+                group = groups_by_key[key]
+                row.append(((group.order, position, key), {
+                    "key": key, "label": group.label, "entries": members[key],
+                    "active": any(e["active"] for e in members[key])}))
+        else:
+            row.append(((orders.get(entry["key"], 0), position, entry["key"]), entry))
+    return [slot for _, slot in sorted(row, key=lambda pair: pair[0])]
 
 
 def home_widgets(user: Any) -> list[HomeWidget]:

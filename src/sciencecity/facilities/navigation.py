@@ -9,13 +9,13 @@ from sciencecity.core import navigation, permissions
 
 def register() -> None:
     navigation.register_menu_item(navigation.MenuItem(
-        key="facilities.index", label=_("Shared instruments"), url_name="facilities:index", order=350,
+        key="facilities.index", label=_("Shared instruments"), url_name="facilities:index", order=350, group="marketplace",
         visible=lambda user: not permissions.is_administrator(user)))  # public catalogue; 三员 see no business
     navigation.register_menu_item(navigation.MenuItem(
-        key="facilities.vouchers", label=_("Innovation vouchers"), url_name="facilities:vouchers", order=355,
+        key="facilities.vouchers", label=_("Innovation vouchers"), url_name="facilities:vouchers", order=355, group="marketplace",
         visible=lambda user: permissions.has_perm(user, "facilities.use")))
     navigation.register_menu_item(navigation.MenuItem(
-        key="facilities.openness", label=_("Instrument openness"), url_name="facilities:openness", order=360,
+        key="facilities.openness", label=_("Instrument openness"), url_name="facilities:openness", order=360, group="marketplace",
         visible=lambda user: permissions.has_perm(user, "facilities.view_openness")))
     register_widgets()
 

@@ -17,6 +17,8 @@ def _structure_only(user) -> bool:
 
 def register() -> None:
     navigation.register_menu_item(navigation.MenuItem(
-        key="plans.dashboard", label=_("Plan monitoring"), url_name="plans:dashboard", order=100, visible=_monitoring))
+        key="plans.dashboard", label=_("Plan monitoring"), url_name="plans:dashboard", order=100, group="plan",
+        visible=_monitoring))
     navigation.register_menu_item(navigation.MenuItem(
-        key="plans.structure", label=_("The plan"), url_name="plans:structure", order=101, visible=_structure_only))
+        key="plans.structure", label=_("The plan"), url_name="plans:structure", order=101, group="plan",
+        visible=_structure_only))

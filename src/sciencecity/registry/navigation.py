@@ -23,10 +23,11 @@ def _overview(request) -> dict:
 
 def register() -> None:
     navigation.register_menu_item(navigation.MenuItem(
-        key="registry.organisations", label=_("Organisations"), url_name="registry:organisation_list", order=400,
+        key="registry.organisations", label=_("Organisations"), url_name="registry:organisation_list", order=400, group="directory",
         visible=_may_view))
     navigation.register_menu_item(navigation.MenuItem(
-        key="registry.people", label=_("People"), url_name="registry:person_list", order=410, visible=_may_view))
+        key="registry.people", label=_("People"), url_name="registry:person_list", order=410, group="directory",
+        visible=_may_view))
     navigation.register_home_widget(navigation.HomeWidget(
         key="registry.totals", template="registry/home_totals.html", order=100, visible=_may_view,
         context=_overview))

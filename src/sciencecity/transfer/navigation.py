@@ -15,7 +15,7 @@ def _incubation(request) -> dict:
 
 def register() -> None:
     navigation.register_menu_item(navigation.MenuItem(
-        key="transfer.index", label=_("Technology transfer"), url_name="transfer:index", order=300,
+        key="transfer.index", label=_("Technology transfer"), url_name="transfer:index", order=300, group="marketplace",
         visible=lambda user: permissions.has_perm(user, "transfer.use")))
     # the home page showed the pipeline to those who read the registry; the rule is kept
     navigation.register_home_widget(navigation.HomeWidget(

@@ -16,8 +16,8 @@ def register() -> None:
     core_permissions.register("enterprises.manage_policies", policies.can_manage_policies)
     core_permissions.register("enterprises.view_finance", finance.can_view_finance)
     navigation.register_menu_item(navigation.MenuItem(
-        key="enterprises.policies", label=_("Policies"), url_name="enterprises:policy_list", order=370,
+        key="enterprises.policies", label=_("Policies"), url_name="enterprises:policy_list", order=370, group="enterprises",
         visible=lambda user: core_permissions.has_perm(user, "enterprises.view_policies")))
     navigation.register_menu_item(navigation.MenuItem(
-        key="enterprises.finance", label=_("Tech finance"), url_name="enterprises:finance_index", order=380,
+        key="enterprises.finance", label=_("Tech finance"), url_name="enterprises:finance_index", order=380, group="enterprises",
         visible=lambda user: core_permissions.has_perm(user, "enterprises.view_finance")))

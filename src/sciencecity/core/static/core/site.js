@@ -6,6 +6,11 @@
    data-copy="ID"    on a button: copy the value of the input with that id; the button then reads
                      its data-copied text for two seconds
    data-nav-toggle   on a button: open and close the element named by its aria-controls (phone menu)
+   data-nav-group    on an <li> holding a button[aria-expanded][aria-controls] and the list it names: a
+                     disclosure menu (Enter, Space or a click opens and closes it; Escape closes it and
+                     returns focus to the button; it closes when focus or a click goes elsewhere; opening
+                     one closes the others). <html> gets class "js": the CSS fallback for pages without
+                     JavaScript (the list opens on hover and focus) then stands down.
    tables in main    get each cell's column heading as data-label (shown when a table becomes cards) */
 (function () {
   "use strict";
@@ -58,6 +63,29 @@
         if (target) { target.classList.toggle("nav-open", open); }
       });
     });
+    root.querySelectorAll("[data-nav-group]").forEach(function (group) {
+      if (group.dataset.bound) { return; }
+      group.dataset.bound = "1";
+      var button = group.querySelector("button[aria-controls]");
+      if (!button) { return; }
+      button.addEventListener("click", function () {
+        var open = button.getAttribute("aria-expanded") !== "true";
+        closeGroups(open ? group : null);
+        button.setAttribute("aria-expanded", open ? "true" : "false");
+      });
+      group.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+          button.setAttribute("aria-expanded", "false");
+          button.focus();
+          event.preventDefault();
+        }
+      });
+      group.addEventListener("focusout", function (event) {
+        if (event.relatedTarget && !group.contains(event.relatedTarget)) {
+          button.setAttribute("aria-expanded", "false");
+        }
+      });
+    });
     root.querySelectorAll("main table").forEach(function (table) {
       if (table.dataset.labelled) { return; }
       table.dataset.labelled = "1";
@@ -75,6 +103,16 @@
       });
     });
   }
+  function closeGroups(except) {
+    document.querySelectorAll("[data-nav-group] > button[aria-expanded=true]").forEach(function (button) {
+      if (button.parentNode !== except) { button.setAttribute("aria-expanded", "false"); }
+    });
+  }
+  document.documentElement.classList.add("js");
+  /* A click outside every menu group closes the open one. */
+  document.addEventListener("click", function (event) {
+    if (!(event.target.closest && event.target.closest("[data-nav-group]"))) { closeGroups(null); }
+  });
   document.addEventListener("DOMContentLoaded", function () { bind(document); });
   /* Content swapped in by htmx gets the same behaviour. */
   document.addEventListener("htmx:load", function (event) { bind(event.target); });
