@@ -28,7 +28,7 @@ run: setup
 serve: setup
 	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
 
-# The scale-out stack on loopback (docs/deploy.md §5): PostgreSQL database sciencecity_stack, a private Redis,
+# The scale-out stack on loopback (docs/deploy.md §7): PostgreSQL database sciencecity_stack, a private Redis,
 # 2 gunicorn servers behind a small reverse proxy on STACK_PORT, 2 job workers. Ctrl-C stops everything;
 # `$(BIN)/python scripts/stack.py --check` shows each part's readiness.
 STACK_PORT ?= 8080

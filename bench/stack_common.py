@@ -175,14 +175,18 @@ class StackRun:
 class Client:
     """A keep-alive client of the proxy that remembers which upstream answered."""
 
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
+    def __init__(self, port: int, token: str, *, cookie: str = "") -> None:
+        self.port, self.token, self.cookie = port, token, cookie
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         self.upstreams: list[str] = []
 
     def request(self, method: str, path: str, *, body: bytes | None = None,
                 content_type: str = "application/json") -> tuple[int, bytes]:
-        headers = {"Host": "127.0.0.1", "Authorization": f"Bearer {self.token}"}
+        headers = {"Host": "127.0.0.1"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        if self.cookie:
+            headers["Cookie"] = self.cookie
         if body is not None:
             headers["Content-Type"] = content_type
         try:

@@ -1,4 +1,4 @@
-"""The scale-out stack on one machine, on loopback: ``make stack`` (docs/deploy.md §5).
+"""The scale-out stack on one machine, on loopback: ``make stack`` (docs/deploy.md §7).
 
     .venv/bin/python scripts/stack.py [--port 8080] [--database-url postgres://…/sciencecity_stack] [--redis-url …]
                                       [--web 2] [--workers 2] [--gunicorn-workers 2] [--setup full|migrate|none]
