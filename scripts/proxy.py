@@ -235,12 +235,14 @@ class Proxy:
                 upstream.up, upstream.errors, upstream.last_error = False, upstream.errors + 1, str(exc)
                 continue
             upstream.requests += 1
+            head_sent: list[bool] = []
             try:
                 return await asyncio.wait_for(
-                    self.relay(upstream, request, method, up_reader, up_writer, writer, keep), self.timeout)
+                    self.relay(upstream, request, method, up_reader, up_writer, writer, keep, head_sent), self.timeout)
             except TimeoutError:
                 upstream.errors += 1
-                writer.write(simple_response(504, b"upstream timed out\n", close=True))
+                if not head_sent:  # else part of the answer went out: only closing tells the client
+                    writer.write(simple_response(504, b"upstream timed out\n", close=True))
                 return False
             except _Sent:  # the upstream broke after part of its answer went out: only closing tells the client
                 upstream.errors += 1
@@ -255,7 +257,8 @@ class Proxy:
         return keep
 
     async def relay(self, upstream: Upstream, request: bytes, method: str, up_reader: asyncio.StreamReader,
-                    up_writer: asyncio.StreamWriter, writer: asyncio.StreamWriter, keep: bool) -> bool:
+                    up_writer: asyncio.StreamWriter, writer: asyncio.StreamWriter, keep: bool,
+                    head_sent: list[bool]) -> bool:
         up_writer.write(request)
         await up_writer.drain()
         while True:
@@ -277,6 +280,7 @@ class Proxy:
         headers += [("X-Upstream", upstream.name), ("Connection", "keep-alive" if keep else "close")]
         writer.write((f"HTTP/1.1 {' '.join(head.first_line.split(' ')[1:])}\r\n"
                       + "".join(f"{k}: {v}\r\n" for k, v in headers) + "\r\n").encode("latin-1"))
+        head_sent.append(True)
         try:
             if no_body:
                 pass

@@ -23,6 +23,8 @@ class Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self) -> None:
+        if self.path == "/slow":
+            time.sleep(3)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         out = json.dumps({"server": self.server.name, "method": self.command, "path": self.path,
@@ -70,7 +72,7 @@ def proxy():
     upstreams = [f"a=127.0.0.1:{servers[0].server_port}", f"b=127.0.0.1:{servers[1].server_port}",
                  f"c=127.0.0.1:{dead}"]
     process = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "proxy.py"), "--listen", f"127.0.0.1:{port}",
-                                "--check-every", "0.2", "--max-body", "1000",
+                                "--check-every", "0.2", "--max-body", "1000", "--timeout", "1",
                                 *[arg for u in upstreams for arg in ("--upstream", u)]],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 20
@@ -146,6 +148,13 @@ def test_expect_continue_and_a_body_too_large(proxy):
     conn.request("POST", "/big", body=b"z" * 1001)
     response = conn.getresponse()
     assert response.status == 413 and response.getheader("Connection") == "close"
+
+
+def test_a_server_slower_than_the_timeout_gets_504(proxy):
+    conn = http.client.HTTPConnection("127.0.0.1", proxy["port"], timeout=10)
+    conn.request("GET", "/slow")
+    response = conn.getresponse()
+    assert response.status == 504 and response.getheader("Connection") == "close"
 
 
 def test_a_server_going_down_costs_no_request_and_none_up_answers_503(proxy):
