@@ -208,13 +208,15 @@ def kill_worker_running(run: StackRun, job_id: int, seconds: float = 120) -> dic
         rows = run.query(f"SELECT state, worker, progress_done FROM core_job WHERE id = {int(job_id)}")
         state, worker, done = rows[0]
         pid = int(worker.rpartition(":")[2]) if worker.rpartition(":")[2].isdigit() else None
+        with contextlib.suppress(ProcessLookupError, TypeError):
+            pid = os.getpgid(pid)  # a pool process of a worker (Celery): the part is its process group
         if state == "running" and pid in workers:
             time.sleep(0.5)  # well inside the job: its transaction has written rows
             # a confirm reports progress in a side file while its transaction is open (core/jobs.py)
             side = run.var / "jobs" / f"{int(job_id)}.progress.json"
             with contextlib.suppress(OSError, ValueError):
                 done = json.loads(side.read_text())["done"]
-            os.kill(pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)  # the worker and any process it started
             return {"killed": workers[pid], "pid": pid, "job": job_id, "state_at_kill": state,
                     "progress_at_kill": done, "at": time.monotonic()}
         if state in ("done", "failed", "cancelled"):
@@ -222,7 +224,7 @@ def kill_worker_running(run: StackRun, job_id: int, seconds: float = 120) -> dic
         time.sleep(0.05)
     # the job ended before a worker could be caught in it: kill a worker anyway (the fault still happens)
     name, pid = next((n, p["pid"]) for n, p in run.state["parts"].items() if n.startswith("worker"))
-    os.kill(pid, signal.SIGKILL)
+    os.killpg(pid, signal.SIGKILL)
     return {"killed": name, "pid": pid, "job": job_id, "state_at_kill": "not caught running", "at": time.monotonic()}
 
 
