@@ -113,6 +113,12 @@ class StackRun:
     def state(self) -> dict:
         return json.loads((self.var / "stack.json").read_text())
 
+    def ready(self) -> bool:
+        try:
+            return self.state["ready"]
+        except (OSError, ValueError):
+            return False
+
     def env(self) -> dict[str, str]:
         return {**os.environ, "PYTHONPATH": str(ROOT / "src"), **self.extra_env}
 
@@ -133,7 +139,7 @@ class StackRun:
                  "--web", str(self.web), "--gunicorn-workers", str(self.gunicorn_workers),
                  "--workers", str(self.workers), "--stop-grace", "10"],
                 cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        while not (self.var / "stack.json").exists():
+        while not self.ready():
             if self.process.poll() is not None or time.monotonic() - started > timeout:
                 raise RuntimeError(f"the stack did not start:\n{self.output.read_text()[-3000:]}")
             time.sleep(0.3)

@@ -232,6 +232,7 @@ class Stack:
         part.start(self.logs)
         self.parts.append(part)
         self.say(f"{part.name} started (pid {part.pid}{f', port {part.port}' if part.port else ''})")
+        self.write_state(ready=False)  # --check shows the parts started so far
 
     def wait(self, ready, part: Part, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -325,6 +326,8 @@ def check(args: argparse.Namespace) -> int:
         return 1
     state = json.loads(state_file.read_text())
     rows: list[tuple[str, bool, str]] = []
+    if not state["ready"]:
+        rows.append(("stack", False, f"still starting (pid {state['pid']})"))
 
     def pid_alive(pid: int | None) -> bool:
         try:
@@ -350,6 +353,8 @@ def check(args: argparse.Namespace) -> int:
         elif name.startswith("worker"):
             rows.append((name, pid_alive(part["pid"]), f"pid {part['pid']}, restarts {part['restarts']}"))
     try:
+        if "proxy" not in state["parts"]:
+            raise OSError("not started yet")
         status, body = http_get(state["proxy_port"], "/__proxy__/status")
         upstreams = json.loads(body)["upstreams"]
         served, _ = http_get(state["proxy_port"], "/healthz")

@@ -23,8 +23,10 @@ class Echo(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _answer(self) -> None:
-        if self.path == "/slow":
+        if self.path == "/slow":  # longer than the proxy's timeout; the proxy has gone when it would answer
             time.sleep(3)
+            self.close_connection = True
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         out = json.dumps({"server": self.server.name, "method": self.command, "path": self.path,
