@@ -211,11 +211,14 @@ def kill_worker_running(run: StackRun, job_id: int, seconds: float = 120) -> dic
         with contextlib.suppress(ProcessLookupError, TypeError):
             pid = os.getpgid(pid)  # a pool process of a worker (Celery): the part is its process group
         if state == "running" and pid in workers:
-            time.sleep(0.5)  # well inside the job: its transaction has written rows
-            # a confirm reports progress in a side file while its transaction is open (core/jobs.py)
+            # well inside the job: once it reports rows written (a confirm reports progress in a side file while
+            # its transaction is open, core/jobs.py), at most 5 s after it started
             side = run.var / "jobs" / f"{int(job_id)}.progress.json"
-            with contextlib.suppress(OSError, ValueError):
-                done = json.loads(side.read_text())["done"]
+            caught = time.monotonic()
+            while time.monotonic() - caught < 5 and not done:
+                with contextlib.suppress(OSError, ValueError, KeyError):
+                    done = json.loads(side.read_text())["done"]
+                time.sleep(0.02)
             os.killpg(pid, signal.SIGKILL)  # the worker and any process it started
             return {"killed": workers[pid], "pid": pid, "job": job_id, "state_at_kill": state,
                     "progress_at_kill": done, "at": time.monotonic()}
