@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: setup run serve test test-fast lint e2e bench clean
+.PHONY: setup run serve stack test test-fast lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -28,6 +28,13 @@ run: setup
 serve: setup
 	$(BIN)/sciencecity runserver --insecure $(HOST):$(PORT)
 
+# The scale-out stack on loopback (docs/deploy.md §7): PostgreSQL database sciencecity_stack, a private Redis,
+# 2 gunicorn servers behind a small reverse proxy on STACK_PORT, 2 job workers. Ctrl-C stops everything;
+# `$(BIN)/python scripts/stack.py --check` shows each part's readiness.
+STACK_PORT ?= 8080
+stack: setup
+	$(BIN)/python scripts/stack.py --port $(STACK_PORT) $(STACK_ARGS)
+
 # The whole test suite (browser tests run when Chromium is installed: see .ci/run), one worker per core
 # (pytest-xdist; each worker has its own test database and state folder, a test module stays on one worker).
 PYTEST_WORKERS ?= auto
@@ -40,10 +47,10 @@ test-fast: setup
 # The architecture contracts of pyproject.toml ([tool.importlinter]) first, then ruff.
 lint: setup
 	PYTHONPATH=src $(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 bench: setup
-	for f in bench/*.py; do case $$f in bench/text_corpus.py|bench/results.py) continue;; esac; $(BIN)/python $$f || exit 1; done
+	for f in bench/*.py; do case $$f in bench/text_corpus.py|bench/results.py|bench/stack_common.py) continue;; esac; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) var/test .pytest_cache
