@@ -22,8 +22,13 @@ CREATE = [
         total_length bigint NOT NULL,
         seen_count bigint NOT NULL,
         seen_last timestamptz NULL)""",
+    """CREATE TABLE IF NOT EXISTS transfer_search_term (
+        source varchar(32) NOT NULL,
+        term text NOT NULL,
+        df bigint NOT NULL,
+        PRIMARY KEY (source, term))""",
 ]
-DROP = ["DROP TABLE IF EXISTS transfer_search_state", "DROP TABLE IF EXISTS transfer_search_document"]
+DROP = ["DROP TABLE IF EXISTS transfer_search_term", "DROP TABLE IF EXISTS transfer_search_state", "DROP TABLE IF EXISTS transfer_search_document"]
 
 
 def _run(statements):

@@ -161,6 +161,12 @@ TABLE = "transfer_search_document"
 STATE_TABLE = "transfer_search_state"
 MAX_POSITIONS = 256
 """A tsvector keeps at most 256 positions of a lexeme: the term frequency is capped there."""
+MAX_LEXEME_BYTES = 2046
+"""PostgreSQL refuses a longer lexeme ("word is too long"): such a term is left out of this backend."""
+
+
+def fits(term: str) -> bool:
+    return 0 < len(term.encode("utf-8")) <= MAX_LEXEME_BYTES
 
 
 def tsvector_literal(terms: Iterable[str]) -> tuple[str, int]:
@@ -181,31 +187,45 @@ def quote_lexeme(term: str) -> str:
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-SEARCH_SQL = f"""
-WITH q(term, weight, idf) AS (SELECT * FROM unnest(%(terms)s::text[], %(weights)s::float8[], %(idfs)s::float8[]))
-SELECT d.listing_id, SUM(q.weight * q.idf * (array_length(u.positions, 1) * ({K1} + 1))
-       / (array_length(u.positions, 1) + {K1} * (1 - {B} + {B} * d.length / %(avgdl)s))) AS score
-FROM {TABLE} d
-CROSS JOIN LATERAL unnest(d.terms) AS u(lexeme, positions, weights)
-JOIN q ON q.term = u.lexeme
-WHERE d.source = %(source)s AND d.terms @@ %(match)s::tsquery {{filters}}
-GROUP BY d.listing_id
-ORDER BY score DESC, d.listing_id
-LIMIT %(k)s
-"""
+TERM_TABLE = "transfer_search_term"
+ZETA2 = 1.64493406685
+"""ζ(2) = π²/6, the constant of PostgreSQL's ``ts_rank`` (tsrank.c, ``calc_rank_or``)."""
+
+
+def _tf_sql(rank: str) -> str:
+    """The term frequency of one lexeme from ``ts_rank({1,1,1,1}, terms, 'lexeme', 0)``.
+
+    For a one-lexeme query with every weight 1, PostgreSQL's ts_rank is H(tf)/ζ(2) with
+    H(tf) = Σ_{j≤tf} 1/j² (tsrank.c, ``calc_rank_or``); ζ(2) − H(tf) ≈ 1/(tf + ½), so tf is
+    round(1/(ζ(2) − rank·ζ(2)) − ½) — exact up to the 256 positions a lexeme keeps. This reads tf
+    without unnesting the whole tsvector (``unnest`` costs ~90 µs a row, ``ts_rank`` a few).
+    """
+    return (f"(CASE WHEN {rank} > 0 THEN round(1.0 / GREATEST({ZETA2} - {rank}::float8 * {ZETA2}, 1e-9) - 0.5) "
+            "ELSE 0 END)")
 
 
 class PostgresBackend:
+    """``connection``: Django's by default; a psycopg connection for the benchmark (no Django)."""
+
     name = "postgres"
 
+    def __init__(self, connection: Any = None) -> None:
+        self._connection = connection
+
+    def _cursor(self) -> Any:
+        return (self._connection or connection).cursor()
+
+    def _atomic(self) -> Any:
+        return self._connection.transaction() if self._connection is not None else transaction.atomic()
+
     def seen(self, kind: str) -> tuple[int, dt.datetime | None] | None:
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"SELECT seen_count, seen_last FROM {STATE_TABLE} WHERE source = %s", [kind])  # noqa: S608
             row = cursor.fetchone()
         return None if row is None else (int(row[0]), row[1])
 
     def _stats(self, kind: str) -> tuple[int, float]:
-        with connection.cursor() as cursor:
+        with self._cursor() as cursor:
             cursor.execute(f"SELECT documents, total_length FROM {STATE_TABLE} WHERE source = %s", [kind])  # noqa: S608
             row = cursor.fetchone()
         if row is None or not row[0]:
@@ -213,31 +233,35 @@ class PostgresBackend:
         return int(row[0]), float(row[1]) / int(row[0])
 
     def search(self, kind: str, terms: Sequence[QueryTerm], k: int, restriction: Restriction) -> list[tuple[int, float]]:
+        """BM25 as the memory index computes it (k1 1.2, b 0.75, idf from the document frequencies the
+        writer keeps), over the rows whose tsvector holds a query word (the GIN index finds them)."""
         from sciencecity.engines.text.index import meaningful
 
-        terms = [q for q in terms if q.term and q.weight > 0]
+        terms = [q for q in terms if fits(q.term) and q.weight > 0]
         if not terms:
             return []
         n, avgdl = self._stats(kind)
         if not n:
             return []
-        with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(
-                f"SELECT {i}, count(*) FROM {TABLE} WHERE source = %s AND terms @@ %s::tsquery"  # noqa: S608
-                for i in range(len(terms))), [p for q in terms for p in (kind, quote_lexeme(q.term))])
-            df = {int(i): int(c) for i, c in cursor.fetchall()}
-        present = [(q, df.get(i, 0)) for i, q in enumerate(terms) if df.get(i, 0)]
-        if not present:
-            return []
-        words = [q for q, _df in present if meaningful(q.term)]
+        with self._cursor() as cursor:
+            cursor.execute(f"SELECT term, df FROM {TERM_TABLE} WHERE source = %s AND term = ANY(%s)",  # noqa: S608
+                           [kind, [q.term for q in terms]])
+            df = {term: int(count) for term, count in cursor.fetchall()}
+        present = [q for q in terms if df.get(q.term, 0) > 0]
+        words = [q for q in present if meaningful(q.term)]
         needs_word = any(meaningful(q.term) for q in terms)
-        if needs_word and not words:
+        if not present or needs_word and not words:
             return []
-        match = " | ".join(quote_lexeme(q.term) for q in (words if needs_word else [q for q, _df in present]))
-        params: dict[str, Any] = {
-            "terms": [q.term for q, _df in present], "weights": [q.weight for q, _df in present],
-            "idfs": [math.log(1.0 + (n - d + 0.5) / (d + 0.5)) for _q, d in present],
-            "avgdl": avgdl, "source": kind, "match": match, "k": max(int(k), 1)}
+        params: dict[str, Any] = {"source": kind, "k": max(int(k), 1), "avgdl": avgdl,
+                                  "match": " | ".join(quote_lexeme(q.term) for q in (words if needs_word else present))}
+        ranks, parts = [], []
+        for i, q in enumerate(present):
+            params[f"q{i}"] = quote_lexeme(q.term)
+            ranks.append(f"ts_rank('{{1,1,1,1}}', d.terms, %(q{i})s::tsquery, 0) AS r{i}")
+            idf = math.log(1.0 + (n - df[q.term] + 0.5) / (df[q.term] + 0.5))
+            params[f"w{i}"] = q.weight * idf
+            tf = _tf_sql(f"r{i}")
+            parts.append(f"%(w{i})s * {tf} * {K1 + 1} / ({tf} + {K1} * (1 - {B} + {B} * length / %(avgdl)s))")
         filters = []
         flt = restriction.filter
         if flt is not None:
@@ -265,52 +289,88 @@ class PostgresBackend:
         if restriction.exclude_ids:
             filters.append("AND NOT d.listing_id = ANY(%(ids)s)")
             params["ids"] = sorted(restriction.exclude_ids)
-        with connection.cursor() as cursor:
-            cursor.execute(SEARCH_SQL.format(filters=" ".join(filters)), params)
+        sql = (f"SELECT listing_id, {' + '.join(parts)} AS score FROM ("  # noqa: S608
+               f"SELECT d.listing_id, d.length, {', '.join(ranks)} FROM {TABLE} d "
+               f"WHERE d.source = %(source)s AND d.terms @@ %(match)s::tsquery {' '.join(filters)}) AS hit "
+               "ORDER BY score DESC, listing_id LIMIT %(k)s")
+        with self._cursor() as cursor:
+            cursor.execute(sql, params)
             return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
 
     def write(self, kind: str, docs: Iterable[IndexedDoc], removed: Iterable[int], *, full: bool,
               stamp: tuple[int, dt.datetime | None]) -> int:
+        """Upsert ``docs`` and delete ``removed`` in one transaction, keeping the document frequencies
+        (``transfer_search_term``: recounted by ``ts_stat`` on a full build, adjusted by the terms
+        each changed row loses and gains otherwise) and the collection's size and length."""
         n = 0
-        with transaction.atomic(), connection.cursor() as cursor:
+        delta: dict[str, int] = {}
+        with self._atomic(), self._cursor() as cursor:
             if full:
                 cursor.execute(f"DELETE FROM {TABLE} WHERE source = %s", [kind])  # noqa: S608
+                cursor.execute(f"DELETE FROM {TERM_TABLE} WHERE source = %s", [kind])  # noqa: S608
             batch: list[tuple[Any, ...]] = []
             for doc in docs:
-                vector, length = tsvector_literal(doc.terms)
+                kept = [t for t in doc.terms if fits(t)]
+                vector, length = tsvector_literal(kept)
                 batch.append((kind, doc.id, doc.kind, doc.trl, sorted(doc.modes), sorted(doc.tags), doc.group,
                               length, vector))
+                if not full:
+                    for term in set(kept):
+                        delta[term] = delta.get(term, 0) + 1
                 n += 1
                 if len(batch) >= 1000:
-                    _upsert(cursor, batch)
+                    self._upsert(cursor, batch, delta, full=full)
                     batch = []
             if batch:
-                _upsert(cursor, batch)
+                self._upsert(cursor, batch, delta, full=full)
             removed = [int(i) for i in removed]  # read after the documents: the closed ones are found on the way
             if removed:
+                self._forget_terms(cursor, kind, removed, delta)
                 cursor.execute(f"DELETE FROM {TABLE} WHERE source = %s AND listing_id = ANY(%s)",  # noqa: S608
                                [kind, removed])
+            if full:
+                cursor.execute(
+                    f"INSERT INTO {TERM_TABLE} (source, term, df) SELECT %s, word, ndoc FROM ts_stat("  # noqa: S608
+                    f"format('SELECT terms FROM {TABLE} WHERE source = %%L', %s::text))", [kind, kind])
+            elif delta:
+                cursor.executemany(
+                    f"INSERT INTO {TERM_TABLE} (source, term, df) VALUES (%s, %s, %s) "  # noqa: S608
+                    "ON CONFLICT (source, term) DO UPDATE SET df = transfer_search_term.df + EXCLUDED.df",
+                    [(kind, term, d) for term, d in delta.items() if d])
+                cursor.execute(f"DELETE FROM {TERM_TABLE} WHERE source = %s AND df <= 0", [kind])  # noqa: S608
             cursor.execute(
                 f"INSERT INTO {STATE_TABLE} (source, documents, total_length, seen_count, seen_last) "  # noqa: S608
                 f"SELECT %s, count(*), coalesce(sum(length), 0), %s, %s FROM {TABLE} WHERE source = %s "
                 "ON CONFLICT (source) DO UPDATE SET documents = EXCLUDED.documents, "
                 "total_length = EXCLUDED.total_length, seen_count = EXCLUDED.seen_count, "
                 "seen_last = EXCLUDED.seen_last", [kind, stamp[0], stamp[1], kind])
+        if full:
+            with self._cursor() as cursor:
+                cursor.execute(f"ANALYZE {TABLE}")
         return n
+
+    def _forget_terms(self, cursor: Any, kind: str, ids: list[int], delta: dict[str, int]) -> None:
+        """Count the terms of the stored rows ``ids`` out of the document frequencies (before they change)."""
+        cursor.execute(f"SELECT tsvector_to_array(terms) FROM {TABLE} WHERE source = %s AND listing_id = ANY(%s)",  # noqa: S608
+                       [kind, ids])
+        for (lexemes,) in cursor.fetchall():
+            for term in lexemes:
+                delta[term] = delta.get(term, 0) - 1
+
+    def _upsert(self, cursor: Any, batch: list[tuple[Any, ...]], delta: dict[str, int], *, full: bool) -> None:
+        if not full:
+            self._forget_terms(cursor, batch[0][0], [row[1] for row in batch], delta)
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (source, listing_id, kind, trl, modes, sectors, organisation_id, length, terms) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector) ON CONFLICT (source, listing_id) DO UPDATE SET "
+            "kind = EXCLUDED.kind, trl = EXCLUDED.trl, modes = EXCLUDED.modes, sectors = EXCLUDED.sectors, "
+            "organisation_id = EXCLUDED.organisation_id, length = EXCLUDED.length, terms = EXCLUDED.terms", batch)
 
     def rows(self, kind: str) -> int:
         return self._stats(kind)[0]
 
     def reset(self) -> None:
         pass
-
-
-def _upsert(cursor: Any, batch: list[tuple[Any, ...]]) -> None:
-    cursor.executemany(
-        f"INSERT INTO {TABLE} (source, listing_id, kind, trl, modes, sectors, organisation_id, length, terms) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector) ON CONFLICT (source, listing_id) DO UPDATE SET "
-        "kind = EXCLUDED.kind, trl = EXCLUDED.trl, modes = EXCLUDED.modes, sectors = EXCLUDED.sectors, "
-        "organisation_id = EXCLUDED.organisation_id, length = EXCLUDED.length, terms = EXCLUDED.terms", batch)
 
 
 _BACKENDS: dict[str, Any] = {}
