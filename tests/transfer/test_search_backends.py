@@ -140,3 +140,17 @@ def test_postgres_backend_on_sqlite_is_refused_by_check(settings):
     assert [e.id for e in errors] == ["transfer.E102"]
     settings.SEARCH_BACKEND = "elastic"
     assert [e.id for e in search_backends.check_backend()] == ["transfer.E101"]
+
+
+def test_reindex_command_builds_the_shared_index(market, backend):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("transfer", "reindex", "--full", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and '"full": true' in lines[0]
+    assert search_backends.state("achievements")["rows_behind"] == 0
+    assert [r.id for r in matching.search("硅碳", kind="achievements", restrict_visibility=False)] == [
+        market["battery"].pk]
