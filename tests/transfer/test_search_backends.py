@@ -154,3 +154,20 @@ def test_reindex_command_builds_the_shared_index(market, backend):
     assert search_backends.state("achievements")["rows_behind"] == 0
     assert [r.id for r in matching.search("硅碳", kind="achievements", restrict_visibility=False)] == [
         market["battery"].pk]
+
+
+@pytest.mark.django_db(transaction=False)
+def test_postgres_lexemes_with_quotes_and_backslashes_round_trip():
+    """Terms are written as tsvector / tsquery text: a quote or a backslash inside one is escaped."""
+    _postgres_only("postgres")
+    from sciencecity.engines.text.index import QueryTerm
+    from sciencecity.engines.text.tantivy_index import IndexedDoc, Restriction
+
+    store = search_backends.PostgresBackend()
+    odd = ["o'neil", "back\\slash", "a:b", "x|y", "(z)", "电池"]
+    store.write("achievements", [IndexedDoc(1, odd + ["电池"]), IndexedDoc(2, ["电池", "材料", "m1", "m2", "m3", "m4", "m5"])], (), full=True,
+                stamp=(2, None))
+    for term in odd:
+        assert store.search("achievements", [QueryTerm(term, 1.0)], 10, Restriction())[0][0] == 1
+    hits = store.search("achievements", [QueryTerm("电池", 1.0)], 10, Restriction())
+    assert [pk for pk, _s in hits] == [1, 2]  # same length: tf 2 beats tf 1 (the tf read back from ts_rank)
