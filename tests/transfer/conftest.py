@@ -106,3 +106,23 @@ def client(client):
     """The marketplace page tests compare English messages: the test client asks for English."""
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
+
+
+@pytest.fixture
+def market(university):
+    """A battery demand and three achievements: the relevant one, an unrelated one, a weaker one
+    (test_matching, test_search_backends)."""
+    enterprise = make_organisation(name="光明电池科技有限公司")
+    battery = make_achievement(university, title="高能量密度硅碳负极材料",
+                               abstract="用于锂离子电池的硅碳复合负极材料，循环寿命长，容量高。",
+                               keywords="锂电池 负极 硅碳", trl=6, modes=["licence", "assignment"],
+                               sectors=["IND-BATTERY"])
+    vision = make_achievement(university, title="工业机器视觉缺陷检测", abstract="基于深度学习的表面缺陷检测相机系统。",
+                              trl=7, modes=["licence"], sectors=["IND-AI"])
+    separator = make_achievement(university, title="电池隔膜涂覆工艺", abstract="锂电池隔膜陶瓷涂覆，提高电池安全性。",
+                                 trl=4, modes=["co_development"], sectors=["IND-BATTERY"])
+    demand = make_demand(enterprise, title="锂离子电池负极材料升级",
+                         public_summary="寻找提高锂离子电池负极容量与循环寿命的材料技术。",
+                         keywords="负极 硅碳", min_trl=5, modes=["licence"], sectors=["IND-BATTERY"])
+    return {"enterprise": enterprise, "battery": battery, "vision": vision, "separator": separator,
+            "demand": demand}

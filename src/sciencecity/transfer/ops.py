@@ -20,7 +20,9 @@ def index_check() -> ops.CheckResult:
         next(iter(load_word_list(name)))
     state = matching.index_state()
     behind = [kind for kind, item in state.items() if item.get("lag_seconds", 0) > 60]
-    details: dict[str, Any] = {"backend": "memory (per process)", "indexes": state}
+    from sciencecity.transfer.services import search_backends
+
+    details: dict[str, Any] = {"backend": search_backends.backend_name(), "indexes": state}
     if behind:
         details["error"] = f"behind their table by more than 60 s: {', '.join(behind)}"
     return ops.CheckResult(not behind, details)
@@ -45,10 +47,11 @@ def _rows() -> tuple[str, list[tuple[dict[str, str], float]]]:
 
 def warm_indexes() -> None:
     """Load the tokenizer and build the marketplace indexes (in the gunicorn master, before fork)."""
-    from sciencecity.transfer.services import matching
+    from sciencecity.transfer.services import matching, search_backends
 
     for kind in ("achievements", "demands"):
-        matching.source_index(kind)
+        if not search_backends.active(kind):  # a shared index is not held by the process
+            matching.source_index(kind)
 
 
 def register() -> None:

@@ -52,9 +52,11 @@ floor every listing would be "matched" by meaning. A collection of n listings ca
 above √(n-1), so a small one uses ½·√(n-1) when that is lower."""
 
 
-def _meaningful(term: str) -> bool:
+def meaningful(term: str) -> bool:
+    """Whether a term can make a match on its own (see ``MIN_CJK_TERM_CHARS``)."""
     word = term.removeprefix(BIGRAM_PREFIX)
     return len(word) >= MIN_CJK_TERM_CHARS or word.isascii()
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -626,18 +628,7 @@ class TextIndex:
     # ------------------------------------------------------------------ reads
     def analyze_query(self, query: str, *, expand: bool = True) -> list[QueryTerm]:
         """Terms of the query with weights, synonyms added when ``expand``."""
-        terms = self.tokenizer.terms(query)
-        weights: dict[str, QueryTerm] = {}
-        for term in terms:
-            if term not in weights:
-                weight = BIGRAM_WEIGHT if term.startswith(BIGRAM_PREFIX) else 1.0
-                weights[term] = QueryTerm(term, weight)
-        if expand and self.synonyms is not None:
-            for expansion in self.synonyms.expand(terms):
-                weights.setdefault(
-                    expansion.term, QueryTerm(expansion.term, expansion.weight, expansion.source)
-                )
-        return list(weights.values())
+        return analyze_query(self.tokenizer, self.synonyms if expand else None, query)
 
     def search(
         self,
@@ -653,7 +644,7 @@ class TextIndex:
         self._seal()
         self._refresh_impacts()
         analysed = self.analyze_query(query, expand=expand)
-        needs_word = any(_meaningful(q.term) for q in analysed)
+        needs_word = any(meaningful(q.term) for q in analysed)
         query_terms = [q for q in analysed if q.term in self._vocabulary]
         n_rows = len(self._ids)
         postings = self._gather(query_terms)
@@ -730,10 +721,10 @@ class TextIndex:
         postings: list[tuple[list[tuple[np.ndarray, np.ndarray]], float]],
     ) -> np.ndarray:
         """Candidates sharing a term of at least ``MIN_CJK_TERM_CHARS`` characters with the query."""
-        meaningful = [p for q, p in zip(query_terms, postings, strict=True) if _meaningful(q.term)]
-        if len(meaningful) == len(query_terms):
+        kept = [p for q, p in zip(query_terms, postings, strict=True) if meaningful(q.term)]
+        if len(kept) == len(query_terms):
             return np.ones(len(candidates), bool)
-        docs = [d for slices, _w in meaningful for d, _i in slices]
+        docs = [d for slices, _w in kept for d, _i in slices]
         if not docs:
             return np.zeros(len(candidates), bool)
         return np.isin(candidates, np.concatenate(docs))
@@ -960,6 +951,28 @@ class TextIndex:
     @property
     def posting_count(self) -> int:
         return sum(len(s.docs) for s in self._segments) + sum(len(t) for _, t, _ in self._buffer)
+
+
+def analyze_query(tokenizer: Tokenizer, synonyms: SynonymTable | None, query: str) -> list[QueryTerm]:
+    """Terms of ``query`` with weights (a character bigram down-weighted), and the synonym table's
+    expansions (down-weighted) when one is given: what every search backend scores."""
+    terms = tokenizer.terms(query)
+    weights: dict[str, QueryTerm] = {}
+    for term in terms:
+        if term not in weights:
+            weight = BIGRAM_WEIGHT if term.startswith(BIGRAM_PREFIX) else 1.0
+            weights[term] = QueryTerm(term, weight)
+    if synonyms is not None:
+        for expansion in synonyms.expand(terms):
+            weights.setdefault(expansion.term, QueryTerm(expansion.term, expansion.weight, expansion.source))
+    return list(weights.values())
+
+
+def document_terms(tokenizer: Tokenizer, title: str, text: str) -> list[str]:
+    """Index terms of a listing as every backend counts them: the title's twice (a light BM25F),
+    then the text's (the same terms ``chunk_postings`` gives)."""
+    title_terms = tokenizer.terms(title) if title else []
+    return title_terms + title_terms + tokenizer.terms(text)
 
 
 def passage_text(listing: Listing) -> str:

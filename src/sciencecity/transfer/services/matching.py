@@ -42,12 +42,15 @@ from sciencecity.engines.text import (
     highlight,
 )
 from sciencecity.engines.text import FeedbackLabel as EngineLabel
+from sciencecity.engines.text import rerank as feedback_rerank
+from sciencecity.engines.text.index import analyze_query
+from sciencecity.engines.text.tantivy_index import Restriction
 from sciencecity.registry.choices import OrganisationKind
 from sciencecity.transfer import permissions as access
 from sciencecity.transfer import selectors
 from sciencecity.transfer.choices import FeedbackLabel, ListingStatus, TransferMode
 from sciencecity.transfer.models import Achievement, MatchFeedback, TechDemand
-from sciencecity.transfer.services import vectors
+from sciencecity.transfer.services import search_backends, vectors
 
 ANY_MODE = "*"
 """Mode of a listing that names none: it matches any mode filter that includes it."""
@@ -155,7 +158,7 @@ _ENGINE: dict[str, Any] = {}
 _LOCK = threading.RLock()
 
 
-def _engine_parts() -> tuple[Any, Any]:
+def engine_parts() -> tuple[Any, Any]:
     """One tokenizer and synonym table for all indexes (loading the dictionary takes seconds)."""
     if not _ENGINE:
         seed = TextIndex()
@@ -191,12 +194,29 @@ def reset() -> None:
     """Forget every index (tests; the next read rebuilds)."""
     with _LOCK:
         _INDEXES.clear()
+    search_backends.reset()
 
 
-def _table_stamp(kind: str) -> tuple[int, dt.datetime | None]:
+def table_stamp(kind: str) -> tuple[int, dt.datetime | None]:
     queryset, _entries = _sources()[kind]
     row = queryset().aggregate(n=Count("pk"), last=Max("updated_at"))
     return row["n"], row["last"]
+
+
+def source_queryset(kind: str) -> tuple[Any, Callable[[Any], Iterable[tuple[int, Entry]]]]:
+    """All rows of ``kind`` and the function that turns a queryset of them into index entries."""
+    queryset, entries = _sources()[kind]
+    return queryset(), entries
+
+
+def entries_for(kind: str, ids: Iterable[int]) -> dict[int, Entry]:
+    """The index entries of some rows: from this process's index when it holds ``kind``, else read."""
+    ids = list(ids)
+    holder = None if search_backends.active(kind) else _INDEXES.get(kind)
+    if holder is not None:
+        return {pk: holder.entries[pk] for pk in ids if pk in holder.entries}
+    queryset, entries = source_queryset(kind)
+    return dict(entries(queryset.filter(pk__in=ids))) if ids else {}
 
 
 def source_entries(kind: str) -> list[tuple[int, Entry]]:
@@ -213,7 +233,7 @@ def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> Sou
     """A fresh index of ``kind``; the achievements and demands also get the persisted dense vectors
     (``services.vectors``) when an embedder is configured, and the embedding job is queued for
     listings that have none yet."""
-    tokenizer, synonyms = _engine_parts()
+    tokenizer, synonyms = engine_parts()
     embedder = vectors.embedder() if kind in vectors.VECTOR_SOURCES else None
     index = TextIndex(tokenizer=tokenizer, synonyms=synonyms, embedder=embedder, embed_on_add=False)
     holder = SourceIndex(kind, index, builds=builds + 1)
@@ -250,7 +270,7 @@ def source_index(kind: str) -> SourceIndex:
         now = time.monotonic()
         if holder is not None and now - holder.checked_at < staleness_interval():
             return holder
-        stamp = _table_stamp(kind)
+        stamp = table_stamp(kind)
         if holder is None or stamp[0] < holder.seen[0]:
             holder = _INDEXES[kind] = _build(kind, stamp, holder.builds if holder else 0)
         elif stamp != holder.seen:
@@ -277,6 +297,10 @@ def index_state(*, compare: bool = True) -> dict[str, dict[str, Any]]:
     state: dict[str, dict[str, Any]] = {}
     now = time.monotonic()
     for kind in _sources():
+        if search_backends.active(kind):
+            state[kind] = search_backends.state(kind) if compare else {"built": True, "backend":
+                                                                         search_backends.backend_name()}
+            continue
         holder = _INDEXES.get(kind)
         if holder is None:
             state[kind] = {"built": False}
@@ -284,7 +308,7 @@ def index_state(*, compare: bool = True) -> dict[str, dict[str, Any]]:
         if not compare:
             state[kind] = {"built": True, "rows": len(holder.entries)}
             continue
-        count, last = _table_stamp(kind)
+        count, last = table_stamp(kind)
         seen_count, seen_last = holder.seen
         lag = (last - seen_last).total_seconds() if last and seen_last and last > seen_last else 0.0
         state[kind] = {"built": True, "rows": len(holder.entries), "rows_behind": count - seen_count,
@@ -294,7 +318,10 @@ def index_state(*, compare: bool = True) -> dict[str, dict[str, Any]]:
 
 
 def listing_changed(kind: str, obj: Any) -> None:
-    """Called by the listing services after a write: update this process's index at once."""
+    """Called by the listing services after a write: update this process's index at once, and queue
+    the update of the shared index (``search_backends``) when one is configured."""
+    if search_backends.active(kind):
+        search_backends.request_reindex(kind, [obj.pk])
     with _LOCK:
         holder = _INDEXES.get(kind)
         if holder is None:
@@ -421,14 +448,19 @@ def removed_by(kind: str, query: str, *, constraints: Constraints, user: Any = N
     """Per relaxable filter, how many rows that match the text (visible to ``user``, not excluded)
     it removes — each filter counted on its own, so one row failing two filters counts for both.
     Filters that remove nothing are left out."""
-    holder = source_index(kind)
     kinds = Filter(kinds=constraints.kinds) if constraints.kinds is not None else None
-    with _LOCK:
-        hits = holder.index.search(query, k=REMOVAL_POOL, filter=kinds, explain=False)
+    if _shared(kind):
+        pks = [pk for pk, _score in search_backends.search(kind, _query_terms(query), k=REMOVAL_POOL,
+                                                          restriction=Restriction(kinds))]
+        found = entries_for(kind, pks)
+        matched = [(pk, found.get(pk)) for pk in pks]
+    else:
+        holder = source_index(kind)
+        with _LOCK:
+            hits = holder.index.search(query, k=REMOVAL_POOL, filter=kinds, explain=False)
+        matched = [(int(hit.id), holder.entries.get(int(hit.id))) for hit in hits]
     pool: list[tuple[int, Entry]] = []
-    for hit in hits:
-        pk = int(hit.id)
-        entry = holder.entries.get(pk)
+    for pk, entry in matched:
         if entry is None or entry.listing is None or pk in constraints.exclude_ids:
             continue
         if entry.organisation_id is not None and entry.organisation_id in constraints.exclude_organisations:
@@ -499,8 +531,9 @@ def ranked(kind: str, query: str, *, constraints: Constraints = Constraints(), u
     """Top ``limit`` rows of ``kind`` for ``query`` that satisfy ``constraints`` and that ``user`` may
     see (``restrict_visibility=False`` for trusted callers: the CLI), explained, re-ranked by the
     user's feedback."""
-    from sciencecity.registry.models import Sector
-
+    if _shared(kind):
+        return _ranked_shared(kind, query, constraints=constraints, user=user, limit=limit,
+                              restrict_visibility=restrict_visibility, use_feedback=use_feedback)
     holder = source_index(kind)
     index = holder.index
     profile = None
@@ -537,10 +570,69 @@ def ranked(kind: str, query: str, *, constraints: Constraints = Constraints(), u
         with _LOCK:
             explained = {h.id: h for h in index.search(query, k=candidates[-1][3] + 1, filter=engine_filter)}
         candidates = [(pk, e, explained.get(h.id, h), r) for pk, e, h, r in candidates]
+    return _results(kind, [(pk, e, h) for pk, e, h, _r in candidates], constraints)
+
+
+def _shared(kind: str) -> bool:
+    """Whether ``kind`` is searched in the shared index (``SEARCH_BACKEND``) — and it can answer."""
+    return search_backends.active(kind) and search_backends.ensure_current(kind)
+
+
+def _query_terms(query: str) -> list[Any]:
+    tokenizer, synonyms = engine_parts()
+    return analyze_query(tokenizer, synonyms, query)
+
+
+def _ranked_shared(kind: str, query: str, *, constraints: Constraints, user: Any, limit: int,
+                   restrict_visibility: bool, use_feedback: bool) -> list[MatchResult]:
+    """``ranked`` over the shared index: ids and BM25 scores from the backend (filters applied there),
+    then the user's feedback re-ranking and the explanations of the hits kept, computed by the
+    engine on those few listings (a small ``TextIndex`` of them: their terms, surface forms, places)."""
+    terms = _query_terms(query)
+    events = feedback_events(user, kind) if use_feedback else []
+    restriction = Restriction(constraints.engine_filter(),
+                              tags=constraints.sectors if kind in LISTING_KINDS else frozenset(),
+                              exclude_groups=constraints.exclude_organisations, exclude_ids=constraints.exclude_ids)
+    depth = max(5 * limit, 50) if events else limit * 3 + 20
+    while True:
+        pairs = search_backends.search(kind, terms, k=depth, restriction=restriction)
+        fetched = len(pairs)
+        if restrict_visibility and kind in LISTING_KINDS:
+            allowed = selectors.visible_ids(user, kind, [pk for pk, _s in pairs])
+            pairs = [(pk, score) for pk, score in pairs if pk in allowed]
+        if len(pairs) >= limit or fetched < depth:
+            break
+        depth *= 4
+    event_ids = {int(e.doc_id) for e in events}
+    entries = entries_for(kind, [pk for pk, _s in pairs[: depth if events else limit]] + sorted(event_ids))
+    tokenizer, synonyms = engine_parts()
+    small = TextIndex(tokenizer=tokenizer, synonyms=synonyms, hnsw_threshold=None)
+    if events:
+        small.add_many([e.listing for e in entries.values() if e.listing is not None], workers=1)
+        ids = {e.doc_id for e in events}
+        profile = feedback_profile(events, {i: small.doc_terms(i) for i in ids}, {i: small.doc_trl(i) for i in ids})
+        shown = [str(pk) for pk, _s in pairs]
+        pairs = [(int(i), score) for i, score in feedback_rerank(
+            [(str(pk), score) for pk, score in pairs], profile, {i: small.doc_terms(i) for i in shown},
+            {i: small.doc_trl(i) for i in shown})]
+    else:
+        small.add_many([entries[pk].listing for pk, _s in pairs[:limit]
+                        if pk in entries and entries[pk].listing is not None], workers=1)
+    pairs = pairs[:limit]
+    explained = {h.id: h.explanation for h in small.search(query, k=max(len(small), 1),
+                                                            filter=constraints.engine_filter())}
+    return _results(kind, [(pk, entries[pk], Hit(str(pk), score, explained.get(str(pk))))
+                           for pk, score in pairs if pk in entries], constraints)
+
+
+def _results(kind: str, candidates: list[tuple[int, Entry, Hit]], constraints: Constraints) -> list[MatchResult]:
+    """The hits kept, as explained results (objects read in one query)."""
+    from sciencecity.registry.models import Sector
+
     objects = _objects(kind, [c[0] for c in candidates])
     sector_names = dict(Sector.objects.values_list("code", "name")) if constraints.sectors else {}
     results = []
-    for pk, entry, hit, _rank in candidates:
+    for pk, entry, hit in candidates:
         obj = objects.get(pk)
         if obj is None:
             continue
@@ -631,6 +723,8 @@ def meaning_search(query: str, *, kind: str, user: Any, limit: int = 10) -> list
     """``search`` when the index of ``kind`` fuses meaning (a dense model and stored vectors), for the
     global search; ``None`` otherwise, so the caller keeps its cheaper lexical lookup. The query is
     embedded once for both kinds (the embedder caches recent texts)."""
+    if search_backends.active(kind):
+        return None  # the shared backends rank lexically (see services.search_backends)
     index = source_index(kind).index
     if index.embedder is None or index.fusion is None or not index.vector_count():
         return None

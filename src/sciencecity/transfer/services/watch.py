@@ -78,7 +78,7 @@ def watch_trends(watch: TopicWatch, *, user: Any) -> dict[str, Any]:
     by_sector: Counter = Counter()
     by_organisation: Counter = Counter()
     for kind, results in watch_items(watch, user=user, limit=TREND_DEPTH).items():
-        entries = matching.source_index(kind).entries
+        entries = matching.entries_for(kind, [result.id for result in results])
         counter = by_year.setdefault(kind, Counter())
         for result in results:
             entry = entries.get(result.id)
@@ -108,7 +108,7 @@ def watch_trends(watch: TopicWatch, *, user: Any) -> dict[str, Any]:
 def _matches(query: str, listing: Listing) -> bool:
     """Whether one listing matches a watch query: it shares at least half of the query's words (one
     at least), synonyms counted."""
-    tokenizer, synonyms = matching._engine_parts()
+    tokenizer, synonyms = matching.engine_parts()
     index = TextIndex(tokenizer=tokenizer, synonyms=synonyms)
     index.add(listing)
     hits = index.search(query, k=1)

@@ -1,6 +1,7 @@
 """``sciencecity transfer import FILE [--kind achievements|demands] [--dry-run]``,
 ``sciencecity transfer search "QUERY" [--kind achievements|demands] [--limit N] [--json]`` and
-``sciencecity transfer watch-alerts``.
+``sciencecity transfer watch-alerts`` and ``sciencecity transfer reindex [--kind …] [--full]`` (the
+shared search index of ``SEARCH_BACKEND``, written here instead of by the job worker).
 
 The import reads CSV, Excel (.xlsx) or JSONL; it prints one line per problem (row, field, code,
 message) and a summary, writes nothing unless every row is valid, and exits with status 1 on
@@ -17,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from sciencecity.core.importing import ImportRejected, RowStatus
 from sciencecity.transfer import importers
-from sciencecity.transfer.services import matching, watch
+from sciencecity.transfer.services import matching, search_backends, watch
 
 KINDS = ("achievements", "demands")
 
@@ -37,12 +38,21 @@ class Command(BaseCommand):
         search.add_argument("--limit", type=int, default=10)
         search.add_argument("--json", action="store_true", help="Machine-readable output.")
         sub.add_parser("watch-alerts", help="Notify watchers of items created since their last alert.")
+        reindex = sub.add_parser("reindex", help="Bring the shared search index (SEARCH_BACKEND) up to the tables.")
+        reindex.add_argument("--kind", choices=KINDS, action="append", help="Default: both.")
+        reindex.add_argument("--full", action="store_true", help="Rebuild from every row.")
 
     def handle(self, *args, action: str, **options):
         if action == "import":
             return self._import(Path(options["file"]), options["kind"], options["dry_run"])
         if action == "search":
             return self._search(options["query"], options["kind"], options["limit"], options["json"])
+        if action == "reindex":
+            if search_backends.backend_name() == "memory":
+                raise CommandError("SEARCH_BACKEND is 'memory': each process builds its own index")
+            for kind in options["kind"] or KINDS:
+                self.stdout.write(json.dumps(search_backends.reindex(kind, full=options["full"])))
+            return None
         self.stdout.write(f"notifications: {watch.watch_alerts_run()}")
 
     def _import(self, path: Path, kind: str | None, dry: bool) -> None:
