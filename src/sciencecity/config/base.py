@@ -235,7 +235,9 @@ JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Degrades to no cache while Redis is unreachable (core/cache_backend.py); a hung Redis costs at most 1 s.
+    CACHES = {"default": {"BACKEND": "sciencecity.core.cache_backend.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
     # Sessions read from the shared cache (one query less per request), written through to the database.
     # Only with a shared cache: a per-process cache would keep a logged-out session alive in other workers.
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
