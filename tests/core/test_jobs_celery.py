@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -231,3 +232,14 @@ def test_a_sigkilled_celery_worker_s_job_is_run_again_by_the_next_worker_without
     assert Job.objects.get(pk=job.pk).worker.endswith(f":{second.pid}")
     assert Organisation.objects.filter(code__startswith="KIL-").count() == ROWS
     assert AuditEvent.objects.filter(action=AuditAction.IMPORT, changes__file="KIL.xlsx").count() == 1
+
+
+def test_metrics_show_the_broker_queue_depth(celery, client, bureau):
+    def broker(text: str, which: str) -> float:
+        return float(re.search(rf'^sciencecity_jobs_broker_messages{{list="{which}"}} (\S+)$', text, re.M).group(1))
+
+    assert broker(client.get("/metrics").content.decode(), "waiting") == 0
+    job = jobs.job_enqueue(kind="enterprises.tier_recompute", actor=bureau)  # no worker runs: it waits in Redis
+    text = client.get("/metrics").content.decode()
+    assert broker(text, "waiting") == 1 and 'sciencecity_jobs{state="queued"} 1.0' in text
+    assert status(job)["state"] == JobState.QUEUED

@@ -1,7 +1,7 @@
-"""Background jobs: a small database queue with progress and cancel, run by ``sciencecity worker``.
+"""Background jobs: a small database queue with progress and cancel, run by ``sciencecity worker`` —
+or, when ``REDIS_URL`` is set, by Celery workers on several machines (config/celery.py).
 
-The interface is three calls, so that a later step can hand the work to Celery when ``REDIS_URL``
-is set without touching the callers:
+The interface is three calls; the callers do not know which backend runs the job:
 
 * :func:`job_enqueue` — queue a registered kind with JSON parameters (runs it at once when the
   setting ``JOBS_INLINE`` is true: tests only);
@@ -23,7 +23,14 @@ again — the import confirm is one transaction, so a killed run left nothing be
 Progress reported while the job's own transaction is open (a confirm writes everything in one
 transaction) cannot go through the database — on SQLite the transaction holds the only write lock,
 on PostgreSQL it would be invisible until commit — so it goes to a small file under
-``var/jobs/``, which :func:`job_status` reads too; cancel requests are also left there.
+``var/jobs/``, which :func:`job_status` reads too; cancel requests are also left there. With
+``REDIS_URL`` these go to small Redis keys instead (the web server and the worker may be on different
+machines): one interface, :func:`side`.
+
+With ``REDIS_URL`` the row is still written first and stays the truth; on commit its id is sent to
+Celery (:func:`job_send`), whose task (:func:`job_deliver`) claims the row as the database worker does,
+so a message delivered twice runs the job once. A job that could not be sent (Redis down) stays queued
+and :func:`jobs_sweep`, run by every ``sciencecity worker``, sends it later.
 """
 
 from __future__ import annotations
