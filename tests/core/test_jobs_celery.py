@@ -14,6 +14,7 @@ import io
 import os
 import re
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from sciencecity.core import jobs
 from sciencecity.core.import_jobs import CONFIRM_KIND, DRY_RUN_KIND
 from sciencecity.core.models import AuditAction, AuditEvent, ImportBatch, Job, JobState
 from sciencecity.registry.models import Organisation
-from tests.core.test_jobs import org_file
+from tests.core.test_jobs import _dead_pid, org_file
 
 REDIS_URL = "redis://127.0.0.1:6379/1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,8 +90,8 @@ def shared_database(transactional_db, bureau, tmp_path):
 
 
 @pytest.fixture
-def celery(settings, shared_database, tmp_path):
-    """Jobs go to Celery on a queue and key prefix of this test only; ``start()`` starts a worker."""
+def redis_jobs(settings):
+    """Jobs go to Celery on a queue and key prefix of this test only (removed at the end)."""
     import redis
 
     tag = uuid.uuid4().hex[:10]
@@ -99,6 +100,18 @@ def celery(settings, shared_database, tmp_path):
     settings.REDIS_URL = REDIS_URL
     settings.JOBS_QUEUE = f"test-jobs-{tag}"
     settings.JOBS_REDIS_PREFIX = f"test-job-{tag}"
+    yield settings
+    client = redis.Redis.from_url(REDIS_URL)
+    stale = [*client.scan_iter(f"{settings.JOBS_REDIS_PREFIX}:*"), *client.scan_iter(f"{settings.JOBS_QUEUE}*"),
+             *client.scan_iter(f"_kombu.binding*{settings.JOBS_QUEUE}")]
+    if stale:
+        client.delete(*stale)
+
+
+@pytest.fixture
+def celery(redis_jobs, shared_database, tmp_path):
+    """``start()`` starts a ``sciencecity worker`` (Celery) on the shared database, queue and key prefix."""
+    settings = redis_jobs
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sciencecity.config.base", "PYTHONPATH": str(ROOT / "src"),
            "DATABASE_URL": shared_database, "SCIENCECITY_VAR_DIR": str(tmp_path / "var"), "REDIS_URL": REDIS_URL,
            "JOBS_QUEUE": settings.JOBS_QUEUE, "JOBS_REDIS_PREFIX": settings.JOBS_REDIS_PREFIX,
@@ -119,11 +132,6 @@ def celery(settings, shared_database, tmp_path):
         if process.poll() is None:
             process.kill()
             process.wait(10)
-    client = redis.Redis.from_url(REDIS_URL)
-    stale = [*client.scan_iter(f"{settings.JOBS_REDIS_PREFIX}:*"), *client.scan_iter(f"{settings.JOBS_QUEUE}*"),
-             *client.scan_iter(f"_kombu.binding*{settings.JOBS_QUEUE}")]
-    if stale:
-        client.delete(*stale)
 
 
 def wait_for(condition: Callable[[], object], seconds: float, why: Callable[[], str] = lambda: "") -> object:
@@ -243,3 +251,28 @@ def test_metrics_show_the_broker_queue_depth(celery, client, bureau):
     text = client.get("/metrics").content.decode()
     assert broker(text, "waiting") == 1 and 'sciencecity_jobs{state="queued"} 1.0' in text
     assert status(job)["state"] == JobState.QUEUED
+
+
+def test_the_sweep_sends_a_job_once_and_a_twice_delivered_job_runs_once(redis_jobs, bureau):
+    runs = []
+    jobs.register("test.counted", lambda job, context: runs.append(job.pk) or {"ok": True})
+    queue = jobs.redis_client()
+
+    redis_jobs.REDIS_URL = "redis://127.0.0.1:1/1"  # the broker is down when the job is queued
+    job = jobs.job_enqueue(kind="test.counted", actor=bureau)
+    redis_jobs.REDIS_URL = REDIS_URL
+    assert queue.llen(redis_jobs.JOBS_QUEUE) == 0
+    assert jobs.jobs_sweep(resend_after=60) == {"requeued": [], "sent": []}  # too recent: maybe in flight
+    assert jobs.jobs_sweep(resend_after=0) == {"requeued": [], "sent": [job.pk]}
+    assert jobs.jobs_sweep(resend_after=0) == {"requeued": [], "sent": []}  # its mark says it was sent
+    assert queue.llen(redis_jobs.JOBS_QUEUE) == 1
+
+    assert jobs.job_deliver(job.pk) == JobState.DONE
+    assert jobs.job_deliver(job.pk) == "skipped"  # a second delivery of the same id runs nothing
+    assert runs == [job.pk]
+
+    # A message given back after a pool process died mid-job: the row says running, by a dead process
+    # of this machine; the delivery queues it again and runs it.
+    Job.objects.filter(pk=job.pk).update(state=JobState.RUNNING, worker=f"{socket.gethostname()}:{_dead_pid()}")
+    assert jobs.job_deliver(job.pk) == JobState.DONE
+    assert runs == [job.pk, job.pk] and Job.objects.get(pk=job.pk).attempts == 2
