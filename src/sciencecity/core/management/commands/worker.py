@@ -14,7 +14,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 
 from sciencecity.core import jobs
 
@@ -81,7 +81,7 @@ class Command(BaseCommand):
         from sciencecity.config.celery import app
 
         self._sweep()
-        close_old_connections()
+        connections.close_all()  # a pool of processes must not inherit this process's database connection
         stop = threading.Event()
         sweeper = threading.Thread(target=self._sweep_loop, args=(stop, sweep_every), name="job-sweep", daemon=True)
         sweeper.start()
