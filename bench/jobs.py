@@ -115,7 +115,8 @@ def main() -> None:
     if redis_ok:
         from sciencecity.core.jobs import redis_client
 
-        redis_client(args.redis).delete(queue, *redis_client(args.redis).keys(f"{queue}:*"))
+        client = redis_client(args.redis)
+        client.delete(queue, *client.keys(f"{queue}:*"), *client.keys(f"_kombu.binding*{queue}"))
 
     print(f"\n{args.jobs} jobs ({KIND}), each queued after the previous one is done; milliseconds")
     print(f"{'backend':22} {'enqueue p50':>12} {'p90':>8} {'to done p50':>12} {'p90':>8}")

@@ -11,6 +11,7 @@ the database the test uses (PostgreSQL, or a file copy of the SQLite test databa
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import signal
@@ -106,6 +107,10 @@ def redis_jobs(settings):
              *client.scan_iter(f"_kombu.binding*{settings.JOBS_QUEUE}")]
     if stale:
         client.delete(*stale)
+    for field, raw in client.hscan_iter("unacked"):  # kombu's delivered-not-acknowledged (a killed worker's)
+        if json.loads(raw)[-1] == settings.JOBS_QUEUE:
+            client.hdel("unacked", field)
+            client.zrem("unacked_index", field)
 
 
 @pytest.fixture
