@@ -47,11 +47,11 @@ def queued(settings, tmp_path):
     return settings
 
 
-def org_file(count: int = ROWS, prefix: str = "JOB") -> bytes:
+def org_file(count: int = ROWS, prefix: str = "JOB", credit: str = "JB") -> bytes:
     rows = [ORG_HEADERS]
     for i in range(count):
         rows.append([f"{prefix}-{i:04d}", f"后台导入机构{prefix}{i}", "", "enterprise", "district", "operating",
-                     credit_code(f"JB{i:07d}"), "2020-01-01", "", "光明区", "IND-AI", ""])
+                     credit_code(f"{credit}{i:07d}"), "2020-01-01", "", "光明区", "IND-AI", ""])
     return xlsx_bytes(rows)
 
 

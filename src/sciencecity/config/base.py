@@ -234,6 +234,25 @@ JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 300)
 JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
 
 REDIS_URL = env_str("REDIS_URL", "")
+# With REDIS_URL the jobs go through Celery (config/celery.py); the row in core_job stays the truth.
+JOBS_QUEUE = env_str("JOBS_QUEUE", "sciencecity-jobs")
+JOBS_REDIS_PREFIX = env_str("JOBS_REDIS_PREFIX", "sciencecity:job")
+# The worker's sweep: every JOBS_SWEEP_SECONDS it queues again the jobs of dead workers and sends the
+# queued jobs older than JOBS_RESEND_AFTER_SECONDS that Redis does not hold (queued while it was down).
+JOBS_SWEEP_SECONDS = env_int("JOBS_SWEEP_SECONDS", 30)
+JOBS_RESEND_AFTER_SECONDS = env_int("JOBS_RESEND_AFTER_SECONDS", 30)
+# Redis gives an unacknowledged message back after this long: above the longest job (docs/deploy.md).
+JOBS_VISIBILITY_TIMEOUT = env_int("JOBS_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": JOBS_VISIBILITY_TIMEOUT, "socket_connect_timeout": 2,
+                                   "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = JOBS_QUEUE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 if REDIS_URL:
     # Degrades to no cache while Redis is unreachable (core/cache_backend.py); a hung Redis costs at most 1 s.
     CACHES = {"default": {"BACKEND": "sciencecity.core.cache_backend.ResilientRedisCache", "LOCATION": REDIS_URL,

@@ -186,7 +186,25 @@ def _oldest_queued_gauge() -> tuple[str, list[tuple[dict[str, str], float]]]:
     return "Seconds the oldest queued job has waited (0 when the queue is empty).", [({}, age)]
 
 
+def _broker_gauge() -> tuple[str, list[tuple[dict[str, str], float]]]:
+    """With ``REDIS_URL``: messages waiting in the Celery jobs queue and taken but not yet acknowledged
+    (one Redis round trip; nothing without Redis)."""
+    help_text = "Celery broker (REDIS_URL): job messages waiting in the queue, and taken but not acknowledged."
+    if not settings.REDIS_URL:
+        return help_text, []
+    from sciencecity.core.jobs import redis_client
+
+    queue = settings.JOBS_QUEUE
+    pipe = redis_client().pipeline(transaction=False)
+    for key in (queue, *(f"{queue}\x06\x16{priority}" for priority in (3, 6, 9))):  # kombu's priority lists
+        pipe.llen(key)
+    pipe.hlen("unacked")  # kombu's hash of delivered, unacknowledged messages (all queues of this Redis db)
+    *waiting, unacked = pipe.execute()
+    return help_text, [({"list": "waiting"}, float(sum(waiting))), ({"list": "unacked"}, float(unacked))]
+
+
 register_gauge("sciencecity_jobs", _jobs_gauge)
+register_gauge("sciencecity_jobs_broker_messages", _broker_gauge)
 register_gauge("sciencecity_jobs_oldest_queued_seconds", _oldest_queued_gauge)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 30.0)
