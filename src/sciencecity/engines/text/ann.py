@@ -26,7 +26,11 @@ request: :func:`save_graph` (the embedding job) writes it with ``faiss.write_ind
 through the page cache; only the neighbour lists are read into memory; such a graph is read-only:
 faiss aborts the process on an ``add``). An index given a loaded graph uses only its entries whose
 id and vector digest still match its own (a different model is another key, a changed text another
-digest), and searches the vectors the graph lacks exactly beside it.
+digest), and searches the vectors the graph lacks exactly beside it. Measured at 100k × 384
+(``bench/matching.py``, 2026-12-07, load average 5–10 on 2 cores): build + save 151 s; load 0.07 s
+mapped against 0.32 s read whole (4.6×), attach (ids → rows, digests compared) 0.16 s; hybrid query
+through the mapped graph p95 44 ms against 59 ms exact, recall@10 1.000. Searching a mapped graph
+costs the same as one in memory (30k vectors, 300 queries interleaved: p50 0.84 ms against 0.94 ms).
 """
 
 from __future__ import annotations
