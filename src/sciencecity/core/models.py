@@ -17,6 +17,19 @@ class BaseModel(models.Model):
         abstract = True
 
 
+class StoredVector(BaseModel):
+    """Abstract: the dense vector (语义向量) of a text under one embedding model (``name==version``),
+    float32 bytes, with the SHA-1 of the text embedded (a vector of an older text is stale)."""
+
+    model = models.CharField(_("embedding model"), max_length=120)
+    text_hash = models.CharField(_("text hash"), max_length=40)
+    dim = models.PositiveIntegerField(_("dimensions"))
+    vector = models.BinaryField(_("vector (float32)"))
+
+    class Meta:
+        abstract = True
+
+
 class AuditAction(models.TextChoices):
     CREATE = "create", _("Create")
     UPDATE = "update", _("Update")

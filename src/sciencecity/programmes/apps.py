@@ -15,3 +15,6 @@ class ProgrammesConfig(RegisteringAppConfig):
         from sciencecity.programmes.services.assignment import ASSIGNMENT_JOB_KIND, assignment_job_background
 
         register(ASSIGNMENT_JOB_KIND, assignment_job_background, label=_("Reviewer assignment"))
+        from sciencecity.programmes.services import paper_vectors
+
+        paper_vectors.register()

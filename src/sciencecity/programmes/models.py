@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from sciencecity.core.models import BaseModel
+from sciencecity.core.models import BaseModel, StoredVector
 from sciencecity.programmes.choices import (
     ApplicationState,
     AssignmentState,
@@ -268,6 +268,26 @@ class Publication(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class PublicationVector(StoredVector):
+    """The dense vector (语义向量) of a publication's title and abstract under one embedding model, so
+    that expert affinity by meaning loads it instead of embedding every expert's papers in each
+    process (the job ``programmes.embed_publications`` computes them,
+    ``programmes.services.paper_vectors``). ``text_hash`` is the SHA-1 of the text embedded: a vector
+    of an older text is stale and is recomputed; it is also how a text is looked up."""
+
+    publication = models.ForeignKey(Publication, verbose_name=_("publication"), on_delete=models.CASCADE,
+                                    related_name="vectors")
+
+    class Meta:
+        verbose_name = _("publication vector")
+        verbose_name_plural = _("publication vectors")
+        constraints = [models.UniqueConstraint(fields=["publication", "model"], name="publication_vector_unique")]
+        indexes = [models.Index(fields=["model", "text_hash"], name="publication_vector_text")]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id} ({self.model})"
 
 
 class ExpertProfile(BaseModel):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sciencecity.core.models import BaseModel
+from sciencecity.core.models import BaseModel, StoredVector
 from sciencecity.transfer.choices import (
     ContractType,
     DealState,
@@ -221,7 +221,7 @@ class StartupStage(BaseModel):
         verbose_name_plural = _("start-up stages")
 
 
-class ListingVector(BaseModel):
+class ListingVector(StoredVector):
     """The dense vector (语义向量) of a listing's text under one embedding model, persisted beside the
     in-memory lexical index: each process's index loads these instead of re-embedding (a background
     job computes them, ``transfer.services.vectors``). ``text_hash`` is the SHA-1 of the text that was
@@ -229,10 +229,6 @@ class ListingVector(BaseModel):
 
     source = models.CharField(_("source"), max_length=20)
     object_id = models.PositiveBigIntegerField(_("object id"))
-    model = models.CharField(_("embedding model"), max_length=120)
-    text_hash = models.CharField(_("text hash"), max_length=40)
-    dim = models.PositiveIntegerField(_("dimensions"))
-    vector = models.BinaryField(_("vector (float32)"))
 
     class Meta:
         verbose_name = _("listing vector")

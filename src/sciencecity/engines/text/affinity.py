@@ -214,11 +214,14 @@ def dense_affinity(
     half_life: float | None = None,
     aggregate: DenseAggregate = "max",
     top_k: int = 3,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> AffinityResult:
     """Cosine affinity under a dense model: submissions in the query role, papers in the passage
     role, aggregated per expert by ``max`` (the closest paper), ``topk`` (the mean of the ``top_k``
     closest papers) or ``mean`` (all papers). With ``half_life`` the means are weighted by each
     paper's recency weight (``max`` ignores it: one recent paper or one old one decides alone).
+    ``known`` gives passage vectors (unit rows of the same model) of paper texts computed before —
+    stored ones —: only the other papers are embedded.
     Raw cosines (not clipped to [0, 1]): fuse them with :func:`hybrid_affinity` or rank by them."""
     expert_ids = tuple(expert_texts)
     submission_ids = tuple(submission_texts)
@@ -231,7 +234,7 @@ def dense_affinity(
     scores = np.zeros((len(submission_ids), len(expert_ids)), np.float32)
     if not papers or not submission_ids:
         return AffinityResult(submission_ids, expert_ids, scores)
-    paper_vectors = embedder.embed_passages(papers)
+    paper_vectors = _passages(embedder, papers, known or {})
     submission_vectors = embedder.embed_queries([submission_texts[s] for s in submission_ids])
     cosines = submission_vectors @ paper_vectors.T
     for j in range(len(expert_ids)):
@@ -252,6 +255,13 @@ def dense_affinity(
         chosen, chosen_weights = np.take_along_axis(own, order, axis=1), own_weights[order]
         scores[:, j] = (chosen * chosen_weights).sum(axis=1) / np.maximum(chosen_weights.sum(axis=1), 1e-9)
     return AffinityResult(submission_ids, expert_ids, scores)
+
+
+def _passages(embedder, texts: Sequence[str], known: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Passage vectors of ``texts``: those in ``known`` as given, the others embedded (once each)."""
+    missing = list(dict.fromkeys(t for t in texts if t not in known))
+    computed = dict(zip(missing, embedder.embed_passages(missing), strict=True)) if missing else {}
+    return np.vstack([known[t] if t in known else computed[t] for t in texts]).astype(np.float32)
 
 
 def hybrid_affinity(lexical: AffinityResult, dense: AffinityResult, fusion) -> AffinityResult:
@@ -313,10 +323,11 @@ def learned_hybrid_affinity(
     submission_texts: Mapping[str, str],
     *,
     years: Mapping[str, Sequence[int | None]] | None = None,
+    known: Mapping[str, np.ndarray] | None = None,
 ) -> AffinityResult | None:
     """TF-IDF + synonyms fused with the dense affinity by the weights and expert profile learned for
     ``embedder``'s model (``fusion_weights.json``, key ``affinity:<model>``); ``None`` when none were
-    learned for it."""
+    learned for it. ``known``: stored passage vectors of paper texts (see :func:`dense_affinity`)."""
     from .embed import model_id
     from .fusion import load_fusion
 
@@ -325,5 +336,5 @@ def learned_hybrid_affinity(
         return None
     aggregate, half_life = DENSE_PROFILES.get(fusion.provenance.get("dense_profile", "max"), ("max", None))
     dense = dense_affinity(embedder, expert_texts, submission_texts, years=years, half_life=half_life,
-                           aggregate=aggregate)
+                           aggregate=aggregate, known=known)
     return hybrid_affinity(affinity_scores(expert_texts, submission_texts), dense, fusion)

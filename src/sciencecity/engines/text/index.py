@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from .ann import ANN_CANDIDATES, HNSW_THRESHOLD, HnswGraph, faiss_available
+from .ann import ANN_CANDIDATES, HNSW_THRESHOLD, HnswGraph, PersistedGraph, faiss_available, vector_digests
 from .embed import Embedder, model_id, normalise
 from .explain import Explanation, TermMatch, closest_sentences
 from .feedback import FeedbackProfile, rerank
@@ -249,6 +249,11 @@ class TextIndex:
     computed on ``add`` when ``embed_on_add`` (else given with ``set_vectors``: a background job
     computes and persists them); a listing without a vector gets the mean dense score. The first
     ``explain_meaning`` hits of an explained dense search carry the closest sentence pair.
+
+    Past ``hnsw_threshold`` vectors dense search goes through an HNSW graph (``engines.text.ann``):
+    one given with ``attach_graph`` (built and saved off the request path), or, when
+    ``build_graph_on_search``, one built by the first search. Vectors the graph lacks are searched
+    exactly beside it; with no graph and ``build_graph_on_search`` false the search is exact.
     """
 
     def __init__(
@@ -265,6 +270,7 @@ class TextIndex:
         buffer_limit: int = 20_000,
         max_segments: int = 32,
         hnsw_threshold: int | None = HNSW_THRESHOLD,
+        build_graph_on_search: bool = True,
     ) -> None:
         self.tokenizer = tokenizer or default_tokenizer()
         if synonyms is True:
@@ -295,8 +301,11 @@ class TextIndex:
         self._vectors = np.zeros((0, 0), np.float32)
         self._has_vector = np.zeros(0, bool)
         self.hnsw_threshold = hnsw_threshold if faiss_available() else None
+        self.build_graph_on_search = build_graph_on_search
         self._graph: HnswGraph | None = None
-        self._graph_pending: list[int] = []
+        self._covered = np.zeros(0, bool)  # rows whose current vector is in the graph
+        self.graph_fingerprint: str | None = None
+        """The fingerprint of the persisted graph given to ``attach_graph`` (None: none or built here)."""
         self._sample: np.ndarray | None = None
 
     # ----------------------------------------------------------------- writes
@@ -532,7 +541,7 @@ class TextIndex:
         if self._vectors.shape[1] != vectors.shape[1]:
             self._vectors = np.zeros((0, vectors.shape[1]), np.float32)
             self._has_vector = np.zeros(0, bool)
-            self._graph, self._graph_pending = None, []
+            self._graph, self._covered, self.graph_fingerprint = None, np.zeros(0, bool), None
         if self._vectors.shape[0] < needed:
             capacity = max(needed, 2 * self._vectors.shape[0])
             grown = np.zeros((capacity, vectors.shape[1]), np.float32)
@@ -541,10 +550,15 @@ class TextIndex:
             flags = np.zeros(capacity, bool)
             flags[: len(self._has_vector)] = self._has_vector
             self._has_vector = flags
-        self._vectors[list(rows)] = vectors
-        self._has_vector[list(rows)] = True
-        if self._graph is not None:
-            self._graph_pending.extend(rows)
+            covered = np.zeros(capacity, bool)
+            covered[: len(self._covered)] = self._covered
+            self._covered = covered
+        rows = list(rows)
+        if self._graph is not None:  # a row whose vector changes leaves the graph (its entry is stale)
+            changed = [n for n, r in enumerate(rows) if self._covered[r] and not np.array_equal(self._vectors[r], vectors[n])]
+            self._covered[[rows[n] for n in changed]] = False
+        self._vectors[rows] = vectors
+        self._has_vector[rows] = True
         self._sample = None
 
     def set_vectors(self, ids: Sequence[str], vectors: np.ndarray, model: str) -> int:
@@ -565,22 +579,50 @@ class TextIndex:
 
     @property
     def hnsw_graph(self) -> HnswGraph | None:
-        """The HNSW graph once built (``build_graph`` or the first search past the threshold)."""
+        """The HNSW graph: attached (``attach_graph``) or built (``build_graph``, or the first search
+        past the threshold when ``build_graph_on_search``)."""
         return self._graph
 
+    def side_rows(self) -> np.ndarray:
+        """Alive rows with a vector that the graph does not hold (searched exactly beside it)."""
+        n = min(len(self._ids), len(self._has_vector))
+        return np.flatnonzero(self._has_vector[:n] & self._columns.alive[:n] & ~self._covered[:n])
+
     def build_graph(self) -> None:
-        """Build the HNSW graph now, or add the vectors given since (a search does it when needed)."""
-        if self._graph is None:
-            rows = np.flatnonzero(self._has_vector[: len(self._ids)])
+        """Build the HNSW graph now, or add to it the vectors it lacks; a graph mapped from its file
+        (read-only) is replaced by one built here."""
+        if self._graph is None or self._graph.read_only:
+            n = min(len(self._ids), len(self._has_vector))
+            rows = np.flatnonzero(self._has_vector[:n] & self._columns.alive[:n])
             self._graph = HnswGraph(self._vectors.shape[1])
-            self._graph_pending = []
+            self._covered[:] = False
+            self.graph_fingerprint = None
         else:
-            rows = np.unique(np.asarray(self._graph_pending, np.int64))
-            self._graph_pending = []
-            rows = rows[self._has_vector[rows] & self._columns.alive[rows]]
+            rows = self.side_rows()
         for start in range(0, len(rows), 100_000):
             part = rows[start: start + 100_000]
             self._graph.add(part, self._vectors[part])
+        self._covered[rows] = True
+
+    def attach_graph(self, persisted: PersistedGraph) -> int:
+        """Search through a graph built elsewhere (``ann.load_graph``): each of its entries is used when
+        its id is a listing here whose vector has the same digest, the others are masked; the rows
+        it lacks are searched exactly. Returns how many entries are used."""
+        width = len(self._has_vector)
+        rows = np.fromiter((self._row_of.get(i, -1) for i in persisted.ids), np.int64, len(persisted.ids))
+        usable = (rows >= 0) & (rows < width)
+        usable[usable] = self._has_vector[rows[usable]]
+        if self._vectors.shape[1:] != (persisted.graph.dim,):
+            usable[:] = False
+        else:
+            usable[usable] = vector_digests(self._vectors, rows[usable]) == persisted.digests[usable]
+        rows[~usable] = -1
+        persisted.graph.map_rows(rows)
+        self._graph = persisted.graph
+        self._covered = np.zeros(width, bool)
+        self._covered[rows[usable]] = True
+        self.graph_fingerprint = persisted.fingerprint
+        return int(usable.sum())
 
     def _cosine_moments(self, query_vector: np.ndarray) -> tuple[float, float]:
         """Mean and standard deviation of the query's cosine over the collection, from a fixed
@@ -787,7 +829,7 @@ class TextIndex:
         (exact search: one matrix-vector product; the filter and top-k cut follow), or past
         ``hnsw_threshold`` vectors over the HNSW neighbours and the best lexical rows."""
         assert self.fusion is not None
-        if self.uses_hnsw():
+        if self.uses_hnsw() and (self._graph is not None or self.build_graph_on_search):
             return self._fuse_dense_hnsw(query, candidates, scores, flt, depth)
         n_rows = len(self._ids)
         dense = self._dense_cosines(query, n_rows)
@@ -805,16 +847,24 @@ class TextIndex:
         self, query: str, candidates: np.ndarray, scores: np.ndarray, flt: Filter | None, depth: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The fused scores of the HNSW neighbours of the query and of its best lexical rows,
-        re-scored exactly; the z-score uses the collection's moments estimated on a sample. When a
-        filter leaves fewer than ``depth`` of them, the rows passing the filter are scored exactly."""
+        re-scored exactly; the z-score uses the collection's moments estimated on a sample. The rows
+        the graph lacks are searched exactly (or added to a graph built in this process, when
+        ``build_graph_on_search``). When a filter leaves fewer than ``depth`` of them, the rows
+        passing the filter are scored exactly."""
         assert self.fusion is not None and self.embedder is not None
-        if self._graph is None or self._graph_pending:
+        if self._graph is None or (self.build_graph_on_search and not self._graph.read_only and len(self.side_rows())):
             self.build_graph()
         assert self._graph is not None
         query_vector = normalise(self.embedder.embed_queries([query]))[0]
         lexical01 = lexical_norm(scores)
         best_lexical = candidates[_top_k(scores, ANN_CANDIDATES)] if len(candidates) else candidates
-        rows = np.union1d(self._graph.search(query_vector, max(ANN_CANDIDATES, 4 * depth)), best_lexical)
+        wanted = max(ANN_CANDIDATES, 4 * depth)
+        near = self._graph.search(query_vector, wanted)
+        near = near[self._covered[near]]  # an entry whose row has another vector since is stale
+        side = self.side_rows()
+        if len(side):
+            near = np.union1d(near, side[_top_k(self._vectors[side] @ query_vector, wanted)])
+        rows = np.union1d(near, best_lexical)
         rows = rows[self._filter_mask(rows, flt)]
         if flt is not None and len(rows) < depth:
             rows = np.flatnonzero(self._filter_mask(slice(0, len(self._ids)), flt))

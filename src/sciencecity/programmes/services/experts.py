@@ -52,7 +52,9 @@ from sciencecity.programmes.models import (
     Publication,
 )
 from sciencecity.programmes.permissions import can_manage_declarations, can_manage_programmes
+from sciencecity.programmes.services import paper_vectors
 from sciencecity.programmes.services.integrity import listed_people
+from sciencecity.programmes.services.paper_vectors import paper_text
 from sciencecity.registry.choices import OrganisationKind, PersonCategory, RelationKind
 from sciencecity.registry.models import Affiliation, Organisation, OrganisationAlias, Person, Relation
 
@@ -367,7 +369,7 @@ def expert_texts(person_ids: Sequence[int], years: dict[int, list[int | None]] |
             .values_list("person_id", "publication__title", "publication__abstract", "publication__year")
             .order_by("person_id", "publication_id"))
     for person_id, title, abstract, year in rows:
-        texts[person_id].append(f"{title}\n{abstract}".strip())
+        texts[person_id].append(paper_text(title, abstract))
         found[person_id].append(year)
     for pk, expertise in Person.objects.filter(pk__in=list(person_ids)).values_list("pk", "expertise"):
         if expertise:
@@ -440,8 +442,10 @@ def affinity_table(applications: Sequence[Application], expert_ids: Sequence[int
         everyone = list(dict.fromkeys([*expert_ids, *reference_ids]))
         years: dict[int, list[int | None]] = {}
         texts = expert_texts(everyone, years)
+        papers = [t for pk in everyone for t, year in zip(texts[pk], years[pk], strict=True) if year is not None]
         hybrid = learned_hybrid_affinity(embedder, {str(pk): texts[pk] for pk in everyone}, submission_texts,
-                                         years={str(pk): years[pk] for pk in everyone})
+                                         years={str(pk): years[pk] for pk in everyone},
+                                         known=paper_vectors.known_passages(embedder, papers))
         assert hybrid is not None  # affinity_embedder checked the weights
         column = {pk: j for j, pk in enumerate(everyone)}
         scores = np.asarray(hybrid.scores, dtype=float)[:, [column[pk] for pk in expert_ids]]

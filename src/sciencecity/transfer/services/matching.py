@@ -178,6 +178,7 @@ class SourceIndex:
     builds: int = 0
     catch_ups: int = 0
     vectors_seen: tuple[int, Any] = (0, None)
+    graph: dict[str, Any] | None = None  # the HNSW graph mapped last (vectors.attach_graph)
 
     def put(self, pk: int, entry: Entry) -> None:
         self.entries[pk] = entry
@@ -235,7 +236,8 @@ def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> Sou
     listings that have none yet."""
     tokenizer, synonyms = engine_parts()
     embedder = vectors.embedder() if kind in vectors.VECTOR_SOURCES else None
-    index = TextIndex(tokenizer=tokenizer, synonyms=synonyms, embedder=embedder, embed_on_add=False)
+    index = TextIndex(tokenizer=tokenizer, synonyms=synonyms, embedder=embedder, embed_on_add=False,
+                      hnsw_threshold=vectors.hnsw_threshold(), build_graph_on_search=False)
     holder = SourceIndex(kind, index, builds=builds + 1)
     rows = source_entries(kind)
     holder.entries = dict(rows)
@@ -247,7 +249,17 @@ def _build(kind: str, stamp: tuple[int, dt.datetime | None], builds: int) -> Sou
         if index.missing_vectors():
             vectors.request_embedding([kind])
             _refresh_vectors(holder)
+        _refresh_graph(holder)
     return holder
+
+
+def _refresh_graph(holder: SourceIndex, *, vectors_changed: bool = True) -> None:
+    """Map the HNSW graph the embedding job saved last, if it is not the one the index has; queue
+    the job when the index is past the threshold with no graph or too many vectors beside it."""
+    holder.graph = vectors.attach_graph(holder.kind, holder.index) or holder.graph
+    if vectors_changed and vectors.graph_wanted(holder.index):
+        vectors.request_embedding([holder.kind])
+        holder.graph = vectors.attach_graph(holder.kind, holder.index) or holder.graph
 
 
 def _refresh_vectors(holder: SourceIndex) -> None:
@@ -257,10 +269,12 @@ def _refresh_vectors(holder: SourceIndex) -> None:
         return
     stamp = vectors.vector_stamp(holder.kind, index.model)
     if stamp == holder.vectors_seen:
+        _refresh_graph(holder, vectors_changed=False)
         return
     since = holder.vectors_seen[1] - CATCH_UP_OVERLAP if holder.vectors_seen[1] and stamp[0] >= holder.vectors_seen[0] else None
     vectors.load_vectors(holder.kind, index, _listings_of(holder), since=since)
     holder.vectors_seen = stamp
+    _refresh_graph(holder)
 
 
 def source_index(kind: str) -> SourceIndex:
@@ -314,6 +328,8 @@ def index_state(*, compare: bool = True) -> dict[str, dict[str, Any]]:
         state[kind] = {"built": True, "rows": len(holder.entries), "rows_behind": count - seen_count,
                        "lag_seconds": round(lag, 3), "checked_seconds_ago": round(now - holder.checked_at, 1),
                        "builds": holder.builds}
+        if holder.graph:
+            state[kind]["hnsw_graph"] = holder.graph
     return state
 
 

@@ -4,7 +4,9 @@ DIR holds one ``<expertId>.jsonl`` per expert (one publication a line, ``{"id", 
 "abstract"}}``); FILE is ``{submissionId: {"content": {"title", "abstract"}}}``; the output rows are
 ``submissionId,expertId,score`` without a header, as openreview-expertise writes them.
 ``--method hybrid`` fuses TF-IDF with the dense model of the setting ``TEXT_EMBEDDER`` by the weights
-and expert profile learned on the tune split (scores stay in (0, 1); same files).
+and expert profile learned on the tune split (scores stay in (0, 1); same files); a paper whose text
+has a stored vector (``PublicationVector``, the job ``programmes.embed_publications``) is not
+embedded again.
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
-from sciencecity.engines.text import affinity_scores, load_embedder
+from sciencecity.engines.text import affinity_scores, load_embedder, model_id
 from sciencecity.engines.text.affinity import learned_hybrid_affinity
 from sciencecity.engines.text.openreview_io import read_experts, read_submissions, write_scores
+from sciencecity.programmes.services.paper_vectors import stored_passages
 
 
 class Command(BaseCommand):
@@ -47,7 +51,14 @@ class Command(BaseCommand):
         submission_texts = {s: p.text for s, p in submissions.items()}
         if options["method"] == "hybrid":
             embedder = load_embedder(str(getattr(settings, "TEXT_EMBEDDER", "") or "none"))
-            result = learned_hybrid_affinity(embedder, expert_texts, submission_texts) if embedder else None
+            known = {}
+            if embedder is not None:
+                try:
+                    known = stored_passages(model_id(embedder), [t for texts in expert_texts.values() for t in texts])
+                except DatabaseError:  # the files alone are enough: no database, every paper is embedded here
+                    known = {}
+            result = (learned_hybrid_affinity(embedder, expert_texts, submission_texts, known=known)
+                      if embedder else None)
             if result is None:
                 raise CommandError("--method hybrid: no dense model loads (setting TEXT_EMBEDDER) or no fusion "
                                    "weights were learned for it (bench/matching.py --fit)")
