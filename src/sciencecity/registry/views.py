@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
@@ -27,7 +28,8 @@ def _require_registry(request) -> None:
 
 def _page(request, queryset):
     paginator = Paginator(queryset, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # lazy: when the page's cached block is used, neither the count nor the rows are queried
+    page = SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
