@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.core.pagination import lazy_page
 from sciencecity.registry import selectors, services
 from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
@@ -27,12 +26,7 @@ def _require_registry(request) -> None:
 
 
 def _page(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    # lazy: when the page's cached block is used, neither the count nor the rows are queried
-    page = SimpleLazyObject(lambda: paginator.get_page(request.GET.get("page")))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return lazy_page(request, queryset, PAGE_SIZE)
 
 
 @login_required

@@ -3,7 +3,7 @@
     {% load page_cache %}
     {% pagecache "registry.organisation" "registry.sector" %} … the table … {% endpagecache %}
 
-The arguments name the object types (audit ``object_type``, ``app.model``) whose data the block shows;
+The arguments (strings, or a list or tuple of them) name the object types (audit ``object_type``, ``app.model``) whose data the block shows;
 any audited write of one of them changes the key (:mod:`sciencecity.core.data_versions`). The key also
 holds the signed-in user (never another user's block: what a page shows depends on roles,
 organisations and ownership), the language and the full path with its query string. Blocks expire
@@ -44,7 +44,11 @@ class PageCacheNode(template.Node):
         request = context.get("request")
         if not seconds or request is None:
             return self.nodelist.render(context)
-        key = block_key(request, [str(area.resolve(context)) for area in self.areas])
+        areas: list[str] = []
+        for expression in self.areas:  # a string, or a list of them from the view
+            value = expression.resolve(context)
+            areas.extend(str(v) for v in value) if isinstance(value, list | tuple) else areas.append(str(value))
+        key = block_key(request, areas)
         html = cache.get(key)
         if html is None:
             html = self.nodelist.render(context)
