@@ -48,9 +48,8 @@ def organisation_list(request):
 @login_required
 def organisation_detail(request, pk: int):
     _require_registry(request)
-    org = get_object_or_404(
-        Organisation.objects.prefetch_related("sectors", "aliases", "status_history", "certifications"), pk=pk
-    )
+    # no prefetch: the related rows are read by the page's block, and not at all when it is cached
+    org = get_object_or_404(Organisation, pk=pk)
     people = (
         Affiliation.objects.filter(organisation=org).select_related("person").order_by("end_date", "person__name")[:100]
     )
