@@ -105,3 +105,19 @@ def test_cache_off(client, bureau, settings):
     client.get(LIST)
     Organisation.objects.filter(pk=organisation.pk).update(name="直接改名")
     assert "直接改名" in client.get(LIST).content.decode()
+
+
+def test_bulk_import_of_demands_empties_the_demand_list(client, bureau):
+    """A bulk import is audited once under the importer's kind (``transfer.demand``), not the model label."""
+    from sciencecity.core.audit import audit_record
+    from sciencecity.core.models import AuditAction
+    from sciencecity.transfer.models import TechDemand
+    from tests.transfer.conftest import make_demand
+
+    demand = make_demand(make_organisation(), title="导入前的需求")
+    client.force_login(bureau)
+    assert "导入前的需求" in client.get("/transfer/demands/").content.decode()
+    TechDemand.objects.filter(pk=demand.pk).update(title="导入后的需求")  # as a bulk import writes rows
+    assert "导入前的需求" in client.get("/transfer/demands/").content.decode()  # cached
+    audit_record(action=AuditAction.IMPORT, actor=bureau, object_type="transfer.demand", object_repr="demands.xlsx")
+    assert "导入后的需求" in client.get("/transfer/demands/").content.decode()

@@ -96,11 +96,12 @@ def _listing_list(request, *, name: str, select, can_create: bool):
     params = _params(request)
     page, query = _page(request, select(request.user, params))
     empty = SimpleLazyObject(lambda: _list_explanation(request, params, select) if not page.object_list else {})
-    model = {"achievement": "achievement", "demand": "techdemand"}[name]
+    # the model's audit label, and the importer's kind under which a bulk import is audited
+    own = {"achievement": ("transfer.achievement",), "demand": ("transfer.techdemand", "transfer.demand")}[name]
     return render(request, f"transfer/{name}_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
         "business": access.can_use_marketplace(request.user), "can_create": can_create,
-        "cache_areas": (f"transfer.{model}", "registry.organisation", "registry.sector"),
+        "cache_areas": (*own, "registry.organisation", "registry.sector"),
     })
 
 
