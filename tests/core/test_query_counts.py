@@ -19,6 +19,12 @@ from tests.programmes.conftest import make_application, make_call, make_expert
 from tests.transfer.conftest import make_achievement, make_demand
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """The guards are about rendering: a cached block (filled by the warm-up) would hide a query per row."""
+    settings.PAGE_CACHE_SECONDS = 0
 _seq = itertools.count(1)
 
 

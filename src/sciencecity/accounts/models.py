@@ -63,9 +63,16 @@ class User(AbstractUser):
     def role_set(self) -> set[str]:
         cached = getattr(self, "_role_cache", None)
         if cached is None:
-            cached = set(self.memberships.values_list("role", flat=True)) if self.pk else set()
-            self._role_cache = cached
+            # roles and their organisations in one query: permissions.organisation_ids reads the same rows
+            rows = list(self.memberships.values_list("role", "organisation_id")) if self.pk else []
+            self._membership_rows = rows
+            cached = self._role_cache = {role for role, _organisation in rows}
         return cached
+
+    def membership_rows(self) -> list[tuple[str, int | None]]:
+        """(role, organisation id) of each membership, read with :meth:`role_set` (once per user object)."""
+        self.role_set()
+        return self._membership_rows
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_set() & set(roles))

@@ -266,6 +266,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Cached blocks of pages ({% pagecache %}, core/templatetags/page_cache.py): per user, language and path,
+# stale at once on any audited write of what they show; this bounds what a write outside the services
+# (a shell, a migration) could leave stale. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 120)
+
 NINJA_PAGINATION_PER_PAGE = 50
 API_MAX_PAGE_SIZE = 200
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from sciencecity.core import context
+from sciencecity.core import context, data_versions
 from sciencecity.core.audit_keys import KeyRing, keyring
 from sciencecity.core.models import AuditAction, AuditChainHead, AuditEvent
 
@@ -286,6 +286,8 @@ def audit_record(
         head.last_hash = event.hash
         head.appended += 1
         head.save(update_fields=["last_hash", "appended"], using=using)
+        if success and event.object_type:  # the caches that show this kind of object are now stale
+            data_versions.bump(event.object_type, using=using)
         every = checkpoint_every()
         if every and head.appended % every == 0:
             transaction.on_commit(lambda: audit_checkpoint_quietly(reason="periodic", using=using), using=using)

@@ -269,3 +269,23 @@ class Notification(BaseModel):
 
     def __str__(self) -> str:
         return self.message
+
+
+class DataVersion(models.Model):
+    """A counter per kind of audited object (``registry.organisation``), raised by every audited write.
+
+    Caches of pages and dashboards put the counters of the kinds they show in their keys
+    (:mod:`sciencecity.core.data_versions`), so a write empties exactly the caches that showed the old
+    data, in every worker at once, and nothing else. Raised in the write's own transaction by
+    ``audit_record``: a rolled-back write raises nothing.
+    """
+
+    area = models.CharField(_("object type"), max_length=100, primary_key=True)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("data version")
+        verbose_name_plural = _("data versions")
+
+    def __str__(self) -> str:
+        return f"{self.area} v{self.version}"

@@ -160,11 +160,8 @@ def organisation_ids(user: Any) -> set[int]:
         return set()
     cached = getattr(user, "_organisation_ids_cache", None)
     if cached is None:
-        cached = set(
-            user.memberships.filter(organisation__isnull=False, role__in=list(BUSINESS_ROLES)).values_list(
-                "organisation_id", flat=True
-            )
-        )
+        cached = {organisation for role, organisation in user.membership_rows()
+                  if organisation is not None and role in BUSINESS_ROLES}
         user._organisation_ids_cache = cached
     return cached
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.core.pagination import lazy_page
 from sciencecity.programmes import forms, selectors
 from sciencecity.programmes import permissions as access
 from sciencecity.programmes.choices import ApplicationState, CallState, DemandStatus, Mechanism, MemberRole
@@ -30,10 +30,7 @@ PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return lazy_page(request, queryset, PAGE_SIZE)
 
 
 def _params(request) -> dict[str, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from sciencecity.core import permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.core.pagination import lazy_page
 from sciencecity.registry import selectors, services
 from sciencecity.registry.acting import acting_organisation
 from sciencecity.registry.choices import Level, OrganisationKind, OrganisationStatus, PersonCategory
@@ -26,11 +26,7 @@ def _require_registry(request) -> None:
 
 
 def _page(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return lazy_page(request, queryset, PAGE_SIZE)
 
 
 @login_required
@@ -52,9 +48,8 @@ def organisation_list(request):
 @login_required
 def organisation_detail(request, pk: int):
     _require_registry(request)
-    org = get_object_or_404(
-        Organisation.objects.prefetch_related("sectors", "aliases", "status_history", "certifications"), pk=pk
-    )
+    # no prefetch: the related rows are read by the page's block, and not at all when it is cached
+    org = get_object_or_404(Organisation, pk=pk)
     people = (
         Affiliation.objects.filter(organisation=org).select_related("person").order_by("end_date", "person__name")[:100]
     )

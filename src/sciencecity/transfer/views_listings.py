@@ -7,9 +7,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from sciencecity.core import explain, permissions
 from sciencecity.core.forms import apply_validation_error
+from sciencecity.core.pagination import lazy_page
 from sciencecity.registry.acting import acting_organisation_among
 from sciencecity.registry.models import Sector
 from sciencecity.transfer import forms, selectors
@@ -29,10 +30,7 @@ PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return page, query.urlencode()
+    return lazy_page(request, queryset, PAGE_SIZE)
 
 
 def _params(request) -> dict[str, str]:
@@ -97,10 +95,13 @@ def _listing_list(request, *, name: str, select, can_create: bool):
     """The list page of one side: filters, a page of rows, why an empty list is empty."""
     params = _params(request)
     page, query = _page(request, select(request.user, params))
-    empty = _list_explanation(request, params, select) if not page.object_list else {}
+    empty = SimpleLazyObject(lambda: _list_explanation(request, params, select) if not page.object_list else {})
+    # the model's audit label, and the importer's kind under which a bulk import is audited
+    own = {"achievement": ("transfer.achievement",), "demand": ("transfer.techdemand", "transfer.demand")}[name]
     return render(request, f"transfer/{name}_list.html", {
         "page": page, "query": query, "params": params, "sectors": Sector.objects.all(), "empty": empty,
         "business": access.can_use_marketplace(request.user), "can_create": can_create,
+        "cache_areas": (*own, "registry.organisation", "registry.sector"),
     })
 
 

@@ -1,0 +1,66 @@
+"""``{% pagecache "area" ... %}…{% endpagecache %}``: a cached block of a page, stale on any write it shows.
+
+    {% load page_cache %}
+    {% pagecache "registry.organisation" "registry.sector" %} … the table … {% endpagecache %}
+
+The arguments (strings, or a list or tuple of them) name the object types (audit ``object_type``, ``app.model``) whose data the block shows;
+any audited write of one of them changes the key (:mod:`sciencecity.core.data_versions`). The key also
+holds the signed-in user (never another user's block: what a page shows depends on roles,
+organisations and ownership), the language and the full path with its query string. Blocks expire
+after ``PAGE_CACHE_SECONDS`` (0 turns the cache off). Anything that must be fresh on every request —
+CSRF tokens, flash messages, the unread count — stays outside the block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django import template
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
+
+from sciencecity.core import data_versions
+
+register = template.Library()
+
+
+def block_key(request, areas: list[str]) -> str:
+    """The cache key of one block on this request's page."""
+    user = getattr(request, "user", None)
+    who = user.pk if getattr(user, "is_authenticated", False) else "anonymous"
+    raw = "\x1f".join([str(who), get_language() or "", request.get_full_path(), ",".join(areas),
+                       data_versions.key(*areas, request=request)])
+    return "pagecache:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+class PageCacheNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, areas: list[template.base.FilterExpression]) -> None:
+        self.nodelist = nodelist
+        self.areas = areas
+
+    def render(self, context) -> str:
+        seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+        request = context.get("request")
+        if not seconds or request is None:
+            return self.nodelist.render(context)
+        areas: list[str] = []
+        for expression in self.areas:  # a string, or a list of them from the view
+            value = expression.resolve(context)
+            areas.extend(str(v) for v in value) if isinstance(value, list | tuple) else areas.append(str(value))
+        key = block_key(request, areas)
+        html = cache.get(key)
+        if html is None:
+            html = self.nodelist.render(context)
+            cache.set(key, html, seconds)
+        return html
+
+
+@register.tag("pagecache")
+def pagecache(parser, token) -> PageCacheNode:
+    bits = token.split_contents()[1:]
+    if not bits:
+        raise template.TemplateSyntaxError("pagecache needs at least one object type, e.g. \"registry.organisation\"")
+    nodelist = parser.parse(("endpagecache",))
+    parser.delete_first_token()
+    return PageCacheNode(nodelist, [parser.compile_filter(bit) for bit in bits])
