@@ -153,3 +153,41 @@ def test_sigkill_of_the_worker_then_a_new_worker_assigns_once(settings, tmp_path
     assert job.state == "done" and background.state == JobState.DONE
     assert Assignment.objects.filter(application__call=call).count() == 3
     assert len(set(Assignment.objects.filter(application__call=call).values_list("application_id", "expert_id"))) == 3
+
+
+# --- two assignment jobs of one call stored at the same time (PostgreSQL) ----------------------------
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif("postgres" not in os.environ.get("DATABASE_URL", ""), reason="needs a database two threads share")
+def test_two_jobs_of_one_call_store_one_after_the_other(review_world):
+    """Two officers start the assignment of the same call. The first job's proposal is stored in a transaction
+    still open when the second job stores its own: the second waits for the first and replaces its
+    proposal, instead of failing on the pair both proposed (or adding a second set of reviewers)."""
+    import threading
+
+    from django.db import connections, transaction
+
+    call, officer = review_world["call"], review_world["officer"]
+    first = services.assignment_job_create(actor=officer, call=call)
+    second = services.assignment_job_create(actor=officer, call=call)
+    outcome: dict[str, object] = {}
+
+    def run_second() -> None:
+        try:
+            outcome["job"] = services.assignment_job_execute(job=second, actor=officer)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test reads
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        services.assignment_job_execute(job=first, actor=officer)
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(3)  # the second job reaches its store while the first's proposal is uncommitted
+    thread.join(60)
+    assert "error" not in outcome, outcome.get("error")
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert (first.state, second.state) == ("done", "done")
+    proposed = Assignment.objects.filter(application__call=call)
+    assert proposed.count() == 3 and set(proposed.values_list("job_id", flat=True)) == {second.pk}

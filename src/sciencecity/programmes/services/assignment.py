@@ -404,6 +404,9 @@ def _job_finish(job: AssignmentJob, actor: User | None, state: str, message: str
 def _store(job: AssignmentJob, actor: User | None, built: _Built, result) -> AssignmentJob:
     """Replace the call's proposed assignments with the solver's answer (released ones stay)."""
     call = job.call
+    # One store per call at a time: a second job of the same call waits here for the first to commit, then
+    # replaces its proposal (without the lock it failed on the pair both proposed, or added a second set).
+    Call.objects.select_for_update().filter(pk=call.pk).first()
     Assignment.objects.filter(application__call=call, state=AssignmentState.PROPOSED).delete()
     rows = []
     for sid, eid, score in result.pairs():
