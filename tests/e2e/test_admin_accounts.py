@@ -4,7 +4,7 @@ audit administrator logs in with it and must change it."""
 
 from sciencecity.accounts.choices import Role
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 
 
 def _logout(page) -> None:
@@ -26,7 +26,7 @@ def test_two_people_reset_an_administrator_password(page, transactional_db):
 
     # The security administrator requests it.
     login(page, "secadmin", PASSWORD)
-    page.get_by_role("link", name="管理员账户").first.click()
+    nav_to(page, "系统管理", "管理员账户")
     page.wait_for_load_state("networkidle")
     page.select_option("select[name=target]", str(auditadmin.pk))
     page.select_option("select[name=kind]", "reset_password")

@@ -15,7 +15,7 @@ from sciencecity.plans import services
 from sciencecity.plans.models import Indicator, ObservedValue
 from sciencecity.registry.models import Organisation
 from tests.conftest import PASSWORD, make_user
-from tests.e2e.conftest import login, reauthenticate
+from tests.e2e.conftest import login, nav_to, reauthenticate
 from tests.e2e.test_plan_values import download_template, logout, status, upload_file
 from tests.plans.test_value_import import fill_template
 
@@ -27,7 +27,7 @@ DRAFT = 87.65  # 光明区统计局's draft of the same year (within the plausib
 def open_round(page, year: int) -> None:
     """From the home page through the navigation to the round, as a new user would."""
     page.goto(f"{page.base_url}/")
-    page.click("header a[href='/plan/']")
+    nav_to(page, "规划与项目", "规划监测")
     page.click(".subnav a[href='/plan/rounds/']")
     page.click(f"[data-testid=round-link-{year}]")
     page.wait_for_load_state("networkidle")
@@ -115,7 +115,7 @@ def test_readme_walkthrough_bureau_approves_the_demo_round_and_the_dashboard_mov
     value_2025 = ObservedValue.objects.get(indicator__plan=plan, indicator__code="2", year=2025)
 
     login(page, "kcj_bureau", PASSWORD)
-    page.click("header a[href='/plan/']")
+    nav_to(page, "规划与项目", "规划监测")
     card = page.locator("[data-testid=indicator-card-2]")
     assert "(2024)" in card.inner_text()
     assert page.locator("[data-testid=pending-values]").count() == 1

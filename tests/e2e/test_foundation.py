@@ -5,7 +5,7 @@ import re
 from sciencecity.accounts.choices import Role
 from sciencecity.accounts.services import user_create
 from tests.conftest import PASSWORD, make_organisation, make_user
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, nav_to
 
 
 def test_officer_creates_organisation_and_audit_admin_finds_the_event(page, transactional_db):
@@ -15,14 +15,18 @@ def test_officer_creates_organisation_and_audit_admin_finds_the_event(page, tran
 
     login(page, "officer", PASSWORD)
     assert page.locator("html").get_attribute("lang") == "zh-hans"
-    assert page.get_by_role("link", name="机构").first.is_visible()
+    nav_to(page, "名录", "机构")  # the Directory menu opens and leads to the organisations
+    page.wait_for_load_state("networkidle")
+    assert "/registry/organisations/" in page.url
 
     # Switch to English and back.
     with page.expect_navigation():
         page.select_option("[data-testid=language-select]", "en")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.get_by_role("link", name="Organisations").first.is_visible()
+    nav_to(page, "Directory", "Organisations")
+    page.wait_for_load_state("networkidle")
+    assert "/registry/organisations/" in page.url and page.locator("html").get_attribute("lang") == "en"
     with page.expect_navigation():
         page.select_option("[data-testid=language-select]", "zh-hans")
     page.wait_for_load_state("networkidle")
