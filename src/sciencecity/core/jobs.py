@@ -492,9 +492,11 @@ def jobs_sweep(*, resend_after: float | None = None) -> dict[str, list[int]]:
         return {"requeued": requeued, "sent": sent}
     if resend_after is None:
         resend_after = float(getattr(settings, "JOBS_RESEND_AFTER_SECONDS", 30))
-    cutoff = timezone.now() - dt.timedelta(seconds=resend_after)
-    waiting = list(Job.objects.filter(state=JobState.QUEUED)
-                   .filter(models.Q(created_at__lte=cutoff) | models.Q(pk__in=requeued)).order_by("id")[:1000])
+    queued = Job.objects.filter(state=JobState.QUEUED)
+    if resend_after > 0:  # 0: every queued job without a mark, whatever the clock of the process that queued it
+        cutoff = timezone.now() - dt.timedelta(seconds=resend_after)
+        queued = queued.filter(models.Q(created_at__lte=cutoff) | models.Q(pk__in=requeued))
+    waiting = list(queued.order_by("id")[:1000])
     try:
         marks = side().sent(waiting)
     except Exception as exc:  # noqa: BLE001 — Redis still down: the next sweep tries again
