@@ -121,3 +121,17 @@ def test_bulk_import_of_demands_empties_the_demand_list(client, bureau):
     assert "导入前的需求" in client.get("/transfer/demands/").content.decode()  # cached
     audit_record(action=AuditAction.IMPORT, actor=bureau, object_type="transfer.demand", object_repr="demands.xlsx")
     assert "导入后的需求" in client.get("/transfer/demands/").content.decode()
+
+
+def test_a_role_granted_or_revoked_changes_the_block_at_once(client, bureau):
+    """The block is keyed by the user's roles as read on this request, not only by the user: a role
+    revoked or granted shows on the next page, not after PAGE_CACHE_SECONDS."""
+    client.force_login(bureau)
+    assert 'data-testid="organisation-create"' in client.get(LIST).content.decode()
+    grant = bureau.memberships.get()
+    organisation = grant.organisation
+    grant.delete()
+    bureau.memberships.create(role=Role.ENTERPRISE_USER, organisation=organisation)
+    assert 'data-testid="organisation-create"' not in client.get(LIST).content.decode()
+    bureau.memberships.create(role=Role.BUREAU_OFFICER, organisation=organisation)
+    assert 'data-testid="organisation-create"' in client.get(LIST).content.decode()

@@ -78,8 +78,8 @@ def login(page, username: str, password: str) -> None:
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     second_factor(page, username)
 
 
@@ -95,16 +95,17 @@ def second_factor(page, username: str) -> None:
         page.click("[data-testid=two-factor-confirm]")
         codes = page.locator("[data-testid=recovery-codes] code").all_inner_texts()
         RECOVERY_CODES[User.objects.get(username=username).pk] = codes
-        page.click("[data-testid=recovery-codes-done]")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("[data-testid=recovery-codes-done]")
     elif "/accounts/two-factor/verify/" in page.url:
         page.fill("input[name=code]", next_code(User.objects.get(username=username)))
-        page.click("[data-testid=two-factor-verify]")
-        page.wait_for_load_state("networkidle")
+        with page.expect_navigation():
+            page.click("[data-testid=two-factor-verify]")
 
 
-def reauthenticate(page, username: str, password: str) -> None:
-    """Confirm identity on the re-authentication page the browser is on (password, and the code when enrolled)."""
+def reauthenticate(page, username: str, password: str, *, leads_to_page: bool = True) -> None:
+    """Confirm identity on the re-authentication page the browser is on (password, and the code when enrolled).
+    ``leads_to_page`` False: the confirmation goes on to a download, not a page; the caller waits for it."""
     from sciencecity.accounts.models import User
     from tests.two_factor_helpers import next_code
 
@@ -112,8 +113,11 @@ def reauthenticate(page, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     if page.locator("input[name=code]").count():
         page.fill("input[name=code]", next_code(User.objects.get(username=username)))
-    page.click("[data-testid=reauthenticate-submit]")
-    page.wait_for_load_state("networkidle")
+    if not leads_to_page:
+        page.click("[data-testid=reauthenticate-submit]")
+        return
+    with page.expect_navigation():
+        page.click("[data-testid=reauthenticate-submit]")
 
 
 def nav_to(page, group: str | None, entry: str) -> None:
@@ -125,4 +129,5 @@ def nav_to(page, group: str | None, entry: str) -> None:
         # a group with one entry the user can see is that entry's plain link
         if button.count() and button.get_attribute("aria-expanded") != "true":
             button.click()
-    nav.locator(f"a:text-is('{entry}')").click()
+    with page.expect_navigation():
+        nav.locator(f"a:text-is('{entry}')").click()

@@ -2,14 +2,16 @@
 administrator, the system administrator approves it and reads the one-time password once, and the
 audit administrator logs in with it and must change it."""
 
+from playwright.sync_api import expect
+
 from sciencecity.accounts.choices import Role
 from tests.conftest import PASSWORD, make_user
 from tests.e2e.conftest import login, nav_to
 
 
 def _logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def test_two_people_reset_an_administrator_password(page, transactional_db):
@@ -20,19 +22,18 @@ def test_two_people_reset_an_administrator_password(page, transactional_db):
     # The system administrator alone is not offered a reset of another administrator.
     login(page, "sysadmin", PASSWORD)
     page.goto(f"{page.base_url}/accounts/users/{auditadmin.pk}/")
-    assert page.locator("[data-testid=user-two-person]").is_visible()
+    expect(page.locator("[data-testid=user-two-person]")).to_be_visible()
     assert page.locator("[data-testid=user-reset-password]").count() == 0
     _logout(page)
 
     # The security administrator requests it.
     login(page, "secadmin", PASSWORD)
     nav_to(page, "系统管理", "管理员账户")
-    page.wait_for_load_state("networkidle")
     page.select_option("select[name=target]", str(auditadmin.pk))
     page.select_option("select[name=kind]", "reset_password")
     page.fill("input[name=reason]", "手机丢失")
-    page.click("[data-testid=admin-change-request]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=admin-change-request]")
     row = page.locator("[data-testid=admin-change-table] tbody tr").first
     assert "auditadmin" in row.inner_text() and "待审批" in row.inner_text()
     assert row.locator("button", has_text="批准并执行").count() == 0  # not the requester
@@ -41,17 +42,17 @@ def test_two_people_reset_an_administrator_password(page, transactional_db):
     # The system administrator approves and reads the one-time password.
     login(page, "sysadmin", PASSWORD)
     page.goto(f"{page.base_url}/accounts/administrators/")
-    page.locator("[data-testid^=admin-change-approve-]").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("[data-testid^=admin-change-approve-]").first.click()
     password = page.locator("[data-testid=one-time-password]").input_value()
     assert len(password) == 16
-    page.click("[data-testid=admin-change-list-link]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=admin-change-list-link]")
     assert "已批准并执行" in page.locator("[data-testid=admin-change-table] tbody tr").first.inner_text()
     _logout(page)
 
     # The old password no longer works; the new one does and must be changed.
     login(page, "auditadmin", PASSWORD)
-    assert page.locator("[data-testid=login-error]").is_visible()
+    expect(page.locator("[data-testid=login-error]")).to_be_visible()
     login(page, "auditadmin", password)
     assert page.url.endswith("/accounts/password/")

@@ -29,8 +29,8 @@ def open_round(page, year: int) -> None:
     page.goto(f"{page.base_url}/")
     nav_to(page, "规划与项目", "规划监测")
     page.click(".subnav a[href='/plan/rounds/']")
-    page.click(f"[data-testid=round-link-{year}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=round-link-{year}]")
 
 
 def report_pdf_text(page, username: str = "kcj_bureau") -> str:
@@ -43,7 +43,7 @@ def report_pdf_text(page, username: str = "kcj_bureau") -> str:
             page.click("[data-testid=report-pdf]")
     except PlaywrightTimeoutError:
         with page.expect_download() as info:
-            reauthenticate(page, username, PASSWORD)
+            reauthenticate(page, username, PASSWORD, leads_to_page=False)
     with open(info.value.path(), "rb") as handle:
         reader = pypdf.PdfReader(io.BytesIO(handle.read()))
     return "".join(p.extract_text() for p in reader.pages)
@@ -71,8 +71,8 @@ def test_department_submits_bureau_approves_and_only_the_approved_value_is_offic
     upload_file(page, kcj.pk, filled)
     assert page.locator("[data-testid=count-created]").inner_text() == "1"
     assert page.locator("[data-testid=count-unchanged]").inner_text() == "4"
-    page.click("[data-testid=import-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=import-confirm]")
     assert ObservedValue.objects.get(indicator=indicator, year=2025).status == "draft"
     # the draft is visible to its department on the indicator page, marked as not approved ...
     page.click(f"[data-testid=round-value-{CODE}] a")
@@ -82,8 +82,8 @@ def test_department_submits_bureau_approves_and_only_the_approved_value_is_offic
     assert "4,321.5" not in page.locator(f"[data-testid=latest-{CODE}]").inner_text()
     assert "4321.5" not in page.locator(f"[data-testid=latest-{CODE}]").inner_text()
     open_round(page, 2025)
-    page.click(f"[data-testid=submit-{kcj.pk}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=submit-{kcj.pk}]")
     assert status(page, kcj.pk) == "submitted"
     logout(page)
 
@@ -92,8 +92,8 @@ def test_department_submits_bureau_approves_and_only_the_approved_value_is_offic
     open_round(page, 2025)
     assert "4321.5" not in report_pdf_text(page)
     open_round(page, 2025)
-    page.click(f"[data-testid=approve-{kcj.pk}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=approve-{kcj.pk}]")
     assert status(page, kcj.pk) == "approved"
     page.click(".subnav a[href='/plan/']")
     latest = page.locator(f"[data-testid=latest-{CODE}]").inner_text().replace(",", "")
@@ -120,11 +120,11 @@ def test_readme_walkthrough_bureau_approves_the_demo_round_and_the_dashboard_mov
     assert "(2024)" in card.inner_text()
     assert page.locator("[data-testid=pending-values]").count() == 1
     page.click("[data-testid=pending-values]")
-    page.click("[data-testid=round-link-2025]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=round-link-2025]")
     assert status(page, kcj.pk) == "submitted"
-    page.click(f"[data-testid=approve-{kcj.pk}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=approve-{kcj.pk}]")
     assert status(page, kcj.pk) == "approved"
     page.click(".subnav a[href='/plan/']")
     card = page.locator("[data-testid=indicator-card-2]")

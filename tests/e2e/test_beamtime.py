@@ -15,8 +15,8 @@ from tests.facilities.beamtime_world import make_beamtime_world, submit
 
 
 def logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def go(page, path: str) -> None:
@@ -24,8 +24,8 @@ def go(page, path: str) -> None:
 
 
 def click(page, testid: str) -> None:
-    page.click(f"[data-testid={testid}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid={testid}]")
 
 
 def test_round_from_proposal_to_allocated_shifts(page):

@@ -81,7 +81,6 @@ def crawl(page) -> list[str]:
             if "Download is starting" in str(error):  # a file, not a page
                 continue
             raise
-        page.wait_for_load_state("load")
         assert response is not None and response.status < 500, f"{path}: {response and response.status}"
         if not response.headers.get("content-type", "").startswith("text/html"):
             continue
@@ -168,12 +167,12 @@ def test_one_time_secret_is_selected_on_focus(page, demo_users):
     login(page, "csp_enterprise", PASSWORD)
     page.goto(f"{page.base_url}/accounts/tokens/")
     page.fill("input[name=name]", "CSP test script")
-    page.click("[data-testid=token-create]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("[data-testid=token-create]")
     reauthenticate(page, "csp_enterprise", PASSWORD)  # creating a token asks to confirm identity, then back here
     page.fill("input[name=name]", "CSP test script")
-    page.click("[data-testid=token-create]")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("[data-testid=token-create]")
     page.focus("[data-testid=new-token]")
     token = page.input_value("[data-testid=new-token]")
     selected = page.evaluate("() => { const el = document.activeElement; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from sciencecity.accounts.choices import Role
 from tests.conftest import PASSWORD, make_organisation, make_user
@@ -45,8 +46,7 @@ def test_enterprise_fills_its_data_and_sees_the_assessment(page, transactional_d
             page.fill(f"#id_{name}", str(value))
         page.get_by_test_id("year-save").click()
         page.wait_for_url("**/enterprises/my/")
-        assert page.get_by_test_id(f"year-{year}").is_visible()
-
+        expect(page.get_by_test_id(f"year-{year}")).to_be_visible()
     page.get_by_test_id("nav-assessment").click()
     verdict = page.get_by_test_id("verdict").inner_text()
     assert "暂不符合" in verdict  # H5 fails
@@ -55,4 +55,4 @@ def test_enterprise_fills_its_data_and_sees_the_assessment(page, transactional_d
     assert "4.90%" in page.get_by_test_id("condition-H5").inner_text()
     first = page.get_by_test_id("improvements").locator("li").first.inner_text()
     assert "15" in first  # raise R&D by 15万 (5 % × 15,000 − 735) to reach the 5 % band
-    assert page.get_by_test_id("score-range").is_visible()
+    expect(page.get_by_test_id("score-range")).to_be_visible()

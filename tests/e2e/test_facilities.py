@@ -37,29 +37,29 @@ def test_sme_books_checks_in_and_out_pays_with_voucher_and_sees_statement(page, 
     page.fill("input[name=start]", start.strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=end]", (start + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     page.fill("input[name=purpose]", "电池材料形貌表征")
-    page.click("[data-testid=book]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=book]")
     assert "/facilities/bookings/" in page.url
     row = page.locator("[data-testid=booking-row]").first
     assert row.locator("[data-testid=booking-state]").inner_text().strip() == "已确认"
 
-    row.locator("[data-testid=check-in]").click()
-    page.wait_for_load_state("networkidle")
-    page.locator("[data-testid=booking-row]").first.locator("[data-testid=check-out]").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        row.locator("[data-testid=check-in]").click()
+    with page.expect_navigation():
+        page.locator("[data-testid=booking-row]").first.locator("[data-testid=check-out]").click()
     row = page.locator("[data-testid=booking-row]").first
     # check-out right after check-in: one started quarter hour at the SME price 300/h = 75.00
     assert row.locator("[data-testid=usage-fee]").inner_text() == "75.00"
 
-    row.locator("[data-testid=pay-voucher]").click()  # amount empty: the most allowed, half the fee
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        row.locator("[data-testid=pay-voucher]").click()  # amount empty: the most allowed, half the fee
     row = page.locator("[data-testid=booking-row]").first
     assert row.locator("[data-testid=usage-voucher]").inner_text() == "37.50"
     assert row.locator("[data-testid=usage-payable]").inner_text() == "37.50"
     assert Voucher.objects.get().balance == Decimal("962.50")
 
-    page.click("[data-testid=statement-link]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=statement-link]")
     assert page.locator("[data-testid=total-fee]").inner_text() == "75.00"
     assert page.locator("[data-testid=total-voucher]").inner_text() == "37.50"
     assert page.locator("[data-testid=total-payable]").inner_text() == "37.50"

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
+
 from sciencecity.accounts.choices import Role
 from sciencecity.core import jobs
 from sciencecity.registry.models import Organisation
@@ -36,8 +38,7 @@ def test_large_import_runs_as_a_job_with_a_polling_progress_page(page, transacti
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"/jobs/\d+/$"))
     assert page.locator("[data-testid=job-state]").inner_text() == "排队中"
-    assert page.locator("progress[data-testid=job-progress]").is_visible()
-
+    expect(page.locator("progress[data-testid=job-progress]")).to_be_visible()
     run_worker_once()  # the worker, as `sciencecity worker` would
     page.wait_for_url(re.compile(r"/registry/import/\d+/$"), timeout=15000)
     assert page.locator("[data-testid=count-created]").inner_text() == str(ROWS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from playwright.sync_api import expect
 
 from sciencecity.accounts.choices import Role
 from sciencecity.transfer.services import matching
@@ -37,15 +38,15 @@ def test_everyday_demand_finds_the_technical_achievement_with_the_meaning_explai
 
     login(page, "buyer", PASSWORD)
     page.goto(f"{page.base_url}/transfer/")
-    page.click("[data-testid=demand-create]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=demand-create]")
     page.fill("input[name=title]", "想找会飞的机器帮忙喷药")
     page.fill("textarea[name=public_summary]", "庄稼生病了，想找会飞的机器帮忙喷药。")
-    page.click("[data-testid=demand-save]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=demand-save]")
 
     match = page.locator(f"[data-testid=match-achievements-{target.pk}]")
-    assert match.is_visible()
+    expect(match).to_be_visible()
     reasons = match.locator("ul.reasons li").all_inner_texts()
     meaning = [r for r in reasons if r.startswith("语义相近")]
     assert meaning and "喷药" in meaning[0] and ("施药" in meaning[0] or "喷洒" in meaning[0])

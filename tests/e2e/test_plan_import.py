@@ -14,8 +14,8 @@ from tests.engines.test_plandoc_structure import markdown_with_broken_details_to
 def upload(page, path) -> None:
     page.goto(f"{page.base_url}/plan/import/")
     page.set_input_files("[data-testid=plan-file]", str(path))
-    page.click("[data-testid=plan-upload-form] button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=plan-upload-form] button[type=submit]")
 
 
 def test_bureau_uploads_reviews_confirms_and_sees_the_diff_of_a_corrected_version(page, transactional_db, tmp_path):
@@ -32,8 +32,8 @@ def test_bureau_uploads_reviews_confirms_and_sees_the_diff_of_a_corrected_versio
     tree = page.locator("[data-testid=plan-tree]").inner_text()
     assert "强化战略科技力量" in tree and "建设青山实验室" in tree
     assert Plan.objects.count() == 0  # nothing stored before the confirmation
-    page.click("[data-testid=plan-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=plan-confirm]")
     assert page.url.endswith("/plan/structure/")
     assert Plan.objects.get().title == "青山市科技创新发展“十四五”规划"
 
@@ -45,6 +45,6 @@ def test_bureau_uploads_reviews_confirms_and_sees_the_diff_of_a_corrected_versio
     upload(page, second)
     diff = page.locator("[data-testid=plan-diff]").inner_text()
     assert "健全监测评估和考核" in diff and "健全监测评估" in diff
-    page.click("[data-testid=plan-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=plan-confirm]")
     assert Plan.objects.get(is_current=True).chapters.get(number=7).title == "健全监测评估和考核"

@@ -54,8 +54,8 @@ def test_officer_corrects_an_ocr_cell_beside_the_picture_and_confirms(page, tran
     assert Plan.objects.count() == 0  # nothing stored before the confirmation
 
     cell.fill("3600")
-    page.click("[data-testid=plan-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=plan-confirm]")
     assert page.url.endswith("/plan/structure/")
 
     plan = Plan.objects.get()

@@ -4,6 +4,8 @@ now; the value is locked and a later upload changing it is refused."""
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from sciencecity.accounts.choices import Role
 from sciencecity.plans.models import Indicator, ObservedValue
 from sciencecity.plans.services import plan_import_bundled
@@ -16,8 +18,8 @@ CODE = "4"  # 市级及以上创新载体数量, owned by 光明区科技创新�
 
 
 def logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def status(page, department_pk: int) -> str:
@@ -36,8 +38,8 @@ def download_template(page, department_pk: int) -> bytes:
 def upload_file(page, department_pk: int, path) -> None:
     page.click(f"[data-testid=upload-{department_pk}]")
     page.set_input_files("[data-testid=import-file]", str(path))
-    page.click("[data-testid=import-upload]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=import-upload]")
 
 
 def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page, transactional_db, tmp_path):
@@ -52,8 +54,8 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     page.goto(f"{page.base_url}/plan/rounds/")
     page.fill("input[name=year]", "2025")
     page.fill("input[name=deadline]", "2026-03-31")
-    page.click("[data-testid=round-open]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=round-open]")
     round_url = page.url.split("#")[0]
     assert "/plan/rounds/" in round_url
     assert status(page, kcj.pk) == "draft"
@@ -70,8 +72,8 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     assert page.locator("[data-testid=count-unchanged]").inner_text() == "4"
     assert page.locator("[data-testid=count-error]").inner_text() == "0"
     assert not ObservedValue.objects.filter(indicator=indicator, year=2025).exists()  # a dry run only
-    page.click("[data-testid=import-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=import-confirm]")
     assert page.locator(f"[data-testid=round-value-{CODE}]").first.inner_text().count("136") == 1
     stored = ObservedValue.objects.get(indicator=indicator, year=2025)
     assert (stored.value, stored.source, stored.note) == (136.0, "excel", "区科创局统计")
@@ -82,8 +84,8 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
 
     # The department submits.
     page.goto(round_url)
-    page.click(f"[data-testid=submit-{kcj.pk}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=submit-{kcj.pk}]")
     assert status(page, kcj.pk) == "submitted"
     assert page.locator(f"[data-testid=upload-{kcj.pk}]").count() == 0
     logout(page)
@@ -91,8 +93,8 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     # The bureau approves: the values are locked.
     login(page, "kcj_bureau", PASSWORD)
     page.goto(round_url)
-    page.click(f"[data-testid=approve-{kcj.pk}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid=approve-{kcj.pk}]")
     assert status(page, kcj.pk) == "approved"
     assert page.locator(f"[data-testid=locked-{CODE}]").count() == 1
     page.goto(f"{page.base_url}/plan/")
@@ -112,6 +114,6 @@ def test_department_uploads_values_bureau_approves_and_the_value_is_locked(page,
     assert page.locator("[data-testid=import-confirm]").count() == 0
     error_row = page.locator("[data-testid=import-report] tr.row-error")
     assert error_row.count() == 1 and "value_locked" in error_row.inner_text()
-    assert page.locator("[data-testid=nothing-written]").is_visible()
+    expect(page.locator("[data-testid=nothing-written]")).to_be_visible()
     stored.refresh_from_db()
     assert (stored.value, stored.status) == (136.0, "approved")

@@ -19,8 +19,8 @@ from tests.enterprises.policy_factories import make_enterprise
 
 
 def logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def test_officer_edits_rule_preview_changes_list_downloads_enterprise_sees_policy(page, transactional_db):
@@ -50,12 +50,12 @@ def test_officer_edits_rule_preview_changes_list_downloads_enterprise_sees_polic
     assert "sector > 3" in page.locator("[data-testid=preview-error]").inner_text()
     rule.fill('revenue >= 1000 and district == "光明区"')
     expect(preview).to_have_text("1")
-    page.click("[data-testid=policy-save]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=policy-save]")
     assert page.locator("[data-testid=policy-rule]").inner_text() == 'revenue >= 1000 and district == "光明区"'
 
-    page.click("[data-testid=policy-eligible]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=policy-eligible]")
     assert page.locator("[data-testid=eligible-table] tbody tr").count() == 1
     with page.expect_download() as caught:
         page.click("[data-testid=eligible-download]")

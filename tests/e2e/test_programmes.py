@@ -30,8 +30,8 @@ from tests.e2e.conftest import login
 
 
 def logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def go(page, path: str) -> None:
@@ -39,8 +39,8 @@ def go(page, path: str) -> None:
 
 
 def click(page, testid: str) -> None:
-    page.click(f"[data-testid={testid}]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click(f"[data-testid={testid}]")
 
 
 def people_and_users():

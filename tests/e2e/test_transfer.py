@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from sciencecity.accounts.choices import Role
 from sciencecity.plans.services import plan_import_bundled
@@ -21,8 +22,8 @@ AMOUNT = 2500  # 10k CNY → 0.25 亿元
 
 
 def logout(page) -> None:
-    page.locator("form[action='/accounts/logout/'] button").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").click()
 
 
 def indicator_6(page) -> tuple[str, str]:
@@ -61,8 +62,8 @@ def test_demand_to_registered_contract_moves_indicator_6(page, transactional_db,
     page.fill("input[name=title]", "锂离子电池负极材料升级")
     page.fill("textarea[name=public_summary]", "寻找提高锂离子电池负极容量与循环寿命的材料技术。")
     page.fill("input[name=keywords]", "负极 硅碳")
-    page.click("[data-testid=demand-save]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=demand-save]")
     matches = page.locator("[data-testid=match-list-achievements] > li")
     assert matches.first.get_attribute("data-testid") == f"match-achievements-{battery.pk}"
     ranked = [matches.nth(i).get_attribute("data-testid") for i in range(matches.count())]
@@ -74,13 +75,13 @@ def test_demand_to_registered_contract_moves_indicator_6(page, transactional_db,
     assert best.locator("ul.reasons li").count() >= 1  # and the reasons listed
 
     # It expresses interest from the match; contacts stay hidden until the owner accepts.
-    best.locator(f"[data-testid=interest-{battery.pk}]").click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        best.locator(f"[data-testid=interest-{battery.pk}]").click()
     page.fill("textarea[name=message]", "我们希望获得该专利的实施许可。")
-    page.click("[data-testid=interest-send]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=interest-send]")
     assert page.locator("[data-testid=deal-state]").get_attribute("data-state") == "interest"
-    assert page.locator("[data-testid=contacts-hidden]").is_visible()
+    expect(page.locator("[data-testid=contacts-hidden]")).to_be_visible()
     assert "wang@example.edu.cn" not in page.content()
     assert page.locator("[data-testid=deal-accept]").count() == 0  # the buyer cannot accept its own interest
     deal_url = page.url
@@ -91,25 +92,25 @@ def test_demand_to_registered_contract_moves_indicator_6(page, transactional_db,
     # The owner accepts: both sides' contacts are shown; they agree.
     login(page, "seller", PASSWORD)
     page.goto(deal_url)
-    page.click("[data-testid=deal-accept]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=deal-accept]")
     assert page.locator("[data-testid=deal-state]").get_attribute("data-state") == "contact"
     assert page.locator("[data-testid=contact-email-buyer]").inner_text() == "li@example.com"
     assert page.locator("[data-testid=contact-email-seller]").inner_text() == "wang@example.edu.cn"
     page.fill("textarea[name=text]", "许可费2500万元，分三期支付。")
-    page.click("[data-testid=deal-note]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=deal-note]")
     assert page.locator("[data-testid=deal-state]").get_attribute("data-state") == "negotiation"
-    page.click("[data-testid=deal-agree]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=deal-agree]")
     assert page.locator("[data-testid=deal-state]").get_attribute("data-state") == "agreed"
 
     # The seller registers the contract with the written contract (a PDF).
     pdf = tmp_path / "技术许可合同.pdf"
     pdf.write_bytes(PDF_BYTES)
     today = timezone.localdate()
-    page.click("[data-testid=deal-register]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=deal-register]")
     page.select_option("select[name=contract_type]", "licence")
     page.fill("input[name=amount]", str(AMOUNT))
     page.fill("input[name=technical_income]", "2000")
@@ -117,8 +118,8 @@ def test_demand_to_registered_contract_moves_indicator_6(page, transactional_db,
     page.fill("input[name=signed_on]", (today - dt.timedelta(days=2)).isoformat())
     page.fill("input[name=registered_on]", today.isoformat())
     page.set_input_files("input[name=contract_file]", str(pdf))
-    page.click("[data-testid=contract-save]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=contract-save]")
     assert page.locator("[data-testid=deal-state]").get_attribute("data-state") == "registered"
     assert page.locator("[data-testid=contract-number]").inner_text() == f"4403{today.year}0001234"
     contract = TechContract.objects.get()

@@ -1,5 +1,7 @@
 """An administrator's first login in a real browser: password change, TOTP enrolment, a recovery code."""
 
+from playwright.sync_api import expect
+
 from sciencecity.accounts.models import User
 from sciencecity.accounts.services import administrators_bootstrap
 from sciencecity.core.models import AuditEvent
@@ -10,16 +12,16 @@ NEW_PASSWORD = "Guangming#2025ok"
 
 
 def _logout(page):
-    page.locator("form[action='/accounts/logout/'] button").first.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.locator("form[action='/accounts/logout/'] button").first.click()
 
 
 def _password_only(page, username, password):
     page.goto(f"{page.base_url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
 
 
 def test_administrator_first_login_enrols_and_a_recovery_code_works_once(page, transactional_db):
@@ -34,8 +36,8 @@ def test_administrator_first_login_enrols_and_a_recovery_code_works_once(page, t
     page.fill("input[name=old_password]", one_time)
     page.fill("input[name=new_password]", NEW_PASSWORD)
     page.fill("input[name=new_password_again]", NEW_PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
 
     # 2. Then enrolment, and nothing else: the QR code is drawn, the secret is readable as text.
     assert "/accounts/two-factor/setup/" in page.url
@@ -49,22 +51,22 @@ def test_administrator_first_login_enrols_and_a_recovery_code_works_once(page, t
     # A wrong code is refused.
     right = totp.totp(secret)
     page.fill("input[name=code]", "000000" if right != "000000" else "111111")
-    page.click("[data-testid=two-factor-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=two-factor-confirm]")
     assert "/accounts/two-factor/setup/" in page.url
     assert page.locator("input[name=code][aria-invalid=true], .errorlist, [role=alert]").count() >= 1
     assert not User.objects.get(username="secadmin").totp_enabled
 
     # The code an authenticator app would show is accepted: ten recovery codes, shown once.
     page.fill("input[name=code]", totp.totp(secret))
-    page.click("[data-testid=two-factor-confirm]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=two-factor-confirm]")
     codes = page.locator("[data-testid=recovery-codes] code").all_inner_texts()
     assert len(codes) == 10
-    page.click("[data-testid=recovery-codes-done]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=recovery-codes-done]")
     assert page.url.rstrip("/") == page.base_url  # the home page
-    assert page.locator("[data-testid=user-menu]").is_visible()
+    expect(page.locator("[data-testid=user-menu]")).to_be_visible()
     assert User.objects.get(username="secadmin").totp_enabled
 
     # 3. Next login: the code page; a recovery code works once.
@@ -72,16 +74,16 @@ def test_administrator_first_login_enrols_and_a_recovery_code_works_once(page, t
     _password_only(page, "secadmin", NEW_PASSWORD)
     assert "/accounts/two-factor/verify/" in page.url
     page.fill("input[name=code]", codes[0])
-    page.click("[data-testid=two-factor-verify]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=two-factor-verify]")
     assert page.url.rstrip("/") == page.base_url
     assert "9" in page.locator("[role=alert], .flash").first.inner_text()
 
     _logout(page)
     _password_only(page, "secadmin", NEW_PASSWORD)
     page.fill("input[name=code]", codes[0])
-    page.click("[data-testid=two-factor-verify]")
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation():
+        page.click("[data-testid=two-factor-verify]")
     assert "/accounts/two-factor/verify/" in page.url  # used: refused
     page.goto(f"{page.base_url}/accounts/roles/")
     assert "/accounts/two-factor/verify/" in page.url

@@ -55,7 +55,7 @@ def approve_and_read_the_report(page, kcj: Organisation, *, open_menu: bool, lab
     page.get_by_role("button", name=labels["pdf"]).click()
     page.wait_for_url("**/accounts/reauthenticate/**")  # an export: confirm identity first
     with page.expect_download() as info:
-        reauthenticate(page, "walk_bureau", PASSWORD)
+        reauthenticate(page, "walk_bureau", PASSWORD, leads_to_page=False)
     with open(info.value.path(), "rb") as handle:
         text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(handle.read())).pages)
     reported = {float(v.replace(",", "")) for v in re.findall(r"([\d,]+(?:\.\d+)?) \(2025\)", text)}

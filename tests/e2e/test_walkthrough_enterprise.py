@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from sciencecity.accounts.choices import Role
 from sciencecity.registry.models import Organisation
@@ -39,7 +40,7 @@ def post_demand_and_express_interest(page, *, open_menu: bool, labels: dict[str,
     page.fill("input[name=keywords]", "负极 硅碳 快充")
     with page.expect_navigation():
         page.click("[data-testid=demand-save]")
-    assert page.get_by_role("heading", name=labels["matches"]).is_visible()
+    expect(page.get_by_role("heading", name=labels["matches"])).to_be_visible()
     best = page.locator("[data-testid=match-list-achievements] > li").first
     assert best.locator("ul.reasons li").count() >= 1  # every match says why it matched
     best.get_by_role("link", name=labels["interest"]).click()

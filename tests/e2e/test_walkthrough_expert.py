@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from sciencecity.accounts.choices import Role
 from sciencecity.programmes.models import Assignment, Review
@@ -25,8 +26,11 @@ def review_first_assignment(page, *, open_menu: bool, reviews_label: str, submit
     if open_menu:
         page.click("[data-testid=nav-toggle]")
     nav_to(page, None, reviews_label)
-    page.locator("[data-testid^=review-open-]").first.click()
-    assert page.locator("[data-testid=full-proposal]").is_visible()
+    with page.expect_navigation():
+        page.locator("[data-testid^=review-open-]").first.click()
+    # expect() waits for the page that the click opens; is_visible() would read whatever page is shown at the
+    # instant of the call, which on a loaded machine can still be the list (CI run of stop 19)
+    expect(page.locator("[data-testid=full-proposal]")).to_be_visible()
     scores = page.locator("input[name^=score_]")
     for n in range(scores.count()):
         scores.nth(n).fill("7.5" if n == 0 else "8")

@@ -5,7 +5,8 @@
 
 The arguments (strings, or a list or tuple of them) name the object types (audit ``object_type``, ``app.model``) whose data the block shows;
 any audited write of one of them changes the key (:mod:`sciencecity.core.data_versions`). The key also
-holds the signed-in user (never another user's block: what a page shows depends on roles,
+holds the signed-in user and the roles (with their organisations) read for this request (never another
+user's block, nor one drawn before a role was granted or revoked: what a page shows depends on roles,
 organisations and ownership), the language and the full path with its query string. Blocks expire
 after ``PAGE_CACHE_SECONDS`` (0 turns the cache off). Anything that must be fresh on every request —
 CSRF tokens, flash messages, the unread count — stays outside the block.
@@ -28,8 +29,13 @@ register = template.Library()
 def block_key(request, areas: list[str]) -> str:
     """The cache key of one block on this request's page."""
     user = getattr(request, "user", None)
-    who = user.pk if getattr(user, "is_authenticated", False) else "anonymous"
-    raw = "\x1f".join([str(who), get_language() or "", request.get_full_path(), ",".join(areas),
+    if getattr(user, "is_authenticated", False):
+        # the roles as read on this request (no extra query: permissions read the same rows), so a role
+        # granted or revoked changes the key at once instead of after PAGE_CACHE_SECONDS
+        who = f"{user.pk}:{sorted(user.membership_rows(), key=str)}"
+    else:
+        who = "anonymous"
+    raw = "\x1f".join([who, get_language() or "", request.get_full_path(), ",".join(areas),
                        data_versions.key(*areas, request=request)])
     return "pagecache:" + hashlib.sha256(raw.encode()).hexdigest()
 
