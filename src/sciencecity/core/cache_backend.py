@@ -10,11 +10,12 @@ still reports the cache as not ready (its value written is not read back), so a 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 
 logger = logging.getLogger(__name__)
@@ -28,79 +29,44 @@ def _outage_errors() -> tuple[type[BaseException], ...]:
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
 
 
+def _warn(operation: str, error: BaseException) -> None:
+    now = time.monotonic()
+    if now - ResilientRedisCache.last_warning >= WARN_EVERY:
+        ResilientRedisCache.last_warning = now
+        logger.warning("cache unreachable, serving without it (%s: %s)", operation, error)
+
+
+def _resilient(name: str, fallback: Callable[..., Any]) -> Callable[..., Any]:
+    """``RedisCache.<name>``, answering ``fallback(*args)`` (or raising what it raises) while Redis is unreachable."""
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except _outage_errors() as error:
+            _warn(name, error)
+            return fallback(*args, **kwargs)
+
+    return wrapper
+
+
+def _missing_key(key, *args, **kwargs):
+    raise ValueError(f"Key '{key}' not found (cache unreachable)")
+
+
 class ResilientRedisCache(RedisCache):
-    _last_warning = 0.0
+    last_warning = 0.0
 
-    def _degraded(self, operation: str, error: BaseException, fallback: Any) -> Any:
-        now = time.monotonic()
-        if now - ResilientRedisCache._last_warning >= WARN_EVERY:
-            ResilientRedisCache._last_warning = now
-            logger.warning("cache unreachable, serving without it (%s: %s)", operation, error)
-        return fallback
-
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except _outage_errors() as error:
-            return self._degraded("get", error, default)
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except _outage_errors() as error:
-            return self._degraded("get_many", error, {})
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except _outage_errors() as error:
-            return self._degraded("has_key", error, False)
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except _outage_errors() as error:
-            return self._degraded("add", error, False)
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set(key, value, timeout, version)
-        except _outage_errors() as error:
-            return self._degraded("set", error, None)
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except _outage_errors() as error:
-            return self._degraded("set_many", error, list(data))
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except _outage_errors() as error:
-            return self._degraded("touch", error, False)
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except _outage_errors() as error:
-            return self._degraded("delete", error, False)
-
-    def delete_many(self, keys, version=None):
-        try:
-            return super().delete_many(keys, version)
-        except _outage_errors() as error:
-            return self._degraded("delete_many", error, None)
-
-    def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except _outage_errors() as error:
-            self._degraded("incr", error, None)
-            raise ValueError(f"Key '{key}' not found (cache unreachable)") from error
-
-    def clear(self):
-        try:
-            return super().clear()
-        except _outage_errors() as error:
-            return self._degraded("clear", error, False)
+    # a read misses, a write is dropped, incr raises as for a missing key
+    get = _resilient("get", lambda key, default=None, *a, **k: default)
+    get_many = _resilient("get_many", lambda *a, **k: {})
+    has_key = _resilient("has_key", lambda *a, **k: False)
+    add = _resilient("add", lambda *a, **k: False)
+    set = _resilient("set", lambda *a, **k: None)
+    set_many = _resilient("set_many", lambda data, *a, **k: list(data))
+    touch = _resilient("touch", lambda *a, **k: False)
+    delete = _resilient("delete", lambda *a, **k: False)
+    delete_many = _resilient("delete_many", lambda *a, **k: None)
+    incr = _resilient("incr", _missing_key)
+    clear = _resilient("clear", lambda *a, **k: False)
