@@ -173,6 +173,9 @@ def main() -> int:
                         help="Sizes of the exact dense latency (HNSW is measured at 100k and, with --scale 1m, 1M).")
     parser.add_argument("--scale", choices=["100k", "1m"], default="100k",
                         help="1m: also 1,000,000 vectors, exact and HNSW (the graph build takes minutes).")
+    parser.add_argument("--query-embedding", default="auto",
+                        help="Backend that embeds the query text inside the timed dense latency (default: the first "
+                             "installed; 'none': a random query vector, the listing vectors being synthetic either way).")
     parser.add_argument("--only-sets", action="store_true", help="Only the labelled sets, throughput and dense latency.")
     args = parser.parse_args()
     figures: dict = {"quality": {}, "scale": []}
@@ -188,7 +191,10 @@ def main() -> int:
     figures["encode"] = matching_sets.encode_throughput(backends)
     hnsw_sizes = [100_000] + ([1_000_000] if args.scale == "1m" else [])
     dense_sizes = sorted(set(args.dense_sizes) | set(hnsw_sizes))
-    figures["dense_latency"] = matching_sets.dense_latency(dense_sizes, hnsw_sizes=hnsw_sizes)
+    query_backend = (backends[0] if backends else None) if args.query_embedding == "auto" else (
+        None if args.query_embedding == "none" else args.query_embedding)
+    figures["dense_latency"] = matching_sets.dense_latency(dense_sizes, hnsw_sizes=hnsw_sizes,
+                                                           query_backend=query_backend)
     if args.only_sets:
         results.write("matching", figures)
         return 0

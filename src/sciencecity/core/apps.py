@@ -19,3 +19,8 @@ class CoreConfig(RegisteringAppConfig):
 
         import_jobs.register_kinds()
         guard_model_choice_overflow()
+        from django.conf import settings
+
+        from sciencecity.engines.text.threads import limit_blas_threads
+
+        limit_blas_threads(getattr(settings, "BLAS_THREADS", 1))

@@ -307,6 +307,7 @@ class TextIndex:
         self.graph_fingerprint: str | None = None
         """The fingerprint of the persisted graph given to ``attach_graph`` (None: none or built here)."""
         self._sample: np.ndarray | None = None
+        self._sample_vectors = np.zeros((0, 0), np.float32)
 
     # ----------------------------------------------------------------- writes
     def __len__(self) -> int:
@@ -631,7 +632,10 @@ class TextIndex:
             have = np.flatnonzero(self._has_vector[: len(self._ids)] & self._columns.alive[: len(self._ids)])
             rng = np.random.default_rng(len(have))
             self._sample = have if len(have) <= 4096 else np.sort(rng.choice(have, 4096, replace=False))
-        values = self._vectors[self._sample] @ query_vector
+            # the sample's vectors side by side: gathering 4,096 rows scattered over a 1.5 GB matrix on
+            # every query cost more than the product itself
+            self._sample_vectors = np.ascontiguousarray(self._vectors[self._sample])
+        values = self._sample_vectors @ query_vector
         return float(values.mean()), float(values.std())
 
     def missing_vectors(self) -> list[str]:
@@ -715,7 +719,8 @@ class TextIndex:
             lexical_rows = candidates
             candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(
                 query, candidates, candidate_scores, filter, depth)
-            shares = np.isin(candidates, lexical_rows[lexical_match] if lexical_match is not None else lexical_rows)
+            shares = _sorted_contains(lexical_rows[lexical_match] if lexical_match is not None else lexical_rows,
+                                      candidates)
             floor = min(self.min_dense_z, 0.5 * math.sqrt(max(self._alive_count - 1, 0)))
             keep = self._filter_mask(candidates, filter) & (shares | (dense_z >= floor))
         if keep is None:
@@ -1074,6 +1079,15 @@ def _candidates_for_top(scores: np.ndarray, depth: int) -> np.ndarray:
         if kth > 0:
             return np.flatnonzero(scores >= kth)
     return np.flatnonzero(scores)
+
+
+def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
+    """``np.isin(needles, haystack)`` for an ascending ``haystack`` (the lexical candidates, up to a
+    tenth of a million rows at 1M listings): a binary search per needle instead of sorting both."""
+    if not len(haystack):
+        return np.zeros(len(needles), bool)
+    positions = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
+    return haystack[positions] == needles
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:
