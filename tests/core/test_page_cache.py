@@ -6,6 +6,8 @@ another user, nor in another language; a rolled-back write leaves the caches alo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -135,3 +137,25 @@ def test_a_role_granted_or_revoked_changes_the_block_at_once(client, bureau):
     assert 'data-testid="organisation-create"' not in client.get(LIST).content.decode()
     bureau.memberships.create(role=Role.BUREAU_OFFICER, organisation=organisation)
     assert 'data-testid="organisation-create"' in client.get(LIST).content.decode()
+
+
+def _kpis(page: str) -> list[str]:
+    return re.findall(r'class="kpi-value">([^<]*)<', page)
+
+
+def test_home_page_statistics_are_cached_until_an_audited_write(client, bureau):
+    """The home page's registry and incubation blocks (HomeWidget.shows) come from the cache: no count of
+    organisations or start-ups on a warm request; a new organisation shows on the next request."""
+    make_organisation(name="首页统计甲")
+    client.force_login(bureau)
+    before = _kpis(client.get("/").content.decode())
+    assert before
+    with CaptureQueriesContext(connection) as warm:
+        assert _kpis(client.get("/").content.decode()) == before
+    tables = " ".join(q["sql"] for q in warm.captured_queries)
+    assert "registry_organisation" not in tables and "transfer_startup" not in tables
+    Organisation.objects.create(name="绕过服务的新机构", kind="enterprise")  # not audited: not seen yet
+    assert _kpis(client.get("/").content.decode()) == before
+    services.organisation_create(actor=bureau, data={"name": "首页统计乙", "kind": "enterprise"})
+    after = _kpis(client.get("/").content.decode())
+    assert after[0] == str(Organisation.objects.count()) and after != before

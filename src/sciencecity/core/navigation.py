@@ -66,6 +66,10 @@ class HomeWidget:
     context: Callable[[Any], dict] = field(default=lambda request: {})
     #: static paths of scripts the widget needs (loaded once at the end of the page)
     scripts: tuple[str, ...] = ()
+    #: the object types (audit ``object_type``) whose data the block shows: when given, the rendered block
+    #: is cached like a ``{% pagecache %}`` block (per user, roles, language; stale on any audited write of
+    #: one of them), and its ``context`` is not computed on a cached request. Empty: rendered every time.
+    shows: tuple[str, ...] = ()
 
 
 _MENU_ITEMS: dict[str, MenuItem] = {}

@@ -1,17 +1,28 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from sciencecity.accounts.choices import Role
 from sciencecity.core import navigation
+from sciencecity.core.templatetags.page_cache import cached_html
 from sciencecity.portal import search as global_search
 
 
 def home(request):
     """The home page: the blocks the apps registered (:mod:`sciencecity.core.navigation`) that the user sees."""
-    widgets = [{"template": w.template, "context": w.context(request)} for w in navigation.home_widgets(request.user)]
-    scripts = list(dict.fromkeys(s for w in navigation.home_widgets(request.user) for s in w.scripts))
+    shown = navigation.home_widgets(request.user)
+    widgets = [mark_safe(_widget_html(request, w)) for w in shown]  # noqa: S308 - our templates' output
+    scripts = list(dict.fromkeys(s for w in shown for s in w.scripts))
     return render(request, "portal/home.html", {"widgets": widgets, "widget_scripts": scripts})
+
+
+def _widget_html(request, widget: navigation.HomeWidget) -> str:
+    def draw() -> str:
+        return render_to_string(widget.template, {"widget": widget.context(request)}, request)
+
+    return cached_html(request, list(widget.shows), draw, name=f"home:{widget.key}") if widget.shows else draw()
 
 
 #: The user guide's section for each kind of account (the roles without a section of their own share one).

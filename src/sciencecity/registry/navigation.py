@@ -11,6 +11,10 @@ def _may_view(user) -> bool:
     return permissions.has_perm(user, "registry.view")
 
 
+OVERVIEW_SHOWS = ("registry.organisation", "registry.person")
+"""What the registry overview counts (``selectors.registry_overview``)."""
+
+
 def _overview(request) -> dict:
     """One registry overview per request, shared by the two home blocks."""
     from sciencecity.registry import selectors
@@ -30,8 +34,8 @@ def register() -> None:
         visible=_may_view))
     navigation.register_home_widget(navigation.HomeWidget(
         key="registry.totals", template="registry/home_totals.html", order=100, visible=_may_view,
-        context=_overview))
+        context=_overview, shows=OVERVIEW_SHOWS))
     navigation.register_home_widget(navigation.HomeWidget(
         key="registry.by_kind", template="registry/home_by_kind.html", order=300, visible=_may_view,
-        context=_overview,
+        context=_overview, shows=OVERVIEW_SHOWS,
         scripts=("vendor/chartjs-4.6.1/chart.umd.min.js", "core/charts.js")))

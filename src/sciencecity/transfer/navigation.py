@@ -20,4 +20,5 @@ def register() -> None:
     # the home page showed the pipeline to those who read the registry; the rule is kept
     navigation.register_home_widget(navigation.HomeWidget(
         key="transfer.incubation", template="transfer/home_incubation.html", order=200,
-        visible=lambda user: permissions.has_perm(user, "registry.view"), context=_incubation))
+        visible=lambda user: permissions.has_perm(user, "registry.view"), context=_incubation,
+        shows=("transfer.startup", "transfer.startupstage")))

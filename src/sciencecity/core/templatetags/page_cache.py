@@ -15,6 +15,7 @@ CSRF tokens, flash messages, the unread count — stays outside the block.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from django import template
 from django.conf import settings
@@ -26,8 +27,9 @@ from sciencecity.core import data_versions
 register = template.Library()
 
 
-def block_key(request, areas: list[str]) -> str:
-    """The cache key of one block on this request's page."""
+def block_key(request, areas: list[str], name: str = "") -> str:
+    """The cache key of one block on this request's page (``name`` tells apart blocks of one page that
+    show the same object types)."""
     user = getattr(request, "user", None)
     if getattr(user, "is_authenticated", False):
         # the roles as read on this request (no extra query: permissions read the same rows), so a role
@@ -35,9 +37,23 @@ def block_key(request, areas: list[str]) -> str:
         who = f"{user.pk}:{sorted(user.membership_rows(), key=str)}"
     else:
         who = "anonymous"
-    raw = "\x1f".join([who, get_language() or "", request.get_full_path(), ",".join(areas),
+    raw = "\x1f".join([who, get_language() or "", request.get_full_path(), name, ",".join(areas),
                        data_versions.key(*areas, request=request)])
     return "pagecache:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cached_html(request, areas: list[str], render: Callable[[], str], name: str = "") -> str:
+    """The block's HTML from the cache, else ``render()`` stored there (``PAGE_CACHE_SECONDS`` 0: always
+    ``render()``). ``areas`` are the object types whose data the block shows."""
+    seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
+    if not seconds or request is None:
+        return render()
+    key = block_key(request, areas, name)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, seconds)
+    return html
 
 
 class PageCacheNode(template.Node):
@@ -46,20 +62,12 @@ class PageCacheNode(template.Node):
         self.areas = areas
 
     def render(self, context) -> str:
-        seconds = getattr(settings, "PAGE_CACHE_SECONDS", 0)
         request = context.get("request")
-        if not seconds or request is None:
-            return self.nodelist.render(context)
         areas: list[str] = []
         for expression in self.areas:  # a string, or a list of them from the view
             value = expression.resolve(context)
             areas.extend(str(v) for v in value) if isinstance(value, list | tuple) else areas.append(str(value))
-        key = block_key(request, areas)
-        html = cache.get(key)
-        if html is None:
-            html = self.nodelist.render(context)
-            cache.set(key, html, seconds)
-        return html
+        return cached_html(request, areas, lambda: self.nodelist.render(context))
 
 
 @register.tag("pagecache")
