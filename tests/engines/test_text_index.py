@@ -268,3 +268,30 @@ def test_single_chinese_characters_do_not_make_a_match():
     assert all(len(t) >= 2 for t in hits[0].explanation.shared_terms)
     assert [h.id for h in index.search("线", k=10)] == ["beamline"]
     assert index.search("量子产线", k=10) == []  # 量子 is unknown to the index: 产 + 线 alone are no match
+
+
+def test_bulk_build_finishes_in_a_process_that_handles_sigterm():
+    """A job worker handles SIGTERM (to stop gracefully), and the tokenising processes it forks inherit the
+    handler. The pool used to be ended with terminate(): a child that survived its SIGTERM waited on the
+    task queue forever and add_many never returned (a CI run hung here). Run in a subprocess with a
+    deadline, so a hang fails the test instead of the suite."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import signal
+        from sciencecity.engines.text.index import Listing, TextIndex
+        signal.signal(signal.SIGTERM, lambda *_: None)  # survives SIGTERM, as a graceful-stop handler does
+        listings = [Listing(str(i), f"锂电池 负极 材料 第{i}号 样品 检测") for i in range(3000)]
+        for _ in range(5):
+            index = TextIndex()
+            index.add_many(listings, workers=2, chunk_size=500)
+            assert index.search("锂电池", explain=False)
+        print("built")
+    """)
+    try:
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        pytest.fail("add_many did not return: a tokenising process outlived the pool")
+    assert done.returncode == 0 and "built" in done.stdout, done.stderr

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import signal
 from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -442,9 +443,18 @@ class TextIndex:
         _BULK = (self.tokenizer, titles, texts)
         try:
             if use_pool:
-                with multiprocessing.get_context("fork").Pool(workers) as pool:
+                # ended by close() + join() (each child reads its stop sentinel and exits), not by the
+                # context manager's terminate(): a child forked from a process that handles SIGTERM (a job
+                # worker) survives the SIGTERM of terminate() and waited on the task queue for ever
+                pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_sigterm)
+                try:
                     for (start, _), chunk in zip(bounds, pool.imap(_bulk_chunk, bounds), strict=True):
                         self._segment_from_chunk(chunk, first_row + start)
+                    pool.close()
+                    pool.join()
+                except BaseException:
+                    pool.terminate()  # the children start with SIGTERM's default action: they end
+                    raise
             else:
                 for start, end in bounds:
                     self._segment_from_chunk(_bulk_chunk((start, end)), first_row + start)
@@ -1079,6 +1089,11 @@ def _candidates_for_top(scores: np.ndarray, depth: int) -> np.ndarray:
         if kth > 0:
             return np.flatnonzero(scores >= kth)
     return np.flatnonzero(scores)
+
+
+def _default_sigterm() -> None:
+    """In a tokenising child: SIGTERM ends the process, whatever handler the parent had installed."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:

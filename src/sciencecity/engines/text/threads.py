@@ -14,18 +14,23 @@ multiplies large matrices may ask for more. No Django here: the web processes ca
 from __future__ import annotations
 
 import logging
+import os
 
 logger = logging.getLogger(__name__)
 
 
 def limit_blas_threads(threads: int = 1) -> bool:
-    """Limit the BLAS library's threads for the rest of this process (False: threadpoolctl is missing,
-    or no BLAS library is loaded yet — numpy not imported — so nothing changed)."""
+    """Limit the BLAS libraries' threads for the rest of this process: those loaded now through
+    threadpoolctl, those loaded later through the environment they read when they load (False:
+    threadpoolctl is missing or no BLAS library is loaded, so only the environment was set)."""
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:
         logger.warning("threadpoolctl is not installed: the BLAS library keeps its default threads")
         return False
+    # a BLAS library loaded later (scipy's, faiss's) reads its thread count from the environment when it loads
+    for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+        os.environ[variable] = str(max(1, int(threads)))
     import numpy  # noqa: F401  (loads the BLAS library, so that its thread count can be set)
 
     if not any(info.get("user_api") == "blas" for info in threadpool_info()):
@@ -33,11 +38,3 @@ def limit_blas_threads(threads: int = 1) -> bool:
     threadpool_limits(limits=max(1, int(threads)), user_api="blas")
     return True
 
-
-def blas_threads() -> list[int]:
-    """The thread count of each BLAS library loaded in this process (empty without threadpoolctl)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [int(info["num_threads"]) for info in threadpool_info() if info.get("user_api") == "blas"]
