@@ -220,7 +220,13 @@ def dense_latency(sizes: Sequence[int], *, hnsw_sizes: Sequence[int] = (), dim: 
     perturbed listing vectors, latency queries random unit vectors. The graph goes the production
     way: built and saved to a file (``ann.save_graph``), then mapped (``load_graph``) and attached;
     its load time is measured mapped and read whole."""
-    from sciencecity.engines.text.ann import ANN_CANDIDATES, HNSW_THRESHOLD
+    from sciencecity.engines.text.ann import (
+        ANN_CANDIDATES,
+        EF_CONSTRUCTION,
+        EF_SEARCH,
+        HNSW_M,
+        HNSW_THRESHOLD,
+    )
     from sciencecity.engines.text.threads import limit_blas_threads
 
     limit_blas_threads(1)  # as every process of the platform runs (setting BLAS_THREADS)
@@ -305,7 +311,7 @@ def dense_latency(sizes: Sequence[int], *, hnsw_sizes: Sequence[int] = (), dim: 
                        graph_p95_ms=_percentile(graph_ms, 0.95),
                        hnsw_p50_ms=round(statistics.median(timings), 2), hnsw_p95_ms=_percentile(timings, 0.95))
             row["exact_over_hnsw_p95"] = round(row["exact_p95_ms"] / max(row["hnsw_p95_ms"], 1e-6), 1)
-            line += (f"; HNSW (M=16, efC=100, efS=128) build+save {row['hnsw_build_s']:.0f} s, load mapped "
+            line += (f"; HNSW (M={HNSW_M}, efC={EF_CONSTRUCTION}, efS={EF_SEARCH}) build+save {row['hnsw_build_s']:.0f} s, load mapped "
                      f"{row['graph_load_mmap_s']:.2f} s (read {row['graph_load_read_s']:.2f} s) + attach "
                      f"{row['graph_attach_s']:.2f} s, recall@10 vs exact "
                      f"{row['hnsw_recall_at_10']:.3f} (exact top 10 among the {ANN_CANDIDATES} candidates the "
