@@ -729,8 +729,8 @@ class TextIndex:
             lexical_rows = candidates
             candidates, candidate_scores, dense_scores, dense_z = self._fuse_dense(
                 query, candidates, candidate_scores, filter, depth)
-            shares = _sorted_contains(lexical_rows[lexical_match] if lexical_match is not None else lexical_rows,
-                                      candidates)
+            _, shares = _sorted_lookup(lexical_rows[lexical_match] if lexical_match is not None else lexical_rows,
+                                       candidates)
             floor = min(self.min_dense_z, 0.5 * math.sqrt(max(self._alive_count - 1, 0)))
             keep = self._filter_mask(candidates, filter) & (shares | (dense_z >= floor))
         if keep is None:
@@ -820,8 +820,8 @@ class TextIndex:
         for segment in self._segments:
             if not len(segment.terms):
                 continue
-            positions = np.minimum(np.searchsorted(segment.terms, ids), len(segment.terms) - 1)
-            for j in np.flatnonzero(segment.terms[positions] == ids).tolist():
+            positions, found = _sorted_lookup(segment.terms, ids)
+            for j in np.flatnonzero(found).tolist():
                 s, e = int(segment.start[positions[j]]), int(segment.end[positions[j]])
                 doc_parts[j].append(segment.docs[s:e])
                 impact_parts[j].append(segment.impact[s:e])
@@ -892,10 +892,8 @@ class TextIndex:
         dense_z = np.where(present, (dense - mean) / (std if std > 1e-9 else 1.0), 0.0)
         dense = np.where(present, dense, mean)
         lexical = np.zeros(len(rows))
-        if len(candidates):
-            positions = np.minimum(np.searchsorted(candidates, rows), len(candidates) - 1)
-            found = candidates[positions] == rows
-            lexical[found] = lexical01[positions[found]]
+        positions, found = _sorted_lookup(candidates, rows)
+        lexical[found] = lexical01[positions[found]]
         return rows, fuse_normalised(lexical, dense_z, self.fusion), dense, dense_z
 
     def _filter_mask(self, rows: np.ndarray | slice, flt: Filter | None) -> np.ndarray:
@@ -1068,10 +1066,7 @@ def _contributions(
         return out
     for j, (slices, weight) in enumerate(postings):
         for docs, impacts in slices:
-            if not len(docs):
-                continue
-            positions = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
-            found = docs[positions] == rows
+            positions, found = _sorted_lookup(docs, rows)
             out[found, j] += impacts[positions[found]].astype(np.float64) * weight
     return out
 
@@ -1096,13 +1091,14 @@ def _default_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _sorted_contains(haystack: np.ndarray, needles: np.ndarray) -> np.ndarray:
-    """``np.isin(needles, haystack)`` for an ascending ``haystack`` (the lexical candidates, up to a
-    tenth of a million rows at 1M listings): a binary search per needle instead of sorting both."""
+def _sorted_lookup(haystack: np.ndarray, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each needle is in the ascending ``haystack`` and whether it is there at all (``np.isin``
+    by binary search: no sort of either array, which matters for a haystack of a tenth of a million
+    lexical candidates at 1M listings). A position is only meaningful where found."""
     if not len(haystack):
-        return np.zeros(len(needles), bool)
+        return np.zeros(len(needles), np.int64), np.zeros(len(needles), bool)
     positions = np.minimum(np.searchsorted(haystack, needles), len(haystack) - 1)
-    return haystack[positions] == needles
+    return positions, haystack[positions] == needles
 
 
 def _top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -24,17 +24,18 @@ def limit_blas_threads(threads: int = 1) -> bool:
     threadpoolctl, those loaded later through the environment they read when they load (False:
     threadpoolctl is missing or no BLAS library is loaded, so only the environment was set)."""
     try:
-        from threadpoolctl import threadpool_info, threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
         logger.warning("threadpoolctl is not installed: the BLAS library keeps its default threads")
         return False
+    threads = max(1, int(threads))
     # a BLAS library loaded later (scipy's, faiss's) reads its thread count from the environment when it loads
     for variable in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-        os.environ[variable] = str(max(1, int(threads)))
+        os.environ[variable] = str(threads)
     import numpy  # noqa: F401  (loads the BLAS library, so that its thread count can be set)
 
-    if not any(info.get("user_api") == "blas" for info in threadpool_info()):
+    blas = ThreadpoolController().select(user_api="blas")  # one scan of the loaded libraries
+    if not blas.lib_controllers:
         return False
-    threadpool_limits(limits=max(1, int(threads)), user_api="blas")
+    blas.limit(limits=threads)
     return True
-
